@@ -1,0 +1,20 @@
+"""corridor: an investigation workbench for transfer corridors.
+
+Ingest AIS (NMEA through pyais, position tables through DuckDB), analysts' sightings,
+rail counts, watchlists and report texts into one DuckDB file; detect port visits,
+gaps, encounters, loitering, voyages and identity changes; reconstruct shipments
+along a declared corridor; and write a self-contained evidence report.
+
+>>> import corridor, tempfile, os
+>>> with tempfile.TemporaryDirectory() as d:
+...     ws = corridor.open(os.path.join(d, "case.duckdb"))
+...     ws.store.count("positions")
+0
+"""
+
+from __future__ import annotations
+
+from corridor.workspace import Workspace, open
+
+__all__ = ["Workspace", "open"]
+__version__ = "0.1.0"

@@ -1,0 +1,67 @@
+"""The ``corridor`` command: a thin Typer layer over the package.
+
+Each domain keeps its commands in its own module here (``ais``, ``nmea``, ``places``,
+``detect``, ``sim``, ``case``, ``claims``, ``report``); each module exposes
+``register(app, ingest)`` which adds its commands to the main app and to the
+``corridor ingest`` group. Commands parse arguments, call one library function and
+print; they hold no logic of their own.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from corridor.store import Store, StoreError, default_db_path
+
+app = typer.Typer(
+    name="corridor",
+    help="Investigation workbench: reconstruct how goods move along a suspected transfer corridor.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+ingest_app = typer.Typer(help="Bring data into the store (AIS, observations, watchlists, reports).",
+                         no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    db: Path | None = typer.Option(
+        None, "--db", help="Database file (default: $CORRIDOR_DB or ./corridor.duckdb)."
+    ),
+) -> None:
+    ctx.obj = {"db": db or default_db_path()}
+
+
+def db_path(ctx: typer.Context) -> Path:
+    """The database path chosen by ``--db`` / ``$CORRIDOR_DB`` / default."""
+    obj = ctx.find_root().obj or {}
+    return Path(obj.get("db") or os.environ.get("CORRIDOR_DB", "corridor.duckdb"))
+
+
+def open_store(ctx: typer.Context, read_only: bool = False) -> Store:
+    """Open the store or exit with a one-line error."""
+    try:
+        return Store.open(db_path(ctx), read_only=read_only)
+    except StoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _register_all() -> None:
+    from corridor.cli import ais, case, claims, detect, nmea, places, report, sim
+
+    for module in (nmea, ais, places, detect, sim, case, claims, report):
+        module.register(app, ingest_app)
+
+
+_register_all()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,119 @@
+"""Render Arrow tables for people and programs: ``table``, ``csv``, ``json``, ``geojson``.
+
+Every listing command takes ``--format`` and calls :func:`render`. GeoJSON uses
+``lon``/``lat`` columns for point features (or a ``geometry`` column holding GeoJSON
+text); rows without coordinates are kept with a null geometry so nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from datetime import date, datetime
+from typing import Any
+
+import pyarrow as pa
+
+FORMATS = ("table", "csv", "json", "geojson")
+
+
+def _plain(value: Any) -> Any:
+    """JSON-friendly value: ISO times, floats without NaN, parsed JSON text left as text."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def records(table: pa.Table, json_columns: tuple[str, ...] = ("attrs", "fields", "counts")) -> list[dict]:
+    """Rows as dicts with plain values; columns holding JSON text are parsed."""
+    rows = table.to_pylist()
+    out = []
+    for row in rows:
+        clean = {}
+        for k, v in row.items():
+            if k in json_columns and isinstance(v, str):
+                try:
+                    v = json.loads(v)
+                except ValueError:
+                    pass
+            clean[k] = _plain(v)
+        out.append(clean)
+    return out
+
+
+def to_geojson(table: pa.Table) -> dict:
+    """A FeatureCollection with one feature per row."""
+    features = []
+    for row in records(table):
+        geometry = None
+        if isinstance(row.get("geometry"), str):
+            try:
+                geometry = json.loads(row.pop("geometry"))
+            except ValueError:
+                geometry = None
+        elif row.get("lon") is not None and row.get("lat") is not None:
+            geometry = {"type": "Point", "coordinates": [row["lon"], row["lat"]]}
+        features.append({"type": "Feature", "geometry": geometry, "properties": row})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _cell(value: Any, width: int = 40) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        text = f"{value:.6g}"
+    elif isinstance(value, (list, dict)):
+        text = json.dumps(value, default=str)
+    else:
+        text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def to_text_table(table: pa.Table, max_rows: int | None = None) -> str:
+    """A fixed-width text table for the terminal."""
+    rows = records(table)
+    if max_rows is not None:
+        rows = rows[:max_rows]
+    cols = table.column_names
+    cells = [[_cell(r.get(c)) for c in cols] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(cols)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in cells:
+        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+    if max_rows is not None and table.num_rows > max_rows:
+        lines.append(f"… {table.num_rows - max_rows} more rows (use --format csv for all)")
+    return "\n".join(lines)
+
+
+def render(table: pa.Table, fmt: str = "table") -> str:
+    """Render ``table`` in one of :data:`FORMATS`."""
+    if fmt == "table":
+        return to_text_table(table)
+    if fmt == "json":
+        return json.dumps(records(table), indent=2, ensure_ascii=False)
+    if fmt == "geojson":
+        return json.dumps(to_geojson(table), ensure_ascii=False)
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(table.column_names)
+        for row in records(table):
+            writer.writerow(
+                [
+                    json.dumps(v, default=str) if isinstance(v, (list, dict)) else ("" if v is None else v)
+                    for v in row.values()
+                ]
+            )
+        return buf.getvalue().rstrip("\n")
+    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")

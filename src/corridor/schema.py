@@ -1,0 +1,291 @@
+"""The canonical tables, in one place.
+
+Every table corridor stores is declared here twice: as DuckDB DDL (what the
+store creates and migrates) and, for the tables that flow between modules as
+Arrow batches, as a ``pyarrow`` schema (what detectors take and return).
+
+Units and conventions (see DESIGN.md):
+- times are UTC ``TIMESTAMP`` (microseconds), naive in DuckDB, ``timestamp[us, tz=UTC]``
+  is *not* used in Arrow: we keep ``timestamp[us]`` and treat it as UTC everywhere;
+- positions are WGS84 degrees; speeds in knots; distances in metres unless the
+  column name says otherwise (``_km``, ``_nm``);
+- ``obs_id`` is a stable 64-bit hash (see :mod:`corridor.ids`) so that the same
+  observation has the same id on every machine and on every engine.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+#: Bump when the DDL below changes; add a step to ``store.MIGRATIONS``.
+SCHEMA_VERSION = 1
+
+POSITIONS = pa.schema(
+    [
+        ("obs_id", pa.int64()),
+        ("mmsi", pa.int64()),
+        ("ts", pa.timestamp("us")),
+        ("lat", pa.float64()),
+        ("lon", pa.float64()),
+        ("sog", pa.float32()),
+        ("cog", pa.float32()),
+        ("heading", pa.int16()),
+        ("nav_status", pa.int8()),
+        ("msg_type", pa.int8()),
+        ("source", pa.string()),
+    ]
+)
+
+VESSEL_REPORTS = pa.schema(
+    [
+        ("obs_id", pa.int64()),
+        ("mmsi", pa.int64()),
+        ("ts", pa.timestamp("us")),
+        ("msg_type", pa.int8()),
+        ("imo", pa.int64()),
+        ("name", pa.string()),
+        ("callsign", pa.string()),
+        ("ship_type", pa.int16()),
+        ("length_m", pa.float32()),
+        ("beam_m", pa.float32()),
+        ("draught_m", pa.float32()),
+        ("destination", pa.string()),
+        ("source", pa.string()),
+    ]
+)
+
+EVENTS = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("type", pa.string()),
+        ("mmsi", pa.int64()),
+        ("other_mmsi", pa.int64()),
+        ("segment_id", pa.string()),
+        ("start_ts", pa.timestamp("us")),
+        ("end_ts", pa.timestamp("us")),
+        ("lat", pa.float64()),
+        ("lon", pa.float64()),
+        ("place_id", pa.string()),
+        ("from_place_id", pa.string()),
+        ("to_place_id", pa.string()),
+        ("attrs", pa.string()),  # JSON object: measurements and every parameter used
+        ("evidence", pa.list_(pa.int64())),  # obs_ids that support the event
+    ]
+)
+
+# DuckDB DDL. Table order matters only for readability.
+DDL: dict[str, str] = {
+    "schema_version": """
+        CREATE TABLE IF NOT EXISTS schema_version (
+            version INTEGER NOT NULL,
+            applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )""",
+    "ingest_log": """
+        CREATE TABLE IF NOT EXISTS ingest_log (
+            ingest_id BIGINT PRIMARY KEY,
+            kind VARCHAR NOT NULL,          -- nmea, positions, sightings, rail, watchlist, report
+            path VARCHAR NOT NULL,
+            size_bytes BIGINT,
+            content_sha256 VARCHAR NOT NULL,
+            started_at TIMESTAMP NOT NULL,
+            finished_at TIMESTAMP,
+            status VARCHAR NOT NULL,        -- running, done, partial, failed
+            rows_in BIGINT,
+            rows_stored BIGINT,
+            counts JSON,                    -- per-reason skip counts and per-table stored counts
+            message VARCHAR
+        )""",
+    "positions": """
+        CREATE TABLE IF NOT EXISTS positions (
+            obs_id BIGINT PRIMARY KEY,
+            mmsi BIGINT NOT NULL,
+            ts TIMESTAMP NOT NULL,
+            lat DOUBLE NOT NULL,
+            lon DOUBLE NOT NULL,
+            sog REAL,
+            cog REAL,
+            heading SMALLINT,
+            nav_status TINYINT,
+            msg_type TINYINT,
+            source VARCHAR,
+            ingest_id BIGINT
+        )""",
+    "vessel_reports": """
+        CREATE TABLE IF NOT EXISTS vessel_reports (
+            obs_id BIGINT PRIMARY KEY,
+            mmsi BIGINT NOT NULL,
+            ts TIMESTAMP,
+            msg_type TINYINT,
+            imo BIGINT,
+            name VARCHAR,
+            callsign VARCHAR,
+            ship_type SMALLINT,
+            length_m REAL,
+            beam_m REAL,
+            draught_m REAL,
+            destination VARCHAR,
+            source VARCHAR,
+            ingest_id BIGINT
+        )""",
+    "position_marks": """
+        CREATE TABLE IF NOT EXISTS position_marks (
+            obs_id BIGINT NOT NULL,
+            mark VARCHAR NOT NULL,          -- e.g. noise, duplicate, impossible_speed
+            segment_id VARCHAR,
+            run_id VARCHAR
+        )""",
+    "places": """
+        CREATE TABLE IF NOT EXISTS places (
+            place_id VARCHAR PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,          -- port, berth, anchorage, rail_crossing, rail_terminal, depot, area
+            country VARCHAR,                -- ISO 3166 alpha-2
+            lat DOUBLE NOT NULL,            -- representative point (centroid for polygons)
+            lon DOUBLE NOT NULL,
+            geometry VARCHAR,               -- GeoJSON geometry (Point or Polygon)
+            radius_m DOUBLE,                -- for points: geofence radius
+            aliases VARCHAR[],
+            precision VARCHAR,              -- facility, settlement, approximate
+            source VARCHAR NOT NULL         -- citation
+        )""",
+    "events": """
+        CREATE TABLE IF NOT EXISTS events (
+            event_id VARCHAR PRIMARY KEY,
+            type VARCHAR NOT NULL,
+            mmsi BIGINT,
+            other_mmsi BIGINT,
+            segment_id VARCHAR,
+            start_ts TIMESTAMP NOT NULL,
+            end_ts TIMESTAMP,
+            lat DOUBLE,
+            lon DOUBLE,
+            place_id VARCHAR,
+            from_place_id VARCHAR,
+            to_place_id VARCHAR,
+            attrs JSON,
+            evidence BIGINT[]
+        )""",
+    "detect_state": """
+        CREATE TABLE IF NOT EXISTS detect_state (
+            mmsi BIGINT PRIMARY KEY,
+            positions_seen BIGINT NOT NULL, -- count of positions when last detected
+            max_obs_ts TIMESTAMP,
+            params_hash VARCHAR NOT NULL,
+            detected_at TIMESTAMP NOT NULL
+        )""",
+    "vessels": """
+        CREATE TABLE IF NOT EXISTS vessels (
+            vessel_id VARCHAR PRIMARY KEY,  -- slug, e.g. angara
+            name VARCHAR NOT NULL,
+            aliases VARCHAR[],
+            imo BIGINT,
+            imo_status VARCHAR,             -- confirmed, unverified, conflicting
+            mmsi BIGINT,
+            flag VARCHAR,
+            vessel_type VARCHAR,
+            length_m REAL,
+            capacity_teu INTEGER,
+            notes VARCHAR,
+            source VARCHAR
+        )""",
+    "sightings": """
+        CREATE TABLE IF NOT EXISTS sightings (
+            sighting_id VARCHAR PRIMARY KEY,
+            ts_start TIMESTAMP NOT NULL,
+            ts_end TIMESTAMP NOT NULL,
+            place_id VARCHAR,
+            lat DOUBLE,
+            lon DOUBLE,
+            vessel_id VARCHAR,
+            vessel_name VARCHAR,
+            imo BIGINT,
+            mmsi BIGINT,
+            subject VARCHAR,                -- vessel, containers, train, railcars, activity
+            count INTEGER,
+            activity VARCHAR,               -- loading, unloading, berthed, anchored, ...
+            evidence_type VARCHAR,          -- satellite image, AIS, photo, document, statement
+            description VARCHAR,
+            source VARCHAR NOT NULL,
+            confidence VARCHAR,             -- confirmed, inferred, unverified
+            ingest_id BIGINT
+        )""",
+    "rail_observations": """
+        CREATE TABLE IF NOT EXISTS rail_observations (
+            rail_obs_id VARCHAR PRIMARY KEY,
+            obs_date DATE NOT NULL,
+            place_id VARCHAR NOT NULL,
+            railcars INTEGER,
+            car_type VARCHAR,
+            direction VARCHAR,
+            description VARCHAR,
+            source VARCHAR NOT NULL,
+            confidence VARCHAR,
+            ingest_id BIGINT
+        )""",
+    "watchlist": """
+        CREATE TABLE IF NOT EXISTS watchlist (
+            entity_id VARCHAR PRIMARY KEY,
+            name VARCHAR,
+            aliases VARCHAR[],
+            imo BIGINT,
+            mmsi BIGINT,
+            flag VARCHAR,
+            programs VARCHAR[],
+            listed_on DATE,
+            source VARCHAR NOT NULL,
+            ingest_id BIGINT
+        )""",
+    "reports": """
+        CREATE TABLE IF NOT EXISTS reports (
+            report_id VARCHAR PRIMARY KEY,  -- hash of the normalised text
+            title VARCHAR,
+            publisher VARCHAR,
+            published DATE,
+            url VARCHAR,
+            path VARCHAR,
+            text VARCHAR NOT NULL,
+            ingested_at TIMESTAMP NOT NULL
+        )""",
+    "claims": """
+        CREATE TABLE IF NOT EXISTS claims (
+            claim_id VARCHAR PRIMARY KEY,
+            report_id VARCHAR,
+            sentence VARCHAR NOT NULL,
+            span_start INTEGER,
+            span_end INTEGER,
+            attribution VARCHAR,
+            supplier VARCHAR,
+            recipient VARCHAR,
+            materiel VARCHAR,
+            quantity DOUBLE,
+            quantity_unit VARCHAR,
+            qualifier VARCHAR,              -- more_than, about, at_least, up_to, exact
+            period_start DATE,
+            period_end DATE,
+            places VARCHAR[],               -- place_ids
+            fields JSON,                    -- every extracted field with its character span
+            confidence DOUBLE,
+            origin VARCHAR NOT NULL         -- extracted, manual
+        )""",
+    "shipments": """
+        CREATE TABLE IF NOT EXISTS shipments (
+            shipment_id VARCHAR PRIMARY KEY,
+            corridor_id VARCHAR NOT NULL,
+            mode VARCHAR NOT NULL,          -- sea, rail
+            vessel_id VARCHAR,
+            mmsi BIGINT,
+            from_place_id VARCHAR,
+            to_place_id VARCHAR,
+            depart_earliest TIMESTAMP,
+            depart_latest TIMESTAMP,
+            arrive_earliest TIMESTAMP,
+            arrive_latest TIMESTAMP,
+            tier VARCHAR NOT NULL,          -- confirmed, probable, possible
+            evidence VARCHAR[],             -- event ids, sighting ids, rail observation ids
+            cargo_low DOUBLE,
+            cargo_high DOUBLE,
+            cargo_unit VARCHAR,
+            cargo_basis VARCHAR,
+            attrs JSON
+        )""",
+}

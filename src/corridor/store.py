@@ -1,0 +1,224 @@
+"""The DuckDB store: one file, created and migrated by the program.
+
+``Store`` owns the connection. It creates the canonical tables of
+:mod:`corridor.schema`, upgrades an older file step by step (each step in one
+transaction, so a failed upgrade leaves the file as it was) and refuses a file
+written by a newer corridor with a clear message instead of touching it.
+
+Writes that must be all-or-nothing go through :meth:`Store.transaction`.
+Every ingested file is recorded in ``ingest_log`` with its content hash, so a
+second ingest of the same bytes is recognised and skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from corridor.schema import DDL, SCHEMA_VERSION
+
+DEFAULT_DB = "corridor.duckdb"
+
+
+class StoreError(RuntimeError):
+    """A database file that corridor cannot open or upgrade."""
+
+
+def default_db_path() -> Path:
+    """``$CORRIDOR_DB`` if set, else ``./corridor.duckdb``."""
+    return Path(os.environ.get("CORRIDOR_DB", DEFAULT_DB))
+
+
+# Each migration upgrades version N-1 to N. Version 1 is the DDL itself.
+MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {}
+
+
+def utcnow() -> datetime:
+    """Current UTC time as a naive datetime (the store keeps UTC without zone)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass
+class IngestRecord:
+    """A row of ``ingest_log`` as seen by the ingest code."""
+
+    ingest_id: int
+    status: str
+    content_sha256: str
+    path: str
+
+
+class Store:
+    """An open corridor database.
+
+    >>> import tempfile, os
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     with Store.open(os.path.join(d, "x.duckdb")) as s:
+    ...         s.schema_version()
+    1
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: str):
+        self.con = con
+        self.path = path
+
+    # ------------------------------------------------------------------ open
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None, read_only: bool = False) -> Store:
+        """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
+        p = Path(path) if path is not None else default_db_path()
+        if p.exists() and p.is_file() and p.stat().st_size > 0:
+            with open(p, "rb") as fh:
+                head = fh.read(16)
+            if b"DUCK" not in head:
+                raise StoreError(f"{p}: not a DuckDB database file (refusing to touch it)")
+        if p.parent and not p.parent.exists():
+            p.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            con = duckdb.connect(str(p), read_only=read_only)
+        except duckdb.Error as exc:  # corrupt file, lock held by another process, ...
+            raise StoreError(f"{p}: cannot open database: {exc}") from exc
+        store = cls(con, str(p))
+        if not read_only:
+            store._migrate()
+        return store
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------- migration
+    def schema_version(self) -> int:
+        row = self.con.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def _migrate(self) -> None:
+        tables = {r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if "schema_version" not in tables:
+            if tables - {"schema_version"}:
+                raise StoreError(
+                    f"{self.path}: a DuckDB file with tables {sorted(tables)[:5]} but no corridor "
+                    "schema_version; it was not made by corridor (refusing to modify it)"
+                )
+            with self.transaction():
+                for ddl in DDL.values():
+                    self.con.execute(ddl)
+                self.con.execute("INSERT INTO schema_version (version) VALUES (?)", [SCHEMA_VERSION])
+            return
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: schema version {current} is newer than this corridor understands "
+                f"({SCHEMA_VERSION}); upgrade corridor (the file was left untouched)"
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            step = MIGRATIONS.get(version)
+            if step is None:
+                raise StoreError(f"{self.path}: no migration from schema {version - 1} to {version}")
+            with self.transaction():
+                step(self.con)
+                self.con.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+        # Tables added without a version bump (new, empty tables) are created here.
+        for ddl in DDL.values():
+            self.con.execute(ddl)
+
+    # ----------------------------------------------------------- transactions
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All-or-nothing block: commit on success, roll back on any exception (incl. Ctrl-C)."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        else:
+            self.con.execute("COMMIT")
+
+    # ------------------------------------------------------------------ writes
+    def insert_arrow(self, table: str, data: pa.Table, *, on_conflict: str = "ignore") -> int:
+        """Insert an Arrow table by column name; returns the number of rows actually added.
+
+        ``on_conflict``: ``ignore`` keeps existing rows with the same primary key (idempotent
+        re-ingest), ``replace`` overwrites them, ``error`` raises.
+        """
+        if data.num_rows == 0:
+            return 0
+        verb = {"ignore": "INSERT OR IGNORE", "replace": "INSERT OR REPLACE", "error": "INSERT"}[
+            on_conflict
+        ]
+        before = self.count(table)
+        self.con.register("_corridor_insert", data)
+        try:
+            self.con.execute(f"{verb} INTO {table} BY NAME SELECT * FROM _corridor_insert")
+        finally:
+            self.con.unregister("_corridor_insert")
+        return self.count(table) - before
+
+    def count(self, table: str) -> int:
+        return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+        """Run SQL and return an Arrow table."""
+        return self.con.execute(sql, params or []).to_arrow_table()
+
+    # -------------------------------------------------------------- ingest log
+    def find_ingest(self, content_sha256: str, kind: str) -> IngestRecord | None:
+        """The last ingest of these exact bytes as this kind, if any."""
+        row = self.con.execute(
+            "SELECT ingest_id, status, content_sha256, path FROM ingest_log "
+            "WHERE content_sha256 = ? AND kind = ? ORDER BY ingest_id DESC LIMIT 1",
+            [content_sha256, kind],
+        ).fetchone()
+        return IngestRecord(*row) if row else None
+
+    def begin_ingest(self, kind: str, path: str, size_bytes: int | None, content_sha256: str) -> int:
+        """Record the start of an ingest (committed at once) and return its id."""
+        row = self.con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log").fetchone()
+        ingest_id = int(row[0])
+        self.con.execute(
+            "INSERT INTO ingest_log (ingest_id, kind, path, size_bytes, content_sha256, started_at, "
+            "status) VALUES (?, ?, ?, ?, ?, ?, 'running')",
+            [ingest_id, kind, path, size_bytes, content_sha256, utcnow()],
+        )
+        return ingest_id
+
+    def finish_ingest(
+        self,
+        ingest_id: int,
+        status: str,
+        *,
+        rows_in: int | None = None,
+        rows_stored: int | None = None,
+        counts: dict[str, Any] | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.con.execute(
+            "UPDATE ingest_log SET finished_at = ?, status = ?, rows_in = ?, rows_stored = ?, "
+            "counts = ?, message = ? WHERE ingest_id = ?",
+            [utcnow(), status, rows_in, rows_stored, json.dumps(counts or {}), message, ingest_id],
+        )
+
+
+def sha256_file(path: str | os.PathLike[str], chunk_bytes: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes (the identity of an ingested file)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(chunk_bytes):
+            h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,63 @@
+"""The store: created, migrated, refused when foreign or newer, transactions all-or-nothing."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from corridor.schema import POSITIONS, SCHEMA_VERSION
+from corridor.store import Store, StoreError
+
+
+def _positions(n: int) -> pa.Table:
+    return pa.table(
+        {
+            "obs_id": pa.array(range(n), pa.int64()),
+            "mmsi": pa.array([273000001] * n, pa.int64()),
+            "ts": pa.array([1_700_000_000_000_000 + i * 60_000_000 for i in range(n)], pa.timestamp("us")),
+            "lat": pa.array([42.0] * n),
+            "lon": pa.array([132.0] * n),
+        }
+    )
+
+
+def test_new_file_gets_current_schema(tmp_path):
+    with Store.open(tmp_path / "a.duckdb") as s:
+        assert s.schema_version() == SCHEMA_VERSION
+        assert s.count("positions") == 0
+        assert set(POSITIONS.names) <= set(s.query("SELECT * FROM positions").column_names)
+
+
+def test_reopen_keeps_data_and_insert_is_idempotent(tmp_path):
+    path = tmp_path / "a.duckdb"
+    with Store.open(path) as s:
+        assert s.insert_arrow("positions", _positions(5)) == 5
+    with Store.open(path) as s:
+        assert s.insert_arrow("positions", _positions(7)) == 2
+        assert s.count("positions") == 7
+
+
+def test_newer_schema_is_refused_and_untouched(tmp_path):
+    path = tmp_path / "a.duckdb"
+    with Store.open(path) as s:
+        s.con.execute("INSERT INTO schema_version (version) VALUES (?)", [SCHEMA_VERSION + 1])
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="newer"):
+        Store.open(path)
+    assert path.read_bytes() == before
+
+
+def test_foreign_files_are_refused(tmp_path):
+    text = tmp_path / "notes.duckdb"
+    text.write_text("hello, not a database\n")
+    with pytest.raises(StoreError, match="not a DuckDB"):
+        Store.open(text)
+    assert text.read_text() == "hello, not a database\n"
+
+
+def test_transaction_rolls_back_on_interrupt(store):
+    with pytest.raises(KeyboardInterrupt):
+        with store.transaction():
+            store.insert_arrow("positions", _positions(3))
+            raise KeyboardInterrupt
+    assert store.count("positions") == 0
