@@ -170,6 +170,14 @@ class Store:
             self.con.unregister("_corridor_insert")
         return self.count(table) - before
 
+    def columns(self, table: str) -> list[str]:
+        """Column names of a stored table, in order."""
+        rows = self.con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index",
+            [table],
+        ).fetchall()
+        return [r[0] for r in rows]
+
     def count(self, table: str) -> int:
         return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 

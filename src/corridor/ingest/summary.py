@@ -1,0 +1,147 @@
+"""What happened to each ingested file, and the all-or-nothing frame every ingest runs in.
+
+Every ingest command reads a file into one or more canonical tables. The frame is the same
+for all of them, so it lives here once:
+
+1. hash the file's bytes; if these exact bytes were already ingested as this kind, say so
+   and add nothing (idempotent re-runs);
+2. record the start in ``ingest_log`` (committed at once, status ``running``);
+3. stream the parser's Arrow batches into the store inside ONE transaction, so a crash or
+   Ctrl-C leaves the database as it was before the file (the log row stays ``running``
+   and is superseded by the next run);
+4. record the outcome: counts stored per table, counts skipped per reason with the first
+   few line numbers of each, and status ``done`` (or ``failed`` with the message).
+
+A parser is a function ``parse(path, summary) -> Iterator[tuple[str, pa.Table]]`` yielding
+``(table_name, batch)`` pairs and calling ``summary.skip(reason, line_no, detail)`` for every
+input it cannot use. It never writes to the store itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from corridor.store import Store, sha256_file
+
+#: How many example line numbers to keep per skip reason.
+EXAMPLES_PER_REASON = 5
+
+Parser = Callable[[Path, "IngestSummary"], Iterator[tuple[str, pa.Table]]]
+
+
+class IngestError(Exception):
+    """A file that cannot be ingested at all (corrupt, binary, wrong layout)."""
+
+
+@dataclass
+class IngestSummary:
+    """Counts for one file. ``status``: done, skipped_duplicate, failed."""
+
+    path: str
+    kind: str
+    status: str = "running"
+    ingest_id: int | None = None
+    rows_in: int = 0
+    stored: dict[str, int] = field(default_factory=dict)
+    offered: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, list[int]] = field(default_factory=dict)
+    details: dict[str, str] = field(default_factory=dict)
+    message: str | None = None
+
+    def skip(self, reason: str, line_no: int | None = None, detail: str | None = None) -> None:
+        """Count one unusable input under ``reason``; keep the first few line numbers."""
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+        if line_no is not None:
+            ex = self.examples.setdefault(reason, [])
+            if len(ex) < EXAMPLES_PER_REASON:
+                ex.append(line_no)
+        if detail and reason not in self.details:
+            self.details[reason] = detail
+
+    @property
+    def total_skipped(self) -> int:
+        return sum(self.skipped.values())
+
+    @property
+    def duplicates(self) -> int:
+        """Rows offered to the store that it already held (same obs_id / primary key)."""
+        return sum(self.offered.get(t, 0) - self.stored.get(t, 0) for t in self.offered)
+
+    def as_counts(self) -> dict:
+        return {
+            "stored": self.stored,
+            "offered": self.offered,
+            "skipped": self.skipped,
+            "examples": self.examples,
+            "details": self.details,
+        }
+
+    def lines(self) -> list[str]:
+        """Human-readable summary lines (the CLI prints these)."""
+        if self.status == "skipped_duplicate":
+            return [f"{self.path}: already ingested (ingest #{self.ingest_id}); nothing added"]
+        if self.status == "failed":
+            return [f"{self.path}: error: {self.message}"]
+        stored = ", ".join(f"{n:,} {t}" for t, n in sorted(self.stored.items())) or "nothing"
+        out = [f"{self.path}: stored {stored} from {self.rows_in:,} input rows"]
+        if self.duplicates:
+            out.append(f"  {self.duplicates:,} already in the store (duplicates), not added again")
+        for reason, n in sorted(self.skipped.items(), key=lambda kv: -kv[1]):
+            where = self.examples.get(reason)
+            at = f" (lines {', '.join(map(str, where))}{', …' if n > len(where) else ''})" if where else ""
+            detail = f": {self.details[reason]}" if reason in self.details else ""
+            out.append(f"  skipped {n:,} {reason}{at}{detail}")
+        return out
+
+
+def ingest_file(store: Store, path: Path, kind: str, parse: Parser, *, force: bool = False) -> IngestSummary:
+    """Run ``parse`` over ``path`` and store its batches atomically; see the module docstring.
+
+    ``force`` re-reads a file whose bytes were already ingested (rows already stored are
+    still not duplicated, since every table is keyed by a content id).
+    """
+    summary = IngestSummary(path=str(path), kind=kind)
+    try:
+        digest = sha256_file(path)
+        size = os.path.getsize(path)
+    except OSError as exc:
+        summary.status, summary.message = "failed", f"cannot read: {exc.strerror or exc}"
+        return summary
+    previous = store.find_ingest(digest, kind)
+    if previous is not None and previous.status == "done" and not force:
+        summary.status, summary.ingest_id = "skipped_duplicate", previous.ingest_id
+        return summary
+    summary.ingest_id = store.begin_ingest(kind, str(path), size, digest)
+    try:
+        with store.transaction():
+            for table, batch in parse(path, summary):
+                if batch.num_rows == 0:
+                    continue
+                if "ingest_id" not in batch.column_names and "ingest_id" in store.columns(table):
+                    batch = batch.append_column(
+                        "ingest_id", pa.array([summary.ingest_id] * batch.num_rows, pa.int64())
+                    )
+                added = store.insert_arrow(table, batch, on_conflict="ignore")
+                summary.offered[table] = summary.offered.get(table, 0) + batch.num_rows
+                summary.stored[table] = summary.stored.get(table, 0) + added
+    except IngestError as exc:
+        summary.status, summary.message = "failed", str(exc)
+    except (UnicodeDecodeError, ValueError, pa.ArrowException) as exc:
+        summary.status, summary.message = "failed", f"{type(exc).__name__}: {exc}"
+    else:
+        summary.status = "done"
+    store.finish_ingest(
+        summary.ingest_id,
+        summary.status,
+        rows_in=summary.rows_in,
+        rows_stored=sum(summary.stored.values()),
+        counts=summary.as_counts(),
+        message=summary.message,
+    )
+    return summary
