@@ -54,9 +54,9 @@ def open_store(ctx: typer.Context, read_only: bool = False) -> Store:
 
 
 def _register_all() -> None:
-    from corridor.cli import ais, case, claims, detect, nmea, places, report, sim
+    from corridor.cli import ais, archive, case, claims, detect, nmea, places, report, sim
 
-    for module in (nmea, ais, places, detect, sim, case, claims, report):
+    for module in (nmea, ais, places, detect, sim, case, claims, report, archive):
         module.register(app, ingest_app)
 
 
