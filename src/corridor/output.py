@@ -87,10 +87,10 @@ def to_text_table(table: pa.Table, max_rows: int | None = None) -> str:
     cols = table.column_names
     cells = [[_cell(r.get(c)) for c in cols] for r in rows]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(cols)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths)).rstrip()]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     for row in cells:
-        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
     if max_rows is not None and table.num_rows > max_rows:
         lines.append(f"… {table.num_rows - max_rows} more rows (use --format csv for all)")
     return "\n".join(lines)

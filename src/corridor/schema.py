@@ -138,7 +138,7 @@ DDL: dict[str, str] = {
         CREATE TABLE IF NOT EXISTS places (
             place_id VARCHAR PRIMARY KEY,
             name VARCHAR NOT NULL,
-            kind VARCHAR NOT NULL,          -- port, berth, anchorage, rail_crossing, rail_terminal, depot, area
+            kind VARCHAR NOT NULL,  -- port, berth, anchorage, rail_crossing, rail_terminal, depot, area
             country VARCHAR,                -- ISO 3166 alpha-2
             lat DOUBLE NOT NULL,            -- representative point (centroid for polygons)
             lon DOUBLE NOT NULL,

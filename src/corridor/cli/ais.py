@@ -1,9 +1,94 @@
-"""CLI commands for this domain (see corridor.cli for the pattern)."""
+"""CLI: ``ingest positions`` (decoded tables), ``stats``, ``vessels``, ``track``."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+
 import typer
+
+from corridor import inspect
+from corridor.cli import open_store
+from corridor.ingest.files import expand_paths
+from corridor.ingest.summary import exit_code, ingest_file
+from corridor.ingest.tables import parse_mapping, table_parser
+from corridor.output import FORMATS, render
+
+
+def _fmt(value: str) -> str:
+    if value not in FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}")
+    return value
 
 
 def register(app: typer.Typer, ingest: typer.Typer) -> None:
     """Add this module's commands to the main app and the `ingest` group."""
+
+    @ingest.command("positions")
+    def ingest_positions(
+        ctx: typer.Context,
+        files: list[str] = typer.Argument(
+            ..., help="CSV / Parquet / GeoPackage / GeoJSON files, globs, or -"
+        ),
+        map_: str | None = typer.Option(
+            None, "--map", help="Column mapping for unknown layouts: ts=COL,mmsi=COL,lat=COL,lon=COL,..."
+        ),
+        time_format: str | None = typer.Option(
+            None, "--time-format", help="strptime format of the time column, e.g. '%d/%m/%Y %H:%M'"
+        ),
+        source: str | None = typer.Option(None, "--source", help="Dataset id (default: file name)"),
+        strict: bool = typer.Option(False, "--strict", help="Any skipped row makes the command fail"),
+        force: bool = typer.Option(False, "--force", help="Re-read files already ingested"),
+    ) -> None:
+        """Ingest decoded AIS position tables (MarineCadastre, DMA, Spire-like, or --map)."""
+        try:
+            mapping = parse_mapping(map_) if map_ else None
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        paths, missing = expand_paths(files, stdin_suffix=".csv")
+        for m in missing:
+            typer.echo(f"error: {m}: no such file", err=True)
+        results = []
+        with open_store(ctx) as store:
+            for path in paths:
+                parser = table_parser(mapping, time_format, source, strict=strict)
+                result = ingest_file(store, path, "positions", parser, force=force)
+                for line in result.lines():
+                    typer.echo(line, err=result.status == "failed")
+                results.append(result)
+        raise typer.Exit(exit_code(results, missing))
+
+    @app.command("stats")
+    def stats_cmd(ctx: typer.Context, format: str = typer.Option("table", "--format", callback=_fmt)) -> None:
+        """Counts of what the store holds."""
+        with open_store(ctx) as store:
+            typer.echo(render(inspect.stats(store), format))
+
+    @app.command("vessels")
+    def vessels_cmd(
+        ctx: typer.Context,
+        format: str = typer.Option("table", "--format", callback=_fmt),
+        limit: int | None = typer.Option(None, "--limit", help="At most this many vessels"),
+    ) -> None:
+        """One row per MMSI: latest name/IMO/type, flag from the MID, first/last seen, positions."""
+        with open_store(ctx) as store:
+            typer.echo(render(inspect.vessels(store, limit), format))
+
+    @app.command("track")
+    def track_cmd(
+        ctx: typer.Context,
+        mmsi: int = typer.Argument(..., help="The vessel's MMSI"),
+        since: datetime | None = typer.Option(None, "--since"),
+        until: datetime | None = typer.Option(None, "--until"),
+        format: str = typer.Option("table", "--format", callback=_fmt),
+    ) -> None:
+        """One vessel's positions in time order."""
+        with open_store(ctx) as store:
+            tbl = inspect.track(store, mmsi, since, until)
+        if tbl.num_rows == 0:
+            typer.echo(f"no positions for MMSI {mmsi}", err=True)
+            raise typer.Exit(1)
+        if format == "geojson":
+            typer.echo(json.dumps(inspect.track_geojson(tbl)))
+        else:
+            typer.echo(render(tbl, format))

@@ -28,6 +28,10 @@ import pyarrow as pa
 
 from corridor.store import Store, sha256_file
 
+#: Reasons that describe input which is valid but not what this table holds (e.g. AIS
+#: base-station reports in a position file). Counted and shown, but not "skipped" errors.
+INFO_REASONS = frozenset({"other_type", "not_a_vessel"})
+
 #: How many example line numbers to keep per skip reason.
 EXAMPLES_PER_REASON = 5
 
@@ -66,7 +70,8 @@ class IngestSummary:
 
     @property
     def total_skipped(self) -> int:
-        return sum(self.skipped.values())
+        """Unusable inputs (excluding the informational :data:`INFO_REASONS`)."""
+        return sum(n for r, n in self.skipped.items() if r not in INFO_REASONS)
 
     @property
     def duplicates(self) -> int:
@@ -96,7 +101,8 @@ class IngestSummary:
             where = self.examples.get(reason)
             at = f" (lines {', '.join(map(str, where))}{', …' if n > len(where) else ''})" if where else ""
             detail = f": {self.details[reason]}" if reason in self.details else ""
-            out.append(f"  skipped {n:,} {reason}{at}{detail}")
+            verb = "not stored" if reason in INFO_REASONS else "skipped"
+            out.append(f"  {verb}: {n:,} {reason}{at}{detail}")
         return out
 
 
@@ -145,3 +151,16 @@ def ingest_file(store: Store, path: Path, kind: str, parse: Parser, *, force: bo
         message=summary.message,
     )
     return summary
+
+
+#: Exit codes of ingest commands.
+EXIT_OK, EXIT_FAILED, EXIT_SKIPPED = 0, 1, 3
+
+
+def exit_code(results: list[IngestSummary], missing: list[str] | None = None) -> int:
+    """0: everything stored; 1: a file was missing or could not be ingested; 3: rows were skipped."""
+    if missing or any(r.status == "failed" for r in results):
+        return EXIT_FAILED
+    if any(r.total_skipped for r in results):
+        return EXIT_SKIPPED
+    return EXIT_OK

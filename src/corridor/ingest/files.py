@@ -1,0 +1,36 @@
+"""Expand the FILE arguments of ingest commands: paths, globs, ``-`` for stdin."""
+
+from __future__ import annotations
+
+import glob
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+
+def expand_paths(args: list[str], stdin_suffix: str = ".txt") -> tuple[list[Path], list[str]]:
+    """Paths for the arguments, and the arguments that matched nothing.
+
+    A glob expands to its matches in sorted order; ``-`` copies standard input to a
+    temporary file (so it is hashed and recorded like any file).
+    """
+    paths: list[Path] = []
+    missing: list[str] = []
+    for arg in args:
+        if arg == "-":
+            tmp = tempfile.NamedTemporaryFile(prefix="corridor-stdin-", suffix=stdin_suffix, delete=False)
+            with tmp:
+                shutil.copyfileobj(sys.stdin.buffer, tmp)
+            paths.append(Path(tmp.name))
+        elif any(ch in arg for ch in "*?["):
+            matches = sorted(glob.glob(arg, recursive=True))
+            if matches:
+                paths.extend(Path(m) for m in matches)
+            else:
+                missing.append(arg)
+        elif Path(arg).exists():
+            paths.append(Path(arg))
+        else:
+            missing.append(arg)
+    return paths, missing

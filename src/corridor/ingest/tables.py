@@ -1,0 +1,530 @@
+"""Decoded position tables (CSV, Parquet, GeoPackage, GeoJSON) into ``positions`` and ``vessel_reports``.
+
+The layout is detected from the header; each known layout is a mapping from the file's
+columns to canonical fields plus a time format:
+
+=================  ===========================================================  ==================
+layout             recognised by                                                time column
+=================  ===========================================================  ==================
+marinecadastre     ``MMSI, BaseDateTime, LAT, LON`` (NOAA / BOEM)               ISO ``BaseDateTime``
+dma                ``# Timestamp, Type of mobile, MMSI, Latitude, Longitude``   ``dd/mm/YYYY HH:MM:SS``
+spire              ``MMSI, Message_ID, Time, Millisecond, Latitude, Longitude``  ``YYYYmmdd_HHMMSS`` + ms
+generic            columns whose names say what they are (mmsi, timestamp,      ISO or ``--time-format``
+                   lat/latitude, lon/longitude, sog/speed, ...)
+mapped             ``--map ts=COL,mmsi=COL,lat=COL,lon=COL,...``                ISO or ``--time-format``
+=================  ===========================================================  ==================
+
+DuckDB's own CSV and Parquet readers do the parsing (multi-threaded, typed); rows are
+normalised in SQL (sentinels to NULL, invalid rows labelled with a reason) and streamed
+to the store as Arrow batches. GeoPackage is read with the standard library's sqlite3
+(the DuckDB spatial extension would have to be downloaded at run time); GeoJSON with json.
+
+Every row that cannot be a position is counted by reason with its line number:
+``malformed`` (a CSV line DuckDB rejects: wrong column count, unparsable value),
+``missing_mmsi``, ``missing_time``, ``invalid_position`` (lat/lon absent or outside
+±90/±180, or the AIS "not available" 91/181), ``future_timestamp`` (after now + 1 day).
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import shapely
+
+from corridor.ids import combine_u64, position_obs_ids
+from corridor.ingest.summary import IngestError, IngestSummary
+from corridor.store import utcnow
+
+BATCH_ROWS = 500_000
+
+#: Canonical fields a table may provide. The first four are required.
+POSITION_FIELDS = ("mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_status", "msg_type")
+STATIC_FIELDS = ("name", "imo", "callsign", "ship_type", "length_m", "beam_m", "draught_m", "destination")
+REQUIRED = ("mmsi", "ts", "lat", "lon")
+
+#: Header synonyms for the generic layout (compared case-insensitively, ignoring spaces/_/#).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "mmsi": ("mmsi", "userid", "ssvid", "mmsinumber"),
+    "ts": ("basedatetime", "timestamp", "datetime", "time", "ts", "timestamputc", "postime", "date"),
+    "lat": ("lat", "latitude", "y"),
+    "lon": ("lon", "long", "longitude", "lng", "x"),
+    "sog": ("sog", "speed", "speedoverground"),
+    "cog": ("cog", "course", "courseoverground"),
+    "heading": ("heading", "trueheading", "hdg"),
+    "nav_status": ("status", "navstatus", "navigationalstatus", "navigationstatus"),
+    "msg_type": ("msgtype", "messageid", "messagetype", "type"),
+    "name": ("vesselname", "name", "shipname"),
+    "imo": ("imo", "imonumber"),
+    "callsign": ("callsign",),
+    "ship_type": ("vesseltype", "shiptype"),
+    "length_m": ("length",),
+    "beam_m": ("width", "beam"),
+    "draught_m": ("draft", "draught"),
+    "destination": ("destination",),
+}
+
+# DMA publishes navigational status as text; ITU-R M.1371 codes.
+DMA_NAV_STATUS = {
+    "under way using engine": 0, "at anchor": 1, "not under command": 2,
+    "restricted manoeuverability": 3, "restricted maneuverability": 3,
+    "constrained by her draught": 4, "moored": 5, "aground": 6, "engaged in fishing": 7,
+    "under way sailing": 8, "reserved for future amendment [hsc]": 9,
+    "reserved for future amendment [wig]": 10, "power-driven vessel towing astern": 11,
+    "power-driven vessel pushing ahead or towing alongside": 12, "ais-sart": 14,
+    "unknown value": 15, "unknown": 15,
+}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s_#\-\.]", "", name.strip().lower())
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How one table layout maps onto canonical fields.
+
+    ``columns`` maps canonical field → source column; ``time_format`` is a strptime
+    format for the ts column (None: let DuckDB cast ISO text); ``time_ms`` names a
+    column of milliseconds to add; ``message_types`` filters rows by a message-id
+    column when a layout mixes positions and other messages.
+    """
+
+    name: str
+    columns: dict[str, str]
+    time_format: str | None = None
+    time_ms: str | None = None
+    row_filter: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def parse_mapping(text: str) -> dict[str, str]:
+    """Parse ``--map ts=COL,mmsi=COL,...`` into {field: column}.
+
+    >>> parse_mapping("ts=time, mmsi=ID,lat=y,lon=x")
+    {'ts': 'time', 'mmsi': 'ID', 'lat': 'y', 'lon': 'x'}
+    """
+    out: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        if "=" not in part:
+            raise ValueError(f"--map entry {part!r} is not FIELD=COLUMN")
+        key, col = (s.strip() for s in part.split("=", 1))
+        if key not in POSITION_FIELDS + STATIC_FIELDS:
+            raise ValueError(
+                f"--map field {key!r} unknown; fields: {', '.join(POSITION_FIELDS + STATIC_FIELDS)}"
+            )
+        out[key] = col
+    return out
+
+
+def detect_layout(
+    header: list[str], mapping: dict[str, str] | None = None, time_format: str | None = None
+) -> Layout:
+    """Choose the layout for a header; raise ValueError naming what is missing."""
+    if mapping:
+        missing_cols = [c for c in mapping.values() if c not in header]
+        if missing_cols:
+            raise ValueError(f"--map names columns not in the file: {', '.join(missing_cols)}")
+        missing = [f for f in REQUIRED if f not in mapping]
+        if missing:
+            raise ValueError(f"--map must give {', '.join(missing)}")
+        return Layout("mapped", dict(mapping), time_format=time_format)
+    cols = set(header)
+    if {"MMSI", "BaseDateTime", "LAT", "LON"} <= cols:
+        m = {"mmsi": "MMSI", "ts": "BaseDateTime", "lat": "LAT", "lon": "LON", "sog": "SOG",
+             "cog": "COG", "heading": "Heading", "nav_status": "Status", "name": "VesselName",
+             "imo": "IMO", "callsign": "CallSign", "ship_type": "VesselType", "length_m": "Length",
+             "beam_m": "Width", "draught_m": "Draft"}
+        return Layout("marinecadastre", {k: v for k, v in m.items() if v in cols}, time_format)
+    if {"# Timestamp", "MMSI", "Latitude", "Longitude"} <= cols:
+        m = {"ts": "# Timestamp", "mmsi": "MMSI", "lat": "Latitude", "lon": "Longitude",
+             "sog": "SOG", "cog": "COG", "heading": "Heading", "nav_status": "Navigational status",
+             "imo": "IMO", "callsign": "Callsign", "name": "Name", "ship_type": "Ship type",
+             "beam_m": "Width", "length_m": "Length", "draught_m": "Draught",
+             "destination": "Destination"}
+        return Layout(
+            "dma",
+            {k: v for k, v in m.items() if v in cols},
+            time_format or "%d/%m/%Y %H:%M:%S",
+            row_filter="\"Type of mobile\" IN ('Class A', 'Class B')" if "Type of mobile" in cols else None,
+        )
+    if {"MMSI", "Message_ID", "Time", "Latitude", "Longitude"} <= cols:
+        m = {"mmsi": "MMSI", "ts": "Time", "lat": "Latitude", "lon": "Longitude", "sog": "SOG",
+             "cog": "COG", "heading": "Heading", "nav_status": "Navigational_status",
+             "msg_type": "Message_ID", "name": "Vessel_Name", "imo": "IMO", "callsign": "Call_sign",
+             "ship_type": "Ship_Type", "draught_m": "Draught", "destination": "Destination"}
+        return Layout(
+            "spire",
+            {k: v for k, v in m.items() if v in cols},
+            time_format or "%Y%m%d_%H%M%S",
+            time_ms="Millisecond" if "Millisecond" in cols else None,
+        )
+    normed = {_norm(c): c for c in header}
+    found: dict[str, str] = {}
+    for fld, names in SYNONYMS.items():
+        for n in names:
+            if n in normed and normed[n] not in found.values():
+                found[fld] = normed[n]
+                break
+    missing = [f for f in REQUIRED if f not in found]
+    if missing:
+        raise ValueError(
+            f"cannot tell which columns hold {', '.join(missing)} (columns: {', '.join(header[:20])}); "
+            "give them with --map ts=COL,mmsi=COL,lat=COL,lon=COL"
+        )
+    return Layout("generic", found, time_format)
+
+
+# ---------------------------------------------------------------------------------------------
+# SQL normalisation
+
+
+def _q(col: str) -> str:
+    return '"' + col.replace('"', '""') + '"'
+
+
+def _num(layout: Layout, fld: str, cast: str) -> str:
+    col = layout.columns.get(fld)
+    return f"TRY_CAST({_q(col)} AS {cast})" if col else f"CAST(NULL AS {cast})"
+
+
+def _ts_expr(layout: Layout) -> str:
+    col = _q(layout.columns["ts"])
+    if layout.time_format:
+        base = f"TRY_STRPTIME(CAST({col} AS VARCHAR), '{layout.time_format}')"
+    else:
+        # ISO text (with or without T / Z / offset), or a real TIMESTAMP column.
+        base = (
+            f"COALESCE(TRY_CAST({col} AS TIMESTAMP), "
+            f"CAST(TRY_CAST(CAST({col} AS VARCHAR) AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP))"
+        )
+    if layout.time_ms:
+        base = f"({base} + to_milliseconds(COALESCE(TRY_CAST({_q(layout.time_ms)} AS BIGINT), 0)))"
+    return base
+
+
+def _nav_expr(layout: Layout) -> str:
+    col = layout.columns.get("nav_status")
+    if not col:
+        return "CAST(NULL AS TINYINT)"
+    if layout.name == "dma":
+        cases = " ".join(f"WHEN '{k}' THEN {v}" for k, v in DMA_NAV_STATUS.items())
+        return f"CAST(CASE lower(trim(CAST({_q(col)} AS VARCHAR))) {cases} ELSE NULL END AS TINYINT)"
+    code = f"TRY_CAST({_q(col)} AS INTEGER)"
+    return f"CAST(CASE WHEN {code} BETWEEN 0 AND 14 THEN {code} END AS TINYINT)"
+
+
+def _text(layout: Layout, fld: str) -> str:
+    col = layout.columns.get(fld)
+    return f"NULLIF(trim(CAST({_q(col)} AS VARCHAR)), '')" if col else "CAST(NULL AS VARCHAR)"
+
+
+def _imo_expr(layout: Layout) -> str:
+    col = layout.columns.get("imo")
+    if not col:
+        return "CAST(NULL AS BIGINT)"
+    return f"TRY_CAST(regexp_extract(CAST({_q(col)} AS VARCHAR), '([0-9]{{7}})', 1) AS BIGINT)"
+
+
+def normalise_sql(layout: Layout, source_sql: str, header_lines: int, future_limit_iso: str) -> str:
+    """SQL turning the raw relation into canonical rows plus a ``reason`` (NULL = usable).
+
+    Static fields (name, IMO, ...) ride along so that one pass over the file feeds both
+    ``positions`` and ``vessel_reports``.
+    """
+    lat, lon = _num(layout, "lat", "DOUBLE"), _num(layout, "lon", "DOUBLE")
+    sog, cog = _num(layout, "sog", "REAL"), _num(layout, "cog", "REAL")
+    heading = _num(layout, "heading", "INTEGER")
+    mmsi = _num(layout, "mmsi", "BIGINT")
+    msg_type = _num(layout, "msg_type", "INTEGER")
+    keep = f"({layout.row_filter})" if layout.row_filter else "TRUE"
+    return f"""
+        WITH raw AS (
+            SELECT row_number() OVER () + {header_lines} AS line_no, * FROM ({source_sql})
+        ), typed AS (
+            SELECT line_no, {keep} AS keep,
+                   {mmsi} AS mmsi, {_ts_expr(layout)} AS ts, {lat} AS lat, {lon} AS lon,
+                   {sog} AS sog, {cog} AS cog, {heading} AS heading, {_nav_expr(layout)} AS nav_status,
+                   {msg_type} AS msg_type,
+                   {_imo_expr(layout)} AS imo, {_text(layout, 'name')} AS name,
+                   {_text(layout, 'callsign')} AS callsign,
+                   {_num(layout, 'ship_type', 'SMALLINT')} AS ship_type,
+                   {_num(layout, 'length_m', 'REAL')} AS length_m,
+                   {_num(layout, 'beam_m', 'REAL')} AS beam_m,
+                   {_num(layout, 'draught_m', 'REAL')} AS draught_m,
+                   {_text(layout, 'destination')} AS destination
+            FROM raw
+        )
+        SELECT line_no, mmsi, ts,
+               lat, lon,
+               CASE WHEN sog >= 0 AND sog < 102.2 THEN sog END AS sog,
+               CASE WHEN cog >= 0 AND cog < 360 THEN cog END AS cog,
+               CAST(CASE WHEN heading BETWEEN 0 AND 359 THEN heading END AS SMALLINT) AS heading,
+               nav_status,
+               CAST(CASE WHEN msg_type BETWEEN 1 AND 27 THEN msg_type END AS TINYINT) AS msg_type,
+               imo, name, callsign, ship_type, length_m, beam_m, draught_m, destination,
+               CASE
+                 WHEN NOT keep THEN 'not_a_vessel'
+                 WHEN mmsi IS NULL OR mmsi <= 0 THEN 'missing_mmsi'
+                 WHEN msg_type IS NOT NULL AND msg_type NOT IN (1, 2, 3, 18, 19, 27) THEN 'other_type'
+                 WHEN ts IS NULL THEN 'missing_time'
+                 WHEN lat IS NULL OR lon IS NULL OR NOT isfinite(lat) OR NOT isfinite(lon)
+                      OR abs(lat) > 90 OR abs(lon) > 180 OR lat = 91 OR lon = 181 THEN 'invalid_position'
+                 WHEN ts > TIMESTAMP '{future_limit_iso}' THEN 'future_timestamp'
+               END AS reason
+        FROM typed
+    """
+
+
+STATIC_SQL = """
+    SELECT mmsi, min(ts) AS ts, imo, name, callsign, ship_type, length_m, beam_m, draught_m, destination
+    FROM corridor_norm
+    WHERE (reason IS NULL OR reason = 'other_type')
+      AND (name IS NOT NULL OR imo IS NOT NULL OR callsign IS NOT NULL)
+    GROUP BY ALL
+    ORDER BY mmsi, ts, name
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# Readers: each returns (SQL over the file, header, header line count)
+
+
+def _csv_source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, list[str]]:
+    p = str(path).replace("'", "''")
+    sql = (
+        f"SELECT * FROM read_csv('{p}', header=true, all_varchar=true, ignore_errors=true, "
+        f"store_rejects=true, rejects_scan='corridor_reject_scans', rejects_table='corridor_reject_errors')"
+    )
+    try:
+        header = [r[0] for r in con.execute(f"DESCRIBE {sql}").fetchall()]
+    except duckdb.Error as exc:
+        raise IngestError(f"not a readable CSV: {str(exc).splitlines()[0]}") from exc
+    return sql, header
+
+
+def _parquet_source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, list[str]]:
+    p = str(path).replace("'", "''")
+    sql = f"SELECT * FROM read_parquet('{p}')"
+    try:
+        header = [r[0] for r in con.execute(f"DESCRIBE {sql}").fetchall()]
+    except duckdb.Error as exc:
+        raise IngestError(f"not a readable Parquet file: {str(exc).splitlines()[0]}") from exc
+    return sql, header
+
+
+def _gpkg_point(blob: bytes) -> tuple[float, float]:
+    """(lon, lat) of a GeoPackage point geometry blob (header + WKB; spec §2.1.3)."""
+    if blob is None or blob[:2] != b"GP":
+        raise ValueError("not a GeoPackage geometry")
+    envelope = (blob[3] >> 1) & 0b111
+    offset = 8 + {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}[envelope]
+    geom = shapely.from_wkb(blob[offset:])
+    return geom.x, geom.y
+
+
+def _gpkg_table(path: Path) -> pa.Table:
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        row = con.execute(
+            "SELECT c.table_name, g.column_name FROM gpkg_contents c "
+            "JOIN gpkg_geometry_columns g USING (table_name) WHERE c.data_type = 'features' LIMIT 1"
+        ).fetchone()
+    except sqlite3.Error as exc:
+        raise IngestError(f"not a readable GeoPackage: {exc}") from exc
+    if row is None:
+        raise IngestError("GeoPackage has no feature table")
+    table, geom_col = row
+    cur = con.execute(f'SELECT * FROM "{table}"')
+    names = [d[0] for d in cur.description]
+    gi = names.index(geom_col)
+    cols: dict[str, list] = {n: [] for n in names if n != geom_col}
+    cols["lon"], cols["lat"] = [], []
+    for rec in cur:
+        try:
+            x, y = _gpkg_point(rec[gi])
+        except (ValueError, shapely.errors.GEOSException, IndexError, KeyError):
+            x, y = None, None
+        cols["lon"].append(x)
+        cols["lat"].append(y)
+        for i, n in enumerate(names):
+            if i != gi:
+                cols[n].append(rec[i])
+    con.close()
+    return pa.table({k: pa.array([None if v is None else str(v) for v in vals], pa.string())
+                     for k, vals in cols.items()})
+
+
+def _geojson_table(path: Path) -> pa.Table:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IngestError(f"not valid GeoJSON: {exc}") from exc
+    feats = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(feats, list):
+        raise IngestError("GeoJSON has no 'features' list")
+    keys: list[str] = []
+    for f in feats:
+        for k in (f.get("properties") or {}):
+            if k not in keys:
+                keys.append(k)
+    cols: dict[str, list] = {k: [] for k in keys}
+    cols["lon"], cols["lat"] = [], []
+    for f in feats:
+        g = f.get("geometry") or {}
+        c = g.get("coordinates") if g.get("type") == "Point" else None
+        cols["lon"].append(str(c[0]) if c else None)
+        cols["lat"].append(str(c[1]) if c else None)
+        props = f.get("properties") or {}
+        for k in keys:
+            v = props.get(k)
+            cols[k].append(None if v is None else str(v))
+    return pa.table({k: pa.array(v, pa.string()) for k, v in cols.items()})
+
+
+def _physical_line(row_line: int, rejected: list[int]) -> int:
+    """File line of a row numbered among the accepted rows, given the rejected lines.
+
+    DuckDB numbers the rows it accepted; lines it rejected are missing from that count.
+
+    >>> _physical_line(5, [5])   # 4th data row follows the rejected line 5
+    6
+    >>> _physical_line(3, [5, 6])
+    3
+    """
+    line = row_line
+    while True:
+        shifted = row_line + bisect.bisect_right(rejected, line)
+        if shifted == line:
+            return line
+        line = shifted
+
+
+def sniff_format(path: Path) -> str:
+    """csv, parquet, gpkg or geojson, from the file's first bytes (then its suffix)."""
+    with open(path, "rb") as fh:
+        head = fh.read(64)
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"SQLite format 3"):
+        return "gpkg"
+    if path.suffix.lower() in (".geojson", ".json") or head.lstrip().startswith(b"{"):
+        return "geojson"
+    if b"\x00" in head:
+        raise IngestError("binary file that is not Parquet or GeoPackage")
+    return "csv"
+
+
+# ---------------------------------------------------------------------------------------------
+# The parser
+
+
+def _static_obs_ids(tbl: pa.Table) -> np.ndarray:
+    """Stable ids for static report rows: mmsi, ts and a digest of the reported fields."""
+    import hashlib
+
+    digests = np.array(
+        [
+            int.from_bytes(hashlib.sha1(json.dumps(r, default=str).encode()).digest()[:8], "little",
+                           signed=True)
+            for r in tbl.drop_columns(["mmsi", "ts"]).to_pylist()
+        ],
+        dtype=np.int64,
+    )
+    ts = tbl.column("ts").cast(pa.int64()).fill_null(0).to_numpy()
+    return combine_u64(tbl.column("mmsi").to_numpy(), ts, digests)
+
+
+def table_parser(
+    mapping: dict[str, str] | None = None,
+    time_format: str | None = None,
+    source: str | None = None,
+    fmt: str | None = None,
+    strict: bool = False,
+):
+    """A parser for :func:`corridor.ingest.summary.ingest_file` over one position table.
+
+    ``strict``: any unusable row fails the whole file (nothing from it is stored).
+    """
+
+    def parse(path: Path, summary: IngestSummary) -> Iterator[tuple[str, pa.Table]]:
+        kind = fmt or sniff_format(path)
+        con = duckdb.connect()  # a private connection: reads files, never touches the store
+        try:
+            header_lines = 1
+            if kind == "csv":
+                source_sql, header = _csv_source(con, path)
+            elif kind == "parquet":
+                source_sql, header = _parquet_source(con, path)
+                header_lines = 0
+            else:
+                arrow = _gpkg_table(path) if kind == "gpkg" else _geojson_table(path)
+                con.register("corridor_features", arrow)
+                source_sql, header, header_lines = "SELECT * FROM corridor_features", arrow.column_names, 0
+            try:
+                layout = detect_layout(header, mapping, time_format)
+            except ValueError as exc:
+                raise IngestError(str(exc)) from exc
+            summary.details["layout"] = layout.name
+            future = (utcnow() + timedelta(days=1)).isoformat(sep=" ")
+            try:
+                con.execute(
+                    "CREATE TEMP TABLE corridor_norm AS "
+                    + normalise_sql(layout, source_sql, header_lines, future)
+                )
+            except duckdb.Error as exc:
+                raise IngestError(f"cannot read rows: {str(exc).splitlines()[0]}") from exc
+            rejected: list[int] = []
+            if kind == "csv":
+                rejected = [int(r[0]) for r in con.execute(
+                    "SELECT DISTINCT line FROM corridor_reject_errors ORDER BY line"
+                ).fetchall()]
+                for line in rejected:
+                    summary.skip("malformed", line)
+            summary.rows_in = int(con.execute("SELECT count(*) FROM corridor_norm").fetchone()[0])
+            summary.rows_in += summary.skipped.get("malformed", 0)
+            for reason, n, lines in con.execute(
+                "SELECT reason, count(*), list(line_no ORDER BY line_no)[1:5] FROM corridor_norm "
+                "WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason"
+            ).fetchall():
+                summary.skipped[reason] = int(n)
+                summary.examples[reason] = [_physical_line(int(x), rejected) for x in lines]
+            if strict and summary.total_skipped:
+                first = ", ".join(f"{r} (line {summary.examples.get(r, ['?'])[0]})" for r in summary.skipped)
+                raise IngestError(f"--strict: {summary.total_skipped} unusable rows: {first}")
+            src = source or path.name
+            reader = con.execute(
+                "SELECT mmsi, ts, lat, lon, sog, cog, heading, nav_status, msg_type FROM corridor_norm "
+                "WHERE reason IS NULL ORDER BY line_no"
+            ).to_arrow_reader(BATCH_ROWS)
+            for batch in reader:
+                tbl = pa.Table.from_batches([batch])
+                obs = position_obs_ids(
+                    tbl.column("mmsi").to_numpy(),
+                    tbl.column("ts").cast(pa.int64()).to_numpy(),
+                    tbl.column("lat").to_numpy(),
+                    tbl.column("lon").to_numpy(),
+                    tbl.column("msg_type").cast(pa.int64()).fill_null(0).to_numpy(),
+                )
+                tbl = tbl.add_column(0, "obs_id", pa.array(obs, pa.int64()))
+                tbl = tbl.append_column("source", pa.array([src] * tbl.num_rows, pa.string()))
+                yield "positions", tbl
+            if any(f in layout.columns for f in STATIC_FIELDS):
+                statics = con.execute(STATIC_SQL).to_arrow_table()
+                if statics.num_rows:
+                    statics = statics.add_column(0, "obs_id", pa.array(_static_obs_ids(statics), pa.int64()))
+                    statics = statics.append_column("source", pa.array([src] * statics.num_rows, pa.string()))
+                    yield "vessel_reports", statics
+        finally:
+            con.close()
+
+    return parse

@@ -1,0 +1,174 @@
+"""Decoded position tables: layouts detected, rows counted, values kept, bad rows reported."""
+
+from __future__ import annotations
+
+import gzip
+import sqlite3
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from corridor.ingest.summary import ingest_file
+from corridor.ingest.tables import detect_layout, table_parser
+
+NOAA_2022 = "ais-positions/noaa-us-2022-01-03/AISdata_2022-01-03_first99999.parquet"
+NOAA_2023 = "ais-positions/aisdb/test_data_noaa_20230101.csv"
+SPIRE = "ais-positions/aisdb/test_data_20210701.csv"
+BOSTON = "ais-positions/noaa-boston-2014/ais.gpkg"
+SUEZ = "ais-positions/suez-2021/boat-positions.csv"
+
+
+def _ingest(store, path, **kw):
+    return ingest_file(store, Path(path), "positions", table_parser(**kw))
+
+
+def test_marinecadastre_parquet_rows_and_values(store, data_dir):
+    path = data_dir / NOAA_2022
+    expected = duckdb.sql(
+        f"SELECT count(*) FROM (SELECT DISTINCT MMSI, BaseDateTime, LAT, LON FROM '{path}')"
+    ).fetchone()[0]
+    result = _ingest(store, path)
+    assert result.status == "done" and result.details["layout"] == "marinecadastre"
+    assert store.count("positions") == expected  # exact duplicate rows collapse to one
+    row = store.con.execute(
+        "SELECT lat, lon, sog, cog FROM positions WHERE mmsi = 367379190 AND ts = '2022-01-03 00:00:00'"
+    ).fetchone()
+    assert row == pytest.approx((30.3706, -88.56408, row[2], row[3]))
+    # static fields become vessel reports with IMO digits extracted
+    n_named = store.con.execute(
+        "SELECT count(DISTINCT mmsi) FROM vessel_reports WHERE name IS NOT NULL"
+    ).fetchone()[0]
+    assert n_named > 10_000
+
+
+def test_marinecadastre_csv_imo_and_sentinels(store, data_dir):
+    _ingest(store, data_dir / NOAA_2023)
+    assert store.count("positions") == 1000
+    imo, name = store.con.execute(
+        "SELECT imo, name FROM vessel_reports WHERE mmsi = 636021061"
+    ).fetchone()
+    assert (imo, name) == (9307839, "MSC NAISHA III")
+    # COG 360 is the "not available" sentinel: stored as NULL
+    assert store.con.execute("SELECT cog FROM positions WHERE mmsi = 367752440").fetchone()[0] is None
+
+
+def test_spire_layout_keeps_positions_and_counts_other_messages(store, data_dir):
+    result = _ingest(store, data_dir / SPIRE)
+    assert result.details["layout"] == "spire"
+    expected = duckdb.sql(
+        f"SELECT count(*) FROM read_csv('{data_dir / SPIRE}', all_varchar=true) "
+        "WHERE Message_ID IN ('1','2','3','18','19','27')"
+    ).fetchone()[0]
+    stored = store.count("positions")
+    skipped_positions = result.skipped.get("invalid_position", 0) + result.skipped.get("missing_mmsi", 0)
+    assert stored + skipped_positions + result.duplicates == expected
+    assert result.skipped["other_type"] > 0
+    # milliseconds are added to the time
+    ts = store.con.execute(
+        "SELECT ts FROM positions WHERE mmsi = 273455590 ORDER BY ts LIMIT 1"
+    ).fetchone()[0]
+    assert (ts.second, ts.microsecond) == (19, 160_000)
+
+
+def test_geopackage_points(store, data_dir):
+    result = _ingest(store, data_dir / BOSTON)
+    assert result.status == "done" and store.count("positions") == 972
+    assert store.con.execute("SELECT count(DISTINCT mmsi) FROM positions").fetchone()[0] == 4
+    lat, lon = store.con.execute(
+        "SELECT lat, lon FROM positions WHERE mmsi = 240000208 ORDER BY ts LIMIT 1"
+    ).fetchone()
+    assert 42.24 < lat < 42.43 and -71.06 < lon < -70.80
+
+
+def test_explicit_mapping_with_time_format(store, data_dir):
+    result = _ingest(
+        store, data_dir / SUEZ,
+        mapping={"ts": "ais_pos_timestamp", "mmsi": "ID", "lat": "latitude", "lon": "longitude"},
+        time_format="%d/%m/%Y %H:%M",
+    )
+    assert result.status == "done", result.message
+    assert store.count("positions") + result.duplicates == 22_287
+    first = store.con.execute("SELECT min(ts), max(ts) FROM positions").fetchone()
+    assert first[0].isoformat() == "2021-03-20T00:00:00" and first[1].month == 3
+
+
+def test_unknown_layout_asks_for_a_mapping(store, data_dir):
+    result = _ingest(store, data_dir / SUEZ)
+    assert result.status == "failed"
+    assert "--map" in result.message and "ais_pos_timestamp" in result.message
+
+
+def test_bad_rows_are_counted_with_line_numbers_and_the_rest_stored(store, tmp_path):
+    f = tmp_path / "bad.csv"
+    f.write_text(
+        "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading\n"
+        "273000001,2023-09-07T00:00:00,42.3,130.4,0.1,10,511\n"
+        "273000001,not a time,42.3,130.4,0.1,10,0\n"
+        "273000001,2023-09-07T01:00:00,91,181,0.1,10,0\n"
+        "273000001,2023-09-07T02:00:00,42.3\n"
+        "273000001,2099-01-01T00:00:00,42.3,130.4,0.1,10,0\n"
+        "273000001,2023-09-07T03:00:00,42.4,130.5,102.3,360,0\n"
+    )
+    result = _ingest(store, f)
+    assert result.status == "done"
+    assert store.count("positions") == 2
+    assert result.examples["missing_time"] == [3]
+    assert result.examples["invalid_position"] == [4]
+    assert result.examples["malformed"] == [5]
+    assert result.examples["future_timestamp"] == [6]
+    sog, cog, heading = store.con.execute(
+        "SELECT sog, cog, heading FROM positions ORDER BY ts DESC LIMIT 1").fetchone()
+    assert (sog, cog, heading) == (None, None, 0)
+    assert store.con.execute("SELECT heading FROM positions ORDER BY ts LIMIT 1").fetchone()[0] is None
+
+
+def test_strict_stores_nothing_from_a_file_with_bad_rows(store, tmp_path):
+    f = tmp_path / "bad.csv"
+    f.write_text("MMSI,BaseDateTime,LAT,LON\n273000001,2023-09-07T00:00:00,42.3,130.4\n1,x,1,1\n")
+    result = ingest_file(store, f, "positions", table_parser(strict=True))
+    assert result.status == "failed" and "missing_time (line 3)" in result.message
+    assert store.count("positions") == 0
+
+
+def test_binary_and_gzip_garbage_fail_cleanly(store, tmp_path):
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(b"\x00\x01\x02binary\xff" * 50)
+    assert _ingest(store, junk).status == "failed"
+    gz = tmp_path / "trunc.parquet"
+    gz.write_bytes(b"PAR1" + gzip.compress(b"x" * 1000)[:50])
+    result = _ingest(store, gz)
+    assert result.status == "failed" and "Parquet" in result.message
+    assert store.count("positions") == 0
+
+
+def test_corrupt_geopackage(store, tmp_path):
+    f = tmp_path / "empty.gpkg"
+    sqlite3.connect(f).execute("CREATE TABLE x (a)").connection.commit()
+    result = _ingest(store, f)
+    assert result.status == "failed" and "GeoPackage" in result.message
+
+
+def test_dma_layout_detection_and_nav_status_text():
+    header = ["# Timestamp", "Type of mobile", "MMSI", "Latitude", "Longitude",
+              "Navigational status", "ROT", "SOG", "COG", "Heading", "IMO", "Callsign", "Name"]
+    layout = detect_layout(header)
+    assert layout.name == "dma" and layout.time_format == "%d/%m/%Y %H:%M:%S"
+    assert layout.columns["nav_status"] == "Navigational status"
+
+
+def test_dma_format_sample(store, tmp_path):
+    # A format sample in the DMA layout (values made up for the layout, not real vessels).
+    f = tmp_path / "aisdk.csv"
+    f.write_text(
+        "# Timestamp,Type of mobile,MMSI,Latitude,Longitude,Navigational status,ROT,SOG,COG,"
+        "Heading,IMO,Callsign,Name\n"
+        "07/09/2023 00:00:01,Class A,219000001,55.1,10.2,At anchor,0,0.1,10.0,200,Unknown,OXAB2,TEST ONE\n"
+        "07/09/2023 00:00:02,Base Station,2190047,55.2,10.3,Unknown value,,,,,,,\n"
+        "07/09/2023 00:00:03,Class A,219000001,55.1,10.2,Moored,0,0.0,10.0,200,Unknown,OXAB2,TEST ONE\n"
+    )
+    result = _ingest(store, f)
+    assert store.count("positions") == 2
+    assert result.skipped == {"not_a_vessel": 1} and result.total_skipped == 0
+    status = [r[0] for r in store.con.execute("SELECT nav_status FROM positions ORDER BY ts").fetchall()]
+    assert status == [1, 5]
