@@ -184,20 +184,27 @@ DDL: dict[str, str] = {
             flag VARCHAR,
             vessel_type VARCHAR,
             length_m REAL,
+            gross_tonnage REAL,
             capacity_teu INTEGER,
+            owner VARCHAR,
             notes VARCHAR,
+            marks VARCHAR[],                -- case-file marks: C, I, U, ⚠
             source VARCHAR
         )""",
     "sightings": """
         CREATE TABLE IF NOT EXISTS sightings (
             sighting_id VARCHAR PRIMARY KEY,
             ts_start TIMESTAMP NOT NULL,
-            ts_end TIMESTAMP NOT NULL,
+            ts_end TIMESTAMP NOT NULL,      -- exclusive; a date is [day, day + 1)
+            date_text VARCHAR,              -- the date as written ("mid-Aug 2023")
+            date_uncertain BOOLEAN,         -- range widened from a vague date
             place_id VARCHAR,
+            place_text VARCHAR,             -- the place as written (pier, unlocated place)
             lat DOUBLE,
             lon DOUBLE,
             vessel_id VARCHAR,
             vessel_name VARCHAR,
+            identification VARCHAR,         -- stated, probable, unidentified
             imo BIGINT,
             mmsi BIGINT,
             subject VARCHAR,                -- vessel, containers, train, railcars, activity
@@ -206,20 +213,27 @@ DDL: dict[str, str] = {
             evidence_type VARCHAR,          -- satellite image, AIS, photo, document, statement
             description VARCHAR,
             source VARCHAR NOT NULL,
-            confidence VARCHAR,             -- confirmed, inferred, unverified
+            confidence VARCHAR,             -- confirmed, inferred, unverified, conflicting
+            marks VARCHAR[],                -- case-file marks: C, I, U, ⚠
             ingest_id BIGINT
         )""",
     "rail_observations": """
         CREATE TABLE IF NOT EXISTS rail_observations (
             rail_obs_id VARCHAR PRIMARY KEY,
             obs_date DATE NOT NULL,
+            obs_date_end DATE,              -- last day covered (same as obs_date for one day)
+            date_text VARCHAR,
+            date_uncertain BOOLEAN,
             place_id VARCHAR NOT NULL,
+            kind VARCHAR,                   -- count, baseline, statement
             railcars INTEGER,
+            qualifier VARCHAR,              -- about, at_most_about, at_least, exact
             car_type VARCHAR,
             direction VARCHAR,
             description VARCHAR,
             source VARCHAR NOT NULL,
             confidence VARCHAR,
+            marks VARCHAR[],
             ingest_id BIGINT
         )""",
     "watchlist": """
@@ -232,6 +246,9 @@ DDL: dict[str, str] = {
             flag VARCHAR,
             programs VARCHAR[],
             listed_on DATE,
+            authority VARCHAR,              -- US, EU, UK, KR, UN, ... when known
+            note VARCHAR,
+            marks VARCHAR[],
             source VARCHAR NOT NULL,
             ingest_id BIGINT
         )""",
