@@ -1,0 +1,154 @@
+"""Detector parameters: frozen dataclasses, units in every name.
+
+Defaults follow Global Fishing Watch's published pipelines where one exists, so that
+corridor's events can be compared with GFW's and cited with the same definitions:
+
+- segmentation: gpsdio-segment's idea (a position joins the open segment it is
+  plausibly reachable from); speed ceiling 50 kn (DESIGN.md);
+- port visits: pipe-anchorages ``anchorage_cfg.yaml`` (3 km entry, 4 km exit, stop below
+  0.2 kn, stop end above 0.5 kn, in-port gap 4 h, visits split when consecutive events
+  are more than 60 nm apart);
+- gaps: pipe-gaps production threshold 6 h (a gap is *longer than* the threshold, as
+  pipe-gaps' tests require); AIS disabling after Welch et al. 2022 (>= 12 h, OFF
+  position > 50 nm from shore, >= 14 positions in the 12 h before);
+- loitering: pipe-loitering's hourly implied speed < 2 kn, RFMO transshipment rule
+  >= 4 h and >= 20 nm from shore;
+- encounters: pipe-encounters (owned by :mod:`corridor.detect.encounters`).
+
+Every event stores the parameters of its detector in ``attrs["params"]`` and its id
+depends on them, so changing a threshold gives new ids rather than silently different
+rows under old ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SegmentParams:
+    """Track cleaning and segmentation.
+
+    A position joins the most plausible open segment: the one whose last position it
+    could reach at ``max_speed_knots`` (plus ``position_noise_m`` for GPS noise and
+    equal timestamps). Otherwise it opens a new segment. Segments with fewer than
+    ``min_segment_positions`` positions are noise (marked, excluded from detectors).
+    """
+
+    max_speed_knots: float = 50.0
+    position_noise_m: float = 1000.0
+    max_open_segments: int = 8
+    min_segment_positions: int = 3
+    #: close a segment after this long without positions (None: never; gpsdio-segment
+    #: closes idle segments, corridor keeps them open so a ship that goes dark and
+    #: reappears where it could have sailed stays one segment and its gap is seen)
+    max_idle_hours: float | None = None
+    #: two segments overlapping in time for at least this long are a position_conflict
+    min_conflict_overlap_minutes: float = 30.0
+
+
+@dataclass(frozen=True)
+class PortVisitParams:
+    """Port events and visits (GFW pipe-anchorages ``anchorage_cfg.yaml``)."""
+
+    entry_distance_m: float = 3000.0
+    exit_distance_m: float = 4000.0
+    #: for places with a polygon, entry when inside (distance 0) and exit beyond this
+    polygon_exit_buffer_m: float = 1000.0
+    stop_begin_speed_knots: float = 0.2
+    stop_end_speed_knots: float = 0.5
+    min_port_gap_hours: float = 4.0
+    max_interseg_dist_nm: float = 60.0
+    #: visits with a lower confidence are not stored (GFW publishes >= 2)
+    min_confidence: int = 2
+    #: positions kept as evidence per visit (first/last and key points)
+    max_evidence: int = 20
+
+
+@dataclass(frozen=True)
+class GapParams:
+    """AIS gaps (pipe-gaps) and likely intentional disabling (Welch et al. 2022)."""
+
+    min_gap_hours: float = 6.0
+    disabling_min_gap_hours: float = 12.0
+    disabling_min_shore_distance_nm: float = 50.0
+    #: Welch et al.: >= 14 (satellite) positions in the 12 h before the gap. corridor
+    #: does not know the receiver type, so all positions of the segment are counted.
+    disabling_min_positions_before: int = 14
+    positions_before_window_hours: float = 12.0
+
+
+@dataclass(frozen=True)
+class LoiteringParams:
+    """Loitering: slow at sea (pipe-loitering hourly implied speed; RFMO 4 h / 20 nm)."""
+
+    max_speed_knots: float = 2.0
+    min_duration_hours: float = 4.0
+    min_shore_distance_nm: float = 20.0
+    #: hourly samples further apart than this break a loitering run
+    max_sample_gap_hours: float = 2.0
+
+
+@dataclass(frozen=True)
+class VoyageParams:
+    """Voyages between consecutive port visits of one segment."""
+
+    min_visit_confidence: int = 2
+
+
+@dataclass(frozen=True)
+class IdentityParams:
+    """Identity changes from static reports (types 5, 19, 24)."""
+
+    fields: tuple[str, ...] = ("name", "imo", "callsign", "ship_type")
+    #: a value must be reported at least this many times to count (filters bit errors)
+    min_reports_per_value: int = 1
+
+
+def _encounter_default() -> Any:
+    try:  # owned by the encounters module; absent until it lands
+        from corridor.detect.encounters import EncounterParams  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return EncounterParams()
+
+
+@dataclass(frozen=True)
+class DetectParams:
+    """All detector parameters together (what ``corridor detect`` runs with)."""
+
+    segment: SegmentParams = field(default_factory=SegmentParams)
+    port_visit: PortVisitParams = field(default_factory=PortVisitParams)
+    gap: GapParams = field(default_factory=GapParams)
+    loitering: LoiteringParams = field(default_factory=LoiteringParams)
+    voyage: VoyageParams = field(default_factory=VoyageParams)
+    identity: IdentityParams = field(default_factory=IdentityParams)
+    encounter: Any = field(default_factory=_encounter_default)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of every parameter (for attrs and hashing)."""
+        return params_dict(self)
+
+    def hash(self) -> str:
+        """Short stable hash of every per-vessel parameter (for incremental re-runs).
+
+        >>> DetectParams().hash() == DetectParams().hash()
+        True
+        >>> DetectParams().hash() == DetectParams(gap=GapParams(min_gap_hours=12)).hash()
+        False
+        """
+        d = self.to_dict()
+        d.pop("encounter", None)  # encounters are recomputed by time range, not per vessel
+        blob = json.dumps(d, sort_keys=True, default=str)
+        return hashlib.sha1(blob.encode()).hexdigest()[:16]
+
+
+def params_dict(p: Any) -> dict[str, Any]:
+    """A frozen dataclass (possibly nested) as a JSON-friendly dict; ``None`` stays ``None``."""
+    if p is None:
+        return {}
+    d = asdict(p)
+    return json.loads(json.dumps(d, default=str))

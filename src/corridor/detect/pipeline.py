@@ -1,0 +1,98 @@
+"""The per-vessel detection pipeline, shared by every engine.
+
+:func:`detect_vessel` takes one MMSI's positions (POSITIONS schema, any order) and
+returns its events and position marks. It is pure (no store, no clock), so the local
+engine and a Spark ``applyInArrow`` give the same rows with the same ids.
+
+Order: track cleaning and segmentation (:mod:`.tracks`, which also yields
+``position_conflict``); then, for each segment separately, port visits, gaps,
+loitering and voyages. Cross-vessel detectors (encounters, shared IMO) run elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from corridor.detect.events import events_table
+from corridor.detect.gaps import GapDetector
+from corridor.detect.loitering import LoiteringDetector
+from corridor.detect.params import DetectParams
+from corridor.detect.port_visits import Places, PortVisitDetector
+from corridor.detect.tracks import segment_track
+from corridor.detect.voyages import VoyageDetector
+
+#: event types produced per vessel (the engine replaces exactly these on a re-run)
+VESSEL_EVENT_TYPES = ("position_conflict", "port_visit", "gap", "loitering", "voyage")
+
+
+@dataclass
+class DetectResult:
+    """Events (EVENTS schema) and marks (obs_id, mark, segment_id) of one vessel."""
+
+    events: pa.Table
+    marks: pa.Table
+
+
+def default_shore():
+    """corridor.shore.distance_to_shore_m, or None where the shore data is unavailable."""
+    try:
+        from corridor.shore import distance_to_shore_m
+    except ImportError:  # pragma: no cover - shore ships with corridor
+        return None
+    return distance_to_shore_m
+
+
+class VesselPipeline:
+    """Detectors built once (place thresholds, shore function) and applied per vessel."""
+
+    def __init__(self, params: DetectParams | None = None, places: Places | None = None,
+                 shore=None):
+        self.params = params or DetectParams()
+        self.shore = shore if shore is not None else default_shore()
+        p = self.params
+        self.ports = PortVisitDetector(places, p.port_visit) if places is not None else None
+        self.gaps = GapDetector(p.gap, self.shore)
+        self.loiter = LoiteringDetector(p.loitering, self.shore)
+        self.voyages = VoyageDetector(p.voyage)
+
+    def apply(self, positions: pa.Table) -> DetectResult:
+        """Events and marks of one MMSI's positions."""
+        track, rows = segment_track(positions, self.params.segment)
+        for seg_id, idx in track.segment_indices():
+            obs = track.obs_id[idx]
+            ts = track.ts[idx]
+            lat = track.lat[idx]
+            lon = track.lon[idx]
+            gaps = self.gaps.apply(track.mmsi, seg_id, obs, ts, lat, lon)
+            rows += gaps
+            rows += self.loiter.apply(track.mmsi, seg_id, obs, ts, lat, lon)
+            if self.ports is not None:
+                visits = self.ports.apply(track.mmsi, seg_id, obs, ts, lat, lon, track.sog[idx])
+                rows += visits
+                rows += self.voyages.apply(track.mmsi, seg_id, visits, gaps, obs, ts, lat, lon)
+        return DetectResult(events_table(rows), track.marks_table())
+
+
+def detect_vessel(positions: pa.Table, params: DetectParams | None = None,
+                  places: Places | None = None) -> DetectResult:
+    """Detect the per-vessel events of ONE MMSI's positions (any order).
+
+    ``places`` is a :class:`corridor.places.PlaceIndex` (without it no port visits or
+    voyages are detected). Engines that process many vessels build a
+    :class:`VesselPipeline` once instead.
+    """
+    return VesselPipeline(params, places).apply(positions)
+
+
+def split_by_mmsi(positions: pa.Table) -> list[pa.Table]:
+    """Slices of a table sorted by mmsi, one per MMSI (zero-copy)."""
+    if positions.num_rows == 0:
+        return []
+    m = positions["mmsi"].to_numpy()
+    cuts = np.flatnonzero(m[1:] != m[:-1]) + 1
+    starts = np.concatenate([[0], cuts])
+    ends = np.concatenate([cuts, [len(m)]])
+    return [positions.slice(int(a), int(b - a)) for a, b in zip(starts, ends, strict=True)]

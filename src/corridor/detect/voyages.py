@@ -1,0 +1,89 @@
+"""Voyages: the legs between consecutive port visits of one segment.
+
+After GFW's voyages (pairs of consecutive visits): a voyage departs at the end of one
+visit (its exit) and arrives at the start of the next (its entry), both visits of at
+least ``min_visit_confidence``. corridor keeps only complete legs (both ends seen) and
+adds what an analyst checks first: the distance sailed (sum of great-circle steps
+between the positions of the leg), the straight-line distance, and the AIS gaps inside
+the leg (count, total hours, and whether any is flagged ``likely_disabling``).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from corridor.detect.events import make_event
+from corridor.detect.params import VoyageParams, params_dict
+from corridor.geo import haversine_m
+
+
+class VoyageDetector:
+    """Voyages of one segment from its port visits and gaps."""
+
+    def __init__(self, params: VoyageParams | None = None):
+        self.params = params or VoyageParams()
+        self._pd = params_dict(self.params)
+
+    def apply(
+        self,
+        mmsi: int,
+        segment_id: str,
+        visits: list[dict],
+        gaps: list[dict],
+        obs_id: np.ndarray,
+        ts_us: np.ndarray,
+        lat: np.ndarray,
+        lon: np.ndarray,
+    ) -> list[dict]:
+        """Voyage rows between consecutive visits (event dicts from the other detectors)."""
+        p = self.params
+        vs = sorted(
+            (v for v in visits if json.loads(v["attrs"])["confidence"] >= p.min_visit_confidence),
+            key=lambda v: v["start_ts"],
+        )
+        if len(vs) < 2:
+            return []
+        steps = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:]) if len(ts_us) > 1 else np.zeros(0)
+        cum = np.concatenate([[0.0], np.cumsum(steps)])
+        gap_start = np.array([g["start_ts"] for g in gaps], dtype=np.int64)
+        gap_end = np.array([g["end_ts"] for g in gaps], dtype=np.int64)
+        gap_dis = np.array([json.loads(g["attrs"])["likely_disabling"] for g in gaps], dtype=bool)
+        out = []
+        for a, b in zip(vs[:-1], vs[1:], strict=True):
+            dep, arr = int(a["end_ts"]), int(b["start_ts"])
+            if arr < dep:
+                continue
+            i0 = int(np.searchsorted(ts_us, dep, side="left"))
+            i1 = int(np.searchsorted(ts_us, arr, side="right")) - 1
+            i0, i1 = min(i0, len(ts_us) - 1), max(i1, 0)
+            inside = (gap_start >= dep) & (gap_end <= arr) if len(gaps) else np.zeros(0, bool)
+            straight = float(haversine_m(a["lat"], a["lon"], b["lat"], b["lon"]))
+            out.append(
+                make_event(
+                    "voyage",
+                    mmsi,
+                    dep,
+                    arr,
+                    params=self._pd,
+                    segment_id=segment_id,
+                    lat=a["lat"],
+                    lon=a["lon"],
+                    from_place_id=a["place_id"],
+                    to_place_id=b["place_id"],
+                    evidence=[obs_id[i0], obs_id[i1]],
+                    attrs={
+                        "duration_hours": (arr - dep) / 3.6e9,
+                        "distance_sailed_m": float(cum[i1] - cum[i0]) if i1 > i0 else 0.0,
+                        "straight_distance_m": straight,
+                        "positions": max(0, i1 - i0 + 1),
+                        "gaps": int(inside.sum()),
+                        "gap_hours": float(((gap_end - gap_start)[inside]).sum() / 3.6e9),
+                        "likely_disabling_gaps": int((inside & gap_dis).sum()),
+                        "from_visit": a["event_id"],
+                        "to_visit": b["event_id"],
+                    },
+                )
+            )
+        return out
