@@ -1,0 +1,473 @@
+"""Encounters: two vessels side by side at sea (a proxy for ship-to-ship transfer).
+
+Definition (Global Fishing Watch, Miller et al. 2018; parameters in :class:`EncounterParams`):
+two vessels within ``max_distance_m`` (500 m) of each other for at least
+``min_duration_hours`` (2 h), both with a median speed below ``max_median_speed_knots``
+(2 kn), at least ``min_port_distance_m`` (10 km) from any port or anchorage; positions are
+compared on a common 10-minute grid (interpolating across gaps up to 1 h); meetings of the
+same pair less than ``merge_gap_hours`` (4 h) apart are one encounter.
+
+The detector never compares all pairs. It runs in three pure stages over Arrow tables, each
+of which a distributed engine can run on its own partitions:
+
+1. :func:`corridor.detect.resample.resample_positions` — per track (group by vessel);
+2. :func:`encounter_buckets` + :func:`adjacent_pairs` — every grid point is put in its *home*
+   space–time bucket (grid time × a cell at least ``2 × max_distance_m`` wide) and copied, as
+   a *halo* row, into each other bucket that its ``max_distance_m`` disc touches. Within a
+   bucket, a pair is emitted only where the point of the lower (mmsi, segment) is at home:
+   every adjacent pair is found once and only once, whatever way the buckets are
+   partitioned, as long as each bucket's rows are processed together;
+3. :func:`encounters_from_pairs` — group the adjacent pairs by vessel pair (all of a pair's
+   rows together), cut them into runs of consecutive grid times, keep runs of at least
+   the minimum duration, merge runs of one pair less than ``merge_gap_hours`` apart, then
+   apply the speed and port filters to each merged encounter.
+
+:func:`detect_encounters` chains the three for the local engine.
+
+Differences from GFW's pipeline, on purpose: a run is a stretch of grid times at which both
+vessels are resampled and close, broken by any grid time at which both are resampled and
+apart, and bridging stretches in which one of them has no grid point for at most
+``max_unobserved_hours`` (GFW follows each vessel's own grid points within one UTC day, so
+a gap in one vessel's track extends a run in one direction and not the other); adjacency
+is symmetric, so each pair gives one undirected event (``mmsi < other_mmsi``); medians are
+over all grid points of the merged encounter, not a median of per-run medians; GFW keeps
+the 100 nearest neighbours of each point, here every neighbour within the distance is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from corridor.detect.resample import US_PER_S, ResampleParams, resample_positions
+from corridor.geo import EARTH_RADIUS_M, KNOTS_PER_MPS, haversine_m
+from corridor.ids import stable_id
+from corridor.schema import EVENTS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from corridor.places import PlaceIndex
+
+#: metres per degree of latitude on the sphere used by corridor.geo
+M_PER_DEG = EARTH_RADIUS_M * math.pi / 180.0
+
+
+@dataclass(frozen=True)
+class EncounterParams:
+    """Thresholds of the encounter detector (GFW defaults; units in the names).
+
+    ``cell_size_m`` is the side of a spatial bucket; it must be at least twice
+    ``max_distance_m`` so that a point's neighbourhood touches at most two cells per axis.
+    ``max_interp_speed_knots`` stops the resampler from interpolating across an impossible
+    jump (two vessels sharing an MMSI). ``max_unobserved_hours``: a run of adjacent grid points
+    continues across a stretch in which either vessel has no grid point (both went dark, or
+    one did: nothing shows they parted) of at most this length. ``inf`` disables the speed
+    filter.
+    """
+
+    max_distance_m: float = 500.0
+    min_duration_hours: float = 2.0
+    max_median_speed_knots: float = 2.0
+    min_port_distance_m: float = 10_000.0
+    merge_gap_hours: float = 4.0
+    max_unobserved_hours: float = 4.0
+    step_minutes: float = 10.0
+    max_gap_hours: float = 1.0
+    max_interp_speed_knots: float = 50.0
+    cell_size_m: float = 1_000.0
+
+    def __post_init__(self) -> None:
+        if self.cell_size_m < 2 * self.max_distance_m:
+            raise ValueError(
+                f"cell_size_m ({self.cell_size_m}) must be >= 2 x max_distance_m "
+                f"({self.max_distance_m})"
+            )
+        if self.step_minutes <= 0 or self.max_distance_m <= 0:
+            raise ValueError("step_minutes and max_distance_m must be positive")
+
+    @property
+    def resample(self) -> ResampleParams:
+        """The grid these parameters compare vessels on."""
+        return ResampleParams(
+            step_minutes=self.step_minutes,
+            max_gap_hours=self.max_gap_hours,
+            max_interp_speed_knots=self.max_interp_speed_knots,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict of every parameter (``inf`` as the string "inf")."""
+        return {k: ("inf" if isinstance(v, float) and math.isinf(v) else v)
+                for k, v in asdict(self).items()}
+
+
+# ----------------------------------------------------------------------------- buckets
+def _grid_dims(params: EncounterParams) -> tuple[float, int, int]:
+    """Latitude band height (deg), number of bands, and the maximum cells per band."""
+    dlat = params.cell_size_m / M_PER_DEG
+    n_bands = int(math.ceil(180.0 / dlat))
+    n_lon_max = int(math.floor(360.0 * M_PER_DEG / params.cell_size_m)) + 1
+    return dlat, n_bands, n_lon_max
+
+
+def _cells_per_band(band: np.ndarray, dlat: float, cell_m: float) -> np.ndarray:
+    """Longitude cells in each latitude band so that every cell is >= cell_m wide."""
+    lo = -90.0 + band * dlat
+    hi = lo + dlat
+    poleward = np.minimum(np.maximum(np.abs(lo), np.abs(hi)), 90.0)
+    n = np.floor(360.0 * np.cos(np.radians(poleward)) * M_PER_DEG / cell_m)
+    return np.maximum(n, 1).astype(np.int64)
+
+
+def space_cell(lat: np.ndarray, lon: np.ndarray, params: EncounterParams) -> np.ndarray:
+    """The home cell (int64) of each point: latitude band × longitude cell, antimeridian-safe.
+
+    >>> p = EncounterParams()
+    >>> c = space_cell(np.array([0.0, 0.0]), np.array([179.9999, -179.9999]), p)
+    >>> bool(c[0] != c[1])  # two cells, adjacent across the antimeridian
+    True
+    """
+    dlat, n_bands, n_lon_max = _grid_dims(params)
+    band = np.clip(np.floor((np.asarray(lat) + 90.0) / dlat), 0, n_bands - 1).astype(np.int64)
+    n = _cells_per_band(band, dlat, params.cell_size_m)
+    cell = np.floor((np.asarray(lon) + 180.0) / (360.0 / n)).astype(np.int64) % n
+    return band * n_lon_max + cell
+
+
+def _n_cells_total(params: EncounterParams) -> int:
+    _, n_bands, n_lon_max = _grid_dims(params)
+    return n_bands * n_lon_max
+
+
+def encounter_buckets(grid: pa.Table, params: EncounterParams) -> pa.Table:
+    """Assign resampled points to space–time buckets, with halo copies.
+
+    ``grid`` is the output of :func:`resample_positions`. Returns its rows plus ``bucket``
+    (int64: grid-time index × number of cells + cell) and ``home`` (bool). Each point appears
+    once with ``home=True`` in the bucket of its own cell and once with ``home=False`` in every
+    other cell that its ``max_distance_m`` neighbourhood touches (at the same grid time). Two
+    points within ``max_distance_m`` therefore always share the home bucket of each of them.
+    A distributed engine partitions these rows by ``bucket`` (any partitioning that keeps a
+    bucket's rows together) and runs :func:`adjacent_pairs` on each partition.
+    """
+    n = grid.num_rows
+    lat = np.asarray(grid["lat"].to_numpy(zero_copy_only=False), dtype=np.float64)
+    lon = np.asarray(grid["lon"].to_numpy(zero_copy_only=False), dtype=np.float64)
+    t_idx = (
+        np.asarray(grid["ts"].cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+        // params.resample.step_us
+    )
+    dlat, n_bands, n_lon_max = _grid_dims(params)
+    home_cell = space_cell(lat, lon, params)
+    dd = params.max_distance_m / M_PER_DEG
+    b_lo = np.clip(np.floor((lat - dd + 90.0) / dlat), 0, n_bands - 1).astype(np.int64)
+    b_hi = np.clip(np.floor((lat + dd + 90.0) / dlat), 0, n_bands - 1).astype(np.int64)
+    phi = np.minimum(np.abs(lat) + dd, 89.999)
+    w = params.max_distance_m / (M_PER_DEG * np.cos(np.radians(phi)))  # half-width, degrees
+    rows, cells = [], []
+    for band in (b_lo, b_hi):  # at most two bands (band height >= 2 x distance)
+        nb = _cells_per_band(band, dlat, params.cell_size_m)
+        width = 360.0 / nb
+        c_lo = np.floor((lon - w + 180.0) / width).astype(np.int64)
+        c_hi = np.floor((lon + w + 180.0) / width).astype(np.int64)
+        cnt = np.minimum(c_hi - c_lo + 1, nb)
+        idx = np.repeat(np.arange(n), cnt)
+        off = np.arange(idx.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        rows.append(idx)
+        cells.append(band[idx] * n_lon_max + (c_lo[idx] + off) % nb[idx])
+    row = np.concatenate(rows)
+    cell = np.concatenate(cells)
+    # the two band passes coincide when b_lo == b_hi: drop repeated (row, cell)
+    key = np.unique(np.stack([row, cell], axis=1), axis=0)
+    row, cell = key[:, 0], key[:, 1]
+    out = grid.take(pa.array(row))
+    bucket = t_idx[row] * _n_cells_total(params) + cell
+    return out.append_column("bucket", pa.array(bucket, pa.int64())).append_column(
+        "home", pa.array(cell == home_cell[row])
+    )
+
+
+# ----------------------------------------------------------------------------- pairs
+PAIRS = pa.schema(
+    [
+        ("mmsi", pa.int64()),
+        ("segment_id", pa.string()),
+        ("other_mmsi", pa.int64()),
+        ("other_segment_id", pa.string()),
+        ("ts", pa.timestamp("us")),
+        ("lat", pa.float64()),
+        ("lon", pa.float64()),
+        ("other_lat", pa.float64()),
+        ("other_lon", pa.float64()),
+        ("distance_m", pa.float64()),
+        ("point_density", pa.float64()),
+        ("other_point_density", pa.float64()),
+        ("prev_ts", pa.timestamp("us")),
+        ("other_prev_ts", pa.timestamp("us")),
+        ("obs_before", pa.int64()),
+        ("obs_after", pa.int64()),
+        ("other_obs_before", pa.int64()),
+        ("other_obs_after", pa.int64()),
+    ]
+)
+
+
+def _track_rank(mmsi: np.ndarray, seg: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Dense rank of (mmsi, segment_id) — null segment first — the order that decides 'lower'."""
+    seg_s = pc.fill_null(seg.cast(pa.string()), "").to_numpy(zero_copy_only=False)
+    keys = np.rec.fromarrays([mmsi, seg_s.astype(str)], names="m,s")
+    _, inv = np.unique(keys, return_inverse=True)
+    return inv.astype(np.int64)
+
+
+def adjacent_pairs(bucketed: pa.Table, params: EncounterParams) -> pa.Table:
+    """All pairs of points of different vessels within ``max_distance_m`` at one grid time.
+
+    ``bucketed`` comes from :func:`encounter_buckets` and must hold every row of each bucket
+    it contains. Returns :data:`PAIRS` rows with ``mmsi < other_mmsi``; each pair is emitted
+    only in the home bucket of the lower vessel's point, so results from disjoint sets of
+    buckets can be concatenated without duplicates.
+    """
+    if bucketed.num_rows == 0:
+        return PAIRS.empty_table()
+    mmsi = np.asarray(bucketed["mmsi"].to_numpy(zero_copy_only=False), dtype=np.int64)
+    rank = _track_rank(mmsi, bucketed["segment_id"])
+    bucket = np.asarray(bucketed["bucket"].to_numpy(zero_copy_only=False), dtype=np.int64)
+    home = np.asarray(bucketed["home"].to_numpy(zero_copy_only=False), dtype=bool)
+    order = np.lexsort((rank, bucket))
+    b_sorted = bucket[order]
+    end = np.searchsorted(b_sorted, b_sorted, side="right")
+    pos = np.flatnonzero(home[order])  # sorted positions of home rows
+    # a track has one point per grid time, so within a bucket ranks are distinct: the
+    # rows after a home row up to the bucket's end are exactly the higher tracks
+    cnt = end[pos] - pos - 1
+    a_pos = np.repeat(pos, cnt)
+    b_pos = a_pos + 1 + (np.arange(a_pos.size) - np.repeat(np.cumsum(cnt) - cnt, cnt))
+    ia, ib = order[a_pos], order[b_pos]
+    keep = mmsi[ia] != mmsi[ib]
+    ia, ib = ia[keep], ib[keep]
+    lat = np.asarray(bucketed["lat"].to_numpy(zero_copy_only=False), dtype=np.float64)
+    lon = np.asarray(bucketed["lon"].to_numpy(zero_copy_only=False), dtype=np.float64)
+    d = haversine_m(lat[ia], lon[ia], lat[ib], lon[ib])
+    close = d <= params.max_distance_m
+    ia, ib, d = ia[close], ib[close], d[close]
+    if ia.size == 0:
+        return PAIRS.empty_table()
+    # rank order is (mmsi, segment): the lower track has the lower mmsi (equal mmsi dropped)
+    a_tab = bucketed.take(pa.array(ia))
+    b_tab = bucketed.take(pa.array(ib))
+    return pa.table(
+        {
+            "mmsi": a_tab["mmsi"],
+            "segment_id": a_tab["segment_id"],
+            "other_mmsi": b_tab["mmsi"],
+            "other_segment_id": b_tab["segment_id"],
+            "ts": a_tab["ts"],
+            "lat": a_tab["lat"],
+            "lon": a_tab["lon"],
+            "other_lat": b_tab["lat"],
+            "other_lon": b_tab["lon"],
+            "distance_m": d,
+            "point_density": a_tab["point_density"],
+            "other_point_density": b_tab["point_density"],
+            "prev_ts": a_tab["prev_ts"],
+            "other_prev_ts": b_tab["prev_ts"],
+            "obs_before": a_tab["obs_before"],
+            "obs_after": a_tab["obs_after"],
+            "other_obs_before": b_tab["obs_before"],
+            "other_obs_after": b_tab["obs_after"],
+        },
+        schema=PAIRS,
+    )
+
+
+# ----------------------------------------------------------------------------- events
+def _col(t: pa.Table, name: str, dtype: Any = np.float64) -> np.ndarray:
+    return np.asarray(t[name].to_numpy(zero_copy_only=False), dtype=dtype)
+
+
+def _ts_col(t: pa.Table, name: str) -> np.ndarray:
+    """A timestamp column as int64 microseconds (null -> -1)."""
+    col = pc.fill_null(t[name].cast(pa.int64()), -1)
+    return np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _circular_mean_lon(lon: np.ndarray) -> float:
+    r = np.radians(lon)
+    return float(np.degrees(np.arctan2(np.mean(np.sin(r)), np.mean(np.cos(r)))))
+
+
+def _iso(us: int) -> str:
+    return datetime.fromtimestamp(us / US_PER_S, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def encounters_from_pairs(
+    pairs: pa.Table, params: EncounterParams, places: PlaceIndex | None = None
+) -> pa.Table:
+    """Encounter events (:data:`corridor.schema.EVENTS`) from adjacent pairs.
+
+    ``pairs`` (from :func:`adjacent_pairs`) must hold every row of each vessel pair it
+    contains, in any order. ``places``: an index of ports/anchorages (only those kinds should
+    be in it); ``None`` skips the distance-from-port filter.
+    """
+    if pairs.num_rows == 0:
+        return EVENTS.empty_table()
+    step = params.resample.step_us
+    m_a = _col(pairs, "mmsi", np.int64)
+    m_b = _col(pairs, "other_mmsi", np.int64)
+    seg_a = pc.fill_null(pairs["segment_id"], "").to_numpy(zero_copy_only=False).astype(str)
+    seg_b = pc.fill_null(pairs["other_segment_id"], "").to_numpy(zero_copy_only=False).astype(str)
+    ts = _ts_col(pairs, "ts")
+    order = np.lexsort((ts, seg_b, m_b, seg_a, m_a))
+    pairs = pairs.take(pa.array(order))
+    m_a, m_b, seg_a, seg_b, ts = (x[order] for x in (m_a, m_b, seg_a, seg_b, ts))
+    n = len(ts)
+    same_track = np.zeros(n, dtype=bool)
+    same_track[1:] = (m_a[1:] == m_a[:-1]) & (m_b[1:] == m_b[:-1]) & (
+        seg_a[1:] == seg_a[:-1]) & (seg_b[1:] == seg_b[:-1])
+    # a run goes on at the next grid step, or across a stretch in which one of the two
+    # vessels has no grid point at all (no joint observation, so no evidence that they
+    # parted: the vessels went dark together) of at most max_unobserved_hours
+    prev_a = _ts_col(pairs, "prev_ts")[order]
+    prev_b = _ts_col(pairs, "other_prev_ts")[order]
+    dts = np.zeros(n, dtype=np.int64)
+    dts[1:] = ts[1:] - ts[:-1]
+    unobserved = np.zeros(n, dtype=bool)
+    unobserved[1:] = ((prev_a[1:] == ts[:-1]) | (prev_b[1:] == ts[:-1])) & (
+        dts[1:] <= params.max_unobserved_hours * 3600 * US_PER_S)
+    consecutive = np.zeros(n, dtype=bool)
+    consecutive[1:] = same_track[1:] & ((dts[1:] == step) | unobserved[1:])
+    run = np.cumsum(~consecutive) - 1
+    starts = np.flatnonzero(~consecutive)
+    ends = np.append(starts[1:], n) - 1
+    min_us = params.min_duration_hours * 3600 * US_PER_S
+    good = ((ts[ends] - ts[starts]) >= min_us - 1) & (ends > starts)
+    good_runs = np.flatnonzero(good)
+
+    # merge runs of one vessel pair (any segments) less than merge_gap_hours apart
+    merge_us = params.merge_gap_hours * 3600 * US_PER_S
+    run_order = sorted(good_runs, key=lambda r: (m_a[starts[r]], m_b[starts[r]], ts[starts[r]],
+                                                 ts[ends[r]], seg_a[starts[r]], seg_b[starts[r]]))
+    groups: list[list[int]] = []
+    last_key, last_end = None, 0
+    for r in run_order:
+        key = (m_a[starts[r]], m_b[starts[r]])
+        if key != last_key or ts[starts[r]] - last_end >= merge_us:
+            groups.append([r])
+            last_end = ts[ends[r]]
+        else:
+            groups[-1].append(r)
+            last_end = max(last_end, ts[ends[r]])
+        last_key = key
+
+    lat_a, lon_a = _col(pairs, "lat"), _col(pairs, "lon")
+    lat_b, lon_b = _col(pairs, "other_lat"), _col(pairs, "other_lon")
+    dist = _col(pairs, "distance_m")
+    den_a, den_b = _col(pairs, "point_density"), _col(pairs, "other_point_density")
+    ob_a, oa_a = _col(pairs, "obs_before", np.int64), _col(pairs, "obs_after", np.int64)
+    ob_b, oa_b = _col(pairs, "other_obs_before", np.int64), _col(pairs, "other_obs_after", np.int64)
+    # implied speed of each vessel from one grid point to the next within a run (knots)
+    nxt = np.append(run[1:] == run[:-1], False)
+    idx_next = np.minimum(np.arange(n) + 1, n - 1)
+    dt_next = np.maximum(ts[idx_next] - ts, step) / US_PER_S
+    spd_a = haversine_m(lat_a, lon_a, lat_a[idx_next], lon_a[idx_next]) / dt_next
+    spd_b = haversine_m(lat_b, lon_b, lat_b[idx_next], lon_b[idx_next]) / dt_next
+    spd_a, spd_b = spd_a * KNOTS_PER_MPS, spd_b * KNOTS_PER_MPS
+
+    pdict = params.to_dict()
+    cand = []
+    for runs in groups:
+        rows = np.concatenate([np.arange(starts[r], ends[r] + 1) for r in runs])
+        rows = rows[np.argsort(ts[rows], kind="stable")]
+        srows = rows[nxt[rows]]
+        med_a = float(np.median(spd_a[srows]))
+        med_b = float(np.median(spd_b[srows]))
+        if not (med_a < params.max_median_speed_knots and med_b < params.max_median_speed_knots):
+            continue
+        mid_lat = (lat_a[rows] + lat_b[rows]) / 2.0
+        mid_lon = np.degrees(np.arctan2(
+            np.sin(np.radians(lon_a[rows])) + np.sin(np.radians(lon_b[rows])),
+            np.cos(np.radians(lon_a[rows])) + np.cos(np.radians(lon_b[rows]))))
+        cand.append((runs, rows, med_a, med_b, float(np.mean(mid_lat)),
+                     _circular_mean_lon(mid_lon)))
+    if not cand:
+        return EVENTS.empty_table()
+
+    port_pos = np.full(len(cand), -1, dtype=np.int64)
+    port_dist = np.full(len(cand), np.nan)
+    if places is not None:
+        search_m = max(params.min_port_distance_m, 50_000.0)
+        pp, pd_ = places.nearest(np.array([c[4] for c in cand]), np.array([c[5] for c in cand]),
+                                 search_m)
+        port_pos, port_dist = np.asarray(pp, dtype=np.int64), np.asarray(pd_, dtype=np.float64)
+    out: list[dict[str, Any]] = []
+    for k, (runs, rows, med_a, med_b, mlat, mlon) in enumerate(cand):
+        if places is not None and port_pos[k] >= 0 and port_dist[k] < params.min_port_distance_m:
+            continue
+        first, last = rows[0], rows[-1]
+        close = rows[int(np.argmin(dist[rows]))]
+        evidence = sorted({int(x) for x in (ob_a[first], oa_a[last], ob_a[close], oa_a[close],
+                                            ob_b[first], oa_b[last], ob_b[close], oa_b[close])})
+        mmsi, other = int(m_a[first]), int(m_b[first])
+        start_iso = _iso(int(ts[first]))
+        attrs = {
+            "median_distance_m": round(float(np.median(dist[rows])), 2),
+            "min_distance_m": round(float(dist[close]), 2),
+            "closest_approach_ts": _iso(int(ts[close])),
+            "median_speed_knots": round(med_a, 3),
+            "other_median_speed_knots": round(med_b, 3),
+            "point_count": int(round(float(np.sum(den_a[rows])))),
+            "other_point_count": int(round(float(np.sum(den_b[rows])))),
+            "grid_points": int(len(rows)),
+            "runs": len(runs),
+            "duration_hours": round((int(ts[last]) - int(ts[first])) / 3.6e9, 3),
+            "segment_ids": sorted({s for s in seg_a[rows] if s}),
+            "other_segment_ids": sorted({s for s in seg_b[rows] if s}),
+            "nearest_port_m": (None if port_pos[k] < 0 else round(float(port_dist[k]), 1)),
+            "nearest_port_id": (None if port_pos[k] < 0 or places is None
+                                else str(places.place_ids[port_pos[k]])),
+            "params": pdict,
+        }
+        out.append({
+            "event_id": stable_id("encounter", mmsi, other, start_iso, pdict),
+            "type": "encounter",
+            "mmsi": mmsi,
+            "other_mmsi": other,
+            "segment_id": None,
+            "start_ts": int(ts[first]),
+            "end_ts": int(ts[last]),
+            "lat": mlat,
+            "lon": mlon,
+            "place_id": None,
+            "from_place_id": None,
+            "to_place_id": None,
+            "attrs": json.dumps(attrs, sort_keys=True),
+            "evidence": evidence,
+        })
+    if not out:
+        return EVENTS.empty_table()
+    out.sort(key=lambda e: (e["mmsi"], e["other_mmsi"], e["start_ts"]))
+    cols = {f.name: [e[f.name] for e in out] for f in EVENTS}
+    return pa.table({k: pa.array(v, EVENTS.field(k).type) for k, v in cols.items()},
+                    schema=EVENTS)
+
+
+def detect_encounters(
+    positions: pa.Table, params: EncounterParams | None = None, places: PlaceIndex | None = None
+) -> pa.Table:
+    """Encounter events among all vessels in ``positions`` (POSITIONS schema, any order).
+
+    An optional ``segment_id`` column keeps segments of one MMSI apart. Pure: same input and
+    parameters give the same rows with the same ``event_id``.
+    """
+    p = params or EncounterParams()
+    grid = resample_positions(positions, p.resample)
+    if grid.num_rows == 0:
+        return EVENTS.empty_table()
+    pairs = adjacent_pairs(encounter_buckets(grid, p), p)
+    return encounters_from_pairs(pairs, p, places)
