@@ -1,0 +1,792 @@
+"""Raw AIS NMEA logs → ``positions`` and ``vessel_reports``, through pyais.
+
+What is stored
+--------------
+- **positions**: one row per AIS position report of type 1, 2, 3, 18, 19 or 27 that has a
+  valid latitude/longitude and a receive time. ITU-R M.1371 "not available" values become
+  NULL: lat 91 / lon 181 (then the report is not a position: ``invalid_position``), sog
+  102.3 kn (types 1–3, 18, 19) or 63 kn (type 27), cog 360° (511 for type 27), heading 511.
+  ``ts`` is the receive time of the first reception in file order.
+- **vessel_reports**: one row per static/voyage report of type 5, 19 or 24. A type 24 part A
+  (name) and part B (call sign, ship type, dimensions) of the same MMSI received within
+  ``type24_merge_window_s`` of each other (or both untimed) are merged into one row; a part
+  without its partner is kept alone. Static reports without a receive time are kept with
+  NULL ``ts``.
+
+The same message heard by several stations (dedupe rule)
+--------------------------------------------------------
+A position's ``obs_id`` is :func:`corridor.ids.position_obs_ids` of (mmsi, *transmission
+time*, lat, lon, msg_type). The transmission time is rebuilt from the receive time and the
+report's own UTC-second field: the latest instant with that second that is not more than
+5 s after the receive time. Every reception of one transmission that arrives between 5 s
+before and 55 s after the fix therefore gets the same id and the store keeps one row (the
+first one ingested), within a file, across files and across re-runs. Reports without a
+usable second (type 27, second ≥ 60) use the receive time floored to the minute instead.
+A static report's ``obs_id`` hashes (mmsi, type, receive minute or "untimed", the
+payload(s)). Copies dropped inside a file are counted as ``duplicate_reception``.
+
+Time sources, in order of precedence (see :mod:`corridor.ingest.nmea_time`): tag-block
+``c:``; a leading ISO/epoch timestamp; trailing USCG/libais epoch; the preceding ``$PGHP``
+line; ``assume_time``. A multi-sentence message takes the time of its first timed fragment.
+
+Skip reasons (counted with example line numbers): ``checksum``, ``malformed``,
+``unsupported_type`` (not an AIS message type pyais knows), ``missing_time``,
+``invalid_position``, ``orphan_fragment``, ``future_timestamp`` (after now + 1 day).
+Informational, not errors: ``other_type`` (valid AIS messages of other types: base
+stations, binary, safety...), ``other_sentence`` (non-AIS NMEA such as ``$GPGGA``),
+``duplicate_reception``.
+
+How it is fast
+--------------
+pyais's own stream assembler drops orphan fragments silently, does not key on tag-block
+groups or stations and cannot read USCG trailers, so line framing and fragment assembly
+are done here; pyais parses each sentence (``NMEASentenceFactory``), joins fragments
+(``AISSentence.assemble_from_iterable``) and decodes payloads. Large files are cut into
+chunks of lines decoded in a process pool (both cores); fragments that straddle a chunk
+boundary are handed back and assembled in the parent. Only the message types corridor
+stores are decoded at all, which is why this beats a bare pyais loop even on one core.
+Memory is bounded by the chunk size, not the file size.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import itertools
+import multiprocessing
+import os
+import time
+import zlib
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+from pyais.exceptions import AISBaseException, MissingPayloadException, UnknownMessageException
+from pyais.messages import AISSentence, NMEASentenceFactory
+
+from corridor.ids import combine_u64, position_obs_ids
+from corridor.ingest.nmea_time import (
+    datetime_to_us,
+    gatehouse_time,
+    leading_time,
+    tag_block_info,
+    trailing_time,
+)
+from corridor.ingest.summary import IngestError, IngestSummary, ingest_file
+from corridor.schema import POSITIONS, VESSEL_REPORTS
+from corridor.store import Store
+
+KIND = "nmea"
+POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
+STATIC_TYPES = frozenset({5, 19, 24})
+_DECODED_TYPES = POSITION_TYPES | STATIC_TYPES
+#: Skip reasons that are not problems with the input (do not affect the exit code).
+INFO_REASONS = frozenset({"other_type", "other_sentence", "duplicate_reception"})
+
+_MINUTE_US = 60_000_000
+_CLOCK_SLACK_US = 5_000_000
+_BACKSLASH, _BANG, _DOLLAR, _HASH = 0x5C, 0x21, 0x24, 0x23
+
+
+@dataclass(frozen=True)
+class NmeaOptions:
+    """How to read a log.
+
+    ``assume_time``: receive time (naive = UTC) for lines that carry none.
+    ``source``: dataset id stored in ``source`` (default: the file name).
+    ``strict``: any skipped line (other than informational reasons) fails the file.
+    ``workers``: decoding processes (0 = one per CPU, 1 = in-process).
+    ``chunk_lines``: lines per decoded chunk (bounds memory).
+    ``parallel_min_bytes``: files smaller than this are decoded in-process.
+    ``future_tolerance_s``: receive times later than now + this are ``future_timestamp``.
+    ``type24_merge_window_s``: max seconds between a type 24 part A and B to merge them.
+    ``fragment_max_lines``: fragments of one message must lie within this many lines.
+    """
+
+    assume_time: datetime | None = None
+    source: str | None = None
+    strict: bool = False
+    workers: int = 0
+    chunk_lines: int = 50_000
+    parallel_min_bytes: int = 4_000_000
+    future_tolerance_s: float = 86_400.0
+    type24_merge_window_s: float = 600.0
+    fragment_max_lines: int = 1_000
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    """The picklable part of the options a decoding worker needs."""
+
+    source: str
+    assume_us: int | None
+    max_ts_us: int
+    fragment_max_lines: int
+
+
+# A fragment waiting for its partners: (line_no, ts_us, key, frag_num, frag_cnt, sentence).
+Frag = tuple
+
+
+@dataclass
+class _Out:
+    """Accumulated results of decoding some lines."""
+
+    mmsi: list = field(default_factory=list)
+    ts: list = field(default_factory=list)
+    lat: list = field(default_factory=list)
+    lon: list = field(default_factory=list)
+    sog: list = field(default_factory=list)
+    cog: list = field(default_factory=list)
+    heading: list = field(default_factory=list)
+    status: list = field(default_factory=list)
+    msg_type: list = field(default_factory=list)
+    second: list = field(default_factory=list)
+    statics: list = field(default_factory=list)
+    skips: dict = field(default_factory=dict)  # reason -> [count, [line_nos], detail]
+
+    def skip(self, reason: str, line_no: int, detail: str | None = None, n: int = 1) -> None:
+        entry = self.skips.get(reason)
+        if entry is None:
+            entry = self.skips[reason] = [0, [], detail]
+        entry[0] += n
+        if len(entry[1]) < 5:
+            entry[1].append(line_no)
+
+
+@dataclass
+class ChunkResult:
+    """What a worker hands back for one chunk of lines."""
+
+    rows_in: int
+    nmea_lines: int
+    positions: pa.Table
+    statics: list
+    skips: dict
+    loose: list  # fragments n>1 whose first fragment is not in this chunk
+    open: dict  # key -> fragments still waiting at the end of the chunk
+    max_ts_us: int | None
+
+
+def _expand(lines: list[bytes], first_line_no: int) -> Iterator[tuple[int, bytes]]:
+    """Number lines; a line holding several sentences joined by a literal ``\\r\\n`` (as
+    some escaped exports do) is split into them, all with the same line number."""
+    for line_no, raw in enumerate(lines, first_line_no):
+        if b"\\r\\n" in raw:
+            for part in raw.split(b"\\r\\n"):
+                yield line_no, part
+        else:
+            yield line_no, raw
+
+
+class _Scanner:
+    """Frames lines, finds receive times, assembles fragments and decodes with pyais."""
+
+    def __init__(self, ctx: _Ctx):
+        self.ctx = ctx
+        self.out = _Out()
+        self.pending: dict = {}
+        self.loose: list = []
+        self.rows_in = 0
+        self.nmea_lines = 0
+        self.max_ts: int | None = None
+
+    # ---------------------------------------------------------------- lines
+    def scan(self, lines: list[bytes], first_line_no: int) -> None:
+        out, pending, ctx = self.out, self.pending, self.ctx
+        gh_time: int | None = None
+        produce = NMEASentenceFactory.produce
+        for line_no, raw in _expand(lines, first_line_no):
+            line = raw.strip()
+            if not line or line[0] == _HASH:
+                continue
+            self.rows_in += 1
+            ts = None
+            station = None
+            group = None
+            c0 = line[0]
+            if c0 != _BANG and c0 != _DOLLAR and c0 != _BACKSLASH:
+                # Text before the sentence: a leading timestamp, or garbage.
+                starts = [i for i in (line.find(b"!"), line.find(b"\\"), line.find(b"$")) if i > 0]
+                if not starts:
+                    out.skip("malformed", line_no, "not an NMEA sentence")
+                    continue
+                p = min(starts)
+                ts = leading_time(line[:p])
+                if ts is None:
+                    out.skip("malformed", line_no, "text before the sentence is not a timestamp")
+                    continue
+                line = line[p:]
+                c0 = line[0]
+            if c0 == _BACKSLASH:
+                end = line.find(b"\\", 1)
+                if end < 0:
+                    out.skip("malformed", line_no, "unterminated tag block")
+                    continue
+                info = tag_block_info(line[1:end])
+                if info.ts_us is not None:
+                    ts = info.ts_us
+                station, group = info.station, info.group
+                line = line[end + 1:]
+                if not line:
+                    out.skip("malformed", line_no, "tag block without a sentence")
+                    continue
+                c0 = line[0]
+            if c0 == _DOLLAR:
+                self.nmea_lines += 1
+                if line[3:6] == b"GHP" or line[1:5] == b"PGHP":
+                    gh_time = gatehouse_time(line)
+                    if gh_time is None:
+                        out.skip("malformed", line_no, "unreadable $PGHP time")
+                else:
+                    out.skip("other_sentence", line_no, line[:6].decode("ascii", "replace"))
+                continue
+            if c0 != _BANG:
+                out.skip("malformed", line_no, "not an NMEA sentence")
+                continue
+            star = line.find(b"*")
+            if star < 0 or len(line) < star + 3:
+                out.skip("malformed", line_no, "no checksum")
+                continue
+            sentence, trailer = line[: star + 3], line[star + 3:]
+            if ts is None and trailer:
+                ts = trailing_time(trailer)
+            if ts is None:
+                ts = gh_time if gh_time is not None else ctx.assume_us
+            gh_time = None
+            try:
+                s = produce(sentence)
+            except UnknownMessageException:
+                self.nmea_lines += 1
+                out.skip("other_sentence", line_no, sentence[:6].decode("ascii", "replace"))
+                continue
+            except (AISBaseException, ValueError, IndexError, TypeError) as exc:
+                out.skip("malformed", line_no, f"{type(exc).__name__}: {exc}"[:120])
+                continue
+            self.nmea_lines += 1
+            if not isinstance(s, AISSentence):
+                out.skip("other_sentence", line_no, sentence[:6].decode("ascii", "replace"))
+                continue
+            if not s.is_valid:
+                out.skip("checksum", line_no, "NMEA checksum does not match")
+                continue
+            if s.frag_cnt == 1:
+                self.message([s], line_no, ts)
+                continue
+            if group is not None and group[1] > 1:
+                key = ("g", group[2])  # later parts often repeat no station
+            else:
+                key = (station, s.talker_id, s.type, s.channel, s.seq_id, s.frag_cnt)
+            frag = (line_no, ts, key, s.frag_num, s.frag_cnt, sentence)
+            if s.frag_num == 1:
+                old = pending.pop(key, None)
+                if old is not None:
+                    out.skip("orphan_fragment", old[0][0], "message never completed", len(old))
+                pending[key] = [frag]
+                if len(pending) > 64:
+                    self._evict(line_no)
+                continue
+            parts = pending.get(key)
+            if parts is None:
+                self.loose.append(frag)
+                continue
+            if s.frag_num != len(parts) + 1 or s.frag_cnt != parts[0][4]:
+                out.skip("orphan_fragment", line_no, "fragment out of sequence")
+                continue
+            parts.append(frag)
+            if len(parts) == s.frag_cnt:
+                del pending[key]
+                self.assemble(parts)
+
+    def _evict(self, line_no: int) -> None:
+        """Give up on messages whose first fragment is too many lines back (bounded memory)."""
+        limit = line_no - self.ctx.fragment_max_lines
+        for key in [k for k, parts in self.pending.items() if parts[0][0] < limit]:
+            parts = self.pending.pop(key)
+            self.out.skip("orphan_fragment", parts[0][0], "message never completed", len(parts))
+
+    # ------------------------------------------------------------- messages
+    def assemble(self, frags: list) -> None:
+        """Decode a complete list of fragments (in order) as one message."""
+        sentences = []
+        for f in frags:
+            try:
+                sentences.append(NMEASentenceFactory.produce(f[5]))
+            except (AISBaseException, ValueError, IndexError) as exc:  # pragma: no cover
+                self.out.skip("malformed", f[0], f"{type(exc).__name__}: {exc}"[:120])
+                return
+        ts = next((f[1] for f in frags if f[1] is not None), None)
+        self.message(sentences, frags[0][0], ts)
+
+    def message(self, sentences: list, line_no: int, ts: int | None) -> None:
+        out = self.out
+        s = sentences[0] if len(sentences) == 1 else AISSentence.assemble_from_iterable(sentences)
+        if not s.payload:
+            out.skip("malformed", line_no, "empty payload")
+            return
+        mtype = s.ais_id
+        if mtype not in _DECODED_TYPES:
+            if 1 <= mtype <= 27:
+                out.skip("other_type", line_no, "AIS types corridor does not store (4, 8, 21, ...)")
+            else:
+                out.skip("unsupported_type", line_no, f"AIS message type {mtype}")
+            return
+        try:
+            msg = s.decode()
+        except MissingPayloadException:
+            out.skip("malformed", line_no, "empty payload")
+            return
+        except Exception as exc:  # pyais raises many kinds on truncated payloads
+            out.skip("malformed", line_no, f"undecodable type {mtype}: {type(exc).__name__}")
+            return
+        if ts is not None:
+            if ts > self.ctx.max_ts_us:
+                out.skip("future_timestamp", line_no, "receive time more than a day ahead")
+                return
+            if self.max_ts is None or ts > self.max_ts:
+                self.max_ts = ts
+        try:
+            if mtype in STATIC_TYPES:
+                self._static(msg, mtype, s.payload, line_no, ts)
+            if mtype in POSITION_TYPES:
+                self._position(msg, mtype, line_no, ts)
+        except (AttributeError, TypeError, ValueError) as exc:
+            out.skip("malformed", line_no, f"undecodable type {mtype}: {type(exc).__name__}")
+
+    def _position(self, msg, mtype: int, line_no: int, ts: int | None) -> None:
+        out = self.out
+        lat, lon = msg.lat, msg.lon
+        if lat is None or lon is None or not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+            out.skip("invalid_position", line_no, "latitude/longitude not available (91/181)")
+            return
+        if ts is None:
+            out.skip("missing_time", line_no, "no receive time (use --assume-time)")
+            return
+        sog, cog = msg.speed, msg.course
+        if mtype == 27:
+            sog = None if sog is None or sog >= 63 else float(sog)
+            cog = None if cog is None or cog >= 360 else float(cog)
+            heading, second = None, -1
+            status = int(msg.status)
+        else:
+            sog = None if sog is None or sog >= 102.25 else sog
+            cog = None if cog is None or cog >= 360.0 else cog
+            heading = msg.heading
+            heading = None if heading is None or heading > 359 else heading
+            second = msg.second
+            second = second if second is not None and 0 <= second <= 59 else -1
+            status = int(msg.status) if mtype <= 3 else None
+        out.mmsi.append(msg.mmsi)
+        out.ts.append(ts)
+        out.lat.append(lat)
+        out.lon.append(lon)
+        out.sog.append(sog)
+        out.cog.append(cog)
+        out.heading.append(heading)
+        out.status.append(status)
+        out.msg_type.append(mtype)
+        out.second.append(second)
+
+    def _static(self, msg, mtype: int, payload: bytes, line_no: int, ts: int | None) -> None:
+        part = getattr(msg, "partno", 0) if mtype == 24 else 0
+        dims = [getattr(msg, k, None) for k in ("to_bow", "to_stern", "to_port", "to_starboard")]
+        length = dims[0] + dims[1] if None not in dims[:2] else None
+        beam = dims[2] + dims[3] if None not in dims[2:] else None
+        ship_type = getattr(msg, "ship_type", None)
+        rec = {
+            "line": line_no,
+            "mmsi": msg.mmsi,
+            "ts": ts,
+            "msg_type": mtype,
+            "part": part,
+            "hash": _payload_hash(payload),
+            "imo": _nz(getattr(msg, "imo", None)),
+            "name": _text(getattr(msg, "shipname", None)),
+            "callsign": _text(getattr(msg, "callsign", None)),
+            "ship_type": _nz(int(ship_type) if ship_type is not None else None),
+            "length_m": _nz(length),
+            "beam_m": _nz(beam),
+            "draught_m": _nz(getattr(msg, "draught", None)),
+            "destination": _text(getattr(msg, "destination", None)),
+        }
+        if mtype == 24 and part == 0:  # part A carries only the name
+            for k in ("callsign", "ship_type", "length_m", "beam_m"):
+                rec[k] = None
+        self.out.statics.append(rec)
+
+    # --------------------------------------------------------------- result
+    def result(self) -> ChunkResult:
+        table, dups = positions_table(self.out, self.ctx.source)
+        if dups:
+            self.out.skips["duplicate_reception"] = [dups, [], "same message heard again"]
+        return ChunkResult(
+            rows_in=self.rows_in,
+            nmea_lines=self.nmea_lines,
+            positions=table,
+            statics=self.out.statics,
+            skips=self.out.skips,
+            loose=self.loose,
+            open=self.pending,
+            max_ts_us=self.max_ts,
+        )
+
+
+def _nz(v):
+    """0 means "not available" in AIS static fields."""
+    return None if v is None or v == 0 else v
+
+
+def _text(v) -> str | None:
+    if v is None:
+        return None
+    v = str(v).replace("@", " ").strip()
+    return v or None
+
+
+def _payload_hash(payload: bytes) -> int:
+    """Stable signed 64-bit hash of a payload (BLAKE2b; Python's hash() is salted)."""
+    return int.from_bytes(hashlib.blake2b(payload, digest_size=8).digest(), "little", signed=True)
+
+
+def transmission_time_us(ts_us: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The instant a report was sent, from its receive time and its UTC-second field.
+
+    The latest time with that second that is at most 5 s after the receive time; where
+    the second is unknown (-1), the receive time floored to the minute.
+
+    >>> t = np.array([60_000_000 * 10 + 3_000_000, 60_000_000 * 10 + 58_000_000])
+    >>> (transmission_time_us(t, np.array([59, 59])) // 1_000_000).tolist()
+    [599, 659]
+    >>> (transmission_time_us(t, np.array([-1, 2])) // 1_000_000).tolist()
+    [600, 602]
+    """
+    minute = (ts_us // _MINUTE_US) * _MINUTE_US
+    t = minute + second.astype(np.int64) * 1_000_000
+    t = np.where(t > ts_us + _CLOCK_SLACK_US, t - _MINUTE_US, t)
+    return np.where(second < 0, minute, t)
+
+
+def positions_table(out: _Out, source: str) -> tuple[pa.Table, int]:
+    """Positions accumulated in ``out`` as a POSITIONS table (duplicates dropped, first kept)."""
+    n = len(out.mmsi)
+    if n == 0:
+        return POSITIONS.empty_table(), 0
+    mmsi = np.asarray(out.mmsi, dtype=np.int64)
+    ts = np.asarray(out.ts, dtype=np.int64)
+    lat = np.asarray(out.lat, dtype=np.float64)
+    lon = np.asarray(out.lon, dtype=np.float64)
+    mtype = np.asarray(out.msg_type, dtype=np.int64)
+    t_id = transmission_time_us(ts, np.asarray(out.second, dtype=np.int64))
+    obs = position_obs_ids(mmsi, t_id, lat, lon, mtype)
+    _, first = np.unique(obs, return_index=True)
+    keep = np.sort(first)
+    table = pa.table(
+        {
+            "obs_id": pa.array(obs),
+            "mmsi": pa.array(mmsi),
+            "ts": pa.array(ts, pa.int64()).cast(pa.timestamp("us")),
+            "lat": pa.array(lat),
+            "lon": pa.array(lon),
+            "sog": pa.array(out.sog, pa.float32()),
+            "cog": pa.array(out.cog, pa.float32()),
+            "heading": pa.array(out.heading, pa.int16()),
+            "nav_status": pa.array(out.status, pa.int8()),
+            "msg_type": pa.array(mtype, pa.int8()),
+            "source": pa.array([source] * n, pa.string()),
+        },
+        schema=POSITIONS,
+    )
+    if len(keep) < n:
+        table = table.take(pa.array(keep))
+    return table, n - len(keep)
+
+
+_STATIC_FIELDS = ("imo", "name", "callsign", "ship_type", "length_m", "beam_m", "draught_m",
+                  "destination")
+
+
+class Type24Merger:
+    """Pairs type 24 part A and part B of one MMSI received close in time.
+
+    A part waits for its partner; a partner of the same MMSI within ``window_us`` (or both
+    untimed) merges with it; anything else releases the waiting part as a row of its own.
+    """
+
+    def __init__(self, window_us: int):
+        self.window_us = window_us
+        self.waiting: dict[int, dict] = {}
+
+    def add(self, rec: dict) -> list[dict]:
+        """Feed one static record; returns the rows that are final now."""
+        if rec["msg_type"] != 24:
+            return [dict(rec, h1=rec["hash"], h2=0)]
+        done = []
+        prev = self.waiting.pop(rec["mmsi"], None)
+        if prev is not None:
+            near = (prev["ts"] is None and rec["ts"] is None) or (
+                prev["ts"] is not None and rec["ts"] is not None
+                and abs(rec["ts"] - prev["ts"]) <= self.window_us
+            )
+            if near and prev["part"] != rec["part"]:
+                a, b = (prev, rec) if prev["part"] == 0 else (rec, prev)
+                merged = dict(b, name=a["name"], h1=a["hash"], h2=b["hash"])
+                times = [t for t in (a["ts"], b["ts"]) if t is not None]
+                merged["ts"] = min(times) if times else None
+                return [merged]
+            done.append(self._alone(prev))
+        self.waiting[rec["mmsi"]] = rec
+        return done
+
+    def expire(self, now_us: int | None) -> list[dict]:
+        """Release parts that waited longer than the window before ``now_us``."""
+        if now_us is None:
+            return []
+        old = [m for m, r in self.waiting.items()
+               if r["ts"] is not None and r["ts"] < now_us - self.window_us]
+        return [self._alone(self.waiting.pop(m)) for m in old]
+
+    def flush(self) -> list[dict]:
+        rows = [self._alone(r) for r in self.waiting.values()]
+        self.waiting.clear()
+        return rows
+
+    @staticmethod
+    def _alone(rec: dict) -> dict:
+        return dict(rec, h1=rec["hash"] if rec["part"] == 0 else 0,
+                    h2=rec["hash"] if rec["part"] == 1 else 0)
+
+
+def statics_table(rows: list[dict], source: str) -> tuple[pa.Table, int]:
+    """Static rows as a VESSEL_REPORTS table (duplicates dropped, first kept)."""
+    if not rows:
+        return VESSEL_REPORTS.empty_table(), 0
+    mmsi = np.array([r["mmsi"] for r in rows], dtype=np.int64)
+    ts = [r["ts"] for r in rows]
+    bucket = np.array([-1 if t is None else t // _MINUTE_US for t in ts], dtype=np.int64)
+    mtype = np.array([r["msg_type"] for r in rows], dtype=np.int64)
+    h1 = np.array([r["h1"] for r in rows], dtype=np.int64)
+    h2 = np.array([r["h2"] for r in rows], dtype=np.int64)
+    obs = combine_u64(mmsi, mtype, bucket, h1, h2)
+    cols = {
+        "obs_id": pa.array(obs),
+        "mmsi": pa.array(mmsi),
+        "ts": pa.array(ts, pa.int64()).cast(pa.timestamp("us")),
+        "msg_type": pa.array(mtype, pa.int8()),
+    }
+    for name in _STATIC_FIELDS:
+        cols[name] = pa.array([r[name] for r in rows], VESSEL_REPORTS.field(name).type)
+    cols["source"] = pa.array([source] * len(rows), pa.string())
+    table = pa.table(cols, schema=VESSEL_REPORTS)
+    _, first = np.unique(obs, return_index=True)
+    if len(first) < len(rows):
+        table = table.take(pa.array(np.sort(first)))
+    return table, len(rows) - len(first)
+
+
+def scan_chunk(lines: list[bytes], first_line_no: int, ctx: _Ctx) -> ChunkResult:
+    """Decode one chunk of lines (runs in a worker process)."""
+    scanner = _Scanner(ctx)
+    scanner.scan(lines, first_line_no)
+    return scanner.result()
+
+
+# ------------------------------------------------------------------ file level
+def _text_ratio(head: bytes) -> float:
+    if not head:
+        return 1.0
+    printable = sum(1 for b in head if 32 <= b < 127 or b in (9, 10, 13))
+    return printable / len(head)
+
+
+def _open_lines(path: Path) -> tuple[Iterator[bytes], io.BufferedIOBase]:
+    """Lines of a plain or gzip file (detected by its magic bytes, not its name)."""
+    fh = open(path, "rb")
+    magic = fh.read(2)
+    fh.seek(0)
+    if magic == b"\x1f\x8b":
+        fh = gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[assignment]
+    head = fh.read(65536)
+    head += fh.readline()
+    if _text_ratio(head[:65536]) < 0.7:
+        fh.close()
+        raise IngestError("binary data, not an NMEA text log")
+    return itertools.chain(io.BytesIO(head), fh), fh
+
+
+def _chunks(lines: Iterator[bytes], size: int) -> Iterator[tuple[list[bytes], int]]:
+    """Cut lines into lists of about ``size``, never right after a ``$`` line (``$PGHP``)."""
+    buf: list[bytes] = []
+    first = 1
+    for line in lines:
+        buf.append(line)
+        if len(buf) >= size and not line.lstrip().startswith(b"$"):
+            yield buf, first
+            first += len(buf)
+            buf = []
+    if buf:
+        yield buf, first
+
+
+class _FileParser:
+    """Drives chunk decoding for one file and stitches the chunks together."""
+
+    def __init__(self, path: Path, summary: IngestSummary, options: NmeaOptions):
+        self.path = path
+        self.summary = summary
+        self.options = options
+        now_us = int(time.time() * 1_000_000)
+        self.ctx = _Ctx(
+            source=options.source or path.name,
+            assume_us=datetime_to_us(options.assume_time) if options.assume_time else None,
+            max_ts_us=now_us + int(options.future_tolerance_s * 1_000_000),
+            fragment_max_lines=options.fragment_max_lines,
+        )
+        self.carry: dict = {}
+        self.merger = Type24Merger(int(options.type24_merge_window_s * 1_000_000))
+        self.nmea_lines = 0
+
+    def workers(self) -> int:
+        n = self.options.workers or (os.cpu_count() or 1)
+        if n <= 1:
+            return 1
+        try:
+            size = self.path.stat().st_size
+        except OSError:
+            return 1
+        return n if size >= self.options.parallel_min_bytes else 1
+
+    def run(self) -> Iterator[tuple[str, pa.Table]]:
+        try:
+            lines, fh = _open_lines(self.path)
+        except OSError as exc:
+            raise IngestError(f"cannot read: {exc}") from exc
+        try:
+            yield from self._run(lines)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            raise IngestError(f"corrupt or truncated compressed file ({exc})") from exc
+        finally:
+            fh.close()
+        if self.summary.rows_in and not self.nmea_lines:
+            raise IngestError("no NMEA sentences found (not an AIS NMEA log?)")
+        if self.options.strict:
+            bad = {r: n for r, n in self.summary.skipped.items() if r not in INFO_REASONS}
+            if bad:
+                what = ", ".join(f"{n} {r}" for r, n in sorted(bad.items()))
+                raise IngestError(f"--strict: lines skipped ({what}); nothing stored")
+
+    def _run(self, lines: Iterator[bytes]) -> Iterator[tuple[str, pa.Table]]:
+        n = self.workers()
+        chunks = _chunks(lines, self.options.chunk_lines)
+        if n == 1:
+            for chunk, first in chunks:
+                yield from self._absorb(scan_chunk(chunk, first, self.ctx))
+        else:
+            ctx = multiprocessing.get_context("forkserver")
+            with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+                inflight: deque = deque()
+                try:
+                    for chunk, first in chunks:
+                        inflight.append(pool.submit(scan_chunk, chunk, first, self.ctx))
+                        if len(inflight) > n + 1:
+                            yield from self._absorb(inflight.popleft().result())
+                    while inflight:
+                        yield from self._absorb(inflight.popleft().result())
+                finally:
+                    for fut in inflight:
+                        fut.cancel()
+        yield from self._finish()
+
+    def _absorb(self, res: ChunkResult) -> Iterator[tuple[str, pa.Table]]:
+        summary = self.summary
+        summary.rows_in += res.rows_in
+        self.nmea_lines += res.nmea_lines
+        _merge_skips(summary, res.skips)
+        # Fragments whose message started in the previous chunk.
+        stitch = _Scanner(self.ctx)
+        for frag in res.loose:
+            parts = self.carry.get(frag[2])
+            if parts is not None and frag[3] == len(parts) + 1 and frag[4] == parts[0][4]:
+                parts.append(frag)
+                if len(parts) == frag[4]:
+                    del self.carry[frag[2]]
+                    stitch.assemble(parts)
+            else:
+                stitch.out.skip("orphan_fragment", frag[0], "first fragment missing")
+        for parts in self.carry.values():
+            stitch.out.skip("orphan_fragment", parts[0][0], "message never completed", len(parts))
+        self.carry = res.open
+        extra = stitch.result()
+        _merge_skips(summary, extra.skips)
+        yield "positions", res.positions
+        yield "positions", extra.positions
+        rows = []
+        for rec in itertools.chain(res.statics, extra.statics):
+            rows.extend(self.merger.add(rec))
+        rows.extend(self.merger.expire(res.max_ts_us))
+        yield from self._statics(rows)
+
+    def _finish(self) -> Iterator[tuple[str, pa.Table]]:
+        out = _Out()
+        for parts in self.carry.values():
+            out.skip("orphan_fragment", parts[0][0], "message never completed", len(parts))
+        self.carry = {}
+        _merge_skips(self.summary, out.skips)
+        yield from self._statics(self.merger.flush())
+
+    def _statics(self, rows: list[dict]) -> Iterator[tuple[str, pa.Table]]:
+        table, dups = statics_table(rows, self.ctx.source)
+        if dups:
+            _merge_skips(self.summary, {"duplicate_reception": [dups, [], "same message heard again"]})
+        yield "vessel_reports", table
+
+
+def _merge_skips(summary: IngestSummary, skips: dict) -> None:
+    """Add a chunk's per-reason counts (with example line numbers) to the file summary."""
+    for reason, (count, lines, detail) in skips.items():
+        lines = [ln for ln in lines if ln]
+        for ln in lines:
+            summary.skip(reason, ln, detail)
+        rest = count - len(lines)
+        if rest > 0:
+            summary.skipped[reason] = summary.skipped.get(reason, 0) + rest
+            if detail and reason not in summary.details:
+                summary.details[reason] = detail
+
+
+def parse_nmea(
+    path: Path, summary: IngestSummary, options: NmeaOptions | None = None
+) -> Iterator[tuple[str, pa.Table]]:
+    """Parser for :func:`corridor.ingest.summary.ingest_file`: yields Arrow batches."""
+    yield from _FileParser(Path(path), summary, options or NmeaOptions()).run()
+
+
+def ingest_nmea_file(
+    store: Store, path: Path, options: NmeaOptions | None = None, *, force: bool = False
+) -> IngestSummary:
+    """Ingest one NMEA log (plain or gzip) atomically; see the module docstring."""
+    opts = options or NmeaOptions()
+
+    def parse(p: Path, summary: IngestSummary) -> Iterator[tuple[str, pa.Table]]:
+        return parse_nmea(p, summary, opts)
+
+    return ingest_file(store, Path(path), KIND, parse, force=force)
+
+
+def ingest_nmea(
+    store: Store, paths: Iterable[Path], options: NmeaOptions | None = None, *, force: bool = False
+) -> list[IngestSummary]:
+    """Ingest several logs; a file that fails is reported and the others still go in."""
+    return [ingest_nmea_file(store, Path(p), options, force=force) for p in paths]
+
+
+def has_problems(summary: IngestSummary) -> bool:
+    """True when the file failed or lines were skipped for a reason that is not informational."""
+    if summary.status == "failed":
+        return True
+    return any(n for r, n in summary.skipped.items() if r not in INFO_REASONS)
