@@ -1,9 +1,78 @@
-"""CLI commands for this domain (see corridor.cli for the pattern)."""
+"""``corridor detect`` (incremental event detection) and ``corridor events`` (list them)."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+
 import typer
+
+from corridor.output import FORMATS, render
+
+EVENT_TYPES = ("port_visit", "gap", "encounter", "loitering", "voyage", "identity_change",
+               "position_conflict")
+
+
+def _fmt(value: str) -> str:
+    if value not in FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}")
+    return value
+
+
+def _types(values: list[str] | None) -> list[str] | None:
+    for v in values or []:
+        if v not in EVENT_TYPES:
+            raise typer.BadParameter(f"unknown event type {v!r}; choose from {', '.join(EVENT_TYPES)}")
+    return values or None
 
 
 def register(app: typer.Typer, ingest: typer.Typer) -> None:
-    """Add this module's commands to the main app and the `ingest` group."""
+    """Add ``detect`` and ``events`` to the main app."""
+    from corridor.cli import open_store
+
+    @app.command("detect")
+    def detect_cmd(
+        ctx: typer.Context,
+        vessel: list[int] | None = typer.Option(None, "--vessel", help="Only this MMSI (repeatable)"),
+        since: datetime | None = typer.Option(None, "--since", help="Only positions from (UTC)"),
+        until: datetime | None = typer.Option(None, "--until", help="Only positions before (UTC)"),
+        full: bool = typer.Option(False, "--full", help="Recompute every vessel, not only changed ones"),
+        workers: int | None = typer.Option(None, "--workers", help="Processes (default: all cores)"),
+    ) -> None:
+        """Detect port visits, gaps, encounters, loitering, voyages, identity changes and
+        position conflicts. Re-runs recompute only vessels with new positions."""
+        from corridor.detect.params import DetectParams
+        from corridor.engines.local import run_detect
+        from corridor.progress import terminal_progress
+
+        with open_store(ctx) as store:
+            summary = run_detect(store, DetectParams(), vessel or None, since, until,
+                                 terminal_progress(), full=full, workers=workers)
+        d = summary.to_dict()
+        typer.echo(f"detected {d['vessels_detected']} of {d['vessels_total']} vessels "
+                   f"({d['positions']:,} positions) in {d['seconds']:.1f} s")
+        for k, v in d["events"].items():
+            typer.echo(f"  {k}: {v}")
+        for k, v in d["marks"].items():
+            typer.echo(f"  marked {k}: {v}")
+        for note in d["notes"]:
+            typer.echo(f"  note: {note}")
+        if not d["vessels_detected"]:
+            typer.echo("  nothing changed since the last run (use --full to recompute)")
+        ctx.meta["summary"] = json.dumps(d)
+
+    @app.command("events")
+    def events_cmd(
+        ctx: typer.Context,
+        type_: list[str] | None = typer.Option(None, "--type", help="Event type (repeatable)"),
+        vessel: list[int] | None = typer.Option(None, "--vessel", help="MMSI (repeatable)"),
+        since: datetime | None = typer.Option(None, "--since", help="Events ending after (UTC)"),
+        until: datetime | None = typer.Option(None, "--until", help="Events starting before (UTC)"),
+        format: str = typer.Option("table", "--format", callback=_fmt),
+    ) -> None:
+        """List detected events."""
+        from corridor.engines.local import query_events
+
+        with open_store(ctx, read_only=False) as store:
+            tbl = query_events(store, _types(type_), vessel or None, since, until)
+        typer.echo(render(tbl, format))

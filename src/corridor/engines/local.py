@@ -1,0 +1,434 @@
+"""The local engine: DuckDB + Arrow, partitioned by vessel, on all cores, incremental.
+
+``run_detect`` does, in order:
+
+1. **What changed.** Per MMSI, the number and last time of its positions are compared
+   with ``detect_state`` (positions seen and parameter hash at the last run). Only
+   vessels with new positions (or run with other parameters, or never run) are
+   recomputed; ``full=True`` recomputes all of them.
+2. **Per-vessel pass.** The affected MMSIs are cut into chunks of about
+   ``chunk_positions`` positions; each chunk is read from DuckDB as one Arrow table
+   (``ORDER BY mmsi, ts``) and handed to a worker process, which slices it per MMSI and
+   runs :class:`corridor.detect.pipeline.VesselPipeline` (numpy over whole segments, no
+   per-position Python). At most ``workers + 1`` chunks are in flight, so memory is
+   bounded by the chunk size, not by the table.
+3. **Cross-vessel pass.** Encounters (:func:`corridor.detect.encounters.detect_encounters`)
+   are recomputed over *all* vessels for the time range the affected vessels' positions
+   cover (in windows of ``encounter_window_days`` with a one-day halo on each side);
+   identity changes are recomputed from ``vessel_reports``.
+4. **One transaction** replaces the affected vessels' events (the per-vessel types),
+   their position marks, the encounters of the range, the identity events, and updates
+   ``detect_state``. A failure leaves the store as it was; a re-run never duplicates.
+
+``--since/--until`` restricts the positions read; such a partial run replaces only the
+events that start inside the window and clears the vessels' ``detect_state`` so that the
+next plain run recomputes them over their whole history.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter, deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from multiprocessing import get_context
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from corridor.detect.params import DetectParams
+from corridor.detect.pipeline import VESSEL_EVENT_TYPES, VesselPipeline, split_by_mmsi
+from corridor.detect.tracks import MARKS_SCHEMA
+from corridor.progress import Progress, silent
+from corridor.schema import EVENTS
+from corridor.store import Store, utcnow
+
+POSITION_COLUMNS = "obs_id, mmsi, ts, lat, lon, sog, cog, heading, nav_status, msg_type, source"
+#: marks that take a position out of detection (also out of encounters)
+EXCLUDING_MARKS = ("duplicate", "invalid_position", "noise_segment")
+
+
+@dataclass
+class DetectSummary:
+    """What a detection run did."""
+
+    vessels_total: int = 0
+    vessels_detected: int = 0
+    positions: int = 0
+    events: dict[str, int] = field(default_factory=dict)
+    marks: dict[str, int] = field(default_factory=dict)
+    encounter_range: tuple[str, str] | None = None
+    seconds: float = 0.0
+    params_hash: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "vessels_total": self.vessels_total,
+            "vessels_detected": self.vessels_detected,
+            "positions": self.positions,
+            "events": dict(sorted(self.events.items())),
+            "marks": dict(sorted(self.marks.items())),
+            "encounter_range": self.encounter_range,
+            "seconds": round(self.seconds, 3),
+            "params_hash": self.params_hash,
+            "notes": self.notes,
+        }
+
+
+# ------------------------------------------------------------------ worker side
+_PIPELINE: VesselPipeline | None = None
+
+
+def _place_index(places_tbl: pa.Table | None):
+    if places_tbl is None or places_tbl.num_rows == 0:
+        return None
+    from corridor.places import PlaceIndex
+
+    return PlaceIndex.from_arrow(places_tbl)
+
+
+def _init_worker(params: DetectParams, places_tbl: pa.Table | None) -> None:
+    global _PIPELINE
+    _PIPELINE = VesselPipeline(params, _place_index(places_tbl))
+
+
+def _run_chunk(chunk: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Detect every MMSI of a chunk sorted by mmsi (runs in a worker)."""
+    assert _PIPELINE is not None
+    events, marks = [], []
+    for part in split_by_mmsi(chunk):
+        res = _PIPELINE.apply(part)
+        if res.events.num_rows:
+            events.append(res.events)
+        if res.marks.num_rows:
+            marks.append(res.marks)
+    ev = pa.concat_tables(events) if events else EVENTS.empty_table()
+    mk = pa.concat_tables(marks) if marks else MARKS_SCHEMA.empty_table()
+    return ev, mk
+
+
+# ------------------------------------------------------------------ main side
+def _load_places(store: Store) -> pa.Table | None:
+    if store.count("places") == 0:
+        return None
+    try:
+        import corridor.places  # noqa: F401
+    except ImportError:
+        return None
+    return store.query("SELECT * FROM places ORDER BY place_id")
+
+
+def _affected(store: Store, params_hash: str, vessels: list[int] | None, since, until,
+              full: bool) -> tuple[pa.Table, int]:
+    """Per affected MMSI: positions count, min/max time; and the number of vessels seen."""
+    where, args = [], []
+    if vessels:
+        where.append(f"mmsi IN ({','.join('?' * len(vessels))})")
+        args += [int(v) for v in vessels]
+    if since is not None:
+        where.append("ts >= ?")
+        args.append(since)
+    if until is not None:
+        where.append("ts < ?")
+        args.append(until)
+    w = ("WHERE " + " AND ".join(where)) if where else ""
+    windowed = since is not None or until is not None
+    stale = "TRUE" if (full or windowed) else (
+        "s.mmsi IS NULL OR s.positions_seen <> c.n OR s.params_hash <> ? "
+        "OR s.max_obs_ts IS DISTINCT FROM c.max_ts")
+    if not (full or windowed):
+        args.append(params_hash)
+    sql = f"""
+        WITH c AS (SELECT mmsi, count(*) AS n, min(ts) AS min_ts, max(ts) AS max_ts
+                   FROM positions {w} GROUP BY mmsi)
+        SELECT c.mmsi, c.n, c.min_ts, c.max_ts, ({stale}) AS stale
+        FROM c LEFT JOIN detect_state s ON s.mmsi = c.mmsi ORDER BY c.mmsi"""
+    t = store.query(sql, args)
+    total = t.num_rows
+    return t.filter(t["stale"]), total
+
+
+def _chunks(counts: np.ndarray, target: int) -> np.ndarray:
+    """Chunk number per vessel so each chunk holds about ``target`` positions."""
+    cum = np.cumsum(counts)
+    return ((cum - counts) // max(1, target)).astype(np.int64)
+
+
+def run_detect(
+    store: Store,
+    params: DetectParams | None = None,
+    vessels: list[int] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    progress: Progress | None = None,
+    *,
+    full: bool = False,
+    workers: int | None = None,
+    chunk_positions: int = 1_000_000,
+    encounter_window_days: float = 7.0,
+) -> DetectSummary:
+    """Detect events in the store, incrementally (see the module docstring).
+
+    ``workers``: processes for the per-vessel pass (default: CPU count; runs in-process
+    when 1 or when fewer than ``chunk_positions`` positions are affected).
+    """
+    t_start = time.perf_counter()
+    params = params or DetectParams()
+    progress = progress or silent
+    phash = params.hash()
+    summary = DetectSummary(params_hash=phash)
+    affected, summary.vessels_total = _affected(store, phash, vessels, since, until, full)
+    mmsis = affected["mmsi"].to_numpy() if affected.num_rows else np.zeros(0, np.int64)
+    counts = affected["n"].to_numpy() if affected.num_rows else np.zeros(0, np.int64)
+    summary.vessels_detected = len(mmsis)
+    summary.positions = int(counts.sum())
+    places_tbl = _load_places(store)
+    if places_tbl is None:
+        summary.notes.append("no places loaded: port visits and voyages not detected")
+
+    # ---- per-vessel pass
+    windowed = since is not None or until is not None
+    ts_filter, ts_args = "", []
+    if since is not None:
+        ts_filter += " AND p.ts >= ?"
+        ts_args.append(since)
+    if until is not None:
+        ts_filter += " AND p.ts < ?"
+        ts_args.append(until)
+    chunk_no = _chunks(counts, chunk_positions)
+    n_chunks = int(chunk_no.max()) + 1 if len(chunk_no) else 0
+    aff = pa.table({"mmsi": pa.array(mmsis, pa.int64()), "chunk": pa.array(chunk_no, pa.int64())})
+    store.con.register("_detect_affected", aff)
+    events_out: list[pa.Table] = []
+    marks_out: list[pa.Table] = []
+    try:
+        def read(k: int) -> pa.Table:
+            return store.query(
+                f"SELECT {POSITION_COLUMNS} FROM positions p WHERE p.mmsi IN "
+                f"(SELECT mmsi FROM _detect_affected WHERE chunk = ?){ts_filter} "
+                "ORDER BY p.mmsi, p.ts, p.obs_id",
+                [k, *ts_args],
+            )
+
+        n_workers = workers or os.cpu_count() or 1
+        done_positions = 0
+        progress("detect", 0, summary.positions)
+        if n_workers <= 1 or summary.positions <= chunk_positions:
+            _init_worker(params, places_tbl)
+            for k in range(n_chunks):
+                chunk = read(k)
+                ev, mk = _run_chunk(chunk)
+                events_out.append(ev)
+                marks_out.append(mk)
+                done_positions += chunk.num_rows
+                progress("detect", done_positions, summary.positions)
+        else:
+            ctx = get_context("spawn")  # workers never inherit the DuckDB connection
+            with ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_init_worker,
+                                     initargs=(params, places_tbl)) as pool:
+                pending: deque[tuple[Future, int]] = deque()
+                for k in range(n_chunks):
+                    chunk = read(k)
+                    pending.append((pool.submit(_run_chunk, chunk), chunk.num_rows))
+                    while len(pending) > n_workers:
+                        done_positions += _collect(pending.popleft(), events_out, marks_out)
+                        progress("detect", done_positions, summary.positions)
+                while pending:
+                    done_positions += _collect(pending.popleft(), events_out, marks_out)
+                    progress("detect", done_positions, summary.positions)
+    finally:
+        store.con.unregister("_detect_affected")
+    vessel_events = pa.concat_tables(events_out) if events_out else EVENTS.empty_table()
+    marks = pa.concat_tables(marks_out) if marks_out else MARKS_SCHEMA.empty_table()
+
+    # ---- cross-vessel pass (reads the store; new marks are passed in memory)
+    enc_range = None
+    if len(mmsis) and params.encounter is not None:
+        lo = pc.min(affected["min_ts"]).as_py()
+        hi = pc.max(affected["max_ts"]).as_py()
+        if since is not None:
+            lo = max(lo, since)
+        if until is not None:
+            hi = min(hi, until)
+        enc_range = (lo, hi)
+    encounters = _encounters(store, params, places_tbl, enc_range, marks, mmsis,
+                             encounter_window_days)
+    identity = _identity(store, params, vessels)
+
+    # ---- write, all or nothing
+    with store.transaction() as con:
+        con.register("_detect_affected", aff)
+        con.register("_detect_marks", marks.append_column(
+            "run_id", pa.array([phash] * marks.num_rows, pa.string())))
+        types = ",".join(f"'{t}'" for t in VESSEL_EVENT_TYPES)
+        win_sql, win_args = "", []
+        if since is not None:
+            win_sql += " AND start_ts >= ?"
+            win_args.append(since)
+        if until is not None:
+            win_sql += " AND start_ts < ?"
+            win_args.append(until)
+        con.execute(
+            f"DELETE FROM events WHERE type IN ({types}) AND mmsi IN "
+            f"(SELECT mmsi FROM _detect_affected){win_sql}", win_args)
+        con.execute(
+            "DELETE FROM position_marks WHERE obs_id IN (SELECT obs_id FROM positions p "
+            f"WHERE p.mmsi IN (SELECT mmsi FROM _detect_affected){ts_filter})", ts_args)
+        if encounters is not None:
+            con.execute("DELETE FROM events WHERE type = 'encounter' AND start_ts >= ? "
+                        "AND start_ts <= ?", [enc_range[0], enc_range[1]])
+        if identity is not None:
+            if vessels:
+                q = ",".join("?" * len(vessels))
+                con.execute(f"DELETE FROM events WHERE type = 'identity_change' AND "
+                            f"(mmsi IN ({q}) OR other_mmsi IN ({q}))",
+                            [int(v) for v in vessels] * 2)
+            else:
+                con.execute("DELETE FROM events WHERE type = 'identity_change'")
+        all_events = [t for t in (vessel_events, encounters, identity) if t is not None]
+        new_events = pa.concat_tables(all_events) if all_events else EVENTS.empty_table()
+        con.register("_detect_events", new_events)
+        con.execute("INSERT OR REPLACE INTO events BY NAME SELECT * FROM _detect_events")
+        con.execute("INSERT INTO position_marks BY NAME SELECT * FROM _detect_marks")
+        if windowed:
+            con.execute("DELETE FROM detect_state WHERE mmsi IN (SELECT mmsi FROM _detect_affected)")
+        else:
+            state = pa.table({
+                "mmsi": affected["mmsi"], "positions_seen": affected["n"],
+                "max_obs_ts": affected["max_ts"],
+                "params_hash": pa.array([phash] * affected.num_rows, pa.string()),
+                "detected_at": pa.array([utcnow()] * affected.num_rows, pa.timestamp("us")),
+            })
+            con.register("_detect_state", state)
+            con.execute("INSERT OR REPLACE INTO detect_state BY NAME SELECT * FROM _detect_state")
+            con.unregister("_detect_state")
+        for name in ("_detect_affected", "_detect_marks", "_detect_events"):
+            con.unregister(name)
+    summary.events = dict(Counter(new_events["type"].to_pylist()))
+    summary.marks = dict(Counter(marks["mark"].to_pylist()))
+    if enc_range is not None:
+        summary.encounter_range = (str(enc_range[0]), str(enc_range[1]))
+    summary.seconds = time.perf_counter() - t_start
+    progress("detect", summary.positions, summary.positions)
+    return summary
+
+
+def _collect(item: tuple[Future, int], events_out: list, marks_out: list) -> int:
+    fut, n = item
+    ev, mk = fut.result()
+    events_out.append(ev)
+    marks_out.append(mk)
+    return n
+
+
+def _encounters(store: Store, params: DetectParams, places_tbl: pa.Table | None, rng,
+                new_marks: pa.Table, mmsis: np.ndarray, window_days: float) -> pa.Table | None:
+    """Encounters of all vessels over ``rng`` (None when not run)."""
+    if rng is None:
+        return None
+    try:
+        from corridor.detect.encounters import detect_encounters
+    except ImportError:
+        return None
+    places = _place_index(places_tbl)
+    lo, hi = rng
+    halo = np.timedelta64(1, "D")
+    step = np.timedelta64(int(window_days * 86400), "s")
+    start = np.datetime64(lo, "us")
+    end = np.datetime64(hi, "us")
+    excluded = set(EXCLUDING_MARKS)
+    keep_marks = new_marks.filter(pc.is_in(new_marks["mark"], pa.array(sorted(excluded))))
+    seg_marks = new_marks.filter(pc.equal(new_marks["mark"], "conflict_segment"))
+    store.con.register("_enc_drop", keep_marks.select(["obs_id"]))
+    store.con.register("_enc_seg", seg_marks.select(["obs_id", "segment_id"]))
+    store.con.register("_enc_aff", pa.table({"mmsi": pa.array(mmsis, pa.int64())}))
+    drop_list = ",".join(f"'{m}'" for m in EXCLUDING_MARKS)
+    out = []
+    try:
+        w0 = start
+        while w0 <= end:
+            w1 = w0 + step
+            t = store.query(
+                f"""WITH old AS (
+                    SELECT obs_id,
+                           any_value(segment_id) FILTER (WHERE mark = 'conflict_segment') AS seg,
+                           bool_or(mark IN ({drop_list})) AS dropped
+                    FROM position_marks GROUP BY obs_id)
+                SELECT p.obs_id, p.mmsi, p.ts, p.lat, p.lon, p.sog, p.cog, p.heading,
+                       p.nav_status, p.msg_type, p.source,
+                       CASE WHEN a.mmsi IS NULL THEN old.seg ELSE s.segment_id END AS segment_id
+                FROM positions p
+                LEFT JOIN _enc_aff a ON a.mmsi = p.mmsi
+                LEFT JOIN _enc_seg s ON s.obs_id = p.obs_id
+                LEFT JOIN old ON old.obs_id = p.obs_id
+                LEFT JOIN _enc_drop d ON d.obs_id = p.obs_id
+                WHERE p.ts >= ? AND p.ts < ? AND d.obs_id IS NULL
+                  AND NOT (a.mmsi IS NULL AND coalesce(old.dropped, false))
+                ORDER BY p.mmsi, p.ts""",
+                [(w0 - halo).astype(datetime), (w1 + halo).astype(datetime)],
+            )
+            ev = detect_encounters(t, params.encounter, places)
+            if ev.num_rows:
+                s = ev["start_ts"].cast(pa.int64()).to_numpy()
+                own = (s >= w0.astype(np.int64)) & (s < w1.astype(np.int64)) & (
+                    s <= end.astype(np.int64))
+                out.append(ev.filter(pa.array(own)))
+            w0 = w1
+    finally:
+        for name in ("_enc_drop", "_enc_seg", "_enc_aff"):
+            store.con.unregister(name)
+    return pa.concat_tables(out).cast(EVENTS) if out else EVENTS.empty_table()
+
+
+def _identity(store: Store, params: DetectParams, vessels: list[int] | None) -> pa.Table | None:
+    from corridor.detect.identity import detect_identity
+
+    if store.count("vessel_reports") == 0:
+        return None
+    if vessels:
+        q = ",".join("?" * len(vessels))
+        # shared IMOs of these vessels need the other MMSIs' reports as well
+        reports = store.query(
+            f"SELECT * FROM vessel_reports WHERE mmsi IN ({q}) OR imo IN "
+            f"(SELECT imo FROM vessel_reports WHERE mmsi IN ({q}) AND imo IS NOT NULL)",
+            [int(v) for v in vessels] * 2)
+        ev = detect_identity(reports, params.identity)
+        vs = pa.array([int(v) for v in vessels], pa.int64())
+        return ev.filter(pc.or_(pc.is_in(ev["mmsi"], vs), pc.fill_null(
+            pc.is_in(ev["other_mmsi"], vs), False)))
+    return detect_identity(store.query("SELECT * FROM vessel_reports"), params.identity)
+
+
+def query_events(
+    store: Store,
+    types: list[str] | None = None,
+    vessels: list[int] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> pa.Table:
+    """Stored events, filtered: ``types``, ``vessels`` (as mmsi or other_mmsi), and the
+    time window (events overlapping ``[since, until)``), ordered by start time."""
+    where, args = [], []
+    if types:
+        where.append(f"type IN ({','.join('?' * len(types))})")
+        args += list(types)
+    if vessels:
+        q = ",".join("?" * len(vessels))
+        where.append(f"(mmsi IN ({q}) OR other_mmsi IN ({q}))")
+        args += [int(v) for v in vessels] * 2
+    if since is not None:
+        where.append("coalesce(end_ts, start_ts) >= ?")
+        args.append(since)
+    if until is not None:
+        where.append("start_ts < ?")
+        args.append(until)
+    w = ("WHERE " + " AND ".join(where)) if where else ""
+    return store.query(
+        "SELECT event_id, type, mmsi, other_mmsi, segment_id, start_ts, end_ts, lat, lon, "
+        "place_id, from_place_id, to_place_id, CAST(attrs AS VARCHAR) AS attrs, evidence "
+        f"FROM events {w} ORDER BY start_ts, type, event_id", args)
