@@ -73,6 +73,16 @@ EVENTS = pa.schema(
     ]
 )
 
+#: Big append-only tables keyed by a content id without a PRIMARY KEY constraint: DuckDB's
+#: index makes bulk inserts 4-6x slower (measured: 2M positions in 6.7 s with the index, 1.1 s
+#: with an anti-join). ``Store.insert_arrow`` keeps them unique by an anti-join instead,
+#: restricted to the batch's time range (the id hashes the time, so duplicates share it) so
+#: DuckDB's zone maps skip the rest of the table. Value: (key column, time column or None).
+DEDUP_KEYS: dict[str, tuple[str, str | None]] = {
+    "positions": ("obs_id", "ts"),
+    "vessel_reports": ("obs_id", None),
+}
+
 # DuckDB DDL. Table order matters only for readability.
 DDL: dict[str, str] = {
     "schema_version": """
@@ -97,7 +107,7 @@ DDL: dict[str, str] = {
         )""",
     "positions": """
         CREATE TABLE IF NOT EXISTS positions (
-            obs_id BIGINT PRIMARY KEY,
+            obs_id BIGINT NOT NULL,         -- unique; enforced by Store.insert_arrow (see DEDUP_KEYS)
             mmsi BIGINT NOT NULL,
             ts TIMESTAMP NOT NULL,
             lat DOUBLE NOT NULL,
@@ -112,7 +122,7 @@ DDL: dict[str, str] = {
         )""",
     "vessel_reports": """
         CREATE TABLE IF NOT EXISTS vessel_reports (
-            obs_id BIGINT PRIMARY KEY,
+            obs_id BIGINT NOT NULL,         -- unique; enforced by Store.insert_arrow (see DEDUP_KEYS)
             mmsi BIGINT NOT NULL,
             ts TIMESTAMP,
             msg_type TINYINT,

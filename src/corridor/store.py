@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from corridor.schema import DDL, SCHEMA_VERSION
+from corridor.schema import DDL, DEDUP_KEYS, SCHEMA_VERSION
 
 DEFAULT_DB = "corridor.duckdb"
 
@@ -88,6 +88,7 @@ class Store:
             con = duckdb.connect(str(p), read_only=read_only)
         except duckdb.Error as exc:  # corrupt file, lock held by another process, ...
             raise StoreError(f"{p}: cannot open database: {exc}") from exc
+        con.execute("SET enable_progress_bar = false")
         store = cls(con, str(p))
         if not read_only:
             store._migrate()
@@ -165,7 +166,21 @@ class Store:
         before = self.count(table)
         self.con.register("_corridor_insert", data)
         try:
-            self.con.execute(f"{verb} INTO {table} BY NAME SELECT * FROM _corridor_insert")
+            if table in DEDUP_KEYS and on_conflict == "ignore":
+                key, ts = DEDUP_KEYS[table]
+                window = ""
+                if ts:
+                    lo, hi = self.con.execute(
+                        f"SELECT min({ts}), max({ts}) FROM _corridor_insert"
+                    ).fetchone()
+                    window = f"AND t.{ts} BETWEEN '{lo}' AND '{hi}'" if lo is not None else ""
+                self.con.execute(
+                    f"INSERT INTO {table} BY NAME "
+                    f"SELECT * FROM (SELECT DISTINCT ON ({key}) * FROM _corridor_insert) b "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = b.{key} {window})"
+                )
+            else:
+                self.con.execute(f"{verb} INTO {table} BY NAME SELECT * FROM _corridor_insert")
         finally:
             self.con.unregister("_corridor_insert")
         return self.count(table) - before

@@ -459,6 +459,7 @@ def table_parser(
     def parse(path: Path, summary: IngestSummary) -> Iterator[tuple[str, pa.Table]]:
         kind = fmt or sniff_format(path)
         con = duckdb.connect()  # a private connection: reads files, never touches the store
+        con.execute("SET enable_progress_bar = false")
         try:
             header_lines = 1
             if kind == "csv":

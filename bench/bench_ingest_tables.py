@@ -1,0 +1,85 @@
+"""Benchmark: decoded position tables into the store (not a test).
+
+Builds a large MarineCadastre-layout file by repeating the real NOAA 2022-01-03 sample
+(../shared/data) with timestamps shifted by one day per copy, then times
+``corridor ingest positions`` end to end (parse, normalise, hash, insert with the
+primary-key check) and records rows/s and peak RSS.
+
+    .venv/bin/python bench/bench_ingest_tables.py --rows 10000000 --format parquet
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO.parent / "shared/data/ais-positions/noaa-us-2022-01-03/AISdata_2022-01-03_first99999.parquet"
+WORK = REPO / "bench" / "work"
+
+
+def build(rows: int, fmt: str) -> Path:
+    WORK.mkdir(parents=True, exist_ok=True)
+    out = WORK / f"marinecadastre_{rows}.{fmt}"
+    if out.exists():
+        return out
+    copies = -(-rows // 99_999)
+    fmt_opt = "(FORMAT parquet, COMPRESSION zstd)" if fmt == "parquet" else "(FORMAT csv, HEADER)"
+    duckdb.sql(
+        f"""
+        COPY (
+            SELECT MMSI, strftime(CAST(BaseDateTime AS TIMESTAMP) + to_days(CAST(c AS INTEGER)),
+                                  '%Y-%m-%dT%H:%M:%S') AS BaseDateTime,
+                   LAT, LON, SOG, COG, Heading, VesselName, IMO, CallSign, VesselType, Status,
+                   Length, Width, Draft, Cargo, TransceiverClass
+            FROM '{SAMPLE}', range({copies}) t(c)
+            LIMIT {rows}
+        ) TO '{out}' {fmt_opt}
+        """
+    )
+    return out
+
+
+def cpu_model() -> str:
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+            if line.startswith("Model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--format", choices=["csv", "parquet"], default="parquet")
+    args = ap.parse_args()
+    path = build(args.rows, args.format)
+    db = WORK / "bench_tables.duckdb"
+    for p in (db, Path(str(db) + ".wal")):
+        if p.exists():
+            p.unlink()
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "corridor", "--db", str(db), "ingest", "positions", str(path)],
+        capture_output=True, text=True,
+    )
+    elapsed = time.perf_counter() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(proc.stdout.strip() or proc.stderr.strip())
+    print(f"cpu: {cpu_model()}, cores: {os.cpu_count()}")
+    print(f"{args.rows:,} rows ({args.format}) in {elapsed:.1f} s = {args.rows / elapsed:,.0f} rows/s; "
+          f"peak RSS {peak_mb:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
