@@ -1,9 +1,64 @@
-"""CLI commands for this domain (see corridor.cli for the pattern)."""
+"""CLI: ``corridor ingest nmea`` (raw AIS NMEA logs through pyais)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import typer
+
+from corridor.cli import open_store
+from corridor.ingest.files import expand_paths
+from corridor.ingest.nmea import NmeaOptions, ingest_nmea_file
+from corridor.ingest.summary import exit_code
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    """``--assume-time``: ISO 8601 (date or date-time; naive means UTC) → naive UTC datetime."""
+    if value is None:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.strip().replace(" ", "T"))
+    except ValueError as exc:
+        raise typer.BadParameter(f"not an ISO 8601 time: {value!r}") from exc
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+    return dt
 
 
 def register(app: typer.Typer, ingest: typer.Typer) -> None:
-    """Add this module's commands to the main app and the `ingest` group."""
+    """Add ``ingest nmea`` to the ``ingest`` group."""
+
+    @ingest.command("nmea")
+    def ingest_nmea_cmd(
+        ctx: typer.Context,
+        files: list[str] = typer.Argument(
+            ..., help="NMEA logs (plain or .gz), globs, or - for standard input"
+        ),
+        assume_time: str | None = typer.Option(
+            None, "--assume-time", help="Receive time (ISO 8601, UTC) for lines that carry none"
+        ),
+        source: str | None = typer.Option(None, "--source", help="Dataset id (default: file name)"),
+        strict: bool = typer.Option(
+            False, "--strict", help="Any skipped line fails that file (nothing of it is stored)"
+        ),
+        force: bool = typer.Option(False, "--force", help="Re-read files already ingested"),
+        workers: int = typer.Option(0, "--workers", help="Decoding processes (0 = one per CPU)"),
+    ) -> None:
+        """Ingest raw AIS NMEA (!AIVDM/!AIVDO) into positions and vessel_reports.
+
+        Exit code: 0 all stored, 3 lines were skipped (counts printed), 1 a file failed.
+        """
+        when = _parse_time(assume_time)
+        paths, missing = expand_paths(files, stdin_suffix=".nmea")
+        for m in missing:
+            typer.echo(f"error: {m}: no such file", err=True)
+        results = []
+        with open_store(ctx) as store:
+            for path in paths:
+                name = source or ("stdin" if path.name.startswith("corridor-stdin-") else None)
+                options = NmeaOptions(assume_time=when, source=name, strict=strict, workers=workers)
+                result = ingest_nmea_file(store, path, options, force=force)
+                for line in result.lines():
+                    typer.echo(line, err=result.status == "failed")
+                results.append(result)
+        raise typer.Exit(exit_code(results, missing))

@@ -23,7 +23,7 @@ before and 55 s after the fix therefore gets the same id and the store keeps one
 first one ingested), within a file, across files and across re-runs. Reports without a
 usable second (type 27, second ≥ 60) use the receive time floored to the minute instead.
 A static report's ``obs_id`` hashes (mmsi, type, receive minute or "untimed", the
-payload(s)). Copies dropped inside a file are counted as ``duplicate_reception``.
+payload(s)).
 
 Time sources, in order of precedence (see :mod:`corridor.ingest.nmea_time`): tag-block
 ``c:``; a leading ISO/epoch timestamp; trailing USCG/libais epoch; the preceding ``$PGHP``
@@ -33,8 +33,8 @@ Skip reasons (counted with example line numbers): ``checksum``, ``malformed``,
 ``unsupported_type`` (not an AIS message type pyais knows), ``missing_time``,
 ``invalid_position``, ``orphan_fragment``, ``future_timestamp`` (after now + 1 day).
 Informational, not errors: ``other_type`` (valid AIS messages of other types: base
-stations, binary, safety...), ``other_sentence`` (non-AIS NMEA such as ``$GPGGA``),
-``duplicate_reception``.
+stations, binary, safety..., and non-AIS NMEA such as ``$GPGGA``). Receptions of a message
+already seen are reported as duplicates (offered but not added), not as skips.
 
 How it is fast
 --------------
@@ -78,7 +78,7 @@ from corridor.ingest.nmea_time import (
     tag_block_info,
     trailing_time,
 )
-from corridor.ingest.summary import IngestError, IngestSummary, ingest_file
+from corridor.ingest.summary import INFO_REASONS, IngestError, IngestSummary, ingest_file
 from corridor.schema import POSITIONS, VESSEL_REPORTS
 from corridor.store import Store
 
@@ -86,8 +86,6 @@ KIND = "nmea"
 POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
 STATIC_TYPES = frozenset({5, 19, 24})
 _DECODED_TYPES = POSITION_TYPES | STATIC_TYPES
-#: Skip reasons that are not problems with the input (do not affect the exit code).
-INFO_REASONS = frozenset({"other_type", "other_sentence", "duplicate_reception"})
 
 _MINUTE_US = 60_000_000
 _CLOCK_SLACK_US = 5_000_000
@@ -172,6 +170,7 @@ class ChunkResult:
     loose: list  # fragments n>1 whose first fragment is not in this chunk
     open: dict  # key -> fragments still waiting at the end of the chunk
     max_ts_us: int | None
+    duplicates: int = 0  # receptions of a message already in this chunk (dropped)
 
 
 def _expand(lines: list[bytes], first_line_no: int) -> Iterator[tuple[int, bytes]]:
@@ -245,7 +244,7 @@ class _Scanner:
                     if gh_time is None:
                         out.skip("malformed", line_no, "unreadable $PGHP time")
                 else:
-                    out.skip("other_sentence", line_no, line[:6].decode("ascii", "replace"))
+                    out.skip("other_type", line_no, line[:6].decode("ascii", "replace"))
                 continue
             if c0 != _BANG:
                 out.skip("malformed", line_no, "not an NMEA sentence")
@@ -264,14 +263,14 @@ class _Scanner:
                 s = produce(sentence)
             except UnknownMessageException:
                 self.nmea_lines += 1
-                out.skip("other_sentence", line_no, sentence[:6].decode("ascii", "replace"))
+                out.skip("other_type", line_no, sentence[:6].decode("ascii", "replace"))
                 continue
             except (AISBaseException, ValueError, IndexError, TypeError) as exc:
                 out.skip("malformed", line_no, f"{type(exc).__name__}: {exc}"[:120])
                 continue
             self.nmea_lines += 1
             if not isinstance(s, AISSentence):
-                out.skip("other_sentence", line_no, sentence[:6].decode("ascii", "replace"))
+                out.skip("other_type", line_no, sentence[:6].decode("ascii", "replace"))
                 continue
             if not s.is_valid:
                 out.skip("checksum", line_no, "NMEA checksum does not match")
@@ -423,8 +422,6 @@ class _Scanner:
     # --------------------------------------------------------------- result
     def result(self) -> ChunkResult:
         table, dups = positions_table(self.out, self.ctx.source)
-        if dups:
-            self.out.skips["duplicate_reception"] = [dups, [], "same message heard again"]
         return ChunkResult(
             rows_in=self.rows_in,
             nmea_lines=self.nmea_lines,
@@ -434,6 +431,7 @@ class _Scanner:
             loose=self.loose,
             open=self.pending,
             max_ts_us=self.max_ts,
+            duplicates=dups,
         )
 
 
@@ -723,6 +721,7 @@ class _FileParser:
         self.carry = res.open
         extra = stitch.result()
         _merge_skips(summary, extra.skips)
+        self._duplicates("positions", res.duplicates + extra.duplicates)
         yield "positions", res.positions
         yield "positions", extra.positions
         rows = []
@@ -741,9 +740,13 @@ class _FileParser:
 
     def _statics(self, rows: list[dict]) -> Iterator[tuple[str, pa.Table]]:
         table, dups = statics_table(rows, self.ctx.source)
-        if dups:
-            _merge_skips(self.summary, {"duplicate_reception": [dups, [], "same message heard again"]})
+        self._duplicates("vessel_reports", dups)
         yield "vessel_reports", table
+
+    def _duplicates(self, table: str, n: int) -> None:
+        """Receptions dropped before reaching the store still count as offered duplicates."""
+        if n:
+            self.summary.offered[table] = self.summary.offered.get(table, 0) + n
 
 
 def _merge_skips(summary: IngestSummary, skips: dict) -> None:
