@@ -1,0 +1,343 @@
+"""Claims from report text: offline, rule-based and explainable.
+
+**Stack, and why.** Plain regular-expression grammars over a hand-written lexicon
+(:mod:`~corridor.claims.materiel`, :mod:`~corridor.claims.quantities`,
+:mod:`~corridor.claims.actors`, :mod:`~corridor.claims.attribution`,
+:mod:`~corridor.claims.places`) plus ``dateparser`` for calendar dates
+(:mod:`~corridor.claims.periods`). Nothing downloads or loads a model: spaCy's
+English pipelines are separate model packages (not installable from the package index
+in a supported way, and several hundred MB), and a blank spaCy pipeline would add only
+a tokenizer — while the fields that matter here (calibres, "twenty-foot containers",
+DPRK/Pyongyang aliases, "we assess", relative periods) need domain rules anyway. Rules
+are fast (the seed article takes milliseconds), deterministic, and every value carries
+the character span of the words that produced it, so an analyst can check and correct
+it (``corridor claims add``).
+
+**What becomes a claim.** One claim per sentence that talks about a transfer (a
+supplier or recipient with a role, or a back-reference such as "the deliveries", "the
+cargo") and says something testable about it (materiel, quantity, period, place or
+distance), or that gives a counted quantity of materiel. A sentence that only
+attributes the previous one ("John Kirby ... said this on October 13") adds its
+speaker, role and date to the previous claim instead of becoming a claim.
+
+**Linking across sentences.** Reports state one transfer over several sentences: the
+quantity in one ("more than 1,000 containers"), the window in another ("the deliveries
+took place between September 7 and October 1"), the route in a third ("the cargo was
+transported by rail to a depot near Tikhoretsk"). A claim whose subject is such a
+back-reference and which gives no quantity and no actors of its own inherits supplier
+and recipient from the nearest preceding *anchor* claim (one with a quantity and a
+supplier or recipient), and its period, places and distances are added to every anchor
+of the report with the same supplier and recipient — in ``fields["links"]`` with the
+span and claim id they came from, never silently. A linked day-level window replaces an
+anchor's vaguer own period ("in recent weeks") in ``period_start``/``period_end``; the
+own period stays in ``fields["period"]``.
+
+**Confidence** (0–1) says how complete and direct the extraction is, not whether the
+claim is true: 0.3 base; +0.2 quantity; +0.15 supplier and recipient both stated in the
+sentence (+0.05 if one is); +0.15 attribution; +0.1 period; +0.1 materiel; −0.1 for
+fields inherited from another sentence; −0.2 for hedges ("may", "reportedly",
+"possibly", "could"); clipped to [0.05, 0.95].
+
+>>> from datetime import date
+>>> cs = extract_claims("North Korea has supplied Russia with over 1,000 containers of ammunition. "
+...                     "The deliveries took place between September 7 and October 1.", "r1",
+...                     date(2023, 10, 13))
+>>> c = cs[0]
+>>> c.supplier, c.recipient, c.quantity, c.quantity_unit, c.qualifier
+('North Korea', 'Russia', 1000.0, 'containers', 'more_than')
+>>> str(c.period_start), str(c.period_end), c.fields["links"][0]["field"]
+('2023-09-07', '2023-10-01', 'period')
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+import pyarrow as pa
+
+from corridor.claims.actors import find_actors, find_roles
+from corridor.claims.attribution import SpeakerRegistry, attribution_label, find_attribution
+from corridor.claims.materiel import find_materiel
+from corridor.claims.periods import find_periods
+from corridor.claims.places import Gazetteer, find_places
+from corridor.claims.quantities import find_distances, find_quantities
+from corridor.claims.spans import span_field
+from corridor.ids import stable_id
+
+#: Arrow schema of claim rows (the ``claims`` table).
+CLAIMS = pa.schema([
+    ("claim_id", pa.string()), ("report_id", pa.string()), ("sentence", pa.string()),
+    ("span_start", pa.int32()), ("span_end", pa.int32()), ("attribution", pa.string()),
+    ("supplier", pa.string()), ("recipient", pa.string()), ("materiel", pa.string()),
+    ("quantity", pa.float64()), ("quantity_unit", pa.string()), ("qualifier", pa.string()),
+    ("period_start", pa.date32()), ("period_end", pa.date32()), ("places", pa.list_(pa.string())),
+    ("fields", pa.string()), ("confidence", pa.float64()), ("origin", pa.string()),
+])
+
+_ABBREV = re.compile(r"(?:\b(?:U\.S|U\.N|U\.K|E\.U|Mr|Mrs|Ms|Dr|Gen|Lt|Col|Adm|Sgt|Rep|Sen|St|No|Jan|Feb|"
+                     r"Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|e\.g|i\.e|approx|vs|etc|Inc|Co|Corp)|"
+                     r"\b[A-Z])\.$")
+_BOUNDARY = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s+[\"“‘(\[]?[A-Z0-9А-ЯЁ가-힣])|[.!?…]+[\"”’')\]]*$")
+_ANAPHOR = re.compile(r"\b(?:the|these|those|this|such|that)\s+(?:deliveries|delivery|transfers?|shipments?|"
+                      r"weapons|cargo|containers|munitions|arms|supplies|consignments?|ammunition|"
+                      r"train|trains|ships?|vessels?)\b", re.I)
+_ATTRIB_ONLY = re.compile(r"\b(?:said|stated|announced|noted|confirmed|told reporters)\s+(?:this|so|that)\b"
+                          r"(?!\s+(?:the|North|Russia|Pyongyang|Moscow|DPRK|it|they|he|she)\b)", re.I)
+_HEDGE = re.compile(r"\b(?:may|might|could|possibly|reportedly|allegedly|apparently|likely|probably|"
+                    r"unconfirmed|believed to|suspected|appears? to|is thought to|rumou?red)\b", re.I)
+_GARBLE = re.compile(r"[?\ufffd�]{3,}")
+
+
+@dataclass
+class Claim:
+    """One assertion in a report, with every field's span in ``fields``."""
+
+    claim_id: str
+    report_id: str | None
+    sentence: str
+    span_start: int
+    span_end: int
+    fields: dict
+    attribution: str | None = None
+    supplier: str | None = None
+    recipient: str | None = None
+    materiel: str | None = None
+    quantity: float | None = None
+    quantity_unit: str | None = None
+    qualifier: str | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    places: list[str] = field(default_factory=list)
+    confidence: float = 0.0
+    origin: str = "extracted"
+
+    def row(self) -> dict:
+        """The ``claims`` table row (``fields`` as JSON text)."""
+        return {
+            "claim_id": self.claim_id, "report_id": self.report_id, "sentence": self.sentence,
+            "span_start": self.span_start, "span_end": self.span_end,
+            "attribution": self.attribution, "supplier": self.supplier, "recipient": self.recipient,
+            "materiel": self.materiel, "quantity": self.quantity, "quantity_unit": self.quantity_unit,
+            "qualifier": self.qualifier, "period_start": self.period_start,
+            "period_end": self.period_end, "places": list(self.places),
+            "fields": json.dumps(self.fields, ensure_ascii=False, sort_keys=True),
+            "confidence": self.confidence, "origin": self.origin,
+        }
+
+
+def claims_table(claims: list[Claim]) -> pa.Table:
+    """Claims as an Arrow table in the ``claims`` table's layout."""
+    return pa.Table.from_pylist([c.row() for c in claims], schema=CLAIMS)
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of sentences. Lines are blocks (titles, captions, paragraphs);
+    a line that ends without punctuation and is followed by a lower-case line is joined
+    to it (hard-wrapped text). Hand-written because no offline sentence splitter knows
+    "U.S." titles and the captions of news pages; it is twenty lines.
+
+    >>> t = "Kirby, U.S. Coordinator, spoke. He said so.\\nCaption line"
+    >>> [t[s:e] for s, e in split_sentences(t)]
+    ['Kirby, U.S. Coordinator, spoke.', 'He said so.', 'Caption line']
+    """
+    blocks: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        start, end = pos, pos + len(line)
+        pos = end + 1
+        if not line.strip():
+            continue
+        if blocks and not re.search(r"[.!?:\"”]\s*$", text[blocks[-1][0]:blocks[-1][1]]) and \
+                re.match(r"\s*[a-z]", line):
+            blocks[-1] = (blocks[-1][0], end)
+        else:
+            blocks.append((start, end))
+    out: list[tuple[int, int]] = []
+    for bs, be in blocks:
+        block = text[bs:be]
+        cur = 0
+        for m in _BOUNDARY.finditer(block):
+            if _ABBREV.search(block[: m.start() + 1]) and m.end() < len(block):
+                continue
+            out.append((bs + cur, bs + m.end()))
+            cur = m.end()
+        if cur < len(block):
+            out.append((bs + cur, be))
+    trimmed = []
+    for s, e in out:
+        seg = text[s:e]
+        s2 = s + (len(seg) - len(seg.lstrip()))
+        e2 = e - (len(seg) - len(seg.rstrip()))
+        if e2 > s2:
+            trimmed.append((s2, e2))
+    return trimmed
+
+
+@dataclass
+class _Draft:
+    start: int
+    end: int
+    fields: dict
+    is_claim: bool
+    attrib_only: bool
+    anaphor: bool
+
+
+def _analyse(text: str, s: int, e: int, published: date | None, gaz: Gazetteer,
+             registry: SpeakerRegistry) -> _Draft:
+    sent = text[s:e]
+    garbled = bool(_GARBLE.search(sent)) and len(re.findall(r"[A-Za-z]{3,}", sent)) < 3
+    periods = [p for p in find_periods(sent, published, s)]
+    statement_dates = [p for p in periods if p["kind"] == "statement_date"]
+    periods = [p for p in periods if p["kind"] != "statement_date"]
+    distances = find_distances(sent, s)
+    materiel = find_materiel(sent, s)
+    exclude = [(p["start"] - s, p["end"] - s) for p in periods + statement_dates]
+    quantities = find_quantities(sent, s, materiel=materiel, exclude=exclude)
+    # a distance's reference ("290 km from Ukraine") is neither supplier nor recipient
+    actors = [a for a in find_actors(sent, s)
+              if not any(d["start"] <= a["start"] < d["end"] for d in distances)]
+    roles = find_roles(sent, s, actors)
+    places = find_places(sent, s, gaz, exclude=[(a["start"] - s, a["end"] - s) for a in actors])
+    # a distance's reference ("from Ukraine") is not a place the cargo went to
+    dist_to = [(d["to"]["start"], d["to"]["end"]) for d in distances if "to" in d]
+    places = [p for p in places if not any(a <= p["start"] < b for a, b in dist_to)]
+    attribution = find_attribution(sent, registry, s) if not garbled else None
+    anaphor = _ANAPHOR.search(sent)
+    hedges = [span_field(sent, m.start(), m.end(), base=s) for m in _HEDGE.finditer(sent)]
+    fields = {
+        "supplier": roles["supplier"], "recipient": roles["recipient"], "parties": roles["parties"],
+        "materiel": materiel, "quantity": quantities[0] if quantities else None,
+        "quantities": quantities, "period": periods[0] if periods else None, "periods": periods,
+        "statement_date": statement_dates[0] if statement_dates else None,
+        "places": places, "distances": distances, "attribution": attribution, "hedges": hedges,
+        "anaphor": span_field(sent, anaphor.start(), anaphor.end(), base=s) if anaphor else None,
+        "links": [],
+    }
+    has_transfer = bool(roles["supplier"] or roles["recipient"] or anaphor)
+    has_substance = bool(quantities or materiel or periods or places or distances)
+    quantified_materiel = any(q.get("materiel_category") or q["contents"] for q in quantities)
+    is_claim = not garbled and ((has_transfer and has_substance) or quantified_materiel)
+    attrib_only = bool(attribution and attribution.get("speaker") and _ATTRIB_ONLY.search(sent)
+                       and not roles["supplier"] and not roles["recipient"] and not quantities)
+    if attrib_only:
+        is_claim = False
+    return _Draft(s, e, fields, is_claim, attrib_only, bool(anaphor))
+
+
+def _period_cols(f: dict) -> tuple[date | None, date | None]:
+    linked = [lk["value"] for lk in f["links"] if lk["field"] == "period"]
+    own = f["period"]
+    best = own
+    for p in linked:
+        if best is None or (best.get("approximate") and not p.get("approximate")) or not best.get("resolved"):
+            best = p
+    if best is None or not best.get("resolved"):
+        return None, None
+    return (date.fromisoformat(best["start_date"]) if best.get("start_date") else None,
+            date.fromisoformat(best["end_date"]) if best.get("end_date") else None)
+
+
+def _confidence(f: dict) -> float:
+    score = 0.3
+    if f["quantity"]:
+        score += 0.2
+    own_roles = [r for r in (f["supplier"], f["recipient"]) if r and "inherited_from" not in r]
+    score += 0.15 if len(own_roles) == 2 else (0.05 if own_roles else 0.0)
+    if f["attribution"]:
+        score += 0.15
+    if f["period"] or any(lk["field"] == "period" for lk in f["links"]):
+        score += 0.1
+    if f["materiel"]:
+        score += 0.1
+    if any(r and "inherited_from" in r for r in (f["supplier"], f["recipient"])):
+        score -= 0.1
+    if f["hedges"]:
+        score -= 0.2
+    return round(min(0.95, max(0.05, score)), 2)
+
+
+def _materiel_label(f: dict) -> str | None:
+    items = []
+    q = f["quantity"]
+    if q:
+        items += [c["text"].lower() for c in q["contents"]]
+    for m in f["materiel"]:
+        label = f"{m['calibre_mm']} mm {m['term']}" if m.get("calibre_mm") and not \
+            m["term"].lower().startswith(("r-", "r1")) else m["text"].lower()
+        if q and m["start"] >= q["start"] and m["end"] <= q["end"] and q["contents"]:
+            continue  # the counted unit (containers) when its contents are named
+        items.append(label)
+    items = list(dict.fromkeys(items))
+    return "; ".join(items) if items else None
+
+
+def extract_claims(text: str, report_id: str | None, published: date | None = None,
+                   places: object | None = None) -> list[Claim]:
+    """Claims in ``text`` (the stored report text; spans index into it).
+
+    ``published`` anchors years and relative periods; ``places`` is the gazetteer (a
+    PlaceIndex, an Arrow table of ``places`` rows, or None). Never raises on odd text:
+    garbled runs, other scripts and empty input simply yield fewer claims.
+    """
+    if not text or not text.strip():
+        return []
+    gaz = Gazetteer.of(places)
+    registry = SpeakerRegistry()
+    drafts: list[_Draft] = []
+    for s, e in split_sentences(text):
+        d = _analyse(text, s, e, published, gaz, registry)
+        if d.attrib_only:
+            prev = next((p for p in reversed(drafts) if p.is_claim), None)
+            if prev is not None and prev.fields["attribution"] is None:
+                prev.fields["attribution"] = dict(d.fields["attribution"], via_sentence={
+                    "start": d.start, "end": d.end})
+                if d.fields["statement_date"] and not prev.fields["statement_date"]:
+                    prev.fields["statement_date"] = d.fields["statement_date"]
+        drafts.append(d)
+    claims = [d for d in drafts if d.is_claim]
+    ids = {id(d): stable_id("claim", report_id, d.start, d.end) for d in claims}
+    anchors = [d for d in claims if d.fields["quantity"] and (d.fields["supplier"] or d.fields["recipient"])]
+    for d in claims:
+        f = d.fields
+        if not d.anaphor or f["quantity"] or d in anchors:
+            continue
+        prev_anchor = next((a for a in reversed(anchors) if a.start < d.start), None)
+        if prev_anchor is None:
+            continue
+        for role in ("supplier", "recipient"):
+            if f[role] is None and prev_anchor.fields[role] is not None:
+                f[role] = dict(prev_anchor.fields[role], inherited_from=ids[id(prev_anchor)])
+        key = ((f["supplier"] or {}).get("name"), (f["recipient"] or {}).get("name"))
+        for a in anchors:
+            akey = ((a.fields["supplier"] or {}).get("name"), (a.fields["recipient"] or {}).get("name"))
+            if akey != key:
+                continue
+            for p in f["periods"]:
+                a.fields["links"].append({"field": "period", "claim_id": ids[id(d)], "value": p})
+            for p in f["places"]:
+                a.fields["links"].append({"field": "place", "claim_id": ids[id(d)], "value": p})
+            for x in f["distances"]:
+                a.fields["links"].append({"field": "distance", "claim_id": ids[id(d)], "value": x})
+    out = []
+    for d in claims:
+        f = d.fields
+        q = f["quantity"]
+        pstart, pend = _period_cols(f)
+        place_ids = [p["place_id"] for p in f["places"] if p["place_id"]]
+        place_ids += [lk["value"]["place_id"] for lk in f["links"]
+                      if lk["field"] == "place" and lk["value"]["place_id"]]
+        out.append(Claim(
+            claim_id=ids[id(d)], report_id=report_id, sentence=text[d.start:d.end],
+            span_start=d.start, span_end=d.end, fields=f,
+            attribution=attribution_label(f["attribution"]),
+            supplier=(f["supplier"] or {}).get("name"), recipient=(f["recipient"] or {}).get("name"),
+            materiel=_materiel_label(f), quantity=q["value"] if q else None,
+            quantity_unit=q["unit"] if q else None, qualifier=q["qualifier"] if q else None,
+            period_start=pstart, period_end=pend, places=list(dict.fromkeys(place_ids)),
+            confidence=_confidence(f),
+        ))
+    return out
