@@ -1,0 +1,470 @@
+"""Places: the gazetteer of ports, anchorages and other sites, and the nearest-place index.
+
+A place is a row of the ``places`` table: a point with a geofence ``radius_m``, or a
+polygon (GeoJSON). :class:`PlaceIndex` answers "which place is nearest to each of these
+millions of positions, and how far is it?" on the sphere:
+
+* distance to a point place = great-circle distance to its point minus its ``radius_m``
+  (null radius counts as 0), never below 0;
+* distance to a polygon place = 0 inside, else great-circle distance to its boundary.
+
+So a distance is always "metres outside the place's footprint", and thresholds such as
+GFW's 3 km entry / 4 km exit apply the same way to points and polygons.
+
+The shipped gazetteer (``data/gazetteer``, built by ``scripts/build_gazetteer.py``) is
+loaded by :func:`load_gazetteer`; users add their own places from CSV or GeoJSON with
+:func:`add_places`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import shapely
+from scipy.spatial import cKDTree
+
+from corridor.geo import EARTH_RADIUS_M
+from corridor.shore import SegmentIndex, lonlat_to_xyz
+from corridor.store import Store
+
+#: Kinds a place may have.
+KINDS = (
+    "port", "berth", "anchorage", "rail_crossing", "rail_terminal", "depot", "area", "settlement",
+)
+#: How precisely a place's coordinates locate it.
+PRECISIONS = ("facility", "settlement", "approximate")
+
+PLACES_SCHEMA = pa.schema([
+    ("place_id", pa.string()),
+    ("name", pa.string()),
+    ("kind", pa.string()),
+    ("country", pa.string()),
+    ("lat", pa.float64()),
+    ("lon", pa.float64()),
+    ("geometry", pa.string()),
+    ("radius_m", pa.float64()),
+    ("aliases", pa.list_(pa.string())),
+    ("precision", pa.string()),
+    ("source", pa.string()),
+])
+
+GAZETTEER_FILE = "data/gazetteer/places.parquet"
+
+
+def slugify(text: str) -> str:
+    """Lower-case ASCII slug: letters and digits joined by single hyphens.
+
+    >>> slugify("Pos'yet (Posyet) Bay")
+    'posyet-posyet-bay'
+    >>> slugify("Île-d'Yeu")
+    'ile-dyeu'
+    """
+    t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    t = re.sub(r"['’`]", "", t)
+    return re.sub(r"[^a-z0-9]+", "-", t).strip("-")
+
+
+# --------------------------------------------------------------------------- index
+def _chord(dist_m: float | np.ndarray) -> float | np.ndarray:
+    """Chord length on the unit sphere for a great-circle distance in metres."""
+    return 2.0 * np.sin(np.minimum(np.asarray(dist_m, dtype=np.float64) / EARTH_RADIUS_M,
+                                   np.pi) / 2.0)
+
+
+def _arc_m(chord: np.ndarray) -> np.ndarray:
+    return 2.0 * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0)) * EARTH_RADIUS_M
+
+
+@dataclass
+class PlaceIndex:
+    """Vectorised nearest-place search over a set of places (the rows of :attr:`table`).
+
+    Positions returned by :meth:`nearest` index :attr:`table` / :attr:`place_ids`.
+
+    >>> tbl = pa.table({"place_id": ["a", "b"], "name": ["A", "B"], "kind": ["port", "port"],
+    ...                 "lat": [0.0, 0.0], "lon": [0.0, 1.0], "radius_m": [None, 1000.0]})
+    >>> idx = PlaceIndex.from_arrow(tbl)
+    >>> pos, d = idx.nearest(np.array([0.0, 0.0, 50.0]), np.array([0.01, 0.995, 0.0]), 5000.0)
+    >>> pos.tolist(), d.round().tolist()
+    ([0, 1, -1], [1112.0, 0.0, inf])
+    """
+
+    table: pa.Table
+    place_ids: np.ndarray
+    _points: list[tuple[np.ndarray, np.ndarray, cKDTree, float]] = field(repr=False)
+    _polys: np.ndarray = field(repr=False)  # positions of polygon places
+    _poly_geoms: np.ndarray = field(repr=False)
+    _poly_tree: shapely.STRtree | None = field(repr=False)
+    _poly_edges: SegmentIndex | None = field(repr=False)
+    _poly_edge_owner: np.ndarray = field(repr=False)
+
+    @classmethod
+    def from_store(cls, store: Store, kinds: tuple[str, ...] | list[str] | None = None
+                   ) -> PlaceIndex:
+        """Index the places of ``store`` (optionally only these kinds), ordered by place_id."""
+        sql = "SELECT * FROM places"
+        params: list = []
+        if kinds:
+            sql += " WHERE kind IN (" + ", ".join("?" for _ in kinds) + ")"
+            params = list(kinds)
+        return cls.from_arrow(store.query(sql + " ORDER BY place_id", params))
+
+    @classmethod
+    def from_arrow(cls, tbl: pa.Table) -> PlaceIndex:
+        """Index an Arrow table with the ``places`` columns (``place_id``, ``lat``, ``lon``;
+        optional ``radius_m`` and GeoJSON ``geometry``)."""
+        n = tbl.num_rows
+        lat = np.asarray(tbl.column("lat").to_numpy(zero_copy_only=False), dtype=np.float64)
+        lon = np.asarray(tbl.column("lon").to_numpy(zero_copy_only=False), dtype=np.float64)
+        if "radius_m" in tbl.column_names:
+            radius = np.asarray(
+                tbl.column("radius_m").to_numpy(zero_copy_only=False), dtype=np.float64)
+            radius = np.where(np.isfinite(radius) & (radius > 0), radius, 0.0)
+        else:
+            radius = np.zeros(n)
+        is_poly = np.zeros(n, dtype=bool)
+        poly_geoms: list = []
+        if "geometry" in tbl.column_names:
+            for i, g in enumerate(tbl.column("geometry").to_pylist()):
+                if g and '"Point"' not in g:
+                    geom = shapely.from_geojson(g)
+                    if geom.geom_type in ("Polygon", "MultiPolygon"):
+                        is_poly[i] = True
+                        poly_geoms.append(geom)
+        # Point places, one k-d tree per distinct radius would multiply queries; instead
+        # places with radius 0 (the gazetteer) share one tree queried with k=1, and places
+        # with a radius share another, searched with a bound that accounts for radii.
+        points = []
+        for sel in (~is_poly & (radius == 0), ~is_poly & (radius > 0)):
+            pos = np.flatnonzero(sel)
+            if len(pos):
+                xyz = lonlat_to_xyz(lat[pos], lon[pos])
+                tree = cKDTree(xyz, leafsize=32, balanced_tree=False, compact_nodes=False)
+                points.append((pos, radius[pos], tree, float(radius[pos].max())))
+        polys = np.flatnonzero(is_poly)
+        geoms = np.array(poly_geoms, dtype=object)
+        poly_tree = edges = None
+        owner = np.zeros(0, dtype=np.int64)
+        if len(polys):
+            shapely.prepare(geoms)
+            poly_tree = shapely.STRtree(geoms)
+            starts, ends, owners = [], [], []
+            for j, g in enumerate(geoms):
+                for ring in shapely.get_rings(shapely.get_parts(g)):
+                    c = shapely.get_coordinates(ring)[:, ::-1]  # -> lat, lon
+                    starts.append(c[:-1])
+                    ends.append(c[1:])
+                    owners.append(np.full(len(c) - 1, j))
+            edges = SegmentIndex.from_edges(np.concatenate(starts), np.concatenate(ends),
+                                            sample_spacing_m=500.0)
+            owner = np.concatenate(owners)
+        ids = np.asarray(tbl.column("place_id").to_pylist(), dtype=object)
+        return cls(tbl, ids, points, polys, geoms, poly_tree, edges, owner)
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def nearest(self, lat: np.ndarray, lon: np.ndarray, max_distance_m: float
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest place to each point within ``max_distance_m`` metres of its footprint.
+
+        Returns ``(place_pos, distance_m)``: int64 row positions into :attr:`table`
+        (-1 where no place is that close) and distances in metres (0 inside a polygon or a
+        point's radius; ``inf`` where none). Ties go to the lower row position.
+        """
+        lat = np.asarray(lat, dtype=np.float64)
+        lon = np.asarray(lon, dtype=np.float64)
+        m = lat.shape[0]
+        best_d = np.full(m, np.inf)
+        best_p = np.full(m, -1, dtype=np.int64)
+        if m == 0 or len(self) == 0:
+            return best_p, best_d
+        xyz = lonlat_to_xyz(lat, lon)
+        for pos, radius, tree, rmax in self._points:
+            d, p = self._nearest_points(xyz, pos, radius, tree, rmax, max_distance_m)
+            _merge(best_d, best_p, d, p)
+        if len(self._polys):
+            d, p = self._nearest_polygons(lat, lon, max_distance_m)
+            _merge(best_d, best_p, d, p)
+        far = best_d > max_distance_m
+        best_d[far] = np.inf
+        best_p[far] = -1
+        return best_p, best_d
+
+    @staticmethod
+    def _nearest_points(xyz, pos, radius, tree, rmax, max_distance_m):
+        m = len(xyz)
+        out_d = np.full(m, np.inf)
+        out_p = np.full(m, -1, dtype=np.int64)
+        bound = _chord(max_distance_m + rmax) * (1 + 1e-12) + 1e-12
+        if rmax == 0.0:
+            chord, i = tree.query(xyz, k=1, distance_upper_bound=bound)
+            ok = np.isfinite(chord)
+            out_d[ok] = _arc_m(chord[ok])
+            out_p[ok] = pos[i[ok]]
+            return out_d, out_p
+        todo = np.arange(m)
+        k = 8
+        while len(todo):
+            kk = min(k, tree.n)
+            chord, i = tree.query(xyz[todo], k=kk, distance_upper_bound=bound)
+            chord = chord.reshape(len(todo), kk)
+            i = i.reshape(len(todo), kk)
+            found = np.isfinite(chord)
+            centre = np.where(found, _arc_m(np.where(found, chord, 0.0)), np.inf)
+            eff = np.where(found, np.maximum(centre - radius[np.where(found, i, 0)], 0.0), np.inf)
+            # Lowest effective distance, ties to the lowest row position.
+            rowpos = np.where(found, pos[np.where(found, i, 0)], np.iinfo(np.int64).max)
+            j = np.argmin(eff, axis=1)
+            tied = eff == eff[np.arange(len(todo)), j][:, None]
+            j = np.argmin(np.where(tied, rowpos, np.iinfo(np.int64).max), axis=1)
+            r = np.arange(len(todo))
+            out_d[todo] = eff[r, j]
+            out_p[todo] = np.where(np.isfinite(eff[r, j]), rowpos[r, j], -1)
+            # A place not among the k has its centre beyond the k-th, so its effective
+            # distance is at least (k-th centre distance - largest radius).
+            kth = centre[:, -1]
+            done = (kk >= tree.n) | ~np.isfinite(kth) | (kth - rmax > out_d[todo])
+            todo = todo[~done]
+            k *= 4
+        return out_d, out_p
+
+    def _nearest_polygons(self, lat, lon, max_distance_m):
+        m = len(lat)
+        out_d = np.full(m, np.inf)
+        out_p = np.full(m, -1, dtype=np.int64)
+        x = ((lon + 180.0) % 360.0) - 180.0
+        pi, gi = self._poly_tree.query(shapely.points(x, lat))
+        inside = shapely.contains_xy(self._poly_geoms[gi], x[pi], lat[pi])
+        pi, gi = pi[inside], gi[inside]
+        if len(pi):
+            # Inside several polygons: the first by row position.
+            order = np.lexsort((self._polys[gi], pi))
+            pi, gi = pi[order], gi[order]
+            first = np.ones(len(pi), dtype=bool)
+            first[1:] = pi[1:] != pi[:-1]
+            out_d[pi[first]] = 0.0
+            out_p[pi[first]] = self._polys[gi[first]]
+        rest = np.flatnonzero(out_p < 0)
+        if len(rest):
+            d, e = self._poly_edges.distance_m(lat[rest], lon[rest])
+            near = d <= max_distance_m
+            out_d[rest[near]] = d[near]
+            out_p[rest[near]] = self._polys[self._poly_edge_owner[e[near]]]
+        return out_d, out_p
+
+
+def _merge(best_d: np.ndarray, best_p: np.ndarray, d: np.ndarray, p: np.ndarray) -> None:
+    """Keep the closer of two candidates in place (ties to the lower row position)."""
+    better = (d < best_d) | ((d == best_d) & (p >= 0) & ((best_p < 0) | (p < best_p)))
+    best_d[better] = d[better]
+    best_p[better] = p[better]
+
+
+# ----------------------------------------------------------------------- gazetteer
+def gazetteer_table() -> pa.Table:
+    """The shipped gazetteer as an Arrow table in the ``places`` layout."""
+    ref = resources.files("corridor").joinpath(GAZETTEER_FILE)
+    with ref.open("rb") as fh:
+        return pq.read_table(fh)
+
+
+def load_gazetteer(store: Store) -> int:
+    """Load the shipped gazetteer into ``store``; returns rows added (0 when already loaded).
+
+    Existing rows with the same place_id (e.g. a user's own polygon for a port) are kept.
+    """
+    tbl = gazetteer_table()
+    with store.transaction():
+        return store.insert_arrow("places", tbl, on_conflict="ignore")
+
+
+# --------------------------------------------------------------------- user places
+class PlacesFileError(ValueError):
+    """A places file that cannot be read at all (missing columns, not CSV/GeoJSON)."""
+
+
+@dataclass
+class AddPlacesResult:
+    """What :func:`add_places` did: rows stored and rows skipped with their reasons."""
+
+    path: str
+    rows_in: int = 0
+    stored: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        return len(self.errors)
+
+
+CSV_REQUIRED = ("place_id", "name", "kind", "lat", "lon", "radius_m", "country", "precision",
+                "source")
+
+
+def _check_row(where: str, rec: dict) -> dict:
+    """Validate and normalise one place record; raises ValueError naming ``where``."""
+    pid = (rec.get("place_id") or "").strip()
+    if not pid:
+        raise ValueError(f"{where}: place_id is empty")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_.:-]*", pid):
+        raise ValueError(f"{where}: place_id {pid!r} must be a lower-case slug "
+                         "(letters, digits, '-', '_', '.', ':')")
+    name = (rec.get("name") or "").strip()
+    if not name:
+        raise ValueError(f"{where}: name is empty")
+    kind = (rec.get("kind") or "").strip().lower()
+    if kind not in KINDS:
+        raise ValueError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
+    try:
+        lat = float(rec["lat"])
+        lon = float(rec["lon"])
+    except (TypeError, ValueError, KeyError):
+        raise ValueError(f"{where}: lat/lon {rec.get('lat')!r}, {rec.get('lon')!r} "
+                         "are not numbers") from None
+    if not (math.isfinite(lat) and -90.0 <= lat <= 90.0):
+        raise ValueError(f"{where}: lat {lat} is outside -90..90")
+    if not (math.isfinite(lon) and -180.0 <= lon <= 180.0):
+        raise ValueError(f"{where}: lon {lon} is outside -180..180")
+    radius = rec.get("radius_m")
+    if radius in (None, ""):
+        radius = None
+    else:
+        try:
+            radius = float(radius)
+        except (TypeError, ValueError):
+            raise ValueError(f"{where}: radius_m {radius!r} is not a number") from None
+        if not (math.isfinite(radius) and radius >= 0):
+            raise ValueError(f"{where}: radius_m {radius} must be >= 0 metres")
+    country = (rec.get("country") or "").strip().upper() or None
+    if country is not None and not re.fullmatch(r"[A-Z]{2}", country):
+        raise ValueError(f"{where}: country {country!r} is not an ISO 3166 alpha-2 code")
+    precision = (rec.get("precision") or "").strip().lower() or None
+    if precision is not None and precision not in PRECISIONS:
+        raise ValueError(f"{where}: precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+    aliases = rec.get("aliases")
+    if isinstance(aliases, str):
+        aliases = [a.strip() for a in re.split(r"[;|]", aliases) if a.strip()]
+    source = (rec.get("source") or "").strip()
+    if not source:
+        raise ValueError(f"{where}: source is empty (cite where the place comes from)")
+    return {"place_id": pid, "name": name, "kind": kind, "country": country, "lat": lat,
+            "lon": lon, "geometry": rec.get("geometry"), "radius_m": radius,
+            "aliases": aliases or None, "precision": precision, "source": source}
+
+
+def _read_csv(path: Path, result: AddPlacesResult) -> list[dict]:
+    # The csv module rather than DuckDB's reader: user files are small and every message
+    # must name the exact line, including lines DuckDB would reject as a whole file.
+    rows: list[dict] = []
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        missing = [c for c in CSV_REQUIRED if c not in header]
+        if missing:
+            raise PlacesFileError(
+                f"{path}: line 1: missing column(s) {', '.join(missing)}; expected "
+                f"{','.join(CSV_REQUIRED)}[,aliases]")
+        reader.fieldnames = header
+        for rec in reader:
+            result.rows_in += 1
+            where = f"{path}: line {reader.line_num}"
+            try:
+                rows.append(_check_row(where, rec))
+            except ValueError as exc:
+                result.errors.append(str(exc))
+    return rows
+
+
+def _read_geojson(path: Path, result: AddPlacesResult) -> list[dict]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PlacesFileError(f"{path}: not readable as GeoJSON: {exc}") from exc
+    feats = doc.get("features") if isinstance(doc, dict) else None
+    if doc.get("type") == "Feature":
+        feats = [doc]
+    if not isinstance(feats, list):
+        raise PlacesFileError(f"{path}: not a GeoJSON FeatureCollection")
+    rows = []
+    for i, feat in enumerate(feats):
+        result.rows_in += 1
+        props = (feat or {}).get("properties") or {}
+        label = props.get("place_id") or props.get("name") or "?"
+        where = f"{path}: feature {i} ({label})"
+        try:
+            geom = shapely.geometry.shape(feat["geometry"])
+        except Exception as exc:  # noqa: BLE001 - any malformed geometry is the same user error
+            result.errors.append(f"{where}: bad geometry: {exc}")
+            continue
+        try:
+            rec = dict(props)
+            if geom.geom_type == "Point":
+                rec["lon"], rec["lat"] = geom.x, geom.y
+                rec["geometry"] = None
+            elif geom.geom_type in ("Polygon", "MultiPolygon"):
+                minx, miny, maxx, maxy = geom.bounds
+                if not (-180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90):
+                    raise ValueError(f"{where}: polygon coordinates outside lon -180..180 / "
+                                     "lat -90..90")
+                if maxx - minx > 180:
+                    raise ValueError(f"{where}: polygon spans more than 180 degrees of "
+                                     "longitude; split it at the antimeridian")
+                if not geom.is_valid:
+                    raise ValueError(f"{where}: invalid polygon ({shapely.is_valid_reason(geom)})")
+                c = geom.centroid
+                rec["lon"], rec["lat"] = c.x, c.y
+                rec["geometry"] = shapely.to_geojson(geom)
+            else:
+                raise ValueError(f"{where}: geometry {geom.geom_type} is not Point or Polygon")
+            rows.append(_check_row(where, rec))
+        except ValueError as exc:
+            result.errors.append(str(exc))
+    return rows
+
+
+def add_places(store: Store, path: str | Path) -> AddPlacesResult:
+    """Add (or replace, by place_id) the places in a CSV or GeoJSON file.
+
+    CSV columns: ``place_id,name,kind,lat,lon,radius_m,country,precision,source[,aliases]``
+    (aliases separated by ``;``). GeoJSON: Features with Point, Polygon or MultiPolygon
+    geometry and those names as properties (lat/lon come from the geometry). Bad rows are
+    skipped with a message naming file and line (or feature); the good ones are stored in
+    one transaction. Raises :class:`PlacesFileError` when the file cannot be read at all.
+    """
+    path = Path(path)
+    result = AddPlacesResult(str(path))
+    if not path.is_file():
+        raise PlacesFileError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix in (".geojson", ".json"):
+        rows = _read_geojson(path, result)
+    elif suffix in (".csv", ".txt"):
+        rows = _read_csv(path, result)
+    else:
+        raise PlacesFileError(f"{path}: unknown places file type {suffix!r} (use .csv or .geojson)")
+    seen: dict[str, int] = {}
+    unique = []
+    for r in rows:
+        if r["place_id"] in seen:
+            result.errors.append(f"{path}: place_id {r['place_id']!r} repeated; the later one "
+                                 "was skipped")
+            continue
+        seen[r["place_id"]] = 1
+        unique.append(r)
+    if unique:
+        tbl = pa.Table.from_pylist(unique, schema=PLACES_SCHEMA)
+        with store.transaction():
+            store.insert_arrow("places", tbl, on_conflict="replace")
+        result.stored = len(unique)
+    return result
