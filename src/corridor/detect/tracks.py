@@ -13,8 +13,8 @@ Steps (each leaves the store's rows untouched: what is judged noise is *marked*)
    opens a new segment. Two ships transmitting one MMSI therefore become two
    interleaved segments instead of one zig-zag track. When no consecutive pair is
    implausible (the usual case) the whole track is one segment and no Python loop runs;
-5. segments with fewer than ``min_segment_positions`` positions are marked
-   ``noise_segment`` and excluded; two remaining segments alive at the same time (their
+5. segments with fewer than ``min_segment_positions`` positions, beside a longer segment,
+   are marked ``noise_segment`` and excluded; two remaining segments alive at the same time (their
    time ranges overlap for at least ``min_conflict_overlap_minutes``) yield a
    ``position_conflict`` event, and their positions are marked ``conflict_segment``
    with their segment id so maps can draw the two ships apart.
@@ -281,7 +281,9 @@ def segment_track(positions: pa.Table, p: SegmentParams | None = None) -> tuple[
     counts = np.bincount(labels) if len(labels) else np.zeros(0, int)
     first = np.full(len(counts), np.iinfo(np.int64).max)
     np.minimum.at(first, labels, np.arange(len(labels)))
-    kept = [k for k in np.argsort(first, kind="stable") if counts[k] >= p.min_segment_positions]
+    # short segments are noise only beside a longer one (a sparse track stays a track)
+    min_n = p.min_segment_positions if len(counts) and counts.max() >= p.min_segment_positions else 1
+    kept = [k for k in np.argsort(first, kind="stable") if counts[k] >= min_n]
     remap = np.full(len(counts), -1, dtype=np.int32)
     for new, old in enumerate(kept):
         remap[old] = new
