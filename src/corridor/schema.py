@@ -294,6 +294,20 @@ DDL: dict[str, str] = {
             confidence DOUBLE,
             origin VARCHAR NOT NULL         -- extracted, manual
         )""",
+    "sources": """
+        CREATE TABLE IF NOT EXISTS sources (
+            collection VARCHAR NOT NULL,    -- e.g. the case id the tags belong to
+            tag VARCHAR NOT NULL,           -- S6, S19b
+            parent VARCHAR,                 -- S19 for S19b
+            publisher VARCHAR,
+            title VARCHAR,
+            date VARCHAR,                   -- as precise as known (YYYY, YYYY-MM, YYYY-MM-DD)
+            url VARCHAR,
+            other_urls VARCHAR[],
+            marks VARCHAR[],
+            citation VARCHAR,               -- the full citation as written
+            PRIMARY KEY (collection, tag)
+        )""",
     "shipments": """
         CREATE TABLE IF NOT EXISTS shipments (
             shipment_id VARCHAR PRIMARY KEY,
