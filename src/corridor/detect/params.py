@@ -52,12 +52,14 @@ class SegmentParams:
 
 @dataclass(frozen=True)
 class PortVisitParams:
-    """Port events and visits (GFW pipe-anchorages ``anchorage_cfg.yaml``)."""
+    """Port events and visits (GFW pipe-anchorages ``anchorage_cfg.yaml``).
+
+    Distances are measured from the place's footprint (its point, beyond ``radius_m``
+    if it has one, or its polygon), as :class:`corridor.places.PlaceIndex` reports them.
+    """
 
     entry_distance_m: float = 3000.0
     exit_distance_m: float = 4000.0
-    #: for places with a polygon, entry when inside (distance 0) and exit beyond this
-    polygon_exit_buffer_m: float = 1000.0
     stop_begin_speed_knots: float = 0.2
     stop_end_speed_knots: float = 0.5
     min_port_gap_hours: float = 4.0

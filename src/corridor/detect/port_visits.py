@@ -1,10 +1,10 @@
 """Port visits: positions -> port events -> visits (GFW pipe-anchorages method).
 
-Step 1, :func:`port_events` (vectorised over one segment): the distance to the nearest
-place sets an in-port state with hysteresis (in within ``entry_distance_m`` of a point
-place, or ``radius_m`` when the place has one, or inside a polygon; out beyond
-``exit_distance_m``, or ``radius_m`` + the same 1 km margin, or ``polygon_exit_buffer_m``
-outside a polygon; in between the previous state holds). While in port, speed below
+Step 1, :meth:`PortVisitDetector.port_events` (vectorised over one segment): the
+distance to the nearest place (:meth:`corridor.places.PlaceIndex.nearest`: metres
+outside the place's footprint, i.e. beyond its ``radius_m`` or outside its polygon) sets
+an in-port state with hysteresis: in within ``entry_distance_m``, out beyond
+``exit_distance_m``, in between the previous state holds. While in port, speed below
 ``stop_begin_speed_knots`` begins a stop and above ``stop_end_speed_knots`` ends it
 (reported SOG, or the implied speed where SOG is missing). Transitions become events
 ``PORT_ENTRY``, ``PORT_STOP_BEGIN``, ``PORT_STOP_END``, ``PORT_EXIT``; a silence of at
@@ -171,26 +171,9 @@ class PortVisitDetector:
         self.places = places
         self.params = params or PortVisitParams()
         self._pd = params_dict(self.params)
-        p = self.params
         tbl = places.table
         n = tbl.num_rows
         cols = tbl.column_names
-        radius = (
-            np.array([np.nan if v is None else float(v) for v in tbl["radius_m"].to_pylist()])
-            if "radius_m" in cols
-            else np.full(n, np.nan)
-        )
-        is_poly = np.zeros(n, dtype=bool)
-        if "geometry" in cols:
-            for k, g in enumerate(tbl["geometry"].to_pylist()):
-                if isinstance(g, str) and "Polygon" in g:
-                    is_poly[k] = True
-        margin = p.exit_distance_m - p.entry_distance_m
-        self.entry_m = np.where(np.isnan(radius), p.entry_distance_m, radius)
-        self.exit_m = self.entry_m + margin
-        self.entry_m[is_poly] = 1.0  # inside (distance 0), with 1 m of numerical slack
-        self.exit_m[is_poly] = p.polygon_exit_buffer_m
-        self.max_exit_m = float(self.exit_m.max()) if n else 0.0
         self.place_ids = [str(x) for x in places.place_ids]
         self.place_lat = tbl["lat"].to_numpy() if "lat" in cols else np.zeros(n)
         self.place_lon = tbl["lon"].to_numpy() if "lon" in cols else np.zeros(n)
@@ -208,19 +191,17 @@ class PortVisitDetector:
         """Port events of a sorted segment, and its in-port mask."""
         p = self.params
         n = len(ts_us)
-        if n == 0 or self.max_exit_m <= 0:
+        if n == 0 or len(self.place_ids) == 0:
             return [], np.zeros(n, dtype=bool)
-        pos, dist = self.places.nearest(lat, lon, self.max_exit_m)
+        pos, dist = self.places.nearest(lat, lon, p.exit_distance_m)
         pos = np.asarray(pos, dtype=np.int64)
         dist = np.asarray(dist, dtype=np.float64)
         has = pos >= 0
         if not has.any():
             return [], np.zeros(n, dtype=bool)
-        entry = np.where(has, self.entry_m[np.where(has, pos, 0)], -1.0)
-        exit_ = np.where(has, self.exit_m[np.where(has, pos, 0)], -1.0)
         sig = np.full(n, np.nan)
-        sig[has & (dist <= entry)] = 1.0
-        sig[~has | (dist > exit_)] = 0.0
+        sig[has & (dist <= p.entry_distance_m)] = 1.0
+        sig[~has | (dist > p.exit_distance_m)] = 0.0
         in_port = _ffill(sig, 0.0).astype(bool)
         # speed: reported SOG, else implied from the previous position
         impl = np.zeros(n)
