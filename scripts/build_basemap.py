@@ -7,7 +7,9 @@ report draws, and writes ``src/corridor/data/basemap/basemap.json``:
 - ``route``: the whole corridor from the Korean peninsula to the Black Sea
   (1:50m countries, simplified to ~0.04 degrees);
 - ``ports``: Rajin – Tumangang/Khasan – Vladivostok – Dunai – Vostochny
-  (1:10m land, simplified to ~0.002 degrees, with the 1:50m borders).
+  (1:10m land, simplified to ~0.002 degrees, with the 1:50m borders);
+- ``sea``: the Sea of Japan (1:10m land simplified to ~0.01 degrees), where the simulator's
+  vessels sail.
 
 Coordinates stay in WGS84 degrees (rounded) so the report projects them with the same
 function it uses for places and tracks. The 7-Zip archives are opened with py7zr.
@@ -36,6 +38,7 @@ DEFAULT_OUT = ROOT / "src" / "corridor" / "data" / "basemap" / "basemap.json"
 VIEWS = {
     "route": ((30.0, 36.0, 142.0, 62.0), (0.0, 8.0, 175.0, 82.0), 0.08, 2),
     "ports": ((129.0, 41.3, 134.2, 44.0), (129.0, 41.3, 134.2, 44.0), 0.002, 3),
+    "sea": ((126.0, 33.5, 142.5, 46.5), (122.0, 31.0, 146.0, 48.0), 0.01, 2),
 }
 #: countries drawn with their own fill on the route view (supplier and recipient)
 HIGHLIGHT = {"KP", "RU"}
@@ -46,6 +49,8 @@ LABELS = {
               ("KAZAKHSTAN", 68.0, 48.0), ("UKRAINE", 31.5, 49.0)],
     "ports": [("RUSSIA", 132.7, 43.75), ("CHINA", 129.8, 43.35), ("NORTH KOREA", 129.55, 41.75),
               ("Sea of Japan", 131.6, 41.9)],
+    "sea": [("RUSSIA", 134.5, 45.6), ("CHINA", 127.5, 44.5), ("NORTH KOREA", 127.0, 40.2),
+            ("SOUTH KOREA", 127.9, 36.4), ("JAPAN", 140.3, 39.5), ("Sea of Japan", 135.0, 40.5)],
 }
 
 
@@ -121,16 +126,19 @@ def build(ne_dir: Path) -> dict:
             land = unary_union([shape(f["geometry"]).intersection(clip) for f in land10
                                 if shape(f["geometry"]).intersects(clip)])
         land_s = land.simplify(tol, preserve_topology=True)
-        if view == "route":  # drop islets too small to see at this scale
+        min_area = {"route": 0.05, "sea": 0.001}.get(view)
+        if min_area:  # drop islets too small to see at this scale
             parts = getattr(land_s, "geoms", [land_s])
-            land_s = unary_union([g for g in parts if g.area >= 0.05])
+            land_s = unary_union([g for g in parts if g.area >= min_area])
         # International borders: country outlines that are not coast (nor the clip edge).
-        coast_zone = land.boundary.buffer(tol * 3 if view == "route" else 0.01)
+        coast_zone = land.boundary.buffer({"route": tol * 3, "ports": 0.01}.get(view, 0.08))
         borders = unary_union(boundaries).difference(coast_zone).difference(
             clip.exterior.buffer(1e-6))
         if borders.geom_type == "MultiLineString":
             borders = linemerge(borders)
         borders = borders.simplify(tol, preserve_topology=False)
+        if view != "ports" and borders.geom_type == "MultiLineString":  # slivers: coasts differ
+            borders = linemerge([g for g in borders.geoms if g.length >= 0.05])
         labels = [{"text": t, "lon": lon, "lat": lat} for t, lon, lat in LABELS[view]]
         doc["views"][view] = {
             "bbox": list(bbox),

@@ -1,9 +1,57 @@
-"""CLI commands for this domain (see corridor.cli for the pattern)."""
+"""CLI: ``corridor report`` (HTML/PDF/PNG/GeoJSON evidence report) and ``corridor demo``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from corridor.cli import open_store
+from corridor.progress import terminal_progress
 
 
 def register(app: typer.Typer, ingest: typer.Typer) -> None:
-    """Add this module's commands to the main app and the `ingest` group."""
+    """Add ``report`` and ``demo`` to the main app."""
+
+    @app.command("report")
+    def report_cmd(
+        ctx: typer.Context,
+        corridor: str = typer.Argument(..., help="Corridor id (e.g. dprk-russia-2023) or YAML file."),
+        out: Path = typer.Option(Path("report.html"), "-o", "--out", help="Output file."),
+        fmt: str = typer.Option(None, "--format", "-f",
+                                help="html | pdf | png | geojson (default: from the file extension)."),
+        sim_corridor: str = typer.Option(
+            None, "--sim-corridor",
+            help="Also reconstruct this corridor from simulated AIS, for the simulated section."),
+    ) -> None:
+        """Write a self-contained evidence report (map, timeline, claims, sources) for CORRIDOR."""
+        from corridor.report.build import ReportError, write_report
+
+        store = open_store(ctx)
+        try:
+            path = write_report(store, corridor, out, fmt, sim_corridor=sim_corridor,
+                                progress=terminal_progress())
+        except ReportError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        except (KeyError, FileNotFoundError, ValueError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        finally:
+            store.close()
+        typer.echo(f"wrote {path}")
+
+    @app.command("demo")
+    def demo_cmd(
+        out: Path = typer.Option(Path("corridor-demo"), "--out", help="Demo directory (own database)."),
+        open_: bool = typer.Option(False, "--open", help="Open the report in a browser when done."),
+    ) -> None:
+        """Build the dprk-russia-2023 case from bundled data and write corridor-demo/report.html."""
+        from corridor.demo import run_demo
+
+        result = run_demo(out, progress=terminal_progress(), echo=typer.echo)
+        typer.echo(result.summary())
+        if open_:
+            import webbrowser
+
+            webbrowser.open(result.report.resolve().as_uri())

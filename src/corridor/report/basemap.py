@@ -2,7 +2,8 @@
 
 ``data/basemap/basemap.json`` holds two clipped, simplified views in WGS84 degrees
 (built by ``scripts/build_basemap.py``): ``route`` (Korean peninsula to the Black Sea)
-and ``ports`` (Rajin – Khasan – Vladivostok – Dunai – Vostochny). The report projects
+``ports`` (Rajin – Khasan – Vladivostok – Dunai – Vostochny) and ``sea`` (the Sea of
+Japan, for simulated voyages). The report projects
 them, and every place, track and marker, with :class:`Projection`, so all layers line up.
 
 The projections are written out by hand (a dozen lines of spherical formulas) rather than

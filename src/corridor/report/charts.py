@@ -70,8 +70,10 @@ def render_rail_chart(place_name: str, bars: list[RailBar], baseline_railcars: f
         yb = y(baseline_railcars)
         line = (f'<line class="baseline" x1="{num(left)}" y1="{num(yb)}" x2="{num(width_px - 6)}"'
                 f' y2="{num(yb)}" stroke="#333" stroke-width="1.5" stroke-dasharray="6 4"/>'
-                f'<text x="{num(width_px - 8)}" y="{num(yb - 5)}" text-anchor="end" fill="#333">'
-                f'baseline ≈ {num(baseline_railcars, 0)}</text>')
+                f'<line x1="{num(width_px - 150)}" y1="12" x2="{num(width_px - 126)}" y2="12" '
+                'stroke="#333" stroke-width="1.5" stroke-dasharray="6 4"/>'
+                f'<text x="{num(width_px - 120)}" y="16" fill="#333">baseline ≈ '
+                f'{num(baseline_railcars, 0)} cars</text>')
         out.append(linked(line, list(baseline_sources),
                           baseline_title or f"Baseline: {num(baseline_railcars, 0)} railcars"))
     out.append("</svg>")

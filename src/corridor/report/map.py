@@ -25,7 +25,7 @@ from corridor.report.basemap import Projection, load_basemap, path_d
 from corridor.report.svg import esc, linked, num
 
 #: view -> (projection kind, width in px)
-VIEW_STYLE = {"route": ("lcc", 960.0), "ports": ("eqc", 960.0)}
+VIEW_STYLE = {"route": ("lcc", 960.0), "ports": ("eqc", 960.0), "sea": ("eqc", 960.0)}
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,8 @@ def render_timeline(lanes: list[Lane], items: list[Item], t0: datetime, t1: date
            'height="5" fill="#d6e6f2"/><line x1="0" y1="0" x2="0" y2="5" stroke="#4f8fbf" '
            'stroke-width="1.5"/></pattern>'
            '<marker id="arr-' + esc(svg_id) + '" viewBox="0 0 10 10" refX="9" refY="5" '
-           'markerWidth="6" markerHeight="6" orient="auto-start-reverse">'
+           'markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" '
+           'orient="auto-start-reverse">'
            '<path d="M0,0L10,5L0,10Z" fill="context-stroke"/></marker></defs>',
            '<g class="viewport">']
     # lanes
