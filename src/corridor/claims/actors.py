@@ -36,7 +36,8 @@ from corridor.claims.spans import overlaps, span_field
 ACTORS: dict[str, tuple[str, list[str]]] = {
     "North Korea": ("KP", [r"the Democratic People'?s Republic of Korea", r"DPRK", r"North Korea",
                            r"N\. Korea", r"Pyongyang", r"Kim Jong[- ]Un'?s? regime", r"the North",
-                           r"КНДР", r"Северн(?:ая|ой) Коре[яи]", r"북한", r"조선", r"Північн(?:а|ої) Коре[яї]"]),
+                           r"КНДР", r"Северн(?:ая|ой) Коре[яи]", r"북한", r"조선",
+                           r"Північн(?:а|ої) Коре[яї]"]),
     "Russia": ("RU", [r"the Russian Federation", r"Russian Federation", r"Russia", r"Moscow",
                       r"the Kremlin", r"the Russians", r"Russians",
                       r"the Russian (?:military|army|armed forces|forces|troops|defen[cs]e ministry|"
@@ -71,11 +72,13 @@ _RECEIVE = (r"received|receives|receive|receiving|obtained|obtains|obtain|acquir
             r"imported|imports|import|importing|bought|buys|buy|buying|purchased|purchases|purchase|"
             r"is seeking|are seeking|was seeking|seeks|sought|seek|wants|wanted|got|gets|get|"
             r"took delivery of|takes delivery of|relies on|relied on|turned to|turns to|"
+            r"fired|fires|fire|launched|launches|using|uses|used|employed|employs|deployed|deploys|"
             r"expects to receive|expected to receive|hopes to receive|is receiving|has been receiving|"
             r"asked for|asks for|requested|requests")
 # Filler allowed between a subject and its verb ("has reportedly already").
 _AUX = (r"(?:\s+(?:has|have|had|is|are|was|were|will|would|may|might|could|also|reportedly|allegedly|"
-        r"already|likely|probably|apparently|now|since|then|been|continued to|continues to|began to|"
+        r"already|likely|probably|apparently|now|since|then|been|begun|began|started|"
+        r"continued to|continues to|began to|"
         r"begun to|started to|appears to|appear to|seems to|is believed to|is thought to|is said to|"
         r"is likely to|not only|only))*")
 _GIVE_AFTER = re.compile(_AUX + r"\s+(?:" + _GIVE + r")\b", re.I)
@@ -130,6 +133,9 @@ def _role(sentence: str, a: dict, base: int) -> tuple[str | None, str | None]:
             if _TO_BEFORE.search(before_np):
                 return None, None
             return "supplier", "origin_adjective"
+        if _TO_BEFORE.search(before_np) and re.match(
+                r"\s+(?:depots?|arsenals?|forces|ports?|military|army|troops|units|bases?)\b", after, re.I):
+            return "recipient", "to"
         if re.match(r"\s+(?:military|army|armed forces|forces|troops|defen[cs]e ministry)\b", after, re.I):
             # "the Russian military" as a noun phrase
             if _WITH_BEFORE.search(before_np):
@@ -145,6 +151,8 @@ def _role(sentence: str, a: dict, base: int) -> tuple[str | None, str | None]:
         return "supplier", "by"
     if _WITH_BEFORE.search(before_np):
         return "recipient", "in_service_with"
+    if re.search(r"\bby\s+$", before_np) and re.search(r"\b(?:" + _GIVE + r")\b", before_np, re.I):
+        return "supplier", "by"
     if _TO_BEFORE.search(before_np):
         return "recipient", "to"
     if _GIVE_AFTER.match(after):

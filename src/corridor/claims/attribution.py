@@ -38,7 +38,8 @@ SPEECH = (r"said|says|say|told(?: reporters)?|tells|stated|states|noted|notes|ad
           r"warns|estimated|estimates|assessed|assesses|believes|believed|alleged|alleges|revealed|"
           r"reveals|showed|shows|show|published|publishes|found|finds|argued|argues|explained|insisted|"
           r"testified|stressed|emphasi[sz]ed|indicated|indicates|concluded|concludes|documented|"
-          r"observed|identified|tracked|briefed|disclosed|suggests|suggested")
+          r"observed|identified|tracked|briefed|disclosed|suggests|suggested|denied|denies|counted|"
+          r"counts|report")
 _SPEECH_RE = re.compile(r"\b(?:" + SPEECH + r")\b")
 _TOKEN = r"(?:[A-Z][a-z]+(?:-[a-z]+)?|[A-Z]\.)"
 NAME_RE = re.compile(r"(?<![\w.])" + _TOKEN + r"(?:\s+(?:" + _TOKEN + r"|de|van|von|bin)){1,3}(?![\w-])")
@@ -66,7 +67,8 @@ ORGS = (
     r"Ministry|Joint Chiefs of Staff|Defen[cs]e Intelligence Agency|military|spy agency|government)|"
     r"(?:the\s+)?(?:National Intelligence Service|NIS|Joint Chiefs of Staff)|Seoul|"
     r"Ukraine'?s? (?:military intelligence|Defen[cs]e Intelligence|HUR|GUR|government|military|Ministry of "
-    r"Defen[cs]e|Defen[cs]e Ministry)|(?:the\s+)?(?:HUR|GUR)|RUSI|CSIS|C4ADS|(?:the\s+)?Open Source Cent(?:re|er)|"
+    r"Defen[cs]e|Defen[cs]e Ministry)|(?:the\s+)?(?:HUR|GUR)|RUSI|CSIS|C4ADS|"
+    r"(?:the\s+)?Open Source Cent(?:re|er)|"
     r"OSC|(?:the\s+)?UN Panel of Experts|(?:the\s+)?Panel of Experts|MSMT|(?:the\s+)?Multilateral "
     r"Sanctions Monitoring Team|Reuters|Yonhap|(?:The\s+)?Washington Post|Bloomberg|Sky News|"
     r"Conflict Armament Research|Beyond Parallel|38 North|NK Pro|ISW|(?:the\s+)?Institute for the Study "
@@ -90,6 +92,10 @@ _BASIS: list[tuple[str, str]] = [
      r"images?|maps?|graphics?)", "publication"),
 ]
 _BASIS_RE = [(re.compile(p, re.I), k) for p, k in _BASIS]
+_NP = r"(?P<np>(?:(?:[Tt]he|[Aa]n?)\s+)?(?:[\w'\-.]+\s+){0,4}?[\w'\-.]+)"
+_GENERIC_SOURCE_END = re.compile(r",[\"”]?\s+" + _NP + r"\s+(?:also\s+)?(?:" + SPEECH + r")\.?[\"”]?\s*$")
+_GENERIC_SOURCE_START = re.compile(_NP + r"\s+(?:(?:has|have|also)\s+)?(?:says|say|said|found|counted|"
+                                   r"reported|denied|estimates|estimated|assessed|claims|claimed)\b(?!\s+(?:to|by))")
 _PRONOUN_SPEECH = re.compile(r"\b(?P<pron>[Hh]e|[Ss]he)\s+(?:also\s+)?(?:" + SPEECH + r")\b")
 _DEFINITE_OFFICIAL = re.compile(
     r"\b(?P<np>the\s+(?:(?:U\.S\.|US|American|White House|senior|same)\s+)*"
@@ -136,7 +142,8 @@ def find_attribution(sentence: str, registry: SpeakerRegistry, base: int = 0) ->
         role = None
         verb = _speech_after(sentence, m.end())
         # NAME, ROLE, VERB  |  NAME, ROLE VERB
-        appos = re.match(r",\s+(?P<role>[^,;\"]{3,160}?)(?:,)?\s+(?:also\s+)?(?P<verb>" + SPEECH + r")\b", after)
+        appos = re.match(r",\s+(?P<role>[^,;\"]{3,160}?)(?:,)?\s+(?:also\s+)?(?P<verb>" + SPEECH + r")\b",
+                         after)
         # ROLE, NAME, VERB
         before = sentence[: m.start()]
         pre = re.search(r"(?:^|[\"“]|\bthat\s+)(?P<role>(?:The\s+|the\s+)?[A-Z][^,;\"]{3,120}),\s+$", before)
@@ -198,11 +205,19 @@ def find_attribution(sentence: str, registry: SpeakerRegistry, base: int = 0) ->
         before = sentence[: m.start()]
         if re.match(r"\s*(?:spokes(?:person|man|woman)\s+|officials?\s+)?(?:also\s+|has\s+|have\s+|had\s+)?"
                     r"(?:" + SPEECH + r")\b", after) or re.search(
-                r"\b(?:according to|said|told|by)\s+$", before, re.I) or (acc and acc.start("src") <= m.start() <
-                                                                         acc.end("src")):
+                r"\b(?:according to|said|told|by)\s+$", before, re.I) or (
+                acc and acc.start("src") <= m.start() < acc.end("src")):
             out["organisation"] = span_field(sentence, m.start(), m.end(), base=base,
                                              name=re.sub(r"^the\s+", "", m.group(0), flags=re.I))
             break
+    if out["speaker"] is None and out["organisation"] is None:
+        # Any short noun phrase as the source: "..., Ukrainian commanders say." /
+        # "Ukrainian military intelligence says ..." / "Analysts at RUSI counted ..."
+        g = _GENERIC_SOURCE_END.search(sentence) or _GENERIC_SOURCE_START.match(sentence)
+        if g:
+            np = g.group("np")
+            out["organisation"] = span_field(sentence, g.start("np"), g.end("np"), base=base,
+                                             name=re.sub(r"^(?:the|a|an)\s+", "", np, flags=re.I))
     for rx, kind in _BASIS_RE:
         for m in rx.finditer(sentence):
             if any(b["start"] <= base + m.start() < b["end"] for b in out["basis"]):

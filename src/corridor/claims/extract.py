@@ -220,7 +220,8 @@ def _analyse(text: str, s: int, e: int, published: date | None, gaz: Gazetteer,
     has_transfer = bool(roles["supplier"] or roles["recipient"] or anaphor)
     has_substance = bool(quantities or materiel or periods or places or distances)
     quantified_materiel = any(q.get("materiel_category") or q["contents"] for q in quantities)
-    is_claim = not garbled and ((has_transfer and has_substance) or quantified_materiel)
+    movement = bool(places and (periods or quantities))  # "docked at Dunay on 12 September"
+    is_claim = not garbled and ((has_transfer and has_substance) or quantified_materiel or movement)
     attrib_only = bool(attribution and attribution.get("speaker") and _ATTRIB_ONLY.search(sent)
                        and not roles["supplier"] and not roles["recipient"] and not quantities)
     if attrib_only:

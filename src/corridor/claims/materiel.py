@@ -43,7 +43,8 @@ _LEXICON: list[tuple[str, str]] = [
     (r"explosives?", "explosives"),
     (r"small arms|rifles?|machine[- ]guns?|anti-tank weapons?", "small_arms"),
     (r"(?:heavy |conventional )?weapons?|arms\b|weaponry", "weapons"),
-    (r"(?:military |defen[cs]e )?(?:equipment|hardware)|materiel|(?:advanced |military |space |nuclear )?technolog(?:y|ies)|spare parts|components",
+    (r"(?:military |defen[cs]e )?(?:equipment|hardware)|materiel|"
+     r"(?:advanced |military |space |nuclear )?technolog(?:y|ies)|spare parts|components",
      "equipment"),
     (r"(?:refined )?petroleum(?: products)?|crude oil|oil\b|fuel|food|wheat|grain|coal", "commodities"),
     (r"(?:unknown |unidentified |military )?cargo|supplies", "cargo"),

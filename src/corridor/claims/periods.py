@@ -61,7 +61,8 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
                                  rf"(?P<m>{MONTH})(?:\s+(?P<y>{YEAR}))?\b", re.I)),
     ("part_of_year", re.compile(rf"\b(?P<part>early|mid|late|the end of|the beginning of)[- ](?P<y>{YEAR})\b",
                                 re.I)),
-    ("season", re.compile(rf"\b(?P<s>spring|summer|autumn|fall|winter)(?:\s+(?:of\s+)?(?P<y>{YEAR}))?\b", re.I)),
+    ("season", re.compile(rf"\b(?P<s>spring|summer|autumn|fall|winter)(?:\s+(?:of\s+)?(?P<y>{YEAR}))?\b",
+                          re.I)),
     ("month", re.compile(rf"\b(?P<m>{MONTH})(?:\s+(?P<y>{YEAR}))?\b")),
     ("year", re.compile(rf"\b(?:in|during|throughout|through|by|for|of|until)\s+(?P<y>{YEAR})\b", re.I)),
     ("relative", re.compile(
@@ -233,8 +234,8 @@ def find_periods(sentence: str, published: date | None, base: int = 0) -> list[d
             if any(overlaps(span, t) for t in taken):
                 continue
             if kind == "month" and m.group("m").lower().startswith("may") and not m.group("y") and \
-                    not re.search(r"\b(?:in|since|until|by|during|of|early|mid|late)\s+$", sentence[:m.start()],
-                                  re.I):
+                    not re.search(r"\b(?:in|since|until|by|during|of|early|mid|late)\s+$",
+                                  sentence[:m.start()], re.I):
                 continue  # "may" the verb
             taken.append(span)
             try:

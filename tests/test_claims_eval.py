@@ -1,0 +1,32 @@
+"""Extraction quality on the hand-labelled sentences stays above agreed floors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from corridor.claims.evaluate import FIELDS, evaluate_labelled
+
+LABELLED = Path(__file__).parent / "data" / "claims_labelled.yaml"
+
+# Floors sit well below the measured values (bench/results/claims.md) so that small rule
+# changes pass, while a broken recogniser (a field dropping to zero) fails.
+FLOORS = {
+    "claim": (0.85, 0.85), "supplier": (0.85, 0.75), "recipient": (0.85, 0.85),
+    "materiel": (0.75, 0.85), "quantity": (0.75, 0.8), "period": (0.75, 0.8),
+    "places": (0.85, 0.8), "distance_km": (0.9, 0.9), "attribution": (0.8, 0.75),
+}
+
+
+def test_labelled_set_is_large_enough():
+    items = yaml.safe_load(LABELLED.read_text(encoding="utf-8"))
+    assert len(items) >= 30 and all("text" in i for i in items)
+
+
+def test_precision_and_recall_floors():
+    scores, _ = evaluate_labelled(LABELLED)
+    for f in FIELDS:
+        p_floor, r_floor = FLOORS[f]
+        assert scores[f]["precision"] >= p_floor, (f, scores[f])
+        assert scores[f]["recall"] >= r_floor, (f, scores[f])
