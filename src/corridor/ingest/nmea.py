@@ -6,7 +6,11 @@ What is stored
   valid latitude/longitude and a receive time. ITU-R M.1371 "not available" values become
   NULL: lat 91 / lon 181 (then the report is not a position: ``invalid_position``), sog
   102.3 kn (types 1–3, 18, 19) or 63 kn (type 27), cog 360° (511 for type 27), heading 511.
-  ``ts`` is the receive time of the first reception in file order.
+  ``ts`` is the time of the position fix: the receive time corrected to the report's own
+  UTC-second field (the latest instant with that second not more than 5 s after the receive
+  time), or the receive time itself when the report has no second (type 27, second ≥ 60).
+  This is never less accurate than the receive time and makes every reception of one
+  transmission carry the same ``ts``.
 - **vessel_reports**: one row per static/voyage report of type 5, 19 or 24. A type 24 part A
   (name) and part B (call sign, ship type, dimensions) of the same MMSI received within
   ``type24_merge_window_s`` of each other (or both untimed) are merged into one row; a part
@@ -15,15 +19,15 @@ What is stored
 
 The same message heard by several stations (dedupe rule)
 --------------------------------------------------------
-A position's ``obs_id`` is :func:`corridor.ids.position_obs_ids` of (mmsi, *transmission
-time*, lat, lon, msg_type). The transmission time is rebuilt from the receive time and the
-report's own UTC-second field: the latest instant with that second that is not more than
-5 s after the receive time. Every reception of one transmission that arrives between 5 s
-before and 55 s after the fix therefore gets the same id and the store keeps one row (the
-first one ingested), within a file, across files and across re-runs. Reports without a
-usable second (type 27, second ≥ 60) use the receive time floored to the minute instead.
+A position's ``obs_id`` is :func:`corridor.ids.position_obs_ids` of (mmsi, ts, lat, lon,
+msg_type) with ``ts`` the fix time above. Every reception of one transmission logged between
+5 s before and 55 s after the fix (station clocks, network delay) therefore gets the same id
+and the store keeps one row (the first ingested), within a file, across files and across
+re-runs. Reports without a usable second are only recognised as copies when their receive
+times are identical.
 A static report's ``obs_id`` hashes (mmsi, type, receive minute or "untimed", the
-payload(s)).
+stored fields of each part): the same report received twice in a minute is one row, and so
+is an untimed log's repetition of an unchanged report.
 
 Time sources, in order of precedence (see :mod:`corridor.ingest.nmea_time`): tag-block
 ``c:``; a leading ISO/epoch timestamp; trailing USCG/libais epoch; the preceding ``$PGHP``
@@ -352,7 +356,7 @@ class _Scanner:
                 self.max_ts = ts
         try:
             if mtype in STATIC_TYPES:
-                self._static(msg, mtype, s.payload, line_no, ts)
+                self._static(msg, mtype, line_no, ts)
             if mtype in POSITION_TYPES:
                 self._position(msg, mtype, line_no, ts)
         except (AttributeError, TypeError, ValueError) as exc:
@@ -392,7 +396,7 @@ class _Scanner:
         out.msg_type.append(mtype)
         out.second.append(second)
 
-    def _static(self, msg, mtype: int, payload: bytes, line_no: int, ts: int | None) -> None:
+    def _static(self, msg, mtype: int, line_no: int, ts: int | None) -> None:
         part = getattr(msg, "partno", 0) if mtype == 24 else 0
         dims = [getattr(msg, k, None) for k in ("to_bow", "to_stern", "to_port", "to_starboard")]
         length = dims[0] + dims[1] if None not in dims[:2] else None
@@ -404,7 +408,6 @@ class _Scanner:
             "ts": ts,
             "msg_type": mtype,
             "part": part,
-            "hash": _payload_hash(payload),
             "imo": _nz(getattr(msg, "imo", None)),
             "name": _text(getattr(msg, "shipname", None)),
             "callsign": _text(getattr(msg, "callsign", None)),
@@ -417,6 +420,7 @@ class _Scanner:
         if mtype == 24 and part == 0:  # part A carries only the name
             for k in ("callsign", "ship_type", "length_m", "beam_m"):
                 rec[k] = None
+        rec["hash"] = _content_hash(rec)
         self.out.statics.append(rec)
 
     # --------------------------------------------------------------- result
@@ -447,27 +451,32 @@ def _text(v) -> str | None:
     return v or None
 
 
-def _payload_hash(payload: bytes) -> int:
-    """Stable signed 64-bit hash of a payload (BLAKE2b; Python's hash() is salted)."""
-    return int.from_bytes(hashlib.blake2b(payload, digest_size=8).digest(), "little", signed=True)
+def _content_hash(rec: dict) -> int:
+    """Stable signed 64-bit hash of what a static report says (BLAKE2b; hash() is salted).
+
+    Hashing the decoded fields rather than the payload makes two receptions that differ only
+    in padding bits, or in fields corridor does not keep (ETA, EPFD), one observation.
+    """
+    blob = repr(tuple(rec[k] for k in _STATIC_FIELDS)).encode("utf-8")
+    return int.from_bytes(hashlib.blake2b(blob, digest_size=8).digest(), "little", signed=True)
 
 
 def transmission_time_us(ts_us: np.ndarray, second: np.ndarray) -> np.ndarray:
     """The instant a report was sent, from its receive time and its UTC-second field.
 
     The latest time with that second that is at most 5 s after the receive time; where
-    the second is unknown (-1), the receive time floored to the minute.
+    the second is unknown (-1), the receive time itself.
 
     >>> t = np.array([60_000_000 * 10 + 3_000_000, 60_000_000 * 10 + 58_000_000])
     >>> (transmission_time_us(t, np.array([59, 59])) // 1_000_000).tolist()
     [599, 659]
     >>> (transmission_time_us(t, np.array([-1, 2])) // 1_000_000).tolist()
-    [600, 602]
+    [603, 602]
     """
     minute = (ts_us // _MINUTE_US) * _MINUTE_US
     t = minute + second.astype(np.int64) * 1_000_000
     t = np.where(t > ts_us + _CLOCK_SLACK_US, t - _MINUTE_US, t)
-    return np.where(second < 0, minute, t)
+    return np.where(second < 0, ts_us, t)
 
 
 def positions_table(out: _Out, source: str) -> tuple[pa.Table, int]:
@@ -488,7 +497,7 @@ def positions_table(out: _Out, source: str) -> tuple[pa.Table, int]:
         {
             "obs_id": pa.array(obs),
             "mmsi": pa.array(mmsi),
-            "ts": pa.array(ts, pa.int64()).cast(pa.timestamp("us")),
+            "ts": pa.array(t_id, pa.int64()).cast(pa.timestamp("us")),
             "lat": pa.array(lat),
             "lon": pa.array(lon),
             "sog": pa.array(out.sog, pa.float32()),
