@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 import shapely
 from scipy.spatial import cKDTree
 
-from corridor.geo import EARTH_RADIUS_M
+from corridor.geo import EARTH_RADIUS_M, haversine_m
 from corridor.shore import SegmentIndex, lonlat_to_xyz
 from corridor.store import Store
 
@@ -56,6 +56,7 @@ PLACES_SCHEMA = pa.schema([
     ("aliases", pa.list_(pa.string())),
     ("precision", pa.string()),
     ("source", pa.string()),
+    ("port_id", pa.string()),
 ])
 
 GAZETTEER_FILE = "data/gazetteer/places.parquet"
@@ -107,6 +108,9 @@ class PlaceIndex:
     _poly_tree: shapely.STRtree | None = field(repr=False)
     _poly_edges: SegmentIndex | None = field(repr=False)
     _poly_edge_owner: np.ndarray = field(repr=False)
+    _lat: np.ndarray = field(repr=False)
+    _lon: np.ndarray = field(repr=False)
+    _radius: np.ndarray = field(repr=False)
 
     @classmethod
     def from_store(cls, store: Store, kinds: tuple[str, ...] | list[str] | None = None
@@ -169,10 +173,28 @@ class PlaceIndex:
                                             sample_spacing_m=500.0)
             owner = np.concatenate(owners)
         ids = np.asarray(tbl.column("place_id").to_pylist(), dtype=object)
-        return cls(tbl, ids, points, polys, geoms, poly_tree, edges, owner)
+        return cls(tbl, ids, points, polys, geoms, poly_tree, edges, owner, lat, lon,
+                   np.where(is_poly, 0.0, radius))
 
     def __len__(self) -> int:
         return self.table.num_rows
+
+    def distances_from(self, lat: float, lon: float) -> np.ndarray:
+        """Distance in metres from one point to every place's footprint (row order).
+
+        Meant for small questions ("what is near here?"); :meth:`nearest` is the bulk path.
+        """
+        d = haversine_m(lat, lon, self._lat, self._lon) - self._radius
+        d = np.maximum(d, 0.0)
+        if len(self._polys):
+            inside = shapely.contains_xy(self._poly_geoms, ((lon + 180.0) % 360.0) - 180.0, lat)
+            for j, pos in enumerate(self._polys):
+                if inside[j]:
+                    d[pos] = 0.0
+                else:
+                    edges = np.flatnonzero(self._poly_edge_owner == j)
+                    d[pos] = self._poly_edges.edge_distance_m(lat, lon, edges).min()
+        return d
 
     def nearest(self, lat: np.ndarray, lon: np.ndarray, max_distance_m: float
                 ) -> tuple[np.ndarray, np.ndarray]:
@@ -358,9 +380,11 @@ def _check_row(where: str, rec: dict) -> dict:
     source = (rec.get("source") or "").strip()
     if not source:
         raise ValueError(f"{where}: source is empty (cite where the place comes from)")
+    port_id = (rec.get("port_id") or "").strip() or None
     return {"place_id": pid, "name": name, "kind": kind, "country": country, "lat": lat,
             "lon": lon, "geometry": rec.get("geometry"), "radius_m": radius,
-            "aliases": aliases or None, "precision": precision, "source": source}
+            "aliases": aliases or None, "precision": precision, "source": source,
+            "port_id": port_id}
 
 
 def _read_csv(path: Path, result: AddPlacesResult) -> list[dict]:
@@ -468,3 +492,39 @@ def add_places(store: Store, path: str | Path) -> AddPlacesResult:
             store.insert_arrow("places", tbl, on_conflict="replace")
         result.stored = len(unique)
     return result
+
+
+# ------------------------------------------------------------------------ listing
+def list_places(
+    store: Store,
+    near: tuple[float, float] | None = None,
+    radius_km: float = 10.0,
+    kinds: tuple[str, ...] | list[str] | None = None,
+    limit: int | None = None,
+) -> pa.Table:
+    """Places of the store, optionally of some kinds and within ``radius_km`` of ``near``
+    (lat, lon in degrees); nearby places come nearest first with a ``distance_km`` column."""
+    sql = "SELECT * FROM places"
+    params: list = []
+    if kinds:
+        sql += " WHERE kind IN (" + ", ".join("?" for _ in kinds) + ")"
+        params = list(kinds)
+    tbl = store.query(sql + " ORDER BY place_id", params)
+    if near is not None:
+        idx = PlaceIndex.from_arrow(tbl)
+        dist = idx.distances_from(near[0], near[1])
+        keep = np.flatnonzero(dist <= radius_km * 1000.0)
+        keep = keep[np.argsort(dist[keep], kind="stable")]
+        tbl = tbl.take(pa.array(keep, type=pa.int64()))
+        tbl = tbl.append_column("distance_km", pa.array(np.round(dist[keep] / 1000.0, 3)))
+    if limit is not None:
+        tbl = tbl.slice(0, limit)
+    return tbl
+
+
+def init_store(store: Store) -> dict[str, int]:
+    """Load the gazetteer into a (new or existing) store; returns places added and per kind."""
+    added = load_gazetteer(store)
+    rows = store.query("SELECT kind, count(*) AS n FROM places GROUP BY kind ORDER BY kind")
+    counts = dict(zip(rows.column("kind").to_pylist(), rows.column("n").to_pylist(), strict=True))
+    return {"added": added, **counts}

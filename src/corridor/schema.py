@@ -148,7 +148,8 @@ DDL: dict[str, str] = {
         CREATE TABLE IF NOT EXISTS places (
             place_id VARCHAR PRIMARY KEY,
             name VARCHAR NOT NULL,
-            kind VARCHAR NOT NULL,  -- port, berth, anchorage, rail_crossing, rail_terminal, depot, area
+            kind VARCHAR NOT NULL,  -- port, berth, anchorage, rail_crossing, rail_terminal, depot,
+                                    -- area, settlement
             country VARCHAR,                -- ISO 3166 alpha-2
             lat DOUBLE NOT NULL,            -- representative point (centroid for polygons)
             lon DOUBLE NOT NULL,
@@ -156,7 +157,8 @@ DDL: dict[str, str] = {
             radius_m DOUBLE,                -- for points: geofence radius
             aliases VARCHAR[],
             precision VARCHAR,              -- facility, settlement, approximate
-            source VARCHAR NOT NULL         -- citation
+            source VARCHAR NOT NULL,        -- citation
+            port_id VARCHAR                 -- the port (a place_id) this place belongs to
         )""",
     "events": """
         CREATE TABLE IF NOT EXISTS events (

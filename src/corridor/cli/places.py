@@ -1,9 +1,90 @@
-"""CLI commands for this domain (see corridor.cli for the pattern)."""
+"""CLI: ``init`` (create the store, load the port gazetteer) and ``places add|list``."""
 
 from __future__ import annotations
 
 import typer
 
+from corridor import places
+from corridor.cli import db_path, open_store
+from corridor.output import FORMATS, render
+
+
+def _fmt(value: str) -> str:
+    if value not in FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}")
+    return value
+
+
+def _latlon(value: str | None) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    try:
+        lat, lon = (float(v) for v in value.split(","))
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r}: expected LAT,LON in degrees, e.g. 42.24,130.30") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise typer.BadParameter(f"{value!r}: latitude must be -90..90 and longitude -180..180")
+    return lat, lon
+
 
 def register(app: typer.Typer, ingest: typer.Typer) -> None:
     """Add this module's commands to the main app and the `ingest` group."""
+    places_app = typer.Typer(help="The gazetteer: ports, anchorages and your own places.",
+                             no_args_is_help=True)
+    app.add_typer(places_app, name="places")
+
+    @app.command("init")
+    def init_cmd(ctx: typer.Context) -> None:
+        """Create the database (if needed) and load the world port gazetteer."""
+        with open_store(ctx) as store:
+            counts = places.init_store(store)
+        added = counts.pop("added")
+        per_kind = ", ".join(f"{n:,} {k}" for k, n in counts.items())
+        typer.echo(f"{db_path(ctx)}: {added:,} places added; places now: {per_kind}")
+
+    @places_app.command("add")
+    def add_cmd(
+        ctx: typer.Context,
+        files: list[str] = typer.Argument(..., help="CSV or GeoJSON files of places"),
+        strict: bool = typer.Option(False, "--strict", help="Any skipped row makes the command fail"),
+    ) -> None:
+        """Add or replace places from CSV (place_id,name,kind,lat,lon,radius_m,country,
+        precision,source[,aliases]) or GeoJSON (Point/Polygon features with those properties)."""
+        failed = skipped = False
+        with open_store(ctx) as store:
+            for f in files:
+                try:
+                    res = places.add_places(store, f)
+                except places.PlacesFileError as exc:
+                    typer.echo(f"error: {exc}", err=True)
+                    failed = True
+                    continue
+                for msg in res.errors:
+                    typer.echo(f"skipped: {msg}", err=True)
+                typer.echo(f"{f}: {res.stored} places stored, {res.skipped} skipped "
+                           f"of {res.rows_in}")
+                skipped |= res.skipped > 0
+        raise typer.Exit(2 if failed else (1 if strict and skipped else 0))
+
+    @places_app.command("list")
+    def list_cmd(
+        ctx: typer.Context,
+        near: str | None = typer.Option(None, "--near", help="LAT,LON: only places near here"),
+        radius_km: float = typer.Option(10.0, "--radius-km", help="With --near: search radius"),
+        kind: list[str] = typer.Option(None, "--kind", help=f"Only these kinds ({', '.join(places.KINDS)})"),
+        limit: int | None = typer.Option(None, "--limit", help="At most this many rows"),
+        format: str = typer.Option("table", "--format", callback=_fmt),
+    ) -> None:
+        """List places (nearest first with --near)."""
+        for k in kind or []:
+            if k not in places.KINDS:
+                raise typer.BadParameter(f"kind {k!r}: choose from {', '.join(places.KINDS)}")
+        with open_store(ctx) as store:
+            tbl = places.list_places(store, near=_latlon(near), radius_km=radius_km,
+                                     kinds=kind or None, limit=limit)
+        if format == "table":
+            cols = [c for c in ("place_id", "name", "kind", "country", "lat", "lon", "radius_m",
+                                "distance_km", "port_id") if c in tbl.column_names]
+            tbl = tbl.select(cols)
+        typer.echo(render(tbl, format))
