@@ -66,7 +66,7 @@ PORTS: dict[str, SimPort] = {
         SimPort("busan", "Busan", "KR", "KRPUS", 35.1000, 129.0333, 35.0960, 129.0401, 758,
                 (35.00, 129.30), "south"),
         SimPort("niigata", "Niigata Ko", "JP", "JPKIJ", 37.9167, 139.0500, 37.9337, 139.0325, 2438,
-                (38.10, 138.80), "south"),
+                (38.30, 138.60), "south"),
     )
 }
 
