@@ -35,19 +35,29 @@ class SegmentParams:
     A position joins the most plausible open segment: the one whose last position it
     could reach at ``max_speed_knots`` (plus ``position_noise_m`` for GPS noise and
     equal timestamps). Otherwise it opens a new segment. Segments with fewer than
-    ``min_segment_positions`` positions are noise (marked, excluded from detectors).
+    ``min_segment_positions`` positions beside a longer one are noise (marked, excluded
+    from detectors). Segments of one ship split by a bad fix are joined again (see
+    :func:`corridor.detect.tracks.assign_segments`). pipe-segment's own values are
+    ``max_speed_knots=25, max_idle_hours=8`` (:data:`GFW_SEGMENT`).
     """
 
     max_speed_knots: float = 50.0
     position_noise_m: float = 1000.0
     max_open_segments: int = 8
-    min_segment_positions: int = 3
+    min_segment_positions: int = 10
     #: close a segment after this long without positions (None: never; gpsdio-segment
     #: closes idle segments, corridor keeps them open so a ship that goes dark and
     #: reappears where it could have sailed stays one segment and its gap is seen)
     max_idle_hours: float | None = None
+    #: two segments are one ship when this share of the steps between them is plausible
+    parallel_merge_fraction: float = 0.9
+    parallel_merge_distance_m: float = 1000.0
     #: two segments overlapping in time for at least this long are a position_conflict
     min_conflict_overlap_minutes: float = 30.0
+
+
+#: gpsdio/pipe-segment's segmenter settings (25 kn, segments closed after 8 h of silence)
+GFW_SEGMENT = SegmentParams(max_speed_knots=25.0, max_idle_hours=8.0)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,12 @@ Steps (each leaves the store's rows untouched: what is judged noise is *marked*)
    opens a new segment. Two ships transmitting one MMSI therefore become two
    interleaved segments instead of one zig-zag track. When no consecutive pair is
    implausible (the usual case) the whole track is one segment and no Python loop runs;
-5. segments with fewer than ``min_segment_positions`` positions, beside a longer segment,
-   are marked ``noise_segment`` and excluded; two remaining segments alive at the same time (their
-   time ranges overlap for at least ``min_conflict_overlap_minutes``) yield a
+   Segments that are one ship split by a bad fix (they alternate, always within reach
+   and close to each other) are joined again;
+5. segments with fewer than ``min_segment_positions`` positions, beside a longer segment
+   of the same MMSI, are marked ``noise_segment`` and excluded; two remaining segments
+   alive at the same time (their time ranges overlap for at least
+   ``min_conflict_overlap_minutes``) yield a
    ``position_conflict`` event, and their positions are marked ``conflict_segment``
    with their segment id so maps can draw the two ships apart.
 
@@ -218,7 +221,57 @@ def assign_segments(ts: np.ndarray, lat: np.ndarray, lon: np.ndarray, p: Segment
         labels = np.zeros(n, dtype=np.int32)
         labels[1:] = np.cumsum(dt > p.max_idle_hours * 3.6e9)
         return labels
-    return _segment_loop(ts.tolist(), lat.tolist(), lon.tolist(), p)
+    labels = _segment_loop(ts.tolist(), lat.tolist(), lon.tolist(), p)
+    return _merge_parallel(labels, ts, lat, lon, p)
+
+
+def _merge_parallel(labels: np.ndarray, ts: np.ndarray, lat: np.ndarray, lon: np.ndarray,
+                    p: SegmentParams) -> np.ndarray:
+    """Join segments that are one ship split in two by a bad fix.
+
+    After one implausible position two segments can both stay open at the ship's
+    position, and later fixes then alternate between them. Two segments overlapping in
+    time are merged when at least ``parallel_merge_fraction`` of the steps that go from
+    one to the other (in time order) are plausible and the median such step is shorter
+    than ``parallel_merge_distance_m``: two real ships sharing an MMSI are almost never
+    that close at every switch.
+    """
+    n_lab = int(labels.max()) + 1
+    if n_lab < 2:
+        return labels
+    parent = list(range(n_lab))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    changed = True
+    while changed:
+        changed = False
+        root = np.array([find(k) for k in range(n_lab)])[labels]
+        switch = np.flatnonzero(root[1:] != root[:-1])
+        if len(switch) == 0:
+            break
+        d = haversine_m(lat[switch], lon[switch], lat[switch + 1], lon[switch + 1])
+        ok = _reachable(d, ts[switch + 1] - ts[switch], p)
+        a, b = np.minimum(root[switch], root[switch + 1]), np.maximum(root[switch], root[switch + 1])
+        key = a.astype(np.int64) * n_lab + b
+        uniq, inv = np.unique(key, return_inverse=True)
+        total = np.bincount(inv)
+        good = np.bincount(inv, weights=ok)
+        near = np.bincount(inv, weights=d <= p.parallel_merge_distance_m)
+        ok_pair = (total >= 3) & (good >= p.parallel_merge_fraction * total) & (
+            near >= 0.5 * total)  # median switch step within the merge distance
+        for k in np.flatnonzero(ok_pair):
+            x, y = divmod(int(uniq[k]), n_lab)
+            if find(x) != find(y):
+                parent[find(y)] = find(x)
+                changed = True
+    root = np.array([find(k) for k in range(n_lab)])
+    _, dense = np.unique(root, return_inverse=True)
+    return dense[labels].astype(np.int32)
 
 
 def _conflict_event(tr: Track, a: np.ndarray, b: np.ndarray, ida: str, idb: str,
@@ -282,7 +335,7 @@ def segment_track(positions: pa.Table, p: SegmentParams | None = None) -> tuple[
     first = np.full(len(counts), np.iinfo(np.int64).max)
     np.minimum.at(first, labels, np.arange(len(labels)))
     # short segments are noise only beside a longer one (a sparse track stays a track)
-    min_n = p.min_segment_positions if len(counts) and counts.max() >= p.min_segment_positions else 1
+    min_n = min(p.min_segment_positions, int(counts.max())) if len(counts) else 1
     kept = [k for k in np.argsort(first, kind="stable") if counts[k] >= min_n]
     remap = np.full(len(counts), -1, dtype=np.int32)
     for new, old in enumerate(kept):
