@@ -38,6 +38,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -125,8 +126,9 @@ class SimConfig:
     @property
     def interval_s(self) -> float:
         """Mean seconds between two reports of one ship."""
-        if self.positions:
-            return max(self.vessels * self.days * 86400.0 / self.positions, 0.5)
+        if self.positions:  # reports lost at random are part of the budget
+            return max(self.vessels * self.days * 86400.0 * (1.0 - self.dropout)
+                       / self.positions, 0.5)
         return self.report_interval_s
 
 
@@ -523,7 +525,9 @@ def sample_positions(plan: _Plan, t0: int, t1: int, interval_s: float, dropout: 
             "heading": pa.array(heading, mask=~moving),
             "nav_status": status[seg],
             "msg_type": msg,
-            "source": pa.array([SOURCE] * m, pa.string()) if m else pa.array([], pa.string()),
+            # one dictionary entry repeated, cast to plain strings (no Python list of m items)
+            "source": pa.DictionaryArray.from_arrays(
+                pa.array(np.zeros(m, dtype=np.int8)), pa.array([SOURCE])).cast(pa.string()),
         },
         schema=POSITIONS,
     )
@@ -607,7 +611,19 @@ def simulate(config: SimConfig, out_dir: str | Path, progress: Progress | None =
     buf: list[pa.Table] = []
     buffered = 0
     reports: list[pa.Table] = []
-    with pq.ParquetWriter(paths["positions"], POSITIONS, compression="zstd") as writer:
+    # Parquet encoding/compression releases the GIL: one writer thread overlaps it with the
+    # sampling of the next ships; at most one row group waits, so memory stays bounded.
+    pending: Future[None] | None = None
+    with pq.ParquetWriter(paths["positions"], POSITIONS, compression="zstd") as writer, \
+            ThreadPoolExecutor(max_workers=1) as pool:
+
+        def flush(tables: list[pa.Table]) -> None:
+            nonlocal pending
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(writer.write_table, pa.concat_tables(tables),
+                                  row_group_size=config.row_group_rows)
+
         for k, plan in enumerate(plans):
             # each ship has its own random stream, so ship k's data does not depend on others
             rng = np.random.default_rng([config.seed, plan.idx, 1])
@@ -618,12 +634,14 @@ def simulate(config: SimConfig, out_dir: str | Path, progress: Progress | None =
             buffered += tbl.num_rows
             total += tbl.num_rows
             if buffered >= config.row_group_rows:
-                writer.write_table(pa.concat_tables(buf), row_group_size=config.row_group_rows)
+                flush(buf)
                 buf, buffered = [], 0
             if progress is not None:
                 progress("simulate", k + 1, len(plans))
         if buf:
-            writer.write_table(pa.concat_tables(buf), row_group_size=config.row_group_rows)
+            flush(buf)
+        if pending is not None:
+            pending.result()
     truth = _truth_table(plans, t0, t1)
     pq.write_table(truth, paths["truth"])
     pq.write_table(pa.concat_tables(reports), paths["vessel_reports"])
