@@ -4,8 +4,10 @@ After GFW's voyages (pairs of consecutive visits): a voyage departs at the end o
 visit (its exit) and arrives at the start of the next (its entry), both visits of at
 least ``min_visit_confidence``. corridor keeps only complete legs (both ends seen) and
 adds what an analyst checks first: the distance sailed (sum of great-circle steps
-between the positions of the leg), the straight-line distance, and the AIS gaps inside
-the leg (count, total hours, and whether any is flagged ``likely_disabling``).
+from the last position in the first port to the entry position in the next), the
+straight-line distance, and the AIS gaps in the leg (count, total hours, whether any is
+flagged ``likely_disabling``, and ``departed_dark`` when the ship left port during a
+silence, so that the visit's exit is its first position seen outside).
 """
 
 from __future__ import annotations
@@ -55,10 +57,14 @@ class VoyageDetector:
             dep, arr = int(a["end_ts"]), int(b["start_ts"])
             if arr < dep:
                 continue
-            i0 = int(np.searchsorted(ts_us, dep, side="left"))
-            i1 = int(np.searchsorted(ts_us, arr, side="right")) - 1
-            i0, i1 = min(i0, len(ts_us) - 1), max(i1, 0)
-            inside = (gap_start >= dep) & (gap_end <= arr) if len(gaps) else np.zeros(0, bool)
+            # from the last position in the first port (the exit is the first one outside,
+            # possibly after a silence) to the entry position in the next
+            i0 = max(int(np.searchsorted(ts_us, dep, side="left")) - 1, 0)
+            i1 = max(int(np.searchsorted(ts_us, arr, side="right")) - 1, 0)
+            last_in_port = int(ts_us[i0])
+            inside = ((gap_end > last_in_port) & (gap_start < arr) if len(gaps)
+                      else np.zeros(0, bool))
+            departed_dark = bool(len(gaps) and (inside & (gap_end == dep)).any())
             straight = float(haversine_m(a["lat"], a["lon"], b["lat"], b["lon"]))
             out.append(
                 make_event(
@@ -78,6 +84,8 @@ class VoyageDetector:
                         "distance_sailed_m": float(cum[i1] - cum[i0]) if i1 > i0 else 0.0,
                         "straight_distance_m": straight,
                         "positions": max(0, i1 - i0 + 1),
+                        "last_seen_in_port": str(np.datetime64(last_in_port, "us")),
+                        "departed_dark": departed_dark,
                         "gaps": int(inside.sum()),
                         "gap_hours": float(((gap_end - gap_start)[inside]).sum() / 3.6e9),
                         "likely_disabling_gaps": int((inside & gap_dis).sum()),
