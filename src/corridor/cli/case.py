@@ -1,9 +1,151 @@
-"""CLI commands for this domain (see corridor.cli for the pattern)."""
+"""CLI: ``corridors`` (list, ``load``), ``ingest sightings|rail|watchlist``, ``reconstruct``."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pyarrow as pa
 import typer
+
+from corridor.cli import open_store
+from corridor.corridors.case import CaseError, load_case
+from corridor.corridors.model import CorridorError, load_corridor, shipped_corridors
+from corridor.corridors.reconstruct import ReconstructError, reconstruct
+from corridor.ingest.observations import ingest_rail, ingest_sightings
+from corridor.ingest.summary import exit_code
+from corridor.ingest.watchlist import ingest_watchlist
+from corridor.output import FORMATS, render
+
+RECON_FORMATS = ("table", "json", "geojson")
+
+
+def _fmt(value: str) -> str:
+    if value not in FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}")
+    return value
+
+
+def _recon_fmt(value: str) -> str:
+    if value not in RECON_FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(RECON_FORMATS)}")
+    return value
+
+
+def corridors_table() -> pa.Table:
+    """The shipped corridors: id, title, window, nodes, legs, case, file."""
+    rows = []
+    for p in shipped_corridors():
+        try:
+            c = load_corridor(p)
+        except CorridorError as exc:
+            rows.append({"id": p.stem, "title": f"(invalid: {exc})", "window": "", "nodes": 0,
+                         "legs": 0, "case": "", "file": str(p)})
+            continue
+        rows.append({"id": c.corridor_id, "title": c.title,
+                     "window": f"{c.window_start} – {c.window_end}", "nodes": len(c.nodes),
+                     "legs": len(c.legs), "case": c.case or "", "file": str(p)})
+    if not rows:
+        return pa.table({"id": pa.array([], pa.string())})
+    return pa.Table.from_pylist(rows)
 
 
 def register(app: typer.Typer, ingest: typer.Typer) -> None:
     """Add this module's commands to the main app and the `ingest` group."""
+    corridors_app = typer.Typer(help="Corridor definitions: list the shipped ones, load a case.",
+                                invoke_without_command=True)
+    app.add_typer(corridors_app, name="corridors")
+
+    @corridors_app.callback()
+    def corridors_list(
+        ctx: typer.Context, format: str = typer.Option("table", "--format", callback=_fmt)
+    ) -> None:
+        """List the shipped corridors (with no subcommand)."""
+        if ctx.invoked_subcommand is None:
+            typer.echo(render(corridors_table(), format))
+
+    @corridors_app.command("load")
+    def corridors_load(
+        ctx: typer.Context,
+        target: str = typer.Argument(..., help="Shipped case or corridor id, case directory, or "
+                                               "corridor YAML naming a case"),
+        force: bool = typer.Option(False, "--force", help="Re-read sightings/rail files"),
+    ) -> None:
+        """Load a case's places, vessels, sanctions, sightings, rail counts, claims and sources."""
+        with open_store(ctx) as store:
+            try:
+                summary = load_case(store, target, force=force)
+            except (CaseError, CorridorError) as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(1) from exc
+            for line in summary.lines():
+                typer.echo(line)
+        raise typer.Exit(exit_code(summary.ingests))
+
+    def _ingest(ctx: typer.Context, files: list[Path], fn, force: bool) -> None:
+        results, missing = [], []
+        with open_store(ctx) as store:
+            for f in files:
+                if not f.exists():
+                    typer.echo(f"error: {f}: no such file", err=True)
+                    missing.append(str(f))
+                    continue
+                notes: list[str] = []
+                kw = {"notes": notes} if fn is ingest_sightings else {}
+                r = fn(store, f, force=force, **kw)
+                for line in r.lines():
+                    typer.echo(line, err=r.status == "failed")
+                for n in notes:
+                    typer.echo(f"  note: {n}")
+                results.append(r)
+        raise typer.Exit(exit_code(results, missing))
+
+    @ingest.command("sightings")
+    def ingest_sightings_cmd(
+        ctx: typer.Context,
+        files: list[Path] = typer.Argument(..., help="Sightings CSV files"),
+        force: bool = typer.Option(False, "--force", help="Re-read files already ingested"),
+    ) -> None:
+        """Ingest sightings (date, place, vessel, subject, source…; see docs)."""
+        _ingest(ctx, files, ingest_sightings, force)
+
+    @ingest.command("rail")
+    def ingest_rail_cmd(
+        ctx: typer.Context,
+        files: list[Path] = typer.Argument(..., help="Rail observation CSV files"),
+        force: bool = typer.Option(False, "--force", help="Re-read files already ingested"),
+    ) -> None:
+        """Ingest rail counts (date, place, kind, railcars, source…)."""
+        _ingest(ctx, files, ingest_rail, force)
+
+    @ingest.command("watchlist")
+    def ingest_watchlist_cmd(
+        ctx: typer.Context,
+        files: list[Path] = typer.Argument(..., help="FollowTheMoney JSON lines or CSV files"),
+        force: bool = typer.Option(False, "--force", help="Re-read files already ingested"),
+    ) -> None:
+        """Ingest a watchlist: OpenSanctions/FollowTheMoney entities (Vessel) or a plain CSV."""
+        _ingest(ctx, files, ingest_watchlist, force)
+
+    @app.command("reconstruct")
+    def reconstruct_cmd(
+        ctx: typer.Context,
+        corridor: str = typer.Argument(..., help="Shipped corridor id or a corridor YAML file"),
+        format: str = typer.Option("table", "--format", callback=_recon_fmt,
+                                   help="table, json (the report contract) or geojson"),
+        no_save: bool = typer.Option(False, "--no-save",
+                                     help="Do not write the shipments table"),
+    ) -> None:
+        """Reconstruct shipments, rail surges, estimates and claim verdicts for a corridor."""
+        with open_store(ctx) as store:
+            try:
+                rec = reconstruct(store, corridor, save=not no_save)
+            except (CorridorError, ReconstructError) as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(1) from exc
+        if format == "json":
+            typer.echo(json.dumps(rec.to_json(), indent=2, ensure_ascii=False, default=str))
+        elif format == "geojson":
+            typer.echo(json.dumps(rec.to_geojson(), ensure_ascii=False, default=str))
+        else:
+            typer.echo(rec.to_text())

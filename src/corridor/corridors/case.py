@@ -1,0 +1,297 @@
+"""Load a shipped case (places, vessels, sanctions, sightings, rail counts, sourced claims and
+the numbered source list) into the store.
+
+A case is a directory under ``corridor/data/case/<id>/`` with ``places.csv``, ``vessels.csv``,
+``sanctions.csv``, ``sightings.csv``, ``rail.csv``, ``claims.csv``, ``sources.csv`` and a
+``SOURCE.md`` describing where every row comes from. Every row carries its source tags
+(``S6;S7``) and the case file's marks (C, I, U, ⚠).
+
+Loading is idempotent: places, vessels, sanctions, claims and sources are keyed by the case's
+own ids and replaced; sightings and rail rows go through the ingest frame, so the same file
+is recognised and not added twice. Places without a sourced coordinate are *not* put in the
+``places`` table (it requires one, and corridor never invents one); they are reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+
+from corridor.corridors.model import CorridorError, case_dir, load_corridor
+from corridor.identity import parse_imo
+from corridor.ids import stable_id
+from corridor.ingest.observations import ingest_rail, ingest_sightings, parse_marks
+from corridor.ingest.summary import IngestSummary
+from corridor.store import Store
+
+CASE_FILES = ("places.csv", "vessels.csv", "sanctions.csv", "sightings.csv", "rail.csv",
+              "claims.csv", "sources.csv")
+
+
+class CaseError(ValueError):
+    """A case directory that cannot be loaded (missing file or column); names file and line."""
+
+
+@dataclass
+class CaseLoadSummary:
+    """What loading a case stored."""
+
+    case_id: str
+    stored: dict[str, int] = field(default_factory=dict)
+    not_stored: list[str] = field(default_factory=list)
+    ingests: list[IngestSummary] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [f"case {self.case_id}: " + ", ".join(f"{n} {t}" for t, n in self.stored.items())]
+        for s in self.ingests:
+            out.extend("  " + line for line in s.lines())
+        out.extend(f"  not stored: {x}" for x in self.not_stored)
+        out.extend(f"  note: {x}" for x in self.notes)
+        return out
+
+
+def _rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict]]:
+    if not path.exists():
+        raise CaseError(f"{path}: missing (a case needs {', '.join(CASE_FILES)})")
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        cols = reader.fieldnames or []
+        missing = [c for c in required if c not in cols]
+        if missing:
+            raise CaseError(f"{path}: missing column {missing[0]!r} (found: {', '.join(cols)})")
+        out = []
+        for row in reader:
+            if None in row:
+                raise CaseError(f"{path}:{reader.line_num}: more fields than columns "
+                                "(an unquoted comma?)")
+            out.append((reader.line_num, {k: (v or "").strip() for k, v in row.items()}))
+        return out
+
+
+def _list(text: str) -> list[str]:
+    return [t.strip() for t in text.split(";") if t.strip()] if text else []
+
+
+def _float(path: Path, line: int, name: str, text: str) -> float | None:
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError as exc:
+        raise CaseError(f"{path}:{line}: {name} {text!r} is not a number") from exc
+
+
+def _date(path: Path, line: int, name: str, text: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise CaseError(f"{path}:{line}: {name} {text!r} is not a date YYYY-MM-DD") from exc
+
+
+def _cite(tags: list[str], case_id: str) -> str:
+    return "".join(f"[{t}]" for t in tags) + f" (case {case_id})"
+
+
+def read_places(d: Path, case_id: str) -> tuple[pa.Table, list[str]]:
+    """Rows for the ``places`` table, and the places left out (no sourced coordinate)."""
+    path = d / "places.csv"
+    rows, skipped = [], []
+    for line, r in _rows(path, ("place_id", "name", "kind", "lat", "lon", "precision", "sources")):
+        lat = _float(path, line, "lat", r["lat"])
+        lon = _float(path, line, "lon", r["lon"])
+        if lat is None or lon is None:
+            skipped.append(f"place {r['place_id']} ({r['name']}): no sourced coordinate "
+                           f"({r.get('precision_note') or 'none given'})")
+            continue
+        radius = _float(path, line, "radius_m", r.get("radius_m", ""))
+        rows.append({
+            "place_id": r["place_id"], "name": r["name"], "kind": r["kind"],
+            "country": r.get("country") or None, "lat": lat, "lon": lon,
+            "geometry": json.dumps({"type": "Point", "coordinates": [lon, lat]}),
+            "radius_m": radius, "aliases": _list(r.get("aliases", "")),
+            "precision": r["precision"], "source": _cite(_list(r["sources"]), case_id),
+        })
+    schema = pa.schema([("place_id", pa.string()), ("name", pa.string()), ("kind", pa.string()),
+                        ("country", pa.string()), ("lat", pa.float64()), ("lon", pa.float64()),
+                        ("geometry", pa.string()), ("radius_m", pa.float64()),
+                        ("aliases", pa.list_(pa.string())), ("precision", pa.string()),
+                        ("source", pa.string())])
+    return pa.Table.from_pylist(rows, schema=schema), skipped
+
+
+def read_place_notes(d: Path) -> dict[str, dict]:
+    """Every row of places.csv (with or without coordinate) by place_id: marks, sources, notes."""
+    return {r["place_id"]: r for _, r in _rows(d / "places.csv", ("place_id",))}
+
+
+def read_vessels(d: Path, case_id: str) -> pa.Table:
+    path = d / "vessels.csv"
+    rows = []
+    for line, r in _rows(path, ("vessel_id", "name", "imo", "imo_status", "mmsi", "sources")):
+        imo = None
+        if r["imo"]:
+            imo = parse_imo(r["imo"])
+            if imo is None:
+                raise CaseError(f"{path}:{line}: imo {r['imo']!r} is not a valid IMO number")
+        try:
+            marks = parse_marks(r.get("marks"))
+        except ValueError as exc:
+            raise CaseError(f"{path}:{line}: {exc}") from exc
+        rows.append({
+            "vessel_id": r["vessel_id"], "name": r["name"], "aliases": _list(r.get("aliases", "")),
+            "imo": imo, "imo_status": r["imo_status"] or None,
+            "mmsi": int(r["mmsi"]) if r["mmsi"] else None, "flag": r.get("flag") or None,
+            "vessel_type": r.get("vessel_type") or None,
+            "length_m": _float(path, line, "length_m", r.get("length_m", "")),
+            "gross_tonnage": _float(path, line, "gross_tonnage", r.get("gross_tonnage", "")),
+            "capacity_teu": int(r["capacity_teu"]) if r.get("capacity_teu") else None,
+            "owner": r.get("owner") or None, "notes": r.get("notes") or None, "marks": marks,
+            "source": _cite(_list(r["sources"]), case_id),
+        })
+    schema = pa.schema([("vessel_id", pa.string()), ("name", pa.string()),
+                        ("aliases", pa.list_(pa.string())), ("imo", pa.int64()),
+                        ("imo_status", pa.string()), ("mmsi", pa.int64()), ("flag", pa.string()),
+                        ("vessel_type", pa.string()), ("length_m", pa.float32()),
+                        ("gross_tonnage", pa.float32()), ("capacity_teu", pa.int32()),
+                        ("owner", pa.string()), ("notes", pa.string()),
+                        ("marks", pa.list_(pa.string())), ("source", pa.string())])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def read_sanctions(d: Path, case_id: str, vessels: pa.Table) -> pa.Table:
+    """Vessel sanctions as ``watchlist`` rows (entity ``case:<id>:<vessel>:<authority>``)."""
+    path = d / "sanctions.csv"
+    by_id = {v["vessel_id"]: v for v in vessels.to_pylist()}
+    rows = []
+    for line, r in _rows(path, ("vessel_id", "authority", "program", "listed_on", "sources")):
+        v = by_id.get(r["vessel_id"])
+        if v is None:
+            raise CaseError(f"{path}:{line}: vessel_id {r['vessel_id']!r} is not in vessels.csv")
+        rows.append({
+            "entity_id": f"case:{case_id}:{r['vessel_id']}:{r['authority']}",
+            "name": v["name"], "aliases": v["aliases"], "imo": v["imo"], "mmsi": v["mmsi"],
+            "flag": v["flag"], "programs": [r["program"]],
+            "listed_on": _date(path, line, "listed_on", r["listed_on"]),
+            "authority": r["authority"], "note": r.get("text") or None,
+            "marks": parse_marks(r.get("marks")), "source": _cite(_list(r["sources"]), case_id),
+        })
+    schema = pa.schema([("entity_id", pa.string()), ("name", pa.string()),
+                        ("aliases", pa.list_(pa.string())), ("imo", pa.int64()), ("mmsi", pa.int64()),
+                        ("flag", pa.string()), ("programs", pa.list_(pa.string())),
+                        ("listed_on", pa.date32()), ("authority", pa.string()), ("note", pa.string()),
+                        ("marks", pa.list_(pa.string())), ("source", pa.string())])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def case_claim_id(case_id: str, key: str) -> str:
+    """The claim_id of a case's sourced claim."""
+    return stable_id("case-claim", case_id, key)
+
+
+def read_claims(d: Path, case_id: str) -> pa.Table:
+    """The case's sourced claims (§4 quantities and trip counts) as ``claims`` rows."""
+    path = d / "claims.csv"
+    rows = []
+    for line, r in _rows(path, ("key", "sentence", "quantity", "unit", "qualifier", "period_start",
+                                "period_end", "sources", "mark")):
+        tags = _list(r["sources"])
+        fields = {
+            "key": r["key"], "case": case_id, "measure": r.get("measure") or None,
+            "vessel_id": r.get("vessel_id") or None, "sources": tags,
+            "marks": parse_marks(r["mark"]), "stated_on": r.get("stated_on") or None,
+            "period_text": r.get("period_text") or None, "note": r.get("note") or None,
+        }
+        rows.append({
+            "claim_id": case_claim_id(case_id, r["key"]), "report_id": None,
+            "sentence": r["sentence"], "span_start": None, "span_end": None,
+            "attribution": r.get("attribution") or None, "supplier": "DPRK", "recipient": "Russia",
+            "materiel": r.get("materiel") or None,
+            "quantity": _float(path, line, "quantity", r["quantity"]),
+            "quantity_unit": r["unit"] or None, "qualifier": r["qualifier"] or None,
+            "period_start": _date(path, line, "period_start", r["period_start"]),
+            "period_end": _date(path, line, "period_end", r["period_end"]),
+            "places": _list(r.get("places", "")), "fields": json.dumps(fields, ensure_ascii=False),
+            "confidence": None, "origin": "case",
+        })
+    schema = pa.schema([("claim_id", pa.string()), ("report_id", pa.string()),
+                        ("sentence", pa.string()), ("span_start", pa.int32()),
+                        ("span_end", pa.int32()), ("attribution", pa.string()),
+                        ("supplier", pa.string()), ("recipient", pa.string()),
+                        ("materiel", pa.string()), ("quantity", pa.float64()),
+                        ("quantity_unit", pa.string()), ("qualifier", pa.string()),
+                        ("period_start", pa.date32()), ("period_end", pa.date32()),
+                        ("places", pa.list_(pa.string())), ("fields", pa.string()),
+                        ("confidence", pa.float64()), ("origin", pa.string())])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def read_sources(d: Path, case_id: str) -> pa.Table:
+    path = d / "sources.csv"
+    rows = []
+    for _, r in _rows(path, ("tag", "parent", "publisher", "title", "date", "url", "citation")):
+        rows.append({
+            "collection": case_id, "tag": r["tag"], "parent": r["parent"] or None,
+            "publisher": r["publisher"] or None, "title": r["title"] or None,
+            "date": r["date"] or None, "url": r["url"] or None,
+            "other_urls": r.get("other_urls", "").split() if r.get("other_urls") else [],
+            "marks": parse_marks(r.get("marks")), "citation": r["citation"] or None,
+        })
+    schema = pa.schema([("collection", pa.string()), ("tag", pa.string()), ("parent", pa.string()),
+                        ("publisher", pa.string()), ("title", pa.string()), ("date", pa.string()),
+                        ("url", pa.string()), ("other_urls", pa.list_(pa.string())),
+                        ("marks", pa.list_(pa.string())), ("citation", pa.string())])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def resolve_case(id_or_path: str | Path) -> tuple[str, Path]:
+    """(case_id, directory) for a shipped case id, a case directory, or a corridor naming one."""
+    p = Path(id_or_path)
+    if p.is_dir():
+        return p.name, p
+    d = case_dir(str(id_or_path))
+    if d.is_dir():
+        return str(id_or_path), d
+    try:
+        corridor = load_corridor(id_or_path)
+    except CorridorError as exc:
+        raise CaseError(f"{id_or_path}: not a shipped case, a case directory or a corridor "
+                        f"({exc})") from exc
+    if corridor.case is None:
+        raise CaseError(f"{id_or_path}: corridor {corridor.corridor_id} names no case to load")
+    return corridor.case, case_dir(corridor.case)
+
+
+def load_case(store: Store, id_or_path: str | Path, *, force: bool = False) -> CaseLoadSummary:
+    """Load a case into the store (idempotent); see the module docstring."""
+    case_id, d = resolve_case(id_or_path)
+    for name in CASE_FILES:
+        if not (d / name).exists():
+            raise CaseError(f"{d / name}: missing (a case needs {', '.join(CASE_FILES)})")
+    places, skipped = read_places(d, case_id)
+    vessels = read_vessels(d, case_id)
+    sanctions = read_sanctions(d, case_id, vessels)
+    claims = read_claims(d, case_id)
+    sources = read_sources(d, case_id)
+    summary = CaseLoadSummary(case_id=case_id, not_stored=skipped)
+    with store.transaction():
+        for table, data in (("places", places), ("vessels", vessels), ("watchlist", sanctions),
+                            ("claims", claims), ("sources", sources)):
+            store.insert_arrow(table, data, on_conflict="replace")
+            summary.stored[table] = data.num_rows
+    notes: list[str] = []
+    for fn, name in ((ingest_sightings, "sightings.csv"), (ingest_rail, "rail.csv")):
+        kwargs = {"notes": notes} if fn is ingest_sightings else {}
+        s = fn(store, d / name, force=force, **kwargs)
+        summary.ingests.append(s)
+        if s.status == "failed":
+            raise CaseError(f"{d / name}: {s.message}")
+    summary.notes = notes
+    return summary
