@@ -35,11 +35,12 @@ from corridor.claims.spans import overlaps, span_field
 #: canonical name -> (ISO alpha-2 or org code, alias regexes). Adjectives are separate.
 ACTORS: dict[str, tuple[str, list[str]]] = {
     "North Korea": ("KP", [r"the Democratic People'?s Republic of Korea", r"DPRK", r"North Korea",
-                           r"N\. Korea", r"Pyongyang", r"Kim Jong[- ]Un'?s? regime", r"the North",
+                           r"N\. Korea", r"Pyongyang", r"Kim Jong[- ]Un'?s? regime",
+                           r"Kim Jong[- ]Un", r"the North",
                            r"КНДР", r"Северн(?:ая|ой) Коре[яи]", r"북한", r"조선",
                            r"Північн(?:а|ої) Коре[яї]"]),
     "Russia": ("RU", [r"the Russian Federation", r"Russian Federation", r"Russia", r"Moscow",
-                      r"the Kremlin", r"the Russians", r"Russians",
+                      r"the Kremlin", r"the Russians", r"Russians", r"(?:Vladimir )?Putin",
                       r"the Russian (?:military|army|armed forces|forces|troops|defen[cs]e ministry|"
                       r"Ministry of Defen[cs]e)", r"Russian (?:forces|troops|units)",
                       r"Росси[яи]", r"РФ", r"러시아", r"Росі[яї]"]),
@@ -61,7 +62,8 @@ for _name, (_code, _aliases) in ACTORS.items():
     for _a in _aliases:
         _ALIAS_RE.append((re.compile(r"(?<![\w-])(?:" + _a + r")(?![\w-])"), _name))
 _ALIAS_RE.sort(key=lambda x: -len(x[0].pattern))
-_ADJ_RE = [(re.compile(r"(?<![\w-])" + a + r"(?![\w-])"), n) for a, n in ADJECTIVES.items()]
+_ADJ_RE = [(re.compile(r"(?<![\w-])" + a + r"(?:-(?:made|built|produced|supplied|origin))?(?![\w-])"), n)
+           for a, n in ADJECTIVES.items()]
 
 _GIVE = (r"supplied|supplies|supply|supplying|provided|provides|provide|providing|delivered|delivers|"
          r"deliver|delivering|shipped|ships|ship|shipping|sent|sends|send|sending|transferred|transfers|"
@@ -80,13 +82,15 @@ _AUX = (r"(?:\s+(?:has|have|had|is|are|was|were|will|would|may|might|could|also|
         r"already|likely|probably|apparently|now|since|then|been|begun|began|started|"
         r"continued to|continues to|began to|"
         r"begun to|started to|appears to|appear to|seems to|is believed to|is thought to|is said to|"
-        r"is likely to|not only|only))*")
+        r"is likely to|not only|only|be|pledged to|promised to|agreed to|offered to|plans to|"
+        r"planned to|intends to|is preparing to|is ready to))*")
 _GIVE_AFTER = re.compile(_AUX + r"\s+(?:" + _GIVE + r")\b", re.I)
 _RECEIVE_AFTER = re.compile(_AUX + r"\s+(?:" + _RECEIVE + r")\b", re.I)
+_MODIFIERS = re.compile(r"^\s+(?:[\w\-]+\s+){0,2}$")
 _STEP_UP_AFTER = re.compile(
     _AUX + r"\s+(?:increased|expanded|stepped up|ramped up|resumed|continued|began|started|boosted)\s+"
     r"(?:[\w-]+\s+){0,2}(?:shipments|deliveries|exports|transfers|supplies|shipping)\b", re.I)
-_FROM_BEFORE = re.compile(r"\b(?:from|out of)\s+$", re.I)
+_FROM_BEFORE = re.compile(r"\b(?:from|out of|left|leaving|departed|departing|sailed from)\s+$", re.I)
 _TO_BEFORE = re.compile(r"\b(?:to|into|for use by|destined for|bound for|headed for|for)\s+$", re.I)
 _BY_BEFORE = re.compile(r"\b(?:produced|made|manufactured|supplied|provided|delivered|shipped|sent|"
                         r"transferred|exported|sold|built)\s+(?:\w+\s+)?by\s+$", re.I)
@@ -95,7 +99,8 @@ _WITH_BEFORE = re.compile(r"\b(?:in service with|used by|in the hands of|fired b
 _BETWEEN_BEFORE = re.compile(r"\bbetween\s+$", re.I)
 _MATERIEL_AFTER = re.compile(
     r"\s+(?:-?made\s+)?(?:arms|weapons?|munitions?|ammunition|shells?|rockets?|missiles?|artillery|rounds?|"
-    r"containers?|equipment|cargo|materiel|drones?|supplies|ballistic|KN-?2\d|military (?:equipment|aid|"
+    r"containers?|equipment|cargo(?!\s+(?:ships?|vessels?|trains?|planes?|flights?))|materiel|drones?|"
+    r"supplies|ballistic|KN-?2\d|military (?:equipment|aid|"
     r"supplies|hardware))\b", re.I)
 
 
@@ -123,13 +128,16 @@ def find_actors(sentence: str, base: int = 0) -> list[dict]:
     return out
 
 
-def _role(sentence: str, a: dict, base: int) -> tuple[str | None, str | None]:
+def _role(sentence: str, a: dict, base: int, materiel_starts: tuple[int, ...] = ()
+          ) -> tuple[str | None, str | None]:
     """(role, rule) for one actor mention from its context."""
     s, e = a["start"] - base, a["end"] - base
     before, after = sentence[:s], sentence[e:]
     before_np = re.sub(r"(?:\bthe\s+)$", "", before, flags=re.I)
     if a["form"] == "adjective":
-        if _MATERIEL_AFTER.match(after):
+        # "North Korean 170 mm self-propelled guns": materiel within two modifier words
+        near = any(ms > e and _MODIFIERS.match(sentence[e:ms]) for ms in materiel_starts)
+        if _MATERIEL_AFTER.match(after) or near:
             if _TO_BEFORE.search(before_np):
                 return None, None
             return "supplier", "origin_adjective"
@@ -169,18 +177,22 @@ def _role(sentence: str, a: dict, base: int) -> tuple[str | None, str | None]:
     return None, None
 
 
-def find_roles(sentence: str, base: int = 0, actors: list[dict] | None = None) -> dict:
+def find_roles(sentence: str, base: int = 0, actors: list[dict] | None = None,
+               materiel: list[dict] | None = None) -> dict:
     """Supplier, recipient and other mentions for one sentence.
 
     Returns ``{"supplier": field|None, "recipient": field|None, "parties": [...],
     "mentions": [...]}``; each role field is an actor mention plus the ``rule`` that gave
-    the role. When two mentions claim a role, the first in the text wins.
+    the role. When two mentions claim a role, the first in the text wins. ``materiel``
+    (from :func:`~corridor.claims.materiel.find_materiel`) lets a nationality adjective
+    reach a noun behind modifiers ("North Korean 170 mm self-propelled guns").
     """
     if actors is None:
         actors = find_actors(sentence, base)
     result: dict = {"supplier": None, "recipient": None, "parties": [], "mentions": actors}
+    starts = tuple(m["start"] - base for m in materiel or [])
     for a in actors:
-        role, rule = _role(sentence, a, base)
+        role, rule = _role(sentence, a, base, starts)
         if role == "party":
             result["parties"].append(dict(a, rule=rule))
         elif role in ("supplier", "recipient") and result[role] is None:

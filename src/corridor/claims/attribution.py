@@ -72,8 +72,8 @@ ORGS = (
     r"OSC|(?:the\s+)?UN Panel of Experts|(?:the\s+)?Panel of Experts|MSMT|(?:the\s+)?Multilateral "
     r"Sanctions Monitoring Team|Reuters|Yonhap|(?:The\s+)?Washington Post|Bloomberg|Sky News|"
     r"Conflict Armament Research|Beyond Parallel|38 North|NK Pro|ISW|(?:the\s+)?Institute for the Study "
-    r"of War|(?:U\.S\.|US|American|South Korean|Ukrainian|Western|senior|intelligence|defen[cs]e|"
-    r"government|military)\s+(?:intelligence\s+)?officials?|officials|analysts|researchers|sources|"
+    r"of War|(?:(?:U\.S\.|US|American|South Korean|Ukrainian|Western|senior|intelligence|defen[cs]e|"
+    r"government|military)\s+){1,3}officials?|officials|analysts|researchers|sources|"
     r"(?:the\s+)?(?:South Korean|Ukrainian|Japanese|British|U\.S\.|US) (?:military|government|"
     r"intelligence|defen[cs]e ministry)"
 )
@@ -125,6 +125,18 @@ def _is_name(text: str) -> bool:
     return not _NOT_NAME.search(text)
 
 
+def _trim_name(sentence: str, m: re.Match) -> re.Match | None:
+    """The match itself if it is a person's name, else the name left after dropping
+    leading title words ("Defence Minister Shin Won-sik" -> "Shin Won-sik"), else None."""
+    if _is_name(m.group(0)):
+        return m
+    for t in re.finditer(r"\s+", m.group(0)):
+        sub = NAME_RE.fullmatch(sentence, m.start() + t.end(), m.end())
+        if sub and _is_name(sub.group(0)):
+            return sub
+    return None
+
+
 def _speech_after(sentence: str, pos: int) -> re.Match | None:
     return re.compile(r"\s*(?:also\s+|has\s+|had\s+|have\s+)?(?:" + SPEECH + r")\b").match(sentence, pos)
 
@@ -135,7 +147,7 @@ def find_attribution(sentence: str, registry: SpeakerRegistry, base: int = 0) ->
     Named speakers found here are added to ``registry`` for later back-references.
     """
     out: dict = {"speaker": None, "role": None, "organisation": None, "basis": [], "cue": None}
-    names = [m for m in NAME_RE.finditer(sentence) if _is_name(m.group(0))]
+    names = [n for n in (_trim_name(sentence, m) for m in NAME_RE.finditer(sentence)) if n]
     for m in names:
         name = m.group(0)
         after = sentence[m.end():]

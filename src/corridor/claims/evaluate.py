@@ -98,9 +98,16 @@ def _score(field: str, gold, pred, counts: Counter) -> None:
         counts[field, "fn"] += 1
 
 
-def evaluate_labelled(path: str | Path) -> tuple[dict[str, dict[str, float]], list[dict]]:
-    """({field: {tp, fp, fn, precision, recall}}, per-item mismatches) for a labelled file."""
+def evaluate_labelled(path: str | Path, split: str | None = None
+                      ) -> tuple[dict[str, dict[str, float]], list[dict]]:
+    """({field: {tp, fp, fn, precision, recall}}, per-item mismatches) for a labelled file.
+
+    ``split``: None for all items, ``"dev"`` for items without a ``split`` key, or a split
+    name such as ``"heldout"``.
+    """
     items = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if split is not None:
+        items = [i for i in items if i.get("split", "dev") == split]
     counts: Counter = Counter()
     misses = []
     for item in items:

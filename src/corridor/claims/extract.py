@@ -16,7 +16,8 @@ it (``corridor claims add``).
 **What becomes a claim.** One claim per sentence that talks about a transfer (a
 supplier or recipient with a role, or a back-reference such as "the deliveries", "the
 cargo") and says something testable about it (materiel, quantity, period, place or
-distance), or that gives a counted quantity of materiel. A sentence that only
+distance) or attributes it to a source; that gives a counted quantity of materiel; or
+that puts a named place together with a date or a count (a port call, a train). A sentence that only
 attributes the previous one ("John Kirby ... said this on October 13") adds its
 speaker, role and date to the previous claim instead of becoming a claim.
 
@@ -83,7 +84,8 @@ _ABBREV = re.compile(r"(?:\b(?:U\.S|U\.N|U\.K|E\.U|Mr|Mrs|Ms|Dr|Gen|Lt|Col|Adm|S
 _BOUNDARY = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s+[\"“‘(\[]?[A-Z0-9А-ЯЁ가-힣])|[.!?…]+[\"”’')\]]*$")
 _ANAPHOR = re.compile(r"\b(?:the|these|those|this|such|that)\s+(?:deliveries|delivery|transfers?|shipments?|"
                       r"weapons|cargo|containers|munitions|arms|supplies|consignments?|ammunition|"
-                      r"train|trains|ships?|vessels?)\b", re.I)
+                      r"train|trains|ships?|vessels?)\b"
+                      r"(?!\s+(?:deals?|trade|embargo|race|control|sales|industry|dealers?))", re.I)
 _ATTRIB_ONLY = re.compile(r"\b(?:said|stated|announced|noted|confirmed|told reporters)\s+(?:this|so|that)\b"
                           r"(?!\s+(?:the|North|Russia|Pyongyang|Moscow|DPRK|it|they|he|she)\b)", re.I)
 _HEDGE = re.compile(r"\b(?:may|might|could|possibly|reportedly|allegedly|apparently|likely|probably|"
@@ -200,7 +202,7 @@ def _analyse(text: str, s: int, e: int, published: date | None, gaz: Gazetteer,
     # a distance's reference ("290 km from Ukraine") is neither supplier nor recipient
     actors = [a for a in find_actors(sent, s)
               if not any(d["start"] <= a["start"] < d["end"] for d in distances)]
-    roles = find_roles(sent, s, actors)
+    roles = find_roles(sent, s, actors, materiel)
     places = find_places(sent, s, gaz, exclude=[(a["start"] - s, a["end"] - s) for a in actors])
     # a distance's reference ("from Ukraine") is not a place the cargo went to
     dist_to = [(d["to"]["start"], d["to"]["end"]) for d in distances if "to" in d]
@@ -221,7 +223,10 @@ def _analyse(text: str, s: int, e: int, published: date | None, gaz: Gazetteer,
     has_substance = bool(quantities or materiel or periods or places or distances)
     quantified_materiel = any(q.get("materiel_category") or q["contents"] for q in quantities)
     movement = bool(places and (periods or quantities))  # "docked at Dunay on 12 September"
-    is_claim = not garbled and ((has_transfer and has_substance) or quantified_materiel or movement)
+    # an attributed statement about a transfer between named parties, even without details
+    attributed = bool(attribution and (roles["supplier"] or roles["recipient"]))
+    is_claim = not garbled and ((has_transfer and has_substance) or quantified_materiel or movement
+                                or attributed)
     attrib_only = bool(attribution and attribution.get("speaker") and _ATTRIB_ONLY.search(sent)
                        and not roles["supplier"] and not roles["recipient"] and not quantities)
     if attrib_only:

@@ -24,6 +24,7 @@ _LEXICON: list[tuple[str, str]] = [
     (r"(?:military |technical |economic |humanitarian )?(?:assistance|aid)\b", "assistance"),
     (r"(?:twenty|20|forty|40)[- ]?(?:foot|ft)(?: shipping)? containers?|shipping containers?|"
      r"TEUs?\b|containers?", "containers"),
+    (r"multiple (?:launch )?rocket (?:launchers?|systems?)|rocket launchers?", "launchers"),
     (r"R-?122\b|BM-21(?: Grad)? rockets?|Grad rockets?|(?:MLRS|MRL|artillery|multiple[- ]launch) rockets?|"
      r"rockets?", "rockets"),
     (r"KN-?2[345]\b|Hwasong-?1[1-9][A-Za-z]*|(?:short|close|medium)-range ballistic missiles?|"
@@ -39,7 +40,9 @@ _LEXICON: list[tuple[str, str]] = [
      r"Koksan(?: guns?)?|M-?1989\b|field guns?", "artillery_systems"),
     (r"(?:artillery |tank |mortar |cannon )?(?:shells?|projectiles?)|(?:artillery |mortar |tank )?rounds?"
      r"(?! (?:of talks|trips?|of sanctions|of negotiations))", "artillery_ammunition"),
-    (r"ammunition|munitions?|ammo\b", "munitions"),
+    (r"artillery (?:ammunition|munitions)", "artillery_ammunition"),
+    (r"(?:ammunition|munitions?|ammo\b)(?!\s+(?:depots?|bases?|dumps?|plants?|factor(?:y|ies)|stores?|"
+     r"arsenals?|warehouses?|storage))", "munitions"),
     (r"explosives?", "explosives"),
     (r"small arms|rifles?|machine[- ]guns?|anti-tank weapons?", "small_arms"),
     (r"(?:heavy |conventional )?weapons?|arms\b|weaponry", "weapons"),
@@ -47,7 +50,8 @@ _LEXICON: list[tuple[str, str]] = [
      r"(?:advanced |military |space |nuclear )?technolog(?:y|ies)|spare parts|components",
      "equipment"),
     (r"(?:refined )?petroleum(?: products)?|crude oil|oil\b|fuel|food|wheat|grain|coal", "commodities"),
-    (r"(?:unknown |unidentified |military )?cargo|supplies", "cargo"),
+    (r"(?:unknown |unidentified |military )?cargo(?!\s+(?:ships?|vessels?|shipments?|trains?|planes?|"
+     r"flights?|aircraft))|supplies", "cargo"),
 ]
 
 _COMPILED = [(re.compile(r"\b(?:" + p + r")", re.IGNORECASE), cat) for p, cat in _LEXICON]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from corridor.claims.spans import overlaps, span_field
 
@@ -49,6 +50,8 @@ _DASH = r"\s*(?:-|–|—|to|until|through|till)\s*"
 _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("range", re.compile(rf"\b(?:between\s+)(?P<a>{DATE})\s+and\s+(?P<b>{DATE})", re.I)),
     ("range", re.compile(rf"\b(?:from\s+)?(?P<a>{DATE}){_DASH}(?P<b>{DATE})", re.I)),
+    ("range_months", re.compile(rf"\b(?:from|between)\s+(?P<m1>{MONTH})(?:\s+(?P<y1>{YEAR}))?\s+"
+                                rf"(?:to|until|through|and)\s+(?P<m2>{MONTH})(?:\s+(?P<y2>{YEAR}))?\b")),
     ("range_days", re.compile(rf"\b(?:between\s+)?(?P<d1>{DAY})(?:\s+and\s+|{_DASH})(?P<d2>{DAY})\s+"
                               rf"(?P<m>{MONTH})(?:,?\s+(?P<y>{YEAR}))?\b", re.I)),
     ("range_days", re.compile(rf"\b(?P<m>{MONTH})\s+(?P<d1>{DAY})(?:\s*(?:-|–|—)\s*|\s+and\s+)"
@@ -100,6 +103,7 @@ def _infer_year(month: int, day: int, published: date | None) -> int | None:
     return y
 
 
+@lru_cache(maxsize=4096)
 def parse_date(text: str, published: date | None) -> date | None:
     """One day-level date; year inferred from ``published`` when the text has none.
 
@@ -108,17 +112,24 @@ def parse_date(text: str, published: date | None) -> date | None:
     >>> parse_date("December 30", date(2024, 1, 5)), parse_date("October 1", None)
     (datetime.date(2023, 12, 30), None)
     """
-    import dateparser  # imported lazily: ~0.4 s, only needed when a date is present
-
     has_year = re.search(YEAR, text) is not None
     if not has_year and published is None:
         return None
+    clean = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text)
+    parsed = _parser(published).get_date_data(clean).date_obj
+    return parsed.date() if parsed else None
+
+
+@lru_cache(maxsize=64)
+def _parser(published: date | None):
+    """One dateparser parser per published date (building one costs more than parsing)."""
+    from dateparser.date import DateDataParser  # imported lazily: ~0.4 s, only when a date is present
+
     base = datetime.combine(published, datetime.min.time()) if published else datetime(2000, 1, 1)
     settings = {"PREFER_DATES_FROM": "past", "RELATIVE_BASE": base + timedelta(days=31),
-                "REQUIRE_PARTS": ["day", "month"], "RETURN_AS_TIMEZONE_AWARE": False}
-    clean = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text)
-    parsed = dateparser.parse(clean, languages=["en"], settings=settings)
-    return parsed.date() if parsed else None
+                "REQUIRE_PARTS": ["day", "month"], "RETURN_AS_TIMEZONE_AWARE": False,
+                "PARSERS": ["absolute-time"]}  # relative phrases are this module's grammar, not dateparser's
+    return DateDataParser(languages=["en"], settings=settings)
 
 
 def _iso(d: date | None) -> str | None:
@@ -135,6 +146,13 @@ def _resolve(kind: str, m: re.Match, published: date | None) -> tuple[date | Non
         if a and b and b < a and not re.search(YEAR, g["a"]):
             a = a.replace(year=a.year - 1)
         return a, b, False
+    if kind == "range_months":
+        m1, m2 = _month_no(g["m1"]), _month_no(g["m2"])
+        y2 = int(g["y2"]) if g.get("y2") else _infer_year(m2, 1, published)
+        if y2 is None:
+            return None, None, False
+        y1 = int(g["y1"]) if g.get("y1") else (y2 if m1 <= m2 else y2 - 1)
+        return date(y1, m1, 1), date(y2, m2, _last_day(y2, m2)), False
     if kind == "range_days":
         mo = _month_no(g["m"])
         d1, d2 = int(re.sub(r"\D", "", g["d1"])), int(re.sub(r"\D", "", g["d2"]))
@@ -207,6 +225,8 @@ def _resolve(kind: str, m: re.Match, published: date | None) -> tuple[date | Non
             if unit == "summer":
                 y = published.year if published.month > 8 else published.year - 1
                 return date(y, 6, 1), date(y, 8, 31), True
+            if which == "past":
+                return published - timedelta(days=365), published, True
             y = published.year - (1 if which == "last" else 0)
             return date(y, 1, 1), (date(y, 12, 31) if which == "last" else published), True
         unit = (g.get("u") or g.get("u2")).lower()
@@ -242,7 +262,7 @@ def find_periods(sentence: str, published: date | None, base: int = 0) -> list[d
                 start, end, approx = _resolve(kind, m, published)
             except (ValueError, KeyError, AttributeError):
                 start, end, approx = None, None, False
-            k = {"range_days": "range"}.get(kind, kind)
+            k = {"range_days": "range", "range_months": "range"}.get(kind, kind)
             if kind == "day" and _SPEECH_DATE.search(sentence[: m.start()]):
                 k = "statement_date"
             item = span_field(sentence, m.start(), m.end(), base=base, kind=k,

@@ -67,7 +67,8 @@ _VAGUE_RE = "|".join(p for p, _, _ in _VAGUE)
 NUMBER_RE = re.compile(
     r"(?<![\w\-./,])(?:(?P<qual>" + _QUAL_RE + r")\s+)?"
     r"(?P<num>(?P<vague>" + _VAGUE_RE + r")|(?:(?P<digits>" + _DIGITS + r")|(?P<word>" + _WORD_RE + r"))"
-    r"(?P<scale>" + _SCALE_RE + r")?)(?![\w%])",
+    r"(?P<scale>" + _SCALE_RE + r")?)(?![\w%])"
+    r"(?!-(?:day|week|month|year|hour|minute|mile|km|kilomet|foot|ft|metre|meter|ton|strong|man)\b)",
     re.IGNORECASE,
 )
 
@@ -140,6 +141,9 @@ def _unit_key(text: str, category: str | None = None) -> str:
     if category == "containers":
         return "containers"
     t = re.sub(r"^(?:heavy|cargo|freight|merchant|container|standard) ", "", t)
+    if not re.fullmatch(r"round[- ]trips?|port calls?|ship ?loads?|artillery pieces?|rail ?cars?|"
+                        r"freight cars?|(?:metric )?(?:tons?|tonnes?)", t):
+        t = t.split()[-1] if t.split() else t  # the head noun: "KN-23 missiles" -> "missiles"
     if re.search(r"tons?|tonnes?", t):
         return "tonnes"
     if t in ("kg", "kilogram", "kilograms"):
@@ -215,6 +219,9 @@ def find_quantities(
             unit_text = mat["term"]
         value, low, high = number_value(m)
         qual = qualifier_of(m.group("qual"))
+        if qual == "exact" and m.group("word") and re.match(r"(?:several|a few|a couple)", m.group("word"),
+                                                            re.I):
+            qual = "about"  # "several thousand" is an estimate
         if low is not None:
             qual = "at_least"
         item = span_field(sentence, m.start(), uend, base=base, value=value, qualifier=qual,
