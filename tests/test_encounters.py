@@ -228,3 +228,21 @@ def test_many_vessels_far_apart_are_not_compared():
     b = encounter_buckets(resample_positions(pos, p.resample), p)
     assert b.num_rows <= 4 * 20 * n
     assert adjacent_pairs(b, p).num_rows == 0
+
+
+def test_meetings_near_a_port_are_not_encounters_and_the_nearest_port_is_recorded():
+    from corridor.places import PlaceIndex
+
+    places = PlaceIndex.from_arrow(pa.table({
+        "place_id": ["port-a"], "name": ["A"], "kind": ["port"], "lat": [40.0], "lon": [133.0],
+        "radius_m": pa.array([None], pa.float64())}))
+    p = EncounterParams()
+    in_port = _pair(40.0 + 5000 / 111195, 133.0)  # 5 km north of the port
+    offshore = _pair(40.0 + 15000 / 111195, 133.0, mmsis=(273000003, 273000004))
+    ev = detect_encounters(pa.concat_tables([in_port, offshore]), p, places)
+    assert ev["mmsi"].to_pylist() == [273000003]
+    attrs = json.loads(ev["attrs"][0].as_py())
+    assert attrs["nearest_port_id"] == "port-a"
+    assert attrs["nearest_port_m"] == pytest.approx(15000, abs=100)
+    # without places the filter is skipped
+    assert detect_encounters(pa.concat_tables([in_port, offshore]), p, None).num_rows == 2

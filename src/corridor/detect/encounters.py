@@ -170,21 +170,20 @@ def encounter_buckets(grid: pa.Table, params: EncounterParams) -> pa.Table:
     phi = np.minimum(np.abs(lat) + dd, 89.999)
     w = params.max_distance_m / (M_PER_DEG * np.cos(np.radians(phi)))  # half-width, degrees
     rows, cells = [], []
-    for band in (b_lo, b_hi):  # at most two bands (band height >= 2 x distance)
+    # at most two bands (band height >= 2 x distance); the upper one only where it differs
+    for sel in (np.arange(n), np.flatnonzero(b_hi != b_lo)):
+        band = (b_lo if len(rows) == 0 else b_hi)[sel]
         nb = _cells_per_band(band, dlat, params.cell_size_m)
         width = 360.0 / nb
-        c_lo = np.floor((lon - w + 180.0) / width).astype(np.int64)
-        c_hi = np.floor((lon + w + 180.0) / width).astype(np.int64)
+        c_lo = np.floor((lon[sel] - w[sel] + 180.0) / width).astype(np.int64)
+        c_hi = np.floor((lon[sel] + w[sel] + 180.0) / width).astype(np.int64)
         cnt = np.minimum(c_hi - c_lo + 1, nb)
-        idx = np.repeat(np.arange(n), cnt)
-        off = np.arange(idx.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        rows.append(idx)
-        cells.append(band[idx] * n_lon_max + (c_lo[idx] + off) % nb[idx])
+        k = np.repeat(np.arange(sel.size), cnt)
+        off = np.arange(k.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        rows.append(sel[k])
+        cells.append(band[k] * n_lon_max + (c_lo[k] + off) % nb[k])
     row = np.concatenate(rows)
     cell = np.concatenate(cells)
-    # the two band passes coincide when b_lo == b_hi: drop repeated (row, cell)
-    key = np.unique(np.stack([row, cell], axis=1), axis=0)
-    row, cell = key[:, 0], key[:, 1]
     out = grid.take(pa.array(row))
     bucket = t_idx[row] * _n_cells_total(params) + cell
     return out.append_column("bucket", pa.array(bucket, pa.int64())).append_column(
@@ -217,12 +216,25 @@ PAIRS = pa.schema(
 )
 
 
+def _str_codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Integer codes of strings that sort like the strings (null sorts as "")."""
+    if col.null_count == len(col):
+        return np.zeros(len(col), dtype=np.int64)
+    values = pc.fill_null(col.cast(pa.string()), "").to_numpy(zero_copy_only=False)
+    _, inv = np.unique(values.astype(str), return_inverse=True)
+    return inv.astype(np.int64)
+
+
 def _track_rank(mmsi: np.ndarray, seg: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """Dense rank of (mmsi, segment_id) — null segment first — the order that decides 'lower'."""
-    seg_s = pc.fill_null(seg.cast(pa.string()), "").to_numpy(zero_copy_only=False)
-    keys = np.rec.fromarrays([mmsi, seg_s.astype(str)], names="m,s")
-    _, inv = np.unique(keys, return_inverse=True)
-    return inv.astype(np.int64)
+    codes = _str_codes(seg)
+    order = np.lexsort((codes, mmsi))
+    m, c = mmsi[order], codes[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (m[1:] != m[:-1]) | (c[1:] != c[:-1])
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.cumsum(new) - 1
+    return rank
 
 
 def adjacent_pairs(bucketed: pa.Table, params: EncounterParams) -> pa.Table:
@@ -297,11 +309,6 @@ def _ts_col(t: pa.Table, name: str) -> np.ndarray:
     return np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _circular_mean_lon(lon: np.ndarray) -> float:
-    r = np.radians(lon)
-    return float(np.degrees(np.arctan2(np.mean(np.sin(r)), np.mean(np.cos(r)))))
-
-
 def _iso(us: int) -> str:
     return datetime.fromtimestamp(us / US_PER_S, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
@@ -320,12 +327,14 @@ def encounters_from_pairs(
     step = params.resample.step_us
     m_a = _col(pairs, "mmsi", np.int64)
     m_b = _col(pairs, "other_mmsi", np.int64)
-    seg_a = pc.fill_null(pairs["segment_id"], "").to_numpy(zero_copy_only=False).astype(str)
-    seg_b = pc.fill_null(pairs["other_segment_id"], "").to_numpy(zero_copy_only=False).astype(str)
+    seg_a_names = pc.fill_null(pairs["segment_id"], "").to_numpy(zero_copy_only=False)
+    seg_b_names = pc.fill_null(pairs["other_segment_id"], "").to_numpy(zero_copy_only=False)
+    seg_a, seg_b = _str_codes(pairs["segment_id"]), _str_codes(pairs["other_segment_id"])
     ts = _ts_col(pairs, "ts")
     order = np.lexsort((ts, seg_b, m_b, seg_a, m_a))
     pairs = pairs.take(pa.array(order))
     m_a, m_b, seg_a, seg_b, ts = (x[order] for x in (m_a, m_b, seg_a, seg_b, ts))
+    seg_a_names, seg_b_names = seg_a_names[order], seg_b_names[order]
     n = len(ts)
     same_track = np.zeros(n, dtype=bool)
     same_track[1:] = (m_a[1:] == m_a[:-1]) & (m_b[1:] == m_b[:-1]) & (
@@ -379,9 +388,35 @@ def encounters_from_pairs(
     spd_b = haversine_m(lat_b, lon_b, lat_b[idx_next], lon_b[idx_next]) / dt_next
     spd_a, spd_b = spd_a * KNOTS_PER_MPS, spd_b * KNOTS_PER_MPS
 
+    if not groups:
+        return EVENTS.empty_table()
+    # mean position of each merged encounter (midpoint of the two ships), vectorised, so the
+    # port filter drops the many ships lying together in port before any per-event work
+    row_group = np.full(n, -1, dtype=np.int64)
+    for gi, runs in enumerate(groups):
+        for r in runs:
+            row_group[starts[r]:ends[r] + 1] = gi
+    in_g = row_group >= 0
+    ng = len(groups)
+    mid_lat = (lat_a + lat_b) / 2.0
+    sin_l = np.sin(np.radians(lon_a)) + np.sin(np.radians(lon_b))
+    cos_l = np.cos(np.radians(lon_a)) + np.cos(np.radians(lon_b))
+    cnt = np.bincount(row_group[in_g], minlength=ng)
+    g_lat = np.bincount(row_group[in_g], weights=mid_lat[in_g], minlength=ng) / cnt
+    g_lon = np.degrees(np.arctan2(np.bincount(row_group[in_g], weights=sin_l[in_g], minlength=ng),
+                                  np.bincount(row_group[in_g], weights=cos_l[in_g], minlength=ng)))
+    port_pos = np.full(ng, -1, dtype=np.int64)
+    port_dist = np.full(ng, np.nan)
+    if places is not None and len(places):
+        search_m = max(params.min_port_distance_m, 50_000.0)
+        pp, pd_ = places.nearest(g_lat, g_lon, search_m)
+        port_pos, port_dist = np.asarray(pp, dtype=np.int64), np.asarray(pd_, dtype=np.float64)
+    at_sea = ~((port_pos >= 0) & (port_dist < params.min_port_distance_m))
+
     pdict = params.to_dict()
     cand = []
-    for runs in groups:
+    for gi in np.flatnonzero(at_sea):
+        runs = groups[gi]
         rows = np.concatenate([np.arange(starts[r], ends[r] + 1) for r in runs])
         rows = rows[np.argsort(ts[rows], kind="stable")]
         srows = rows[nxt[rows]]
@@ -389,26 +424,12 @@ def encounters_from_pairs(
         med_b = float(np.median(spd_b[srows]))
         if not (med_a < params.max_median_speed_knots and med_b < params.max_median_speed_knots):
             continue
-        mid_lat = (lat_a[rows] + lat_b[rows]) / 2.0
-        mid_lon = np.degrees(np.arctan2(
-            np.sin(np.radians(lon_a[rows])) + np.sin(np.radians(lon_b[rows])),
-            np.cos(np.radians(lon_a[rows])) + np.cos(np.radians(lon_b[rows]))))
-        cand.append((runs, rows, med_a, med_b, float(np.mean(mid_lat)),
-                     _circular_mean_lon(mid_lon)))
+        cand.append((gi, runs, rows, med_a, med_b, float(g_lat[gi]), float(g_lon[gi])))
     if not cand:
         return EVENTS.empty_table()
 
-    port_pos = np.full(len(cand), -1, dtype=np.int64)
-    port_dist = np.full(len(cand), np.nan)
-    if places is not None:
-        search_m = max(params.min_port_distance_m, 50_000.0)
-        pp, pd_ = places.nearest(np.array([c[4] for c in cand]), np.array([c[5] for c in cand]),
-                                 search_m)
-        port_pos, port_dist = np.asarray(pp, dtype=np.int64), np.asarray(pd_, dtype=np.float64)
     out: list[dict[str, Any]] = []
-    for k, (runs, rows, med_a, med_b, mlat, mlon) in enumerate(cand):
-        if places is not None and port_pos[k] >= 0 and port_dist[k] < params.min_port_distance_m:
-            continue
+    for k, runs, rows, med_a, med_b, mlat, mlon in cand:
         first, last = rows[0], rows[-1]
         close = rows[int(np.argmin(dist[rows]))]
         evidence = sorted({int(x) for x in (ob_a[first], oa_a[last], ob_a[close], oa_a[close],
@@ -426,8 +447,8 @@ def encounters_from_pairs(
             "grid_points": int(len(rows)),
             "runs": len(runs),
             "duration_hours": round((int(ts[last]) - int(ts[first])) / 3.6e9, 3),
-            "segment_ids": sorted({s for s in seg_a[rows] if s}),
-            "other_segment_ids": sorted({s for s in seg_b[rows] if s}),
+            "segment_ids": sorted({str(s) for s in seg_a_names[rows] if s}),
+            "other_segment_ids": sorted({str(s) for s in seg_b_names[rows] if s}),
             "nearest_port_m": (None if port_pos[k] < 0 else round(float(port_dist[k]), 1)),
             "nearest_port_id": (None if port_pos[k] < 0 or places is None
                                 else str(places.place_ids[port_pos[k]])),
