@@ -120,8 +120,12 @@ def resample_positions(positions: pa.Table, params: ResampleParams | None = None
         seg = np.zeros(n, dtype=np.int64)
         seg_sorted_names = None
 
-    order = np.lexsort((ts, seg, mmsi))
-    mmsi, seg, ts, lat, lon, obs = (a[order] for a in (mmsi, seg, ts, lat, lon, obs))
+    # engines hand over rows sorted by (mmsi, ts): check (cheap) before sorting (not cheap)
+    in_order = bool(np.all((mmsi[1:] > mmsi[:-1]) | ((mmsi[1:] == mmsi[:-1]) & (
+        (seg[1:] > seg[:-1]) | ((seg[1:] == seg[:-1]) & (ts[1:] >= ts[:-1]))))))
+    if not in_order:
+        order = np.lexsort((ts, seg, mmsi))
+        mmsi, seg, ts, lat, lon, obs = (a[order] for a in (mmsi, seg, ts, lat, lon, obs))
     new_track = np.ones(n, dtype=bool)
     new_track[1:] = (mmsi[1:] != mmsi[:-1]) | (seg[1:] != seg[:-1])
     dup = np.zeros(n, dtype=bool)
