@@ -33,7 +33,7 @@ def _claim(claims, words):
 
 def test_seed_thousand_containers_with_window_route_and_distance(seed_claims, seed_text):
     c = _claim(seed_claims, "North Korea has supplied Russia with over 1,000 containers")
-    assert (c.supplier, c.recipient) == ("North Korea", "Russia")
+    assert (c.supplier, c.recipient) == ("DPRK", "Russia")
     assert (c.quantity, c.quantity_unit, c.qualifier) == (1000.0, "containers", "more_than")
     assert (c.period_start, c.period_end) == (date(2023, 9, 7), date(2023, 10, 1))
     linked = {lk["field"]: [] for lk in c.fields["links"]}
@@ -62,7 +62,7 @@ def test_seed_quote_keeps_basis_and_relative_period(seed_claims):
 
 def test_seed_budanov_calibres_attributed(seed_claims):
     c = _claim(seed_claims, "Kyrylo Budanov")
-    assert (c.supplier, c.recipient) == ("North Korea", "Russia")
+    assert (c.supplier, c.recipient) == ("DPRK", "Russia")
     cal = sorted((m["category"], m.get("calibre_mm")) for m in c.fields["materiel"])
     assert cal == [("artillery_ammunition", 122), ("artillery_ammunition", 152), ("rockets", 122)]
     assert c.attribution == "Kyrylo Budanov (Chief of the Defense Intelligence of Ukraine)"
@@ -70,7 +70,7 @@ def test_seed_budanov_calibres_attributed(seed_claims):
 
 def test_seed_wish_list_attributed_to_us_assessment(seed_claims):
     c = _claim(seed_claims, "we assess that Pyongyang is seeking")
-    assert (c.supplier, c.recipient) == ("Russia", "North Korea")
+    assert (c.supplier, c.recipient) == ("Russia", "DPRK")
     cats = {m["category"] for m in c.fields["materiel"]}
     assert {"aircraft", "missiles", "armoured_vehicles", "production_equipment"} <= cats
     assert "assessment" in c.attribution and "Kirby" in c.attribution
@@ -159,7 +159,7 @@ def test_store_match_and_manual_corrections(store, seed_text, tmp_path):
     assert (s.added, s.replaced, len(s.skipped)) == (1, 1, 1) and "item 3" in s.skipped[0]
     row = get_claims(store, [target]).to_pylist()[0]
     assert (row["quantity"], row["qualifier"], row["origin"]) == (1500.0, "about", "manual")
-    assert row["supplier"] == "North Korea"  # columns not given are kept
+    assert row["supplier"] == "DPRK"  # columns not given are kept
     # re-extraction never overwrites a manual correction
     with store.transaction():
         save_claims(store, "seed", claims)

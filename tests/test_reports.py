@@ -90,3 +90,19 @@ def test_cli_ingest_list_and_correct(seed, tmp_path):
     empty.write_text("", encoding="utf-8")
     r = runner.invoke(app, ["--db", db, "ingest", "report", str(empty)])
     assert r.exit_code == 1 and "empty file" in r.output
+
+
+def test_claims_resolve_against_the_case_gazetteer_in_either_order(store, seed):
+    from datetime import date
+
+    from corridor.claims.store import refresh_places
+    from corridor.corridors.case import load_case
+
+    ingest_report(store, seed, published=date(2023, 10, 13))  # before any places are known
+    sql = "SELECT places FROM claims WHERE sentence LIKE 'North Korea has supplied Russia%'"
+    assert store.query(sql).to_pylist()[0]["places"] == []
+    load_case(store, "dprk-russia-2023")
+    assert refresh_places(store) >= 3
+    places = set(store.query(sql).to_pylist()[0]["places"])
+    # "the village of Danube" and "a depot near the city of Tikhoretsk", linked from other sentences
+    assert {"dunay", "tikhoretsk-depot"} <= places

@@ -1,7 +1,7 @@
 """Supplier and recipient: which country or organisation gives, which receives.
 
 Actor mentions come from an alias lexicon (DPRK, North Korea, Pyongyang, "North
-Korean", КНДР, 북한 → North Korea; Russia, the Russian Federation, Moscow, the Kremlin,
+Korean", КНДР, 북한 → DPRK, the name the case files use; Russia, the Russian Federation, Moscow, the Kremlin,
 "the Russian military" → Russia; ...). Roles come from the words around each mention,
 in this order of precedence:
 
@@ -20,10 +20,10 @@ aliases, and the rules' output can be explained word by word.
 
 >>> r = find_roles("North Korea has supplied Russia with over 1,000 containers.")
 >>> r["supplier"]["name"], r["recipient"]["name"], r["supplier"]["rule"]
-('North Korea', 'Russia', 'subject_of_give')
+('DPRK', 'Russia', 'subject_of_give')
 >>> r = find_roles("Russia receives 122 mm shells from North Korea.")
 >>> r["supplier"]["name"], r["recipient"]["name"]
-('North Korea', 'Russia')
+('DPRK', 'Russia')
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from corridor.claims.spans import overlaps, span_field
 
 #: canonical name -> (ISO alpha-2 or org code, alias regexes). Adjectives are separate.
 ACTORS: dict[str, tuple[str, list[str]]] = {
-    "North Korea": ("KP", [r"the Democratic People'?s Republic of Korea", r"DPRK", r"North Korea",
+    "DPRK": ("KP", [r"the Democratic People'?s Republic of Korea", r"DPRK", r"North Korea",
                            r"N\. Korea", r"Pyongyang", r"Kim Jong[- ]Un'?s? regime",
                            r"Kim Jong[- ]Un", r"the North",
                            r"КНДР", r"Северн(?:ая|ой) Коре[яи]", r"북한", r"조선",
@@ -53,7 +53,7 @@ ACTORS: dict[str, tuple[str, list[str]]] = {
     "Wagner Group": ("ORG", [r"the Wagner (?:Group|PMC)", r"Wagner"]),
 }
 ADJECTIVES: dict[str, str] = {
-    r"North Korean": "North Korea", r"Russian": "Russia", r"Iranian": "Iran", r"Chinese": "China",
+    r"North Korean": "DPRK", r"Russian": "Russia", r"Iranian": "Iran", r"Chinese": "China",
     r"Belarusian": "Belarus", r"Ukrainian": "Ukraine", r"Syrian": "Syria",
 }
 

@@ -45,7 +45,7 @@ fields inherited from another sentence; −0.2 for hedges ("may", "reportedly",
 ...                     date(2023, 10, 13))
 >>> c = cs[0]
 >>> c.supplier, c.recipient, c.quantity, c.quantity_unit, c.qualifier
-('North Korea', 'Russia', 1000.0, 'containers', 'more_than')
+('DPRK', 'Russia', 1000.0, 'containers', 'more_than')
 >>> str(c.period_start), str(c.period_end), c.fields["links"][0]["field"]
 ('2023-09-07', '2023-10-01', 'period')
 """
@@ -247,6 +247,16 @@ def _period_cols(f: dict) -> tuple[date | None, date | None]:
             date.fromisoformat(best["end_date"]) if best.get("end_date") else None)
 
 
+def _period_text(f: dict) -> str | None:
+    """The words of the period used for ``period_start``/``period_end`` (own or linked)."""
+    linked = [lk["value"] for lk in f["links"] if lk["field"] == "period"]
+    best = f["period"]
+    for p in linked:
+        if best is None or (best.get("approximate") and not p.get("approximate")) or not best.get("resolved"):
+            best = p
+    return best["text"] if best else None
+
+
 def _confidence(f: dict) -> float:
     score = 0.3
     if f["quantity"]:
@@ -333,9 +343,12 @@ def extract_claims(text: str, report_id: str | None, published: date | None = No
         f = d.fields
         q = f["quantity"]
         pstart, pend = _period_cols(f)
-        place_ids = [p["place_id"] for p in f["places"] if p["place_id"]]
-        place_ids += [lk["value"]["place_id"] for lk in f["links"]
-                      if lk["field"] == "place" and lk["value"]["place_id"]]
+        mentions = f["places"] + [lk["value"] for lk in f["links"] if lk["field"] == "place"]
+        place_ids = [pid for p in mentions for pid in (p.get("candidates") or
+                                                       ([p["place_id"]] if p.get("place_id") else []))]
+        f["period_text"] = _period_text(f)
+        sd = f["statement_date"]
+        f["stated_on"] = (sd or {}).get("start_date") or (published.isoformat() if published else None)
         out.append(Claim(
             claim_id=ids[id(d)], report_id=report_id, sentence=text[d.start:d.end],
             span_start=d.start, span_end=d.end, fields=f,

@@ -11,7 +11,9 @@ Two sources of names:
   as "the village of Danube": it is a machine translation of Дунай.
 
 A mention resolves to a ``place_id`` when its text, or the canonical name or any
-spelling of it, is a gazetteer name or alias; otherwise ``place_id`` is null and the
+spelling of it, is a gazetteer name or alias (``candidates`` lists every place with that
+spelling: a world port and the case's own entry for the same port, say; a mention after
+"depot near" also gets the gazetteer's depots named after that town); otherwise ``place_id`` is null and the
 mention keeps its own span and text (``resolved: false``), and
 :func:`corridor.claims.store.match_claims` resolves it later, when the gazetteer is there.
 Capitalised names after "the port of", "the village of", "a depot near", ... that are in
@@ -60,6 +62,9 @@ _GENERIC = re.compile(
     r"\b(?:port|village|town|city|settlement|station|depot|base|arsenal|airfield|harbou?r|terminal|"
     r"pier|bay)\s+(?:of|in|near|at)\s+(?P<name>[A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+){0,2})"
     r"|\b(?:depot|arsenal|base|port|terminal)\s+(?:near|outside|in)\s+(?P<name2>[A-Z][\w'\-]+)")
+# Gazetteer spellings that name a corridor place only in the right context.
+_CONTEXTUAL = {"danube"}
+_DEPOT_BEFORE = re.compile(r"\b(?:depot|arsenal|ammunition base|storage site)\b[\w\s,]{0,30}$", re.I)
 _NOT_PLACE = re.compile(r"^(?:Russia|North Korea|Ukraine|DPRK|Pyongyang|Moscow|The|A|September|October|"
                         r"August|November|December)$")
 
@@ -107,6 +112,12 @@ class Gazetteer:
                 return ranked[0], list(ids)
         return None, []
 
+    def named_like(self, word: str, kind: str) -> list[str]:
+        """Places of ``kind`` with a spelling that contains ``word`` as a whole word."""
+        rx = re.compile(r"(?<![\w-])" + re.escape(word.lower()) + r"(?![\w-])")
+        return sorted({p for n, ids in self.names.items() if rx.search(n) for p in ids
+                       if self.kinds.get(p) == kind})
+
     def patterns(self) -> list[tuple[re.Pattern, str]]:
         """Whole-word patterns for every gazetteer spelling, longest first."""
         return [(re.compile(r"(?<![\w-])" + re.escape(n) + r"(?![\w-])", re.I), n)
@@ -131,12 +142,18 @@ def find_places(sentence: str, base: int = 0, gazetteer: Gazetteer | None = None
     def add(start: int, end: int, name: str, kind: str | None, source: str) -> None:
         text = sentence[start:end]
         spellings = [text, name] + [re.sub(r"\\.*", "", s) for s in BUILTIN.get(name, ("", []))[1]]
-        hint = "depot" if re.search(r"\b(?:depot|arsenal|ammunition base)\b", sentence, re.I) and \
-            kind == "depot" else None
-        pid, cands = gaz.resolve(*spellings, prefer_kind=hint)
+        depot = bool(_DEPOT_BEFORE.search(sentence[:start]))
+        pid, cands = gaz.resolve(*spellings, prefer_kind="depot" if depot else None)
+        if depot:  # "a depot near the city of Tikhoretsk": the depot named after the town
+            extra = gaz.named_like(name, kind="depot")
+            cands = sorted(set(cands) | set(extra))
+            pid = extra[0] if extra else pid
         taken.append((start, end))
-        out.append(span_field(sentence, start, end, base=base, name=name, place_id=pid,
-                              candidates=cands, kind=kind, resolved=pid is not None, lexicon=source))
+        item = span_field(sentence, start, end, base=base, name=name, place_id=pid,
+                          candidates=cands, kind=kind, resolved=pid is not None, lexicon=source)
+        if depot:
+            item["near_depot"] = True
+        out.append(item)
 
     for rx, canon in _BUILTIN_RE:
         for m in rx.finditer(sentence):
@@ -145,7 +162,9 @@ def find_places(sentence: str, base: int = 0, gazetteer: Gazetteer | None = None
     for m in re.finditer(r"\bDanube\b", sentence):
         if _DANUBE.search(sentence) and not any(overlaps((m.start(), m.end()), t) for t in taken):
             add(m.start(), m.end(), "Dunai", "port", "builtin")
-    for rx, _spelling in gaz.patterns():
+    for rx, spelling in gaz.patterns():
+        if spelling in _CONTEXTUAL and not _DANUBE.search(sentence):
+            continue
         for m in rx.finditer(sentence):
             if not any(overlaps((m.start(), m.end()), t) for t in taken):
                 add(m.start(), m.end(), m.group(0), None, "gazetteer")

@@ -73,7 +73,25 @@ def _claim_place_ids(row: dict, gaz: Gazetteer) -> set[str]:
         spellings = [p.get("text", ""), p.get("name", "")] + BUILTIN.get(p.get("name", ""), ("", []))[1]
         pid, cands = gaz.resolve(*[s for s in spellings if s])
         ids.update(cands)
+        if p.get("near_depot"):
+            ids.update(gaz.named_like(p.get("name") or p.get("text", ""), kind="depot"))
     return ids
+
+
+def refresh_places(store: Store) -> int:
+    """Re-resolve the place mentions of every claim against the current gazetteer (run
+    after loading or editing places); updates ``places`` where it changes and returns the
+    number of claims updated. Manual claims keep the places the analyst gave."""
+    gaz = Gazetteer.from_arrow(store.query("SELECT place_id, name, aliases, kind FROM places"))
+    changed = 0
+    with store.transaction():
+        for row in store.query("SELECT claim_id, places, fields FROM claims WHERE origin = 'extracted'"
+                               ).to_pylist():
+            ids = sorted(_claim_place_ids(dict(row, places=[]), gaz))
+            if ids != sorted(row["places"] or []):
+                store.con.execute("UPDATE claims SET places = ? WHERE claim_id = ?", [ids, row["claim_id"]])
+                changed += 1
+    return changed
 
 
 def match_claims(

@@ -92,4 +92,13 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         for line in summary.lines():
             typer.echo(line)
 
+    @claims_app.command("refresh")
+    def claims_refresh_cmd(ctx: typer.Context) -> None:
+        """Resolve claims' place mentions again against the current gazetteer."""
+        from corridor.claims.store import refresh_places
+
+        with open_store(ctx) as store:
+            n = refresh_places(store)
+        typer.echo(f"{n} claims now name different places")
+
     app.add_typer(claims_app, name="claims")
