@@ -6,6 +6,8 @@ A corridor says where goods are believed to move and how to judge the evidence::
     title: DPRK → Russia munitions corridor
     description: free text
     case: dprk-russia-2023               # optional: shipped case data loaded with it
+    data: real                           # real (default: simulated AIS is left out),
+                                         # simulated (only simulated AIS; no sightings), all
     window: {start: 2023-08-01, end: 2024-02-29}
     nodes:                               # places (ids of the places table) with a role
       - {place: rajin, role: origin}     # origin | transit | destination
@@ -129,6 +131,7 @@ class Corridor:
     cargo: Cargo = field(default_factory=Cargo)
     claims: ClaimSelection = field(default_factory=ClaimSelection)
     params: dict[str, Any] = field(default_factory=dict)
+    data: str = "real"
     path: str | None = None
 
     def node(self, place_id: str) -> Node | None:
@@ -146,8 +149,9 @@ class Corridor:
 
 
 # ------------------------------------------------------------------------ loading
-_TOP = {"id", "title", "description", "case", "window", "nodes", "legs", "vessels", "watchlists",
-        "cargo", "claims", "params"}
+_TOP = {"id", "title", "description", "case", "data", "window", "nodes", "legs", "vessels",
+        "watchlists", "cargo", "claims", "params"}
+DATA = ("real", "simulated", "all")
 _NODE = {"place", "role", "note"}
 _LEG = {"id", "from", "to", "mode", "duration_hours", "active", "distance_km", "sources", "note"}
 _CARGO = {"unit", "per_load", "basis", "sources"}
@@ -320,6 +324,9 @@ def parse_corridor(data: Any, where: str = "<corridor>") -> Corridor:
     params = data.get("params") or {}
     if not isinstance(params, dict):
         raise _err(where, "params", "must be a mapping")
+    kind = data.get("data", "real")
+    if kind not in DATA:
+        raise _err(where, "data", f"{kind!r} is not one of {', '.join(DATA)}")
     case = data.get("case")
     if case is not None and (not isinstance(case, str) or not _SLUG.match(case)):
         raise _err(where, "case", f"{case!r} must be the id of a shipped case")
@@ -337,6 +344,7 @@ def parse_corridor(data: Any, where: str = "<corridor>") -> Corridor:
         cargo=cargo,
         claims=claims,
         params=dict(params),
+        data=kind,
         path=where,
     )
 

@@ -225,27 +225,48 @@ def load_inputs(store: Store, corridor: Corridor, params: ReconstructParams) -> 
     places = {r["place_id"]: r for r in store.query(
         f"SELECT place_id, name, kind, country, lat, lon, radius_m, aliases, precision, source "
         f"FROM places WHERE place_id IN ({ph})", ids).to_pylist()}
-    for pid in ids:
-        if pid not in places:
-            warnings.append(f"node {pid!r} is not in the places table: no coordinate, nothing "
-                            "can be matched to it by position (load the case or a gazetteer)")
     notes: dict[str, dict] = {}
     if corridor.case and (case_dir(corridor.case) / "places.csv").exists():
         from corridor.corridors.case import read_place_notes
 
         notes = read_place_notes(case_dir(corridor.case))
+    for pid in ids:
+        if pid in places:
+            continue
+        row = notes.get(pid)
+        if row and row.get("lat") and row.get("lon"):
+            # the case's own sourced coordinate, used for matching although not loaded
+            places[pid] = {"place_id": pid, "name": row["name"], "kind": row["kind"],
+                           "country": row.get("country") or None, "lat": float(row["lat"]),
+                           "lon": float(row["lon"]),
+                           "radius_m": float(row["radius_m"]) if row.get("radius_m") else None,
+                           "aliases": [a for a in row.get("aliases", "").split(";") if a],
+                           "precision": row["precision"],
+                           "source": "".join(f"[{t}]" for t in row["sources"].split(";") if t)}
+            warnings.append(f"node {pid!r} is not in the places table; its coordinate was taken "
+                            f"from the case file {corridor.case} (run `corridor corridors load`)")
+        else:
+            warnings.append(f"node {pid!r} is not in the places table: no coordinate, nothing "
+                            "can be matched to it by position (load the case or a gazetteer)")
     vessels = store.query("SELECT * FROM vessels ORDER BY vessel_id")
+    observed = corridor.data != "simulated"
     sightings = store.query(
         "SELECT * FROM sightings WHERE ts_end >= ? AND ts_start < ? ORDER BY ts_start, sighting_id",
-        [w0, w1]).to_pylist()
+        [w0, w1]).to_pylist() if observed else []
+    sim_filter = {
+        "real": " AND (mmsi IS NULL OR mmsi NOT IN (SELECT DISTINCT mmsi FROM positions "
+                "WHERE source = 'simulated'))",
+        "simulated": " AND mmsi IN (SELECT DISTINCT mmsi FROM positions WHERE source = 'simulated')",
+        "all": "",
+    }[corridor.data]
     events = store.query(
         "SELECT event_id, type, mmsi, start_ts, end_ts, lat, lon, place_id, from_place_id, "
         "to_place_id, attrs FROM events WHERE type IN ('port_visit', 'gap', 'voyage') "
-        "AND coalesce(end_ts, start_ts) >= ? AND start_ts < ? ORDER BY start_ts, event_id",
-        [w0, w1]).to_pylist()
+        "AND coalesce(end_ts, start_ts) >= ? AND start_ts < ?" + sim_filter
+        + " ORDER BY start_ts, event_id", [w0, w1]).to_pylist()
     rail = store.query(
         f"SELECT * FROM rail_observations WHERE place_id IN ({ph}) "
-        "ORDER BY obs_date, place_id, rail_obs_id", ids).to_pylist()
+        "ORDER BY obs_date, place_id, rail_obs_id", ids).to_pylist() if observed else []
     watchlist = store.query("SELECT * FROM watchlist ORDER BY entity_id").to_pylist()
     claims = store.query("SELECT * FROM claims ORDER BY claim_id").to_pylist()
     sources: dict[str, dict] = {}
@@ -458,6 +479,11 @@ def _feasible(a: Call, b: Call, leg: Leg) -> bool:
     return (b.end - a.start) >= lo and (b.start - a.end) <= hi
 
 
+def _ais_only(c: Call) -> bool:
+    """True when every observation of the call is an AIS event (times are measured)."""
+    return all(o.kind == "event" for o in c.obs)
+
+
 def _evidence(c: Call, role: str) -> list[dict]:
     return [{"kind": o.kind, "id": o.id, "role": role, "place_id": o.place_id,
              "time": _rng(o.start, o.end, o.uncertain, o.text), "summary": o.summary,
@@ -511,10 +537,13 @@ class _Builder:
         return None
 
     def _voyage(self, ident: str | None, a: Call, b: Call) -> dict | None:
+        """The AIS voyage of ``ident`` that leaves during ``a`` and arrives during ``b``
+        (matched by time: its place ids are the detector's, not necessarily the nodes')."""
+        slack = timedelta(hours=1)
         for v in self.voyages:
-            if (v["ident"] == ident and v["from_place_id"] == a.place_id
-                    and v["to_place_id"] == b.place_id and v["start_ts"] >= a.start
-                    and v["end_ts"] <= b.end):
+            if (v["ident"] == ident and v["end_ts"] is not None
+                    and a.start - slack <= v["start_ts"] <= a.end + slack
+                    and b.start - slack <= v["end_ts"] <= b.end + slack):
                 return v
         return None
 
@@ -614,17 +643,27 @@ class _Builder:
                        "time": _rng(voy["start_ts"], voy["end_ts"], False),
                        "summary": f"AIS voyage of {voy['label']} {a.place_id} → {b.place_id}",
                        "sources": [], "marks": []})
-        dep = _rng(*(a.departed or (a.start, min(a.end + timedelta(hours=leg.max_duration_hours),
-                                                  b.end - lo))), a.uncertain)
         if voy is not None:
             dep = _rng(voy["start_ts"], voy["start_ts"], False)
-        arr = _rng(max(a.start + lo, b.start - (b.end - b.start)) if voy is None else voy["end_ts"],
-                   b.end if voy is None else voy["end_ts"], b.uncertain)
-        days = (b.start - a.start).total_seconds() / 86400
+            arr = _rng(voy["end_ts"], voy["end_ts"], False)
+        else:
+            if a.departed:
+                dep = _rng(*a.departed, a.uncertain)
+            elif _ais_only(a):  # AIS saw the ship until it left
+                dep = _rng(a.end, a.end, False)
+            else:
+                dep = _rng(a.start, min(a.end + timedelta(hours=leg.max_duration_hours),
+                                        b.end - lo), True)
+            if _ais_only(b):  # AIS saw the ship from its arrival
+                arr = _rng(b.start, b.start, False)
+            else:
+                arr = _rng(max(a.start + lo, datetime.fromisoformat(dep["earliest"]) + lo), b.end,
+                           True)
+        hours = max((b.start - a.end).total_seconds() / 3600, 0.0)
         self._add(mode="sea", leg=leg, a=a, b=b, tier="confirmed",
                   reason=f"{b.label} seen at {a.place_id} and then at {b.place_id} "
-                         f"{days:.1f} days later, within the leg's "
-                         f"{leg.min_duration_hours:g}–{leg.max_duration_hours:g} h",
+                         f"{hours:.0f} h after it was last seen at {a.place_id}; the leg "
+                         f"allows {leg.min_duration_hours:g}–{leg.max_duration_hours:g} h",
                   depart=dep, arrive=arr, evidence=ev, cargo=self._cargo([a, b], b.vessel_id),
                   counts=leg.from_place in counts_from, from_place=leg.from_place,
                   to_place=leg.to_place)
@@ -1104,7 +1143,7 @@ def reconstruct(store: Store, corridor: str | Path | Corridor,
     data = {
         "format": FORMAT,
         "corridor": {"id": c.corridor_id, "title": c.title, "description": c.description,
-                     "file": c.path, "case": c.case, "cargo_unit": c.cargo.unit,
+                     "file": c.path, "case": c.case, "data": c.data, "cargo_unit": c.cargo.unit,
                      "cargo": {"per_load_low": c.cargo.per_load_low,
                                "per_load_high": c.cargo.per_load_high, "basis": c.cargo.basis,
                                "sources": list(c.cargo.sources)}},
