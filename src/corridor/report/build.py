@@ -74,10 +74,11 @@ def vessel_tracks(store: Store, mmsis: list[int], params: TrackParams = TrackPar
             continue
         step = max(1, -(-n // params.max_points_per_vessel))
         pts = store.query(
-            f"SELECT lon, lat FROM (SELECT lon, lat, ts, row_number() OVER (ORDER BY ts) AS i "
-            f"FROM positions WHERE {where}) WHERE i % ? = 0 OR i = 1 ORDER BY ts",
+            f"SELECT lon, lat, ts FROM (SELECT lon, lat, ts, row_number() OVER (ORDER BY ts) AS i,"
+            f" count(*) OVER () AS n FROM positions WHERE {where}) "
+            "WHERE i % ? = 0 OR i = 1 OR i = n ORDER BY ts",
             args + [step]).to_pylist()
-        gaps = []
+        gaps, breaks = [], []
         for g in _rows(store, "SELECT start_ts, end_ts, attrs FROM events WHERE type = 'gap' "
                               "AND mmsi = ? ORDER BY start_ts", [mmsi]):
             ends = _rows(store, "SELECT ts, lon, lat FROM positions WHERE mmsi = ? AND ts IN (?, ?)"
@@ -90,11 +91,13 @@ def vessel_tracks(store: Store, mmsis: list[int], params: TrackParams = TrackPar
                 gaps.append(((ends[0]["lon"], ends[0]["lat"]), (ends[-1]["lon"], ends[-1]["lat"]),
                              label))
             if g["end_ts"]:
+                breaks += [i for i in range(1, len(pts)) if pts[i - 1]["ts"] <= g["start_ts"]
+                           and pts[i]["ts"] >= g["end_ts"]]
                 gap_items.append({"lane_id": str(mmsi), "start": g["start_ts"],
                                   "end": g["end_ts"], "title": label})
         tracks.append(MapTrack(f"AIS track, MMSI {mmsi} ({n:,} positions)",
                                tuple((p["lon"], p["lat"]) for p in pts), tuple(gaps),
-                               TRACK_COLORS[k % len(TRACK_COLORS)]))
+                               TRACK_COLORS[k % len(TRACK_COLORS)], tuple(sorted(set(breaks)))))
     return tracks, gap_items
 
 
@@ -135,14 +138,70 @@ def ais_summary(store: Store, recon: dict) -> str:
             f"tracks are drawn for {len(known)} corridor vessel(s) with a known MMSI.")
 
 
+def split_simulated(recon: dict, sim_mmsis: set[int], sim_event_ids: set[str]
+                    ) -> tuple[dict, dict | None]:
+    """Move shipments and calls that rest on simulated AIS out of ``recon``.
+
+    Returns ``(real, simulated)``: ``simulated`` has the same shape with only those rows (or
+    is ``None`` when there are none), and ``real`` gains a warning naming any estimate that
+    summed a simulated shipment.
+
+    >>> real, sim = split_simulated({"shipments": [{"shipment_id": "a", "mmsi": 100000001},
+    ...                                            {"shipment_id": "b", "mmsi": None}]},
+    ...                             {100000001}, set())
+    >>> [s["shipment_id"] for s in real["shipments"]], [s["shipment_id"] for s in sim["shipments"]]
+    (['b'], ['a'])
+    """
+    def is_sim(row: dict) -> bool:
+        if row.get("mmsi") is not None and int(row["mmsi"]) in sim_mmsis:
+            return True
+        ids = [e.get("id") if isinstance(e, dict) else e for e in row.get("evidence") or []]
+        return any(i in sim_event_ids for i in ids)
+
+    ships = recon.get("shipments") or []
+    calls = recon.get("calls") or []
+    sim_ships = [x for x in ships if is_sim(x)]
+    sim_calls = [x for x in calls if is_sim(x)]
+    if not sim_ships and not sim_calls:
+        return recon, None
+    real = dict(recon)
+    real["shipments"] = [x for x in ships if not is_sim(x)]
+    real["calls"] = [x for x in calls if not is_sim(x)]
+    bad = {x["shipment_id"] for x in sim_ships}
+    warns = list(recon.get("warnings") or [])
+    for e in recon.get("estimates") or []:
+        if bad & set(e.get("shipment_ids") or []):
+            warns.append(f"estimate {e.get('estimate_id')} sums shipments reconstructed from "
+                         "simulated AIS; they are shown only in the simulated section")
+    real["warnings"] = warns
+    sim = {k: v for k, v in recon.items() if k not in ("shipments", "calls", "claims",
+                                                       "estimates")}
+    sim.update(shipments=sim_ships, calls=sim_calls, claims=[], estimates=[])
+    return real, sim
+
+
 def build_html(store: Store, recon: dict, sim_recon: dict | None = None,
-               params: TrackParams = TrackParams()) -> str:
-    """The HTML report for a reconstruction, with AIS from ``store``."""
-    sim = simulated_content(store, sim_recon, params)
-    sim_mmsis = set()
+               params: TrackParams = TrackParams(), sim_scores: list[dict] | None = None) -> str:
+    """The HTML report for a reconstruction, with AIS from ``store``.
+
+    ``sim_scores``: detection scores against the simulator's truth (rows with type, truth,
+    detected, matched, precision, recall), shown in the simulated section.
+    """
+    sim_mmsis: set[int] = set()
+    sim_events: set[str] = set()
     if _has_rows(store, "positions"):
         sim_mmsis = {r["mmsi"] for r in _rows(
             store, "SELECT DISTINCT mmsi FROM positions WHERE source = ?", [SIM_SOURCE])}
+    if sim_mmsis and _has_rows(store, "events"):
+        sim_events = {r["event_id"] for r in _rows(
+            store, "SELECT event_id FROM events WHERE mmsi IN (SELECT DISTINCT mmsi FROM "
+                   "positions WHERE source = ?)", [SIM_SOURCE])}
+    recon, moved = split_simulated(recon, sim_mmsis, sim_events)
+    if sim_recon is None:
+        sim_recon = moved
+    sim = simulated_content(store, sim_recon, params)
+    if sim is not None and sim_scores:
+        sim.scores = list(sim_scores)
     mmsis = [int(v["mmsi"]) for v in recon.get("vessels", [])
              if v.get("mmsi") and int(v["mmsi"]) not in sim_mmsis]
     mmsis += [int(s["mmsi"]) for s in recon.get("shipments", [])
@@ -243,7 +302,7 @@ def print_with_chromium(html_path: Path, out: Path, fmt: str, timeout_s: float =
 
 def write_report(store: Store, corridor: str, out: str | os.PathLike[str], fmt: str | None = None,
                  sim_corridor: str | None = None, progress: Progress | None = None,
-                 recon: dict | None = None) -> Path:
+                 recon: dict | None = None, sim_scores: list[dict] | None = None) -> Path:
     """Reconstruct ``corridor`` from ``store`` and write the report to ``out``.
 
     ``fmt`` defaults to the file's extension (``.html``, ``.pdf``, ``.png``, ``.geojson``).
@@ -272,7 +331,7 @@ def write_report(store: Store, corridor: str, out: str | os.PathLike[str], fmt: 
 
         sim_recon = reconstruct(store, sim_corridor).to_json()
     say("render", 0, 1)
-    html = build_html(store, recon, sim_recon)
+    html = build_html(store, recon, sim_recon, sim_scores=sim_scores)
     say("render", 1, 1)
     if fmt == "html":
         out.write_text(html, encoding="utf-8")
@@ -285,5 +344,5 @@ def write_report(store: Store, corridor: str, out: str | os.PathLike[str], fmt: 
 
 
 __all__ = ["FORMATS", "ReportError", "TrackParams", "ais_summary", "build_html", "find_chromium",
-           "print_with_chromium", "simulated_content", "to_geojson", "vessel_tracks",
-           "write_report"]
+           "print_with_chromium", "simulated_content", "split_simulated", "to_geojson",
+           "vessel_tracks", "write_report"]

@@ -18,6 +18,7 @@ list of sections and this keeps the report free of run-time dependencies.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -27,6 +28,8 @@ from corridor.report.map import MapLeg, MapMarker, MapNode, MapTrack, render_map
 from corridor.report.svg import anchor_id, cite_links, esc, source_tags
 from corridor.report.timeline import Band, Item, Lane, parse_ts, render_timeline
 
+#: claim periods longer than this are not shaded on the timeline (they would cover it all)
+MAX_BAND_DAYS = 120
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 VERDICT_CLASS = {"consistent": "ok", "evidence exceeds": "warn", "evidence falls short": "short",
                  "untestable": "na"}
@@ -112,6 +115,59 @@ def _cite(tags: list[str] | None) -> str:
     return cite_links(source_tags(tags or []))
 
 
+def _period_days(c: dict) -> float:
+    per = c.get("period") or {}
+    a, b = parse_ts(per.get("start")), parse_ts(per.get("end"))
+    return (b - a).days if a and b else 1e9
+
+
+def ordered_claims(recon: dict) -> list[dict]:
+    """Claims in reading order: testable before untestable, specific periods before long
+    ones, the case's curated claims before those extracted from report text.
+
+    >>> [c["key"] for c in ordered_claims({"claims": [
+    ...     {"key": "a", "verdict": "untestable", "period": {}},
+    ...     {"key": "b", "verdict": "consistent", "origin": "case",
+    ...      "period": {"start": "2023-09-01", "end": "2024-02-01"}},
+    ...     {"key": "c", "verdict": "evidence falls short", "origin": "case",
+    ...      "period": {"start": "2023-09-07", "end": "2023-10-01"}}]})]
+    ['c', 'b', 'a']
+    """
+    return sorted(recon.get("claims") or [],
+                  key=lambda c: (c.get("verdict") in (None, "untestable"), _period_days(c),
+                                 c.get("origin") != "case"))
+
+
+def headline_claims(recon: dict, n: int = 3) -> list[dict]:
+    """The first ``n`` testable claims, skipping extracted repeats of a case claim
+    (same quantity, unit and period)."""
+    out: list[dict] = []
+    seen: set[tuple] = set()
+    for c in ordered_claims(recon):
+        if c.get("verdict") in (None, "untestable"):
+            break
+        per = c.get("period") or {}
+        sig = (c.get("quantity"), c.get("unit"), per.get("start"), per.get("end"))
+        if sig in seen:
+            continue
+        seen.add(sig)
+        out.append(c)
+        if len(out) == n:
+            break
+    return out
+
+
+def linkify(text: str | None) -> str:
+    """Escape ``text`` and turn its ``[S6]`` tags into links to the sources table.
+
+    >>> linkify("seen [S6][S7] <b>")
+    'seen <a class="tag" href="#src-S6">[S6]</a><a class="tag" href="#src-S7">[S7]</a> &lt;b&gt;'
+    """
+    return re.sub(r"\[(S\d+[a-z]?)\]",
+                  lambda m: f'<a class="tag" href="#{anchor_id(m.group(1))}">[{m.group(1)}]</a>',
+                  esc(text or ""))
+
+
 # ----------------------------------------------------------------------------- figures
 @dataclass
 class Simulated:
@@ -123,6 +179,7 @@ class Simulated:
     note: str = ""
     positions: int = 0
     vessels: int = 0
+    scores: list[dict] = field(default_factory=list)
 
 
 def _place_index(recon: dict) -> dict[str, dict]:
@@ -241,13 +298,17 @@ def timeline_inputs(recon: dict, gaps: list[dict] | None = None
                           title, tuple(o.get("sources") or ())))
     for g in gaps or []:
         items.append(Item(g["lane_id"], "gap", g["start"], g["end"], "", g["title"], ()))
-    bands = []
-    for c in recon.get("claims", []):
+    bands: list[Band] = []
+    for c in headline_claims(recon, n=6):
         per = c.get("period") or {}
         s0, s1 = parse_ts(per.get("start")), parse_ts(per.get("end"))
-        if s0 and s1 and not any(b.start == s0.date() and b.end == s1.date() for b in bands):
+        if not (s0 and s1) or (s1 - s0).days > MAX_BAND_DAYS:
+            continue
+        if not any(b.start == s0.date() and b.end == s1.date() for b in bands):
             bands.append(Band(s0.date(), s1.date(), c.get("key") or "claim period",
                               tuple(c.get("sources") or ())))
+        if len(bands) == 3:
+            break
     used = {it.lane_id for it in items}
     lanes = [ln for ln in lanes if ln.lane_id in used or ln.lane_id in known]
     return lanes, items, bands
@@ -319,22 +380,35 @@ def _summary(recon: dict) -> str:
                 "legs)" if any(not s.get("vessel_id") for s in ships) else "")),
             ("Which dates", esc(when)),
             ("Which route", route or "—"),
-            ("How many shipments", esc(", ".join(f"{n} {t}" for t, n in sorted(tiers.items()))
-                                       or "none")
+            ("How many shipments", esc(", ".join(
+                f"{tiers[t]} {t}" for t in ("confirmed", "probable", "possible") if t in tiers)
+                or "none")
              + " — tiers: confirmed = seen at both ends; probable = one end plus consistent "
                "timing or cargo; possible = one end only")]
-    for c in recon.get("claims", [])[:3]:
+    for c in headline_claims(recon):
         est = next((e for e in recon.get("estimates", [])
                     if e.get("estimate_id") == c.get("estimate_id")), None)
         ev = (f"{fmt_num(est.get('low'))}–{fmt_num(est.get('high'))} {esc(est.get('unit'))}"
               if est else "no estimate")
         rows.append((f"Claim: {esc(c.get('attribution') or 'unattributed')}",
-                     f"“{esc(_clip(c.get('sentence') or '', 110))}” {_cite(c.get('sources'))}"
+                     f"{quoted(_clip(c.get('sentence') or '', 110))} {_cite(c.get('sources'))}"
                      f"<br>Dated evidence: <b>{ev}</b> → "
                      f"<span class='verdict {VERDICT_CLASS.get(c.get('verdict') or '', 'na')}'>"
                      f"{esc(c.get('verdict') or 'no verdict')}</span>"))
     body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return f'<table class="glance">{body}</table>'
+
+
+def quoted(text: str | None) -> str:
+    """Escaped sentence in quotation marks (not doubled when it already has them).
+
+    >>> quoted('"more than 1,000", delivered'), quoted("at least 4 ships")
+    ('&quot;more than 1,000&quot;, delivered', '“at least 4 ships”')
+    """
+    t = (text or "").strip()
+    if t[:1] in ('"', "“", "'"):
+        return esc(t)
+    return f"“{esc(t)}”"
 
 
 def _clip(text: str, n: int) -> str:
@@ -351,13 +425,13 @@ def _shipments_table(recon: dict, ships: list[dict]) -> str:
         if cargo.get("low") is not None:
             cargo_txt = (f"{fmt_num(cargo.get('low'))}–{fmt_num(cargo.get('high'))} "
                          f"{esc(cargo.get('unit') or '')}<div class='basis'>"
-                         f"{esc(cargo.get('basis') or '')} {_cite(cargo.get('sources'))}</div>")
+                         f"{linkify(cargo.get('basis'))} {_cite(cargo.get('sources'))}</div>")
         else:
             cargo_txt = f"—<div class='basis'>{esc(cargo.get('basis') or 'no basis')}</div>"
         if s.get("counts_toward_totals") is False:
             cargo_txt += "<div class='basis'>not added to totals (carries an earlier leg's cargo)</div>"
         ev = "".join(f"<li><span class='role'>{esc(e.get('role'))}</span> "
-                     f"{esc(e.get('summary') or e.get('id'))} {_marks(e.get('marks'))}"
+                     f"{linkify(e.get('summary') or e.get('id'))} {_marks(e.get('marks'))}"
                      f"{_cite(e.get('sources'))}</li>" for e in s.get("evidence") or [])
         to = (places.get(s.get("to_place_id") or "", {}).get("name") or s.get("to_place_id")
               or "unknown: " + ", ".join(s.get("to_candidates") or []))
@@ -368,7 +442,7 @@ def _shipments_table(recon: dict, ships: list[dict]) -> str:
             f"<td>{esc(places.get(s.get('from_place_id') or '', {}).get('name') or s.get('from_place_id'))}"
             f" → {esc(to)}</td><td>{esc(fmt_range(s.get('depart')))}</td>"
             f"<td>{esc(fmt_range(s.get('arrive')))}</td><td>{cargo_txt}</td>"
-            f"<td><div>{esc(s.get('tier_reason') or '')}</div><ul class='ev'>{ev}</ul></td></tr>")
+            f"<td><div>{linkify(s.get('tier_reason'))}</div><ul class='ev'>{ev}</ul></td></tr>")
     return ("<table class='data'><thead><tr><th>tier</th><th>mode</th><th>vessel / train</th>"
             "<th>route</th><th>departed</th><th>arrived</th><th>cargo</th><th>why this tier; "
             "evidence</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
@@ -376,11 +450,18 @@ def _shipments_table(recon: dict, ships: list[dict]) -> str:
 
 def _claims_section(recon: dict) -> str:
     ests = {e.get("estimate_id"): e for e in recon.get("estimates", [])}
-    out = []
-    for c in recon.get("claims", []):
-        est = ests.get(c.get("estimate_id"))
+    out, untestable = [], []
+    for c in ordered_claims(recon):
+        v = c.get("verdict") or "no verdict"
         cr = c.get("claim_range") or {}
         per = c.get("period") or {}
+        who = (f"{esc(c.get('attribution') or 'unattributed')} {_marks(c.get('marks'))}"
+               f"{_cite(c.get('sources'))}")
+        if v == "untestable":
+            untestable.append(f"<tr><td>{quoted(c.get('sentence'))}</td><td>{who}</td>"
+                              f"<td>{linkify(c.get('arithmetic'))}</td></tr>")
+            continue
+        est = ests.get(c.get("estimate_id"))
         hi = fmt_num(cr.get("max")) if cr.get("max") is not None else "no upper bound"
         claim_rng = f"{fmt_num(cr.get('min'))} – {hi}" if cr else "—"
         est_html = "<p class='empty'>Not held against an estimate.</p>"
@@ -388,29 +469,34 @@ def _claims_section(recon: dict) -> str:
             est_html = (f"<p><b>Evidence:</b> {fmt_num(est.get('low'))}–{fmt_num(est.get('high'))} "
                         f"{esc(est.get('unit'))} over {esc(est.get('period', {}).get('start'))} – "
                         f"{esc(est.get('period', {}).get('end'))} {_cite(est.get('sources'))}</p>"
-                        f"<pre class='arith'>{esc(est.get('arithmetic') or '')}</pre>")
-        v = c.get("verdict") or "no verdict"
+                        f"<pre class='arith'>{linkify(est.get('arithmetic'))}</pre>")
         out.append(
             f"<article class='claim' id='claim-{esc(c.get('claim_id'))}'>"
             f"<div class='verdict {VERDICT_CLASS.get(v, 'na')}'>{esc(v)}</div>"
-            f"<blockquote>“{esc(c.get('sentence'))}”</blockquote>"
-            f"<p class='attr'>— {esc(c.get('attribution') or 'unattributed')} "
-            f"{_marks(c.get('marks'))}{_cite(c.get('sources'))} · claim allows {esc(claim_rng)} "
+            f"<blockquote>{quoted(c.get('sentence'))}</blockquote>"
+            f"<p class='attr'>— {who} · claim allows {esc(claim_rng)} "
             f"{esc(c.get('unit') or '')}, period {esc(per.get('start') or '?')} – "
-            f"{esc(per.get('end') or '?')} · {esc(c.get('origin') or '')}</p>"
+            f"{esc(per.get('end') or '?')}"
+            f"{' (' + esc(per.get('text')) + ')' if per.get('text') else ''} · "
+            f"{esc(c.get('origin') or '')}</p>"
             f"{est_html}<p><b>Verdict arithmetic:</b></p>"
-            f"<pre class='arith'>{esc(c.get('arithmetic') or '')}</pre></article>")
-    if not out:
+            f"<pre class='arith'>{linkify(c.get('arithmetic'))}</pre></article>")
+    if not out and not untestable:
         return "<p class='empty'>No claim is tested against this corridor.</p>"
-    return ("<p class='note'>“Evidence falls short” means the dated evidence in the store does not "
-            "reach the claimed figure — not that the claim is false: the ships ran with AIS off and "
-            "most voyages were never imaged.</p>" + "".join(out))
+    html = ("<p class='note'>“Evidence falls short” means the dated evidence in the store does "
+            "not reach the claimed figure — not that the claim is false: the ships ran with AIS "
+            "off and most voyages were never imaged.</p>" + "".join(out))
+    if untestable:
+        html += (f"<h3>Claims corridor cannot test ({len(untestable)})</h3>"
+                 "<table class='data'><thead><tr><th>claim</th><th>who</th><th>why not</th>"
+                 f"</tr></thead><tbody>{''.join(untestable)}</tbody></table>")
+    return html
 
 
 def _rail_section(recon: dict) -> str:
     rail = recon.get("rail") or {}
     charts = rail_charts(recon)
-    surges = "".join(f"<li>{esc(s.get('obs_date'))}: <code>{esc(s.get('arithmetic'))}</code> "
+    surges = "".join(f"<li>{esc(s.get('obs_date'))}: <code>{linkify(s.get('arithmetic'))}</code> "
                      f"{_marks(s.get('marks'))}{_cite(s.get('sources'))}</li>"
                      for s in rail.get("surges", []))
     places = _place_index(recon)
@@ -418,7 +504,7 @@ def _rail_section(recon: dict) -> str:
         f"<tr><td>{esc(o.get('date_text') or o.get('obs_date'))}</td>"
         f"<td>{esc(places.get(o.get('place_id') or '', {}).get('name') or o.get('place_id'))}</td>"
         f"<td>{esc(o.get('kind'))}</td><td class='n'>{fmt_num(o.get('railcars'))}</td>"
-        f"<td>{esc(o.get('car_type') or '')}</td><td>{esc(o.get('description') or '')}</td>"
+        f"<td>{esc(o.get('car_type') or '')}</td><td>{linkify(o.get('description'))}</td>"
         f"<td>{_marks(o.get('marks'))}{_cite(o.get('sources'))}</td></tr>"
         for o in sorted(rail.get("observations", []), key=lambda o: o.get("obs_date") or ""))
     if not charts and not rows:
@@ -444,7 +530,7 @@ def _vessels_section(recon: dict) -> str:
                     f"<td>{esc(v.get('mmsi') or '—')}</td><td>{esc(v.get('flag') or '—')}</td>"
                     f"<td>{esc(v.get('vessel_type') or '—')}</td><td>{sanc or '—'}"
                     f"{'<div>watchlist: ' + wl + '</div>' if wl else ''}</td>"
-                    f"<td>{esc(v.get('notes') or '')} {_marks(v.get('marks'))}"
+                    f"<td>{linkify(v.get('notes'))} {_marks(v.get('marks'))}"
                     f"{_cite(v.get('sources'))}</td></tr>")
     if not rows:
         return "<p class='empty'>No vessel of interest.</p>"
@@ -461,7 +547,7 @@ def _context_section(recon: dict) -> str:
     rows = "".join(
         f"<tr><td>{esc(fmt_range(c.get('time')))}</td>"
         f"<td>{esc(places.get(c.get('place_id') or '', {}).get('name') or c.get('place_id') or '—')}"
-        f"</td><td>{esc(c.get('summary'))}</td><td>{esc(c.get('reason'))}</td>"
+        f"</td><td>{linkify(c.get('summary'))}</td><td>{esc(c.get('reason'))}</td>"
         f"<td>{_marks(c.get('marks'))}{_cite(c.get('sources'))}</td></tr>" for c in items)
     return ("<table class='data'><thead><tr><th>when</th><th>where</th><th>what was seen</th>"
             "<th>why it supports no shipment</th><th>src</th></tr></thead>"
@@ -494,7 +580,7 @@ def _tag_key(tag: str) -> tuple[int, str]:
 def _simulated_section(sim: Simulated | None) -> str:
     if sim is None or (not sim.tracks and not sim.events and not sim.recon):
         return ""
-    head = ("<section id='simulated' class='simulated'><h2>Simulated scenario "
+    head = ('<section id="simulated" class="simulated"><h2>Simulated scenario '
             "<span class='simtag'>SIMULATED — fictitious vessels</span></h2>"
             "<p class='note'>Everything in this section comes from corridor's trajectory "
             "simulator: invented vessels (MMSIs in a range no real ship uses) sailing a corridor "
@@ -540,6 +626,17 @@ def _simulated_section(sim: Simulated | None) -> str:
         parts.append("<table class='data sim'><thead><tr><th>event (simulated)</th><th>MMSI</th>"
                      "<th>start</th><th>end</th><th>place</th></tr></thead><tbody>"
                      f"{rows}</tbody></table>{more}")
+    if sim.scores:
+        rows = "".join(
+            f"<tr><td>{esc(r.get('type'))}</td><td class='n'>{fmt_num(r.get('truth'))}</td>"
+            f"<td class='n'>{fmt_num(r.get('detected'))}</td>"
+            f"<td class='n'>{fmt_num(r.get('matched'))}</td>"
+            f"<td class='n'>{float(r.get('precision') or 0):.2f}</td>"
+            f"<td class='n'>{float(r.get('recall') or 0):.2f}</td></tr>" for r in sim.scores)
+        parts.append("<h3>Detection against the simulator's ground truth</h3>"
+                     "<table class='data sim'><thead><tr><th>event type</th><th>true</th>"
+                     "<th>detected</th><th>matched</th><th>precision</th><th>recall</th></tr>"
+                     f"</thead><tbody>{rows}</tbody></table>")
     if sim.recon and sim.recon.get("shipments"):
         parts.append("<h3>Shipments reconstructed from the simulated AIS</h3>"
                      + _shipments_table(sim.recon, sim.recon["shipments"]))
@@ -563,7 +660,8 @@ def render_html(recon: dict, tracks: list[MapTrack] | None = None,
     nodes, legs, markers = map_inputs(recon)
     ports_bbox = tuple(load_basemap()["views"]["ports"]["bbox"])
     route_svg = render_map("route", nodes, legs, tracks, markers, svg_id="map-route",
-                           inset_of=ports_bbox, caption="Whole route")  # type: ignore[arg-type]
+                           inset_of=ports_bbox, caption="Whole route",  # type: ignore[arg-type]
+                           skip_markers_in=ports_bbox)  # type: ignore[arg-type]
     ports_svg = render_map("ports", nodes, legs, tracks, markers, svg_id="map-ports",
                            caption="Ports inset: Rajin – Dunai – Vostochny")
     lanes, items, bands = timeline_inputs(recon, gaps)
@@ -576,8 +674,9 @@ def render_html(recon: dict, tracks: list[MapTrack] | None = None,
     tl_full = render_timeline(lanes, items, t0, t1, bands, svg_id="timeline-window",
                               caption="Timeline over the corridor window")
     focus = ""
-    if bands:
-        b = bands[0]
+    close = [b for b in bands if (b.end - b.start).days <= 60]
+    if close:
+        b = max(close, key=lambda b: (b.end - b.start).days)
         f0 = datetime.combine(b.start, datetime.min.time()) - timedelta(days=8)
         f1 = datetime.combine(b.end, datetime.min.time()) + timedelta(days=9)
         focus = ("<h3>Close-up: the claim period " + esc(b.label) + "</h3><figure>"
@@ -588,7 +687,7 @@ def render_html(recon: dict, tracks: list[MapTrack] | None = None,
     if simulated and simulated.recon:
         sim_ids = {s.get("shipment_id") for s in simulated.recon.get("shipments", [])}
     ships = [s for s in recon.get("shipments", []) if s.get("shipment_id") not in sim_ids]
-    warn = "".join(f"<li>{esc(w)}</li>" for w in recon.get("warnings") or [])
+    warn = "".join(f"<li>{linkify(w)}</li>" for w in recon.get("warnings") or [])
     params = esc(json.dumps(recon.get("params") or {}, indent=1, sort_keys=True))
     legend = (
         "<ul class='legend'>"
@@ -625,7 +724,7 @@ def render_html(recon: dict, tracks: list[MapTrack] | None = None,
 <body>
 <header><p class="kicker">corridor evidence report · {esc(corr.get('id') or '')}</p>
 <h1>{esc(title)}</h1>
-<p class="lede">{esc(corr.get('description') or '')} Window {esc(window.get('start') or '?')} –
+<p class="lede">{linkify(corr.get('description'))} Window {esc(window.get('start') or '?')} –
 {esc(window.get('end') or '?')}. Every figure links to its numbered source; hover a mark on a
 figure to read what was seen and who says so. Marks: {_marks(['C'])} stated by the source,
 {_marks(['I'])} inference or arithmetic, {_marks(['U'])} unverified, {_marks(['⚠'])} sources
@@ -728,6 +827,7 @@ blockquote{margin:8px 0;font-size:17px;font-style:italic}
 .attr{color:var(--muted);font-size:13px}
 pre{white-space:pre-wrap;word-break:break-word;font-size:13px}
 pre.arith{background:#f7f7f9;border-left:3px solid var(--accent);padding:6px 10px;margin:4px 0}
+a.tag{font-size:.85em;text-decoration:none}
 sup.cite{font-size:11px;margin-left:2px}sup.cite a{margin-right:2px;text-decoration:none}
 .mark{display:inline-block;font-size:10px;font-weight:700;border:1px solid #999;border-radius:3px;
  padding:0 3px;margin-left:3px;color:#444;line-height:1.3}
@@ -760,7 +860,9 @@ JS = r"""
 (function(){
   document.querySelectorAll('svg.zoomable').forEach(function(svg){
     var b=svg.viewBox.baseVal, o={x:b.x,y:b.y,w:b.width,h:b.height}, v={x:o.x,y:o.y,w:o.w,h:o.h};
+    var o_text=svg.getAttribute('viewBox');
     function set(){svg.setAttribute('viewBox',v.x+' '+v.y+' '+v.w+' '+v.h);}
+    function reset(){v={x:o.x,y:o.y,w:o.w,h:o.h};svg.setAttribute('viewBox',o_text);}
     function clamp(){v.x=Math.max(o.x-v.w*0.5,Math.min(v.x,o.x+o.w-v.w*0.5));
       v.y=Math.max(o.y-v.h*0.5,Math.min(v.y,o.y+o.h-v.h*0.5));}
     function at(e){var r=svg.getBoundingClientRect();
@@ -781,13 +883,12 @@ JS = r"""
     svg.addEventListener('pointerup',end);svg.addEventListener('pointerleave',end);
     svg.addEventListener('click',function(e){if(moved){e.preventDefault();e.stopPropagation();
       moved=false;}},true);
-    svg.addEventListener('dblclick',function(e){e.preventDefault();
-      v={x:o.x,y:o.y,w:o.w,h:o.h};set();});
+    svg.addEventListener('dblclick',function(e){e.preventDefault();reset();});
     var ui=document.createElement('div');ui.className='zoom-ui';
     [['+',0.7],['\u2212',1/0.7],['reset',0]].forEach(function(a){
       var bt=document.createElement('button');bt.type='button';bt.textContent=a[0];
       bt.setAttribute('aria-label',a[0]==='reset'?'reset zoom':'zoom '+(a[1]<1?'in':'out'));
-      bt.addEventListener('click',function(){if(!a[1]){v={x:o.x,y:o.y,w:o.w,h:o.h};set();}
+      bt.addEventListener('click',function(){if(!a[1])reset();
         else zoom(a[1],{x:v.x+v.w/2,y:v.y+v.h/2});});ui.appendChild(bt);});
     svg.parentNode.insertBefore(ui,svg);
   });

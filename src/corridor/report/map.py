@@ -55,12 +55,17 @@ class MapLeg:
 
 @dataclass(frozen=True)
 class MapTrack:
-    """An AIS track: ``points`` as (lon, lat); ``gaps`` as ((lon, lat), (lon, lat), label)."""
+    """An AIS track: ``points`` as (lon, lat); ``gaps`` as ((lon, lat), (lon, lat), label).
+
+    ``breaks`` are indices into ``points`` where a new stretch starts (after a dark gap), so
+    the line is not drawn across the gap.
+    """
 
     label: str
     points: tuple[tuple[float, float], ...]
     gaps: tuple[tuple[tuple[float, float], tuple[float, float], str], ...] = ()
     color: str = "#1f6f8b"
+    breaks: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,17 @@ class MapMarker:
     label: str
     kind: str = "sighting"  # sighting | rail
     sources: tuple[str, ...] = field(default_factory=tuple)
+
+
+def short_name(name: str) -> str:
+    """Map label for a place: the name without its parenthesised detail.
+
+    >>> short_name("Tikhoretsk ammunition depot (719th Artillery Ammunition Base)")
+    'Tikhoretsk ammunition depot'
+    >>> short_name("Dunai / Dunay (Primorsky Krai)")
+    'Dunai / Dunay'
+    """
+    return name.split(" (")[0].strip() or name
 
 
 def _inside(bbox: tuple[float, float, float, float], lon: float, lat: float) -> bool:
@@ -92,6 +108,24 @@ def _node_marker(x: float, y: float, precision: str, role: str) -> str:
             f'stroke-dasharray="3 2"/><circle cx="{num(x)}" cy="{num(y)}" r="1.8" fill="{fill}"/>')
 
 
+def _leg_path(mode: str, xa: float, ya: float, xb: float, yb: float) -> str:
+    """A leg as an SVG path: sea legs a gentle arc (bent the same way whichever end they
+    start from, so they read as "by sea" and do not hide the coast), rail legs dashed."""
+    if mode == "rail":
+        style = 'stroke="#8c510a" stroke-width="3" stroke-dasharray="9 5"'
+        d = f"M{num(xa)},{num(ya)}L{num(xb)},{num(yb)}"
+    else:
+        style = 'stroke="#2166ac" stroke-width="3"'
+        mx, my = (xa + xb) / 2, (ya + yb) / 2
+        dx, dy = xb - xa, yb - ya
+        if dx < 0:
+            dx, dy = -dx, -dy
+        cx, cy = mx - dy * 0.18, my + dx * 0.18
+        d = f"M{num(xa)},{num(ya)}Q{num(cx)},{num(cy)} {num(xb)},{num(yb)}"
+    return (f'<path class="leg leg-{esc(mode)}" d="{d}" fill="none" {style} '
+            'stroke-linecap="round" opacity="0.85"/>')
+
+
 def _boxes_overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]):
     return not (a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1])
 
@@ -99,10 +133,12 @@ def _boxes_overlap(a: tuple[float, float, float, float], b: tuple[float, float, 
 def render_map(view: str, nodes: list[MapNode], legs: list[MapLeg],
                tracks: list[MapTrack] | None = None, markers: list[MapMarker] | None = None,
                svg_id: str = "map", inset_of: tuple[float, float, float, float] | None = None,
-               caption: str = "") -> str:
+               caption: str = "",
+               skip_markers_in: tuple[float, float, float, float] | None = None) -> str:
     """An ``<svg>`` element for ``view`` (``route`` or ``ports``).
 
-    ``inset_of``, on the route view, outlines the area the ports inset shows.
+    ``inset_of``, on the route view, outlines the area the ports inset shows;
+    ``skip_markers_in`` leaves out markers inside that box (the inset shows them).
     Units: pixels in the returned SVG; inputs in WGS84 degrees.
     """
     base = load_basemap()["views"][view]
@@ -145,52 +181,47 @@ def render_map(view: str, nodes: list[MapNode], legs: list[MapLeg],
                    '</title></polygon>')
 
     by_id = {n.node_id: n for n in nodes}
-    # legs
+    # legs; a leg with one end off this view becomes a short pointer, one per inside node
+    stubs: dict[tuple[str, str], list[tuple[MapNode, MapLeg]]] = {}
     for leg in legs:
         a, b = by_id.get(leg.from_id), by_id.get(leg.to_id)
         if a is None or b is None:
             continue
-        xa, ya = proj.xy(a.lon, a.lat)
-        xb, yb = proj.xy(b.lon, b.lat)
         in_a, in_b = _inside(bbox, a.lon, a.lat), _inside(bbox, b.lon, b.lat)
         if not (in_a or in_b):
             continue
-        stub = ""
-        if in_a != in_b:  # one end off this view: a short pointer towards it
-            (x0, y0), (x1, y1), far = (((xa, ya), (xb, yb), b) if in_a else
-                                       ((xb, yb), (xa, ya), a))
-            ln = float(np.hypot(x1 - x0, y1 - y0)) or 1.0
-            xa, ya = x0, y0
-            xb, yb = x0 + (x1 - x0) / ln * 110, y0 + (y1 - y0) / ln * 110
-            arrow_l, arrow_r = ("← ", "") if xb < x0 else ("", " →")
-            stub = (f'<text class="leg-label" x="{num(xb)}" y="{num(float(yb) - 8)}" '
-                    f'font-size="12" text-anchor="middle" fill="#5a3606" paint-order="stroke" '
-                    f'stroke="#fff" stroke-width="3">{arrow_l}{leg.mode} to {esc(far.name)}{arrow_r}'
-                    '</text>')
-        if leg.mode == "rail":
-            style = 'stroke="#8c510a" stroke-width="3" stroke-dasharray="9 5"'
-        else:
-            style = 'stroke="#2166ac" stroke-width="3"'
-        title = leg.label or f"{leg.mode} leg {a.name} → {b.name} (schematic line)"
-        # a gentle arc for sea legs so they read as "by sea" and do not hide the coast
-        if leg.mode == "sea":
-            mx, my = (xa + xb) / 2, (ya + yb) / 2
-            dx, dy = xb - xa, yb - ya
-            if dx < 0:  # bend the same way whichever end the leg starts from
-                dx, dy = -dx, -dy
-            cx, cy = mx - dy * 0.18, my + dx * 0.18
-            d = f"M{num(xa)},{num(ya)}Q{num(cx)},{num(cy)} {num(xb)},{num(yb)}"
-        else:
-            d = f"M{num(xa)},{num(ya)}L{num(xb)},{num(yb)}"
-        inner = (f'<path class="leg leg-{esc(leg.mode)}" d="{d}" fill="none" {style} '
-                 'stroke-linecap="round" opacity="0.85"/>' + stub)
-        out.append(linked(inner, list(leg.sources), title))
+        if in_a != in_b:
+            inside, far = (a, b) if in_a else (b, a)
+            stubs.setdefault((inside.node_id, leg.mode), []).append((far, leg))
+            continue
+        xa, ya = proj.xy(a.lon, a.lat)
+        xb, yb = proj.xy(b.lon, b.lat)
+        out.append(linked(_leg_path(leg.mode, xa, ya, xb, yb), list(leg.sources),
+                          leg.label or f"{leg.mode} leg {a.name} → {b.name} (schematic line)"))
+    for (node_id, mode), fars in sorted(stubs.items()):
+        inside = by_id[node_id]
+        x0, y0 = (float(v) for v in proj.xy(inside.lon, inside.lat))
+        far = fars[0][0]
+        x1, y1 = (float(v) for v in proj.xy(far.lon, far.lat))
+        ln = float(np.hypot(x1 - x0, y1 - y0)) or 1.0
+        xb, yb = x0 + (x1 - x0) / ln * 110, y0 + (y1 - y0) / ln * 110
+        names = ", ".join(dict.fromkeys(short_name(f.name) for f, _ in fars))
+        left = xb < x0
+        label = (f'<text class="leg-label" x="{num(xb + (-4 if left else 4))}" '
+                 f'y="{num(yb - 8)}" font-size="12" text-anchor="{"end" if left else "start"}" '
+                 'fill="#5a3606" paint-order="stroke" stroke="#fff" stroke-width="3">'
+                 f'{"← " if left else ""}{esc(mode)} to {esc(names)}{"" if left else " →"}</text>')
+        tags = [t for _, leg in fars for t in leg.sources]
+        title = "; ".join(leg.label or f"{mode} leg" for _, leg in fars)
+        out.append(linked(_leg_path(mode, x0, y0, xb, yb) + label, tags, title))
     # tracks and gaps
     for t in tracks:
-        pts = [p for p in t.points if _inside(bbox, p[0], p[1])]
-        if len(pts) >= 2:
-            arr = np.asarray(pts)
-            d = path_d(proj, [arr.tolist()], False, min_step_px=0.8)
+        cuts = [0, *sorted(b for b in t.breaks if 0 < b < len(t.points)), len(t.points)]
+        stretches = [[p for p in t.points[a:b] if _inside(bbox, p[0], p[1])]
+                     for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+        stretches = [[list(p) for p in st] for st in stretches if len(st) >= 2]
+        if stretches:
+            d = path_d(proj, stretches, False, min_step_px=0.8)
             out.append(f'<path class="track" d="{d}" fill="none" stroke="{t.color}" '
                        f'stroke-width="1.4" opacity="0.9"><title>{esc(t.label)}</title></path>')
         for (p, q, label) in t.gaps:
@@ -202,26 +233,32 @@ def render_map(view: str, nodes: list[MapNode], legs: list[MapLeg],
                        'stroke-linecap="round"/>'
                        f'<circle cx="{num(xa)}" cy="{num(ya)}" r="3" fill="#d7301f"/>'
                        f'<circle cx="{num(xb)}" cy="{num(yb)}" r="3" fill="#d7301f"/></g>')
-    # markers (sightings, rail counts), fanned out when several share a place
-    seen: dict[tuple[int, int], int] = {}
+    # markers (sightings, rail counts): one symbol per place and kind, with a count when
+    # several observations share it; the hover title lists them all
+    groups: dict[tuple[str, float, float], list[MapMarker]] = {}
     for m in markers:
-        if not _inside(bbox, m.lon, m.lat):
-            continue
-        x, y = proj.xy(m.lon, m.lat)
-        key = (int(float(x)) // 6, int(float(y)) // 6)
-        k = seen.get(key, 0)
-        seen[key] = k + 1
-        ang = 2.4 * k
-        ox, oy = (9 + 3 * k) * np.cos(ang), (9 + 3 * k) * np.sin(ang)
-        sx, sy = float(x) + ox, float(y) + oy
-        if m.kind == "rail":
-            shape = (f'<rect class="marker marker-rail" x="{num(sx - 4)}" y="{num(sy - 4)}" '
-                     'width="8" height="8" fill="#8c510a" stroke="#fff" stroke-width="1"/>')
+        if _inside(bbox, m.lon, m.lat) and not (skip_markers_in and
+                                                _inside(skip_markers_in, m.lon, m.lat)):
+            groups.setdefault((m.kind, round(m.lon, 4), round(m.lat, 4)), []).append(m)
+    for (mkind, lon, lat), ms in sorted(groups.items()):
+        x, y = (float(v) for v in proj.xy(lon, lat))
+        sx, sy = (x + 13, y - 13) if mkind == "rail" else (x - 13, y - 13)
+        if mkind == "rail":
+            shape = (f'<rect class="marker marker-rail" x="{num(sx - 6)}" y="{num(sy - 6)}" '
+                     'width="12" height="12" fill="#8c510a" stroke="#fff" stroke-width="1"/>')
         else:
-            shape = (f'<path class="marker marker-sighting" d="M{num(sx)},{num(sy - 5.5)}'
-                     f'L{num(sx + 5)},{num(sy)}L{num(sx)},{num(sy + 5.5)}L{num(sx - 5)},{num(sy)}Z"'
+            shape = (f'<path class="marker marker-sighting" d="M{num(sx)},{num(sy - 8)}'
+                     f'L{num(sx + 8)},{num(sy)}L{num(sx)},{num(sy + 8)}L{num(sx - 8)},{num(sy)}Z"'
                      ' fill="#f1a340" stroke="#5a3d00" stroke-width="0.8"/>')
-        out.append(linked(shape, list(m.sources), m.label))
+        if len(ms) > 1:
+            shape += (f'<text x="{num(sx)}" y="{num(sy + 3.5)}" font-size="9.5" font-weight="700"'
+                      f' text-anchor="middle" fill="{"#fff" if mkind == "rail" else "#3a2600"}">'
+                      f'{len(ms)}</text>')
+        tags = [t for m in ms for t in m.sources]
+        title = "\n".join(m.label for m in ms[:20])
+        if len(ms) > 20:
+            title += f"\n… and {len(ms) - 20} more (see the tables)"
+        out.append(linked(shape, tags, title))
     # nodes last, with labels placed where they do not collide
     placed: list[tuple[float, float, float, float]] = []
     fs = 12 if view == "route" else 13
@@ -234,7 +271,8 @@ def render_map(view: str, nodes: list[MapNode], legs: list[MapLeg],
         if n.note:
             title += f". {n.note}"
         out.append(linked(_node_marker(x, y, n.precision, n.role), list(n.sources), title))
-        tw = 0.58 * fs * len(n.name)
+        text = short_name(n.name)
+        tw = 0.58 * fs * len(text)
         for dx, dy, anchor in ((10, 4, "start"), (-10, 4, "end"), (0, -11, "middle"),
                                (0, 19, "middle"), (10, -8, "start"), (10, 16, "start")):
             x0 = x + dx if anchor == "start" else x + dx - tw if anchor == "end" else x - tw / 2
@@ -244,7 +282,7 @@ def render_map(view: str, nodes: list[MapNode], legs: list[MapLeg],
             placed.append(box)
             out.append(f'<text class="node-label" x="{num(x + dx)}" y="{num(y + dy)}" '
                        f'font-size="{fs}" text-anchor="{anchor}" paint-order="stroke" '
-                       f'stroke="#fff" stroke-width="3" fill="#222">{esc(n.name)}</text>')
+                       f'stroke="#fff" stroke-width="3" fill="#222">{esc(text)}</text>')
             break
         placed.append((x - 7, y - 7, x + 7, y + 7))
     out.append("</g>")

@@ -83,7 +83,7 @@ def render_timeline(lanes: list[Lane], items: list[Item], t0: datetime, t1: date
                     width_px: float = 960.0, caption: str = "") -> str:
     """An ``<svg>`` timeline from ``t0`` to ``t1``; items outside the range are clipped."""
     bands = bands or []
-    left, right, top = 150.0, 16.0, 34.0
+    left, right, top = 150.0, 16.0, 34.0 + 12.0 * max(len(bands) - 1, 0)
     lane_h = 40.0
     h = top + lane_h * max(len(lanes), 1) + 30.0
     span_s = max((t1 - t0).total_seconds(), 1.0)
@@ -120,13 +120,21 @@ def render_timeline(lanes: list[Lane], items: list[Item], t0: datetime, t1: date
                    f'font-weight="600" fill="#222"><title>{esc(ln.note or ln.label)}</title>'
                    f'{esc(ln.label)}</text>')
     # claim bands
+    label_ends: list[float] = []  # per label row, where the last label ends
     for b in bands:
         bx0 = x(datetime.combine(b.start, datetime.min.time()))
         bx1 = x(datetime.combine(b.end, datetime.min.time()) + timedelta(days=1))
+        tw = 6.2 * len(b.label)
+        row = next((i for i, e in enumerate(label_ends) if bx0 > e + 6), len(label_ends))
+        if row == len(label_ends):
+            label_ends.append(0.0)
+        label_ends[row] = bx0 + 3 + tw
         band = (f'<rect class="band" x="{num(bx0)}" y="{num(top - 4)}" width="{num(bx1 - bx0)}" '
                 f'height="{num(lane_h * len(lanes) + 8)}" fill="#fee391" opacity="0.45"/>'
-                f'<text x="{num(bx0 + 3)}" y="{num(top - 8)}" font-size="11" fill="#7a5a00">'
-                f'{esc(b.label)}</text>')
+                f'<line x1="{num(bx0)}" y1="{num(top - 8 - 12 * row)}" x2="{num(bx0)}" '
+                f'y2="{num(top - 4)}" stroke="#c9a227" stroke-width="0.8"/>'
+                f'<text x="{num(bx0 + 3)}" y="{num(top - 8 - 12 * row)}" font-size="11" '
+                f'fill="#7a5a00">{esc(b.label)}</text>')
         out.append(linked(band, list(b.sources), f"Claim period: {b.label}"))
     # axis: month boundaries, and week ticks when the range is short
     days = (t1 - t0).days
@@ -153,7 +161,8 @@ def render_timeline(lanes: list[Lane], items: list[Item], t0: datetime, t1: date
             d += timedelta(days=1)
     # items
     hatch, unc, arr = f"url(#hatch-{svg_id})", f"url(#unc-{svg_id})", f"url(#arr-{svg_id})"
-    for it in items:
+    label_end: dict[str, float] = {}  # per lane: where the last call label ends
+    for it in sorted(items, key=lambda i: (i.start, i.kind)):
         if it.lane_id not in lane_y:
             continue
         end = it.end or it.start
@@ -184,7 +193,10 @@ def render_timeline(lanes: list[Lane], items: list[Item], t0: datetime, t1: date
                 yy, hh, cls = y + 14, 12.0, "call"
             shape = (f'<rect class="{cls}" x="{num(x0)}" y="{num(yy)}" width="{num(wpx)}" '
                      f'height="{num(hh)}" fill="{fill}" stroke="#2b5d80" stroke-width="0.5"/>')
-            if it.label and it.kind == "call":
+            tw = 5.6 * len(it.label)
+            if (it.label and it.kind == "call"
+                    and x0 + wpx / 2 - tw / 2 > label_end.get(it.lane_id, -1e9) + 3):
+                label_end[it.lane_id] = x0 + wpx / 2 + tw / 2
                 shape += (f'<text x="{num(x0 + wpx / 2)}" y="{num(yy - 2)}" font-size="10" '
                           f'text-anchor="middle" fill="#333">{esc(it.label)}</text>')
             out.append(linked(shape, list(it.sources), it.title))
