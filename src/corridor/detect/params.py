@@ -54,6 +54,8 @@ class SegmentParams:
     parallel_merge_distance_m: float = 1000.0
     #: two segments overlapping in time for at least this long are a position_conflict
     min_conflict_overlap_minutes: float = 30.0
+    #: conflicts of one MMSI closer than this in time are reported as one event
+    conflict_merge_hours: float = 24.0
 
 
 #: gpsdio/pipe-segment's segmenter settings (25 kn, segments closed after 8 h of silence)

@@ -9,8 +9,9 @@ Steps (each leaves the store's rows untouched: what is judged noise is *marked*)
    ``invalid_position``;
 4. segmentation after GFW's gpsdio-segment: a position joins the open segment from whose
    last position it is plausibly reachable (distance <= ``max_speed_knots`` x elapsed
-   time + ``position_noise_m``), the most plausible one if several are; otherwise it
-   opens a new segment. Two ships transmitting one MMSI therefore become two
+   time + ``position_noise_m``), the most recently extended one if several are (a ship
+   that went dark does not capture the fixes of the ship still transmitting under its
+   MMSI); otherwise it opens a new segment. Two ships transmitting one MMSI therefore become two
    interleaved segments instead of one zig-zag track. When no consecutive pair is
    implausible (the usual case) the whole track is one segment and no Python loop runs;
    Segments that are one ship split by a bad fix (they alternate, always within reach
@@ -27,6 +28,7 @@ Later detectors run per segment (:meth:`Track.segment_indices`), never across se
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 
@@ -184,7 +186,7 @@ def _segment_loop(ts: list[int], lat: list[float], lon: list[float], p: SegmentP
                 continue
             allowed = speed * (t - lt) + p.position_noise_m
             if d <= allowed:
-                score = d / allowed
+                score = -lt  # the most recently extended plausible segment
                 if score < best_score:
                     best, best_score = j, score
         if best < 0:
@@ -310,6 +312,32 @@ def _conflict_event(tr: Track, a: np.ndarray, b: np.ndarray, ida: str, idb: str,
     )
 
 
+def _merge_conflicts(events: list[dict], merge_hours: float) -> list[dict]:
+    """One position_conflict per period: pairwise conflicts that overlap or lie within
+    ``merge_hours`` of each other (e.g. one ship's track broken in two beside the other)
+    become one event spanning them, listing every pair of segments."""
+    if len(events) < 2:
+        return events
+    events = sorted(events, key=lambda e: (e["start_ts"], e["event_id"]))
+    out: list[dict] = []
+    for ev in events:
+        pair = [ev["segment_id"], json.loads(ev["attrs"])["other_segment_id"]]
+        if out and ev["start_ts"] <= out[-1]["end_ts"] + merge_hours * 3.6e9:
+            cur = out[-1]
+            attrs = json.loads(cur["attrs"])
+            attrs["segment_pairs"].append(pair)
+            cur["end_ts"] = max(cur["end_ts"], ev["end_ts"])
+            attrs["overlap_hours"] = (cur["end_ts"] - cur["start_ts"]) / 3.6e9
+            cur["attrs"] = json.dumps(attrs, sort_keys=True, separators=(",", ":"))
+            cur["evidence"] = list(dict.fromkeys(cur["evidence"] + ev["evidence"]))[:12]
+        else:
+            attrs = json.loads(ev["attrs"])
+            attrs["segment_pairs"] = [pair]
+            ev = dict(ev, attrs=json.dumps(attrs, sort_keys=True, separators=(",", ":")))
+            out.append(ev)
+    return out
+
+
 def segment_track(positions: pa.Table, p: SegmentParams | None = None) -> tuple[Track, list[dict]]:
     """Sort, clean and segment one MMSI's positions.
 
@@ -357,6 +385,7 @@ def segment_track(positions: pa.Table, p: SegmentParams | None = None) -> tuple[
                 if ev is not None:
                     events.append(ev)
                     conflicted.update((x, y))
+        events = _merge_conflicts(events, p.conflict_merge_hours)
         for x in sorted(conflicted):
             idx = segs[x][1]
             tr.marks.append((idx, "conflict_segment", tr.segment[idx]))

@@ -1,0 +1,163 @@
+"""The local engine: incremental runs replace events (never duplicate), parallel = serial,
+windowed runs, all-or-nothing writes, and the ``detect`` / ``events`` commands."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from corridor.cli import app
+from corridor.detect.params import DetectParams, GapParams
+from corridor.engines.local import query_events, run_detect
+from corridor.evaluate import load_simulation, score
+from corridor.sim import SimConfig, simulate
+from corridor.store import Store
+
+SPLIT = datetime(2023, 9, 3, 12)
+
+
+@pytest.fixture(scope="module")
+def sim_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("sim")
+    simulate(SimConfig(vessels=12, days=5, seed=12), d)  # simulated, fictitious MMSIs
+    return d
+
+
+def _events(store: Store) -> pa.Table:
+    return store.query("SELECT event_id, type, mmsi, other_mmsi, start_ts, end_ts, "
+                       "CAST(attrs AS VARCHAR) AS attrs, evidence FROM events ORDER BY event_id")
+
+
+@pytest.fixture(scope="module")
+def full_run(sim_dir, tmp_path_factory) -> tuple[Path, pa.Table, dict]:
+    db = tmp_path_factory.mktemp("db") / "full.duckdb"
+    with Store.open(db) as s:
+        load_simulation(s, sim_dir)
+        summary = run_detect(s, workers=1).to_dict()
+        return db, _events(s), summary
+
+
+def test_simulated_events_are_found(full_run, sim_dir):
+    _, events, summary = full_run
+    truth = pq.read_table(sim_dir / "truth.parquet")
+    n_mmsi = len(pc.unique(pq.read_table(sim_dir / "positions.parquet")["mmsi"]))
+    assert summary["vessels_detected"] == summary["vessels_total"] == n_mmsi
+    for s in score(events, truth, types=("port_visit", "gap", "loitering", "voyage",
+                                         "encounter", "position_conflict")):
+        assert s.precision >= 0.95 and s.recall >= 0.95, s
+    # the two ships sharing one MMSI report two names under it
+    assert "identity_change" in events["type"].to_pylist()
+
+
+def test_rerun_without_new_positions_changes_nothing(full_run):
+    db, events, _ = full_run
+    with Store.open(db) as s:
+        summary = run_detect(s, workers=1)
+        assert summary.vessels_detected == 0
+        assert _events(s).equals(events)
+
+
+def test_incremental_run_equals_a_full_run_and_never_duplicates(full_run, sim_dir, tmp_path):
+    _, events, _ = full_run
+    pos = pq.read_table(sim_dir / "positions.parquet")
+    with Store.open(tmp_path / "inc.duckdb") as s:
+        load_simulation(s, sim_dir)
+        late = s.query("SELECT * FROM positions WHERE ts >= ?", [SPLIT])
+        s.con.execute("DELETE FROM positions WHERE ts >= ?", [SPLIT])
+        first = run_detect(s, workers=1)
+        assert first.vessels_detected >= 9 and s.count("positions") < pos.num_rows
+        s.insert_arrow("positions", late)
+        second = run_detect(s, workers=1)
+        assert 0 < second.vessels_detected <= first.vessels_detected
+        got = _events(s)
+        assert got["event_id"].to_pylist() == events["event_id"].to_pylist()
+        assert got.equals(events)
+        assert s.query("SELECT count(*) - count(DISTINCT event_id) AS d FROM events")["d"][0].as_py() == 0
+
+
+def test_full_recompute_and_parallel_workers_give_the_same_rows(full_run, sim_dir, tmp_path):
+    _, events, _ = full_run
+    with Store.open(tmp_path / "par.duckdb") as s:
+        load_simulation(s, sim_dir)
+        run_detect(s, workers=2, chunk_positions=12_000)
+        assert _events(s).equals(events)
+        marks = s.count("position_marks")
+        run_detect(s, full=True, workers=1)
+        assert _events(s).equals(events) and s.count("position_marks") == marks
+
+
+def test_new_parameters_recompute_and_replace(full_run, sim_dir, tmp_path):
+    with Store.open(tmp_path / "p.duckdb") as s:
+        load_simulation(s, sim_dir)
+        run_detect(s, workers=1)
+        n_gaps = s.query("SELECT count(*) n FROM events WHERE type = 'gap'")["n"][0].as_py()
+        summary = run_detect(s, DetectParams(gap=GapParams(min_gap_hours=10.0)), workers=1)
+        assert summary.vessels_detected == summary.vessels_total
+        gaps = query_events(s, ["gap"])
+        assert 0 < gaps.num_rows < n_gaps
+        assert all(json.loads(a)["params"]["min_gap_hours"] == 10.0
+                   for a in gaps["attrs"].to_pylist())
+
+
+def test_windowed_run_replaces_only_its_window_and_resets_state(full_run, sim_dir, tmp_path):
+    _, events, _ = full_run
+    with Store.open(tmp_path / "w.duckdb") as s:
+        load_simulation(s, sim_dir)
+        run_detect(s, workers=1)
+        vessel = int(pc.min(events["mmsi"]).as_py())
+        run_detect(s, vessels=[vessel], since=SPLIT, workers=1)
+        outside = s.query("SELECT count(*) n FROM events WHERE mmsi = ? AND start_ts < ? "
+                          "AND type = 'port_visit'", [vessel, SPLIT])["n"][0].as_py()
+        assert outside > 0  # earlier events of that vessel are kept
+        assert s.query("SELECT count(*) n FROM detect_state WHERE mmsi = ?",
+                       [vessel])["n"][0].as_py() == 0
+        assert run_detect(s, workers=1).vessels_detected == 1  # the next plain run redoes it
+        assert _events(s).equals(events)
+
+
+def test_a_failing_run_leaves_the_store_as_it_was(full_run, sim_dir, tmp_path, monkeypatch):
+    with Store.open(tmp_path / "f.duckdb") as s:
+        load_simulation(s, sim_dir)
+        run_detect(s, workers=1)
+        before = _events(s)
+        import corridor.detect.encounters as enc
+
+        def boom(*a, **k):
+            raise RuntimeError("disk full")
+
+        monkeypatch.setattr(enc, "detect_encounters", boom)
+        with pytest.raises(RuntimeError):
+            run_detect(s, full=True, workers=1)
+        assert _events(s).equals(before)
+
+
+def test_cli_detect_and_events(sim_dir, tmp_path):
+    db = tmp_path / "cli.duckdb"
+    with Store.open(db) as s:
+        load_simulation(s, sim_dir)
+    runner = CliRunner()
+    r = runner.invoke(app, ["--db", str(db), "detect", "--workers", "1"])
+    assert r.exit_code == 0, r.output
+    assert "vessels" in r.output and "port_visit:" in r.output
+    r = runner.invoke(app, ["--db", str(db), "detect", "--workers", "1"])
+    assert "nothing changed" in r.output
+    r = runner.invoke(app, ["--db", str(db), "events", "--type", "gap", "--format", "json"])
+    rows = json.loads(r.output)
+    assert rows and {x["type"] for x in rows} == {"gap"} and "params" in rows[0]["attrs"]
+    r = runner.invoke(app, ["--db", str(db), "events", "--type", "encounter", "--format",
+                            "geojson"])
+    fc = json.loads(r.output)
+    assert fc["type"] == "FeatureCollection" and fc["features"][0]["geometry"]["type"] == "Point"
+    mmsi = rows[0]["mmsi"]
+    r = runner.invoke(app, ["--db", str(db), "events", "--vessel", str(mmsi), "--since",
+                            "2023-09-02", "--format", "csv"])
+    assert r.exit_code == 0 and r.output.startswith("event_id,type,mmsi")
+    r = runner.invoke(app, ["--db", str(db), "events", "--type", "nonsense"])
+    assert r.exit_code != 0 and "unknown event type" in r.output
