@@ -22,7 +22,8 @@ territories Natural Earth folds into larger units; for points without any code, 
 Natural Earth country polygon containing (or nearest within 0.5 degrees to) the point.
 
 place_ids are deterministic slugs: ``{cc}-{port-slug}`` for ports, ``{port_id}-{s2id}`` for
-anchorage points (a numeric suffix resolves the rare collision).
+anchorage points (a numeric suffix resolves the rare collision; 431 source rows carry an s2id
+mangled into a number such as ``4.03E+08``, those get ``x`` + a hash of their coordinates).
 
 Usage: ``python scripts/build_gazetteer.py [--data DIR] [--out FILE]``
 """
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import re
 import sys
@@ -63,6 +65,7 @@ ISO3_EXTRA = {"FRA": "FR", "NOR": "NO", "BES": "BQ", "CCK": "CC", "CXR": "CX", "
               "SJM": "SJ", "GLP": "GP", "MTQ": "MQ", "GUF": "GF", "REU": "RE", "ESH": "EH",
               "TKL": "TK", "UMI": "UM", "BVT": "BV", "XKX": "XK"}
 CODE_LABEL = re.compile(r"^[A-Z]{3}-\d+$")  # GFW's numbered port labels, e.g. DEU-269
+S2_HEX = re.compile(r"^[0-9a-f]{1,16}$")
 S2_TOKEN = re.compile(r"^[0-9a-f]{8}$")  # GFW puts the cell id in sublabel when unnamed
 
 
@@ -109,6 +112,16 @@ def country_at(lat: float, lon: float, geoms, codes, tree) -> str | None:
         return codes[sorted(hit)[0]]
     near = tree.query_nearest(pt, max_distance=0.5)
     return codes[sorted(near)[0]] if len(near) else None
+
+
+def cell_key(r: dict) -> str:
+    """The S2 cell token, or for the 431 rows whose token a spreadsheet turned into a number
+    ('4.03E+08'), 'x' + 8 hex digits of a hash of the coordinates (deterministic)."""
+    token = r["s2id"].strip()
+    if S2_HEX.match(token):
+        return token
+    coords = f"{float(r['latitude']):.6f},{float(r['longitude']):.6f}"
+    return "x" + hashlib.sha1(coords.encode()).hexdigest()[:8]
 
 
 def unique_id(base: str, used: set[str]) -> str:
@@ -168,11 +181,12 @@ def build(data: Path) -> tuple[pa.Table, dict[str, int]]:
             label, sub = sub, ""  # GFW's numbered ports: the sublabel is the name
         cc = iso3.get((r["iso3"] or "").strip().upper())
         r.update(_label=label, _sub=sub, _cc=cc, _aliases={r["label"].strip()} | ({sub} - {""}))
-        prev = cells.pop(r["s2id"], None)
+        r["_cell"] = cell_key(r)
+        prev = cells.pop(r["_cell"], None)
         if prev is not None:
             r["_aliases"] |= prev["_aliases"]
             counts["gfw_duplicate_cell"] += 1
-        cells[r["s2id"]] = r
+        cells[r["_cell"]] = r
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in cells.values():
         groups[(r["_cc"] or "", r["_label"])].append(r)
@@ -197,16 +211,18 @@ def build(data: Path) -> tuple[pa.Table, dict[str, int]]:
                          "precision": "approximate", "port_id": port_id,
                          "source": f"{SRC_GFW}; port = anchorages labelled {label}"})
             counts["gfw_port"] += 1
-        for p in sorted(pts, key=lambda p: (p["s2id"], p["_sub"], p["latitude"])):
+        for p in sorted(pts, key=lambda p: (p["_cell"], p["_sub"], p["latitude"])):
             name = titled(p["_label"]) + (f" ({titled(p['_sub'])})"
                                           if p["_sub"] and p["_sub"] != p["_label"] else "")
             aliases = sorted(p["_aliases"] - {name})
-            rows.append({"place_id": unique_id(f"{port_id}-{p['s2id']}", used), "name": name,
+            rows.append({"place_id": unique_id(f"{port_id}-{p['_cell']}", used), "name": name,
                          "kind": "anchorage", "country": p["_cc"],
                          "lat": float(p["latitude"]), "lon": float(p["longitude"]),
                          "geometry": None, "radius_m": 0.0, "aliases": aliases or None,
                          "precision": "facility", "port_id": port_id,
-                         "source": f"{SRC_GFW}, s2 cell {p['s2id']}"})
+                         "source": f"{SRC_GFW}, s2 cell {p['s2id']}"
+                                   + ("" if p["_cell"] == p["s2id"] else
+                                      " (id damaged in the source file)")})
             counts["gfw_anchorage"] += 1
 
     # ---- Natural Earth ports not within 10 km of a WPI port

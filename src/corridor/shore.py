@@ -37,13 +37,20 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
-from corridor.geo import EARTH_RADIUS_M
+from corridor.geo import EARTH_RADIUS_M, haversine_m
 
 #: Longest gap between consecutive coastline samples in the k-d tree (metres).
 SAMPLE_SPACING_M = 2_000.0
 #: Accepted error of a distance: the larger of these two.
 ABS_TOLERANCE_M = 1.0
 REL_TOLERANCE = 1e-3
+#: Sea points whose distance (lower bound from the grid) is at least this are answered by
+#: interpolating the bundled distance grid instead of searching the coastline.
+FAR_FROM_SHORE_M = 50_000.0
+#: Largest error of a grid-answered distance measured against the exact search (metres);
+#: see bench/results/places_shore.md.
+FAR_ABS_ERROR_M = 2_000.0
+GRID_FILE = "data/land/shore_distance_grid.npz"
 _CHUNK = 200_000
 _MICRODEG = 1e-6
 
@@ -68,7 +75,7 @@ def _rad_to_chord(rad: np.ndarray | float) -> np.ndarray | float:
     return 2.0 * np.sin(np.minimum(rad, np.pi) / 2.0)
 
 
-def _point_arc_rad(p: np.ndarray, a: np.ndarray, b: np.ndarray, n: np.ndarray) -> np.ndarray:
+def point_arc_rad(p: np.ndarray, a: np.ndarray, b: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Great-circle distance (radians) from unit vectors ``p`` to the minor arcs ``a``-``b``.
 
     ``n`` is the unit normal ``a x b / |a x b|``. All arrays broadcast over leading axes.
@@ -166,6 +173,11 @@ class SegmentIndex:
             out_e[sl] = e
         return out_d, out_e
 
+    def edge_distance_m(self, lat: float, lon: float, edges: np.ndarray) -> np.ndarray:
+        """Distance in metres from one point to each of the given edges (no index used)."""
+        p = lonlat_to_xyz(np.array([lat]), np.array([lon]))[0]
+        return point_arc_rad(p, self.a[edges], self.b[edges], self.n[edges]) * EARTH_RADIUS_M
+
     def _distance_rad(self, p: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         best = np.full(len(p), np.inf)
         edge = np.full(len(p), -1, dtype=np.int64)
@@ -177,7 +189,7 @@ class SegmentIndex:
             chord = chord.reshape(len(todo), kk)
             si = si.reshape(len(todo), kk)
             cand = self.sample_edge[si]  # (t, kk)
-            dist = _point_arc_rad(p[todo][:, None, :], self.a[cand], self.b[cand], self.n[cand])
+            dist = point_arc_rad(p[todo][:, None, :], self.a[cand], self.b[cand], self.n[cand])
             j = np.argmin(dist, axis=1)
             rows = np.arange(len(todo))
             best[todo] = dist[rows, j]
@@ -193,36 +205,112 @@ class SegmentIndex:
 
 
 @dataclass(frozen=True)
+class DistanceGrid:
+    """Signed distance from shore (metres; negative on land) at the nodes of a lat/lon grid.
+
+    Used to answer points far from any coast without a nearest-edge search: the distance
+    function is 1-Lipschitz, so a node whose |distance| exceeds its distance to a point
+    certifies the point's side (land or sea), and far from shore the bilinear interpolation
+    of the four surrounding nodes, clamped to the Lipschitz bounds, is the answer.
+    """
+
+    values_m: np.ndarray  # (n_lat, n_lon) float32, rows from -90, columns from -180
+    step_deg: float
+    quantum_m: float  # rounding of the stored values
+
+    def lookup(self, lat: np.ndarray, lon: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(side, interpolated distance, lower bound, upper bound) for each point.
+
+        ``side`` is +1 (certainly sea), -1 (certainly land) or 0 (near a coast: unknown).
+        Distances are for sea points, in metres.
+        """
+        n_lat, n_lon = self.values_m.shape
+        fi = np.clip((lat + 90.0) / self.step_deg, 0.0, n_lat - 1.000001)
+        fj = np.clip((lon + 180.0) / self.step_deg, 0.0, n_lon - 1.000001)
+        i = fi.astype(np.int64)
+        j = fj.astype(np.int64)
+        ty = fi - i
+        tx = fj - j
+        side = np.zeros(lat.shape[0], dtype=np.int8)
+        lo = np.zeros(lat.shape[0])
+        hi = np.full(lat.shape[0], np.inf)
+        interp = np.zeros(lat.shape[0])
+        slack = self.quantum_m / 2.0 + 1.0
+        for di, dj, w in ((0, 0, (1 - ty) * (1 - tx)), (0, 1, (1 - ty) * tx),
+                          (1, 0, ty * (1 - tx)), (1, 1, ty * tx)):
+            v = self.values_m[i + di, j + dj].astype(np.float64)
+            node_lat = (i + di) * self.step_deg - 90.0
+            node_lon = (j + dj) * self.step_deg - 180.0
+            r = haversine_m(lat, lon, node_lat, node_lon)
+            sure = np.abs(v) - slack > r
+            side = np.where(sure & (side == 0), np.sign(v).astype(np.int8), side)
+            lo = np.maximum(lo, v - r - slack)
+            hi = np.minimum(hi, np.abs(v) + r + slack)
+            interp += w * v
+        return side, interp, lo, hi
+
+
+@dataclass(frozen=True)
 class Land:
-    """The bundled land polygons and their coastline index."""
+    """The bundled land polygons, their coastline index and the distance grid."""
 
     polygons: np.ndarray  # shapely Polygons (prepared)
     tree: shapely.STRtree
     coast: SegmentIndex
+    grid: DistanceGrid | None
 
-    def on_land(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-        """Boolean array: True where the point lies on land (inside a land polygon)."""
+    def exact_on_land(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        """On land by point-in-polygon for every point (no grid)."""
         lat = np.asarray(lat, dtype=np.float64)
         lon = _wrap_lon(np.asarray(lon, dtype=np.float64))
         result = np.zeros(lat.shape[0], dtype=bool)
         for start in range(0, lat.shape[0], _CHUNK):
             x = lon[start:start + _CHUNK]
             y = lat[start:start + _CHUNK]
-            pts = shapely.points(x, y)
-            pi, gi = self.tree.query(pts)  # bounding-box candidates
+            pi, gi = self.tree.query(shapely.points(x, y))  # bounding-box candidates
             hit = shapely.contains_xy(self.polygons[gi], x[pi], y[pi])
             result[start + pi[hit]] = True
         return result
 
+    def _classify(self, lat: np.ndarray, lon: np.ndarray):
+        """(land mask, sea points answered by the grid and their distances)."""
+        lat = np.asarray(lat, dtype=np.float64)
+        lon = _wrap_lon(np.asarray(lon, dtype=np.float64))
+        if self.grid is None:
+            none = np.zeros(len(lat), dtype=bool)
+            return lat, lon, self.exact_on_land(lat, lon), none, np.zeros(len(lat))
+        side, interp, lo, hi = self.grid.lookup(lat, lon)
+        land = side < 0
+        unknown = np.flatnonzero(side == 0)
+        if len(unknown):
+            land[unknown] = self.exact_on_land(lat[unknown], lon[unknown])
+        # Far from shore the clamped interpolation is the answer; the rest is searched.
+        far = (side > 0) & (lo >= FAR_FROM_SHORE_M)
+        return lat, lon, land, far, np.clip(interp, lo, hi)
+
+    def on_land(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        """Boolean array: True where the point lies on land (inside a land polygon)."""
+        return self._classify(lat, lon)[2]
+
     def distance_to_shore_m(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         """Metres to the nearest coastline; 0 on land."""
+        lat, lon, land, far, approx = self._classify(lat, lon)
+        out = np.zeros(lat.shape[0], dtype=np.float64)
+        out[far] = approx[far]
+        near = ~land & ~far
+        if near.any():
+            out[near] = self.coast.distance_m(lat[near], lon[near])[0]
+        return out
+
+    def exact_distance_to_shore_m(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        """Like :meth:`distance_to_shore_m` but searching the coastline for every point."""
         lat = np.asarray(lat, dtype=np.float64)
         lon = np.asarray(lon, dtype=np.float64)
-        land = self.on_land(lat, lon)
+        land = self.exact_on_land(lat, lon)
         out = np.zeros(lat.shape[0], dtype=np.float64)
-        sea = ~land
-        if sea.any():
-            out[sea] = self.coast.distance_m(lat[sea], lon[sea])[0]
+        if (~land).any():
+            out[~land] = self.coast.distance_m(lat[~land], lon[~land])[0]
         return out
 
 
@@ -262,7 +350,14 @@ def load_land() -> Land:
     )
     shapely.prepare(polygons)
     start, end = _coast_edges(coords, ring_offsets)
-    return Land(polygons, shapely.STRtree(polygons), SegmentIndex.from_edges(start, end))
+    grid = None
+    ref = resources.files("corridor").joinpath(GRID_FILE)
+    if ref.is_file():
+        with ref.open("rb") as fh, np.load(fh) as z:
+            q = np.cumsum(z["dvalues"].astype(np.int32), axis=1)
+            quantum = float(z["quantum_m"])
+            grid = DistanceGrid((q * quantum).astype(np.float32), float(z["step_deg"]), quantum)
+    return Land(polygons, shapely.STRtree(polygons), SegmentIndex.from_edges(start, end), grid)
 
 
 def on_land(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
