@@ -33,7 +33,7 @@ from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from typing import Any
 
 import numpy as np
@@ -95,6 +95,12 @@ def _place_index(places_tbl: pa.Table | None):
 def _init_worker(params: DetectParams, places_tbl: pa.Table | None) -> None:
     global _PIPELINE
     _PIPELINE = VesselPipeline(params, _place_index(places_tbl))
+
+
+def _warm(pipeline: VesselPipeline | None) -> None:
+    """Load lazily-built data (the shore index) before forking, so workers share it."""
+    if pipeline is not None and pipeline.shore is not None:
+        pipeline.shore(np.array([0.0]), np.array([0.0]))
 
 
 def _run_chunk(chunk: pa.Table) -> tuple[pa.Table, pa.Table]:
@@ -228,9 +234,19 @@ def run_detect(
                 done_positions += chunk.num_rows
                 progress("detect", done_positions, summary.positions)
         else:
-            ctx = get_context("spawn")  # workers never inherit the DuckDB connection
-            with ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_init_worker,
-                                     initargs=(params, places_tbl)) as pool:
+            # fork where the platform has it: workers start at once with corridor already
+            # imported (spawn re-imports everything, ~4 s per worker here, and re-runs an
+            # unguarded __main__ script or notebook). Workers only run numpy/Arrow code
+            # on the tables they are sent; they never touch the inherited DuckDB connection.
+            methods = get_all_start_methods()
+            ctx = get_context("fork" if "fork" in methods else "spawn")
+            if ctx.get_start_method() == "fork":
+                _init_worker(params, places_tbl)  # built once here, inherited by the workers
+                _warm(_PIPELINE)
+                pool_kw: dict[str, Any] = {}
+            else:
+                pool_kw = {"initializer": _init_worker, "initargs": (params, places_tbl)}
+            with ProcessPoolExecutor(n_workers, mp_context=ctx, **pool_kw) as pool:
                 pending: deque[tuple[Future, int]] = deque()
                 for k in range(n_chunks):
                     chunk = read(k)
