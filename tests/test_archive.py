@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from corridor import archive
 from corridor.cli import app
 from corridor.ids import position_obs_ids
-from corridor.schema import EVENTS, POSITIONS
+from corridor.schema import EVENTS, POSITIONS, VESSEL_REPORTS
 from corridor.store import Store
 
 
@@ -173,6 +173,25 @@ def test_export_events_keeps_evidence_attrs_and_start_day(store: Store, tmp_path
     ]
     days = sorted(p.name for p in (out / "events").iterdir())
     assert days == ["day=2023-09-07", "day=2023-09-08"]  # the day an event starts
+
+
+def test_positions_export_brings_reports_and_places(store: Store, tmp_path: Path):
+    store.con.execute(
+        "INSERT INTO vessel_reports (obs_id, mmsi, ts, msg_type, imo, name, source) VALUES "
+        "(1, 273000001, '2023-09-07 10:00', 5, 9074729, 'ANGARA', 'x'), "
+        "(2, 273000001, '2023-09-08 10:00', 5, 9074729, 'LADY R', 'x')"
+    )
+    store.con.execute(
+        "INSERT INTO places (place_id, name, kind, lat, lon, radius_m, source) VALUES "
+        "('rajin', 'Rajin', 'port', 42.24, 130.29, 3000, 'test')"
+    )
+    out = tmp_path / "arc"
+    archive.export_positions(store, out, n_buckets=4)
+    reps = archive.read_table(out, "vessel_reports").sort_by("obs_id")
+    assert reps.schema == VESSEL_REPORTS
+    assert reps["name"].to_pylist() == ["ANGARA", "LADY R"]
+    assert archive.read_table(out, "places")["place_id"].to_pylist() == ["rajin"]
+    assert archive.read_positions(out).num_rows == 0  # no positions: an empty, valid table
 
 
 def test_export_shipments_including_rail_without_mmsi(store: Store, tmp_path: Path):

@@ -10,11 +10,12 @@ Layout (Hive-style partitioning, so DuckDB, Arrow, Spark, Polars, Trino... all r
     ARCHIVE/
       _corridor_archive.json            format, version, n_buckets, rows per table
       positions/day=2022-01-03/bucket=17/data_0.parquet
+      vessel_reports/day=.../bucket=.../...  static reports (identity changes need them)
       events/day=.../bucket=.../...      (``corridor export events`` or the Spark engine)
       shipments/day=.../bucket=.../...
       places/places.parquet              the gazetteer, so the archive is self-contained
 
-- ``day`` is the UTC date (``YYYY-MM-DD``) of the row's time (positions: ``ts``; events:
+- ``day`` is the UTC date (``YYYY-MM-DD``) of the row's time (positions, reports: ``ts``; events:
   ``start_ts``; shipments: the first known of depart/arrive bounds; ``day=none`` if none);
 - ``bucket`` is the vessel hash bucket ``corridor.ids.combine_u64(mmsi) mod n_buckets``
   (a row without MMSI hashes MMSI 0). A stable hash, not DuckDB's ``hash()`` (which is
@@ -48,7 +49,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from corridor.ids import combine_u64
-from corridor.schema import EVENTS, POSITIONS
+from corridor.schema import EVENTS, POSITIONS, VESSEL_REPORTS
 from corridor.store import Store, utcnow
 
 ARCHIVE_FORMAT = "corridor-archive"
@@ -58,7 +59,7 @@ MANIFEST = "_corridor_archive.json"
 #: 2-5 M rows per file, and a regional day at a handful of small files.
 DEFAULT_BUCKETS = 64
 #: Tables an archive may hold (positions/events/shipments partitioned; places single file).
-TABLES = ("positions", "events", "shipments", "places")
+TABLES = ("positions", "vessel_reports", "events", "shipments", "places")
 PARTITIONING = ds.partitioning(
     pa.schema([("day", pa.string()), ("bucket", pa.int32())]), flavor="hive"
 )
@@ -196,6 +197,11 @@ _EXPORT_SQL = {
         "SELECT {cols}, strftime(ts, '%Y-%m-%d') AS day FROM positions {where}",
         "ts",
     ),
+    "vessel_reports": (
+        "SELECT {cols}, coalesce(strftime(ts, '%Y-%m-%d'), 'none') AS day "
+        "FROM vessel_reports {where}",
+        "ts",
+    ),
     "events": (
         "SELECT {cols}, coalesce(strftime(start_ts, '%Y-%m-%d'), 'none') AS day "
         "FROM events {where}",
@@ -209,6 +215,7 @@ _EXPORT_SQL = {
 }
 _ORDER = {
     "positions": "mmsi, ts, obs_id",
+    "vessel_reports": "mmsi, ts, obs_id",
     "events": "mmsi, start_ts, event_id",
     "shipments": "mmsi, shipment_id",
 }
@@ -218,6 +225,8 @@ def _export_columns(store: Store, table: str) -> str:
     """Canonical columns to export; JSON as text (Parquet JSON would come back typed)."""
     if table == "positions":
         names = POSITIONS.names
+    elif table == "vessel_reports":
+        names = VESSEL_REPORTS.names
     elif table == "events":
         names = EVENTS.names
     else:
@@ -241,7 +250,7 @@ def export_table(
     since: datetime | date | None = None,
     until: datetime | date | None = None,
 ) -> ExportSummary:
-    """Export one stored table (positions, events or shipments) into the archive.
+    """Export one stored table (positions, vessel_reports, events, shipments) into the archive.
 
     The table's directory in the archive is replaced as a whole (a snapshot of the store),
     written beside it first, so a failed export leaves the previous one intact. ``since`` /
@@ -291,8 +300,6 @@ def export_table(
     finally:
         store.con.unregister("_corridor_buckets")
         shutil.rmtree(tmp, ignore_errors=True)
-    if table == "positions":
-        _export_places(store, root)
     files, days = _count_files(final)
     _record(manifest, table, int(rows), "export")
     _write_manifest(root, manifest)
@@ -305,7 +312,10 @@ def _sql_path(p: Path) -> str:
 
 def _export_places(store: Store, root: Path) -> None:
     """The gazetteer goes with the positions: detectors need it (one small file)."""
-    places = store.query("SELECT * FROM places ORDER BY place_id")
+    _write_places(store.query("SELECT * FROM places ORDER BY place_id"), root)
+
+
+def _write_places(places: pa.Table, root: Path) -> None:
     d = table_path(root, "places")
     tmp = root / f".places.tmp-{uuid.uuid4().hex}"
     tmp.mkdir()
@@ -316,8 +326,15 @@ def _export_places(store: Store, root: Path) -> None:
 
 
 def export_positions(store: Store, archive_dir: str | os.PathLike[str], **kw) -> ExportSummary:
-    """Export ``positions`` (and the gazetteer) to the archive; see :func:`export_table`."""
-    return export_table(store, "positions", archive_dir, **kw)
+    """Export what detection reads: ``positions``, ``vessel_reports`` and the gazetteer.
+
+    See :func:`export_table` (``since``/``until`` apply to positions and reports alike).
+    Returns the positions' summary.
+    """
+    summary = export_table(store, "positions", archive_dir, **kw)
+    export_table(store, "vessel_reports", archive_dir, **kw)
+    _export_places(store, Path(archive_dir))
+    return summary
 
 
 def export_events(store: Store, archive_dir: str | os.PathLike[str], **kw) -> ExportSummary:
@@ -344,6 +361,25 @@ def append_positions(
     across calls are not removed here (readers can ``DISTINCT ON obs_id``).
     """
     return _append("positions", POSITIONS, "ts", data, archive_dir, n_buckets)
+
+
+def append_vessel_reports(
+    data: pa.Table | Iterable[pa.RecordBatch],
+    archive_dir: str | os.PathLike[str],
+    *,
+    n_buckets: int | None = None,
+) -> ExportSummary:
+    """Add static reports (VESSEL_REPORTS schema) to an archive; see :func:`append_positions`."""
+    return _append("vessel_reports", VESSEL_REPORTS, "ts", data, archive_dir, n_buckets)
+
+
+def append_places(places: pa.Table, archive_dir: str | os.PathLike[str]) -> None:
+    """Set the archive's gazetteer (rows of the ``places`` table), replacing any before."""
+    root = Path(archive_dir)
+    manifest = _open_manifest(root, None)
+    _write_places(places, root)
+    _record(manifest, "places", places.num_rows, "append")
+    _write_manifest(root, manifest)
 
 
 def append_events(
@@ -446,7 +482,9 @@ def read_table(
 
         return pq.read_table(p)
     dset = dataset(archive_dir, table)
-    schema = {"positions": POSITIONS, "events": EVENTS}.get(table)
+    schema = {"positions": POSITIONS, "events": EVENTS, "vessel_reports": VESSEL_REPORTS}.get(
+        table
+    )
     if not dset.files:
         return schema.empty_table() if schema is not None else pa.table({})
     expr = _filter(days, mmsi, int(manifest["n_buckets"]))

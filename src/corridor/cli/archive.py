@@ -40,15 +40,20 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         since: str = typer.Option(None, "--since", help="Only rows at/after this UTC time."),
         until: str = typer.Option(None, "--until", help="Only rows before this UTC time."),
     ) -> None:
-        """Write a stored table to a Parquet archive partitioned by day and vessel bucket."""
-        from corridor.archive import ArchiveError, export_table
+        """Write a stored table to a Parquet archive partitioned by day and vessel bucket.
+
+        ``positions`` also writes the static reports and the places (what detection reads).
+        """
+        from corridor.archive import ArchiveError, export_positions, export_table
         from corridor.cli import open_store
 
         store = open_store(ctx, read_only=True)
         try:
-            summary = export_table(
+            # positions come with what detection also reads: static reports and places
+            export = export_positions if what is ExportWhat.positions else (
+                lambda s, d, **kw: export_table(s, what.value, d, **kw))
+            summary = export(
                 store,
-                what.value,
                 to,
                 n_buckets=buckets,
                 since=_parse_day(since, "--since"),
