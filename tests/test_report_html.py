@@ -239,3 +239,29 @@ def test_conic_projection_keeps_east_and_north_the_right_way_round():
     assert yn < yr                   # north is up
     for x, y in ((xr, yr), (xt, yt), (xn, yn)):
         assert 0 <= x <= p.width_px and 0 <= y <= p.height_px
+
+
+def test_report_command_writes_html_and_geojson_for_a_loaded_case(tmp_path):
+    from typer.testing import CliRunner
+
+    from corridor.cli import app
+    from corridor.corridors.case import load_case
+    from corridor.store import Store
+
+    db = tmp_path / "c.duckdb"
+    with Store.open(db) as s:
+        load_case(s, "dprk-russia-2023")
+    runner = CliRunner()
+    res = runner.invoke(app, ["--db", str(db), "report", "dprk-russia-2023",
+                              "-o", str(tmp_path / "r.html")])
+    assert res.exit_code == 0, res.output
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Tikhoretsk" in html and 'id="map-route"' in html
+    res = runner.invoke(app, ["--db", str(db), "report", "dprk-russia-2023",
+                              "-o", str(tmp_path / "r.geojson")])
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "r.geojson").read_text())["type"] == "FeatureCollection"
+    bad = runner.invoke(app, ["--db", str(db), "report", "no-such-corridor",
+                              "-o", str(tmp_path / "x.html")])
+    assert bad.exit_code == 2 and "no-such-corridor" in bad.output
+    assert not (tmp_path / "x.html").exists()

@@ -564,7 +564,7 @@ def _sources_section(recon: dict) -> str:
                 if url.startswith(("http://", "https://")) else esc(url))
         text = s.get("citation") or " ".join(
             x for x in (s.get("publisher"), s.get("title"), s.get("date")) if x)
-        rows.append(f"<tr id='{anchor_id(tag)}'><td class='tag'>[{esc(tag)}]</td>"
+        rows.append(f'<tr id="{anchor_id(tag)}"><td class="tag">[{esc(tag)}]</td>'
                     f"<td>{esc(text)} {_marks(s.get('marks'))}<div class='url'>{link}</div></td></tr>")
     if not rows:
         return "<p class='empty'>No sources.</p>"
@@ -577,6 +577,17 @@ def _tag_key(tag: str) -> tuple[int, str]:
 
 
 # ----------------------------------------------------------------------------- simulated
+#: how many simulated events the section lists (the counts cover all of them)
+SIM_EVENT_ROWS = 12
+
+
+def _event_place(e: dict) -> str:
+    """Where an event happened: its place, or from → to for a voyage."""
+    if e.get("from_place_id") and e.get("to_place_id") and e.get("type") != "port_visit":
+        return f"{e['from_place_id']} → {e['to_place_id']}"
+    return e.get("place_id") or e.get("from_place_id") or ""
+
+
 def _simulated_section(sim: Simulated | None) -> str:
     if sim is None or (not sim.tracks and not sim.events and not sim.recon):
         return ""
@@ -618,11 +629,11 @@ def _simulated_section(sim: Simulated | None) -> str:
             f"<tr><td>{esc(e.get('type'))}</td><td>{esc(e.get('mmsi'))}</td>"
             f"<td>{esc(fmt_day(parse_ts(str(e.get('start_ts')))))}</td>"
             f"<td>{esc(fmt_day(parse_ts(str(e.get('end_ts')))) if e.get('end_ts') else '')}</td>"
-            f"<td>{esc(e.get('place_id') or e.get('from_place_id') or '')}"
-            f"{' → ' + esc(e.get('to_place_id')) if e.get('to_place_id') else ''}</td></tr>"
-            for e in sim.events[:60])
-        more = (f"<p class='note'>First 60 of {len(sim.events)} events.</p>"
-                if len(sim.events) > 60 else "")
+            f"<td>{esc(_event_place(e))}</td></tr>"
+            for e in sim.events[:SIM_EVENT_ROWS])
+        more = (f"<p class='note'>The first {SIM_EVENT_ROWS} of {len(sim.events)} events; "
+                "<code>corridor events --format csv</code> lists them all.</p>"
+                if len(sim.events) > SIM_EVENT_ROWS else "")
         parts.append("<table class='data sim'><thead><tr><th>event (simulated)</th><th>MMSI</th>"
                      "<th>start</th><th>end</th><th>place</th></tr></thead><tbody>"
                      f"{rows}</tbody></table>{more}")
@@ -638,8 +649,28 @@ def _simulated_section(sim: Simulated | None) -> str:
                      "<th>detected</th><th>matched</th><th>precision</th><th>recall</th></tr>"
                      f"</thead><tbody>{rows}</tbody></table>")
     if sim.recon and sim.recon.get("shipments"):
-        parts.append("<h3>Shipments reconstructed from the simulated AIS</h3>"
-                     + _shipments_table(sim.recon, sim.recon["shipments"]))
+        ships = sim.recon["shipments"]
+        tiers: dict[str, int] = {}
+        for x in ships:
+            tiers[x.get("tier") or "?"] = tiers.get(x.get("tier") or "?", 0) + 1
+        places = _place_index(sim.recon)
+        rows = "".join(
+            f"<tr><td><span class='tier tier-{esc(x.get('tier'))}'>{esc(x.get('tier'))}</span>"
+            f"</td><td>{esc(x.get('mmsi') or x.get('vessel_name') or '')}</td>"
+            f"<td>{esc(_short(places.get(x.get('from_place_id') or '', {}).get('name') or ''))}"
+            f" → {esc(_short(places.get(x.get('to_place_id') or '', {}).get('name') or '?'))}"
+            f"</td><td>{esc(fmt_range(x.get('depart')))}</td>"
+            f"<td>{esc(fmt_range(x.get('arrive')))}</td></tr>" for x in ships[:SIM_EVENT_ROWS])
+        more = (f"<p class='note'>The first {SIM_EVENT_ROWS} of {len(ships)} shipments; "
+                "<code>corridor reconstruct sim-najin-dunai</code> lists them all with their "
+                "evidence.</p>" if len(ships) > SIM_EVENT_ROWS else "")
+        parts.append("<h3>Shipments reconstructed from the simulated AIS</h3><p>"
+                     + esc(", ".join(f"{tiers[t]} {t}" for t in ("confirmed", "probable",
+                                                                   "possible") if t in tiers))
+                     + " (tiers as in the case: confirmed = AIS at both ends).</p>"
+                     "<table class='data sim'><thead><tr><th>tier</th><th>MMSI</th><th>route</th>"
+                     "<th>departed</th><th>arrived</th></tr></thead>"
+                     f"<tbody>{rows}</tbody></table>{more}")
     parts.append("</section>")
     return "".join(parts)
 
