@@ -11,7 +11,8 @@ The detector never compares all pairs. It runs in three pure stages over Arrow t
 of which a distributed engine can run on its own partitions:
 
 1. :func:`corridor.detect.resample.resample_positions` — per track (group by vessel);
-2. :func:`encounter_buckets` + :func:`adjacent_pairs` — every grid point is put in its *home*
+2. :func:`encounter_buckets` + :func:`adjacent_pairs` — grid points within 10 km of a port are
+   dropped (when places are given); every other grid point is put in its *home*
    space–time bucket (grid time × a cell at least ``2 × max_distance_m`` wide) and copied, as
    a *halo* row, into each other bucket that its ``max_distance_m`` disc touches. Within a
    bucket, a pair is emitted only where the point of the lower (mmsi, segment) is at home:
@@ -144,10 +145,15 @@ def _n_cells_total(params: EncounterParams) -> int:
     return n_bands * n_lon_max
 
 
-def encounter_buckets(grid: pa.Table, params: EncounterParams) -> pa.Table:
+def encounter_buckets(grid: pa.Table, params: EncounterParams, places: PlaceIndex | None = None
+                      ) -> pa.Table:
     """Assign resampled points to space–time buckets, with halo copies.
 
-    ``grid`` is the output of :func:`resample_positions`. Returns its rows plus ``bucket``
+    ``grid`` is the output of :func:`resample_positions`. With ``places`` (ports and
+    anchorages), points within ``min_port_distance_m`` of one are left out first: ships lying
+    together in port are most of the candidate pairs of a busy sea and never an encounter.
+    (GFW tests the encounter's mean position; testing each point as well only trims the ends
+    of a meeting that drifts across the 10 km line.) Returns its rows plus ``bucket``
     (int64: grid-time index × number of cells + cell) and ``home`` (bool). Each point appears
     once with ``home=True`` in the bucket of its own cell and once with ``home=False`` in every
     other cell that its ``max_distance_m`` neighbourhood touches (at the same grid time). Two
@@ -155,9 +161,15 @@ def encounter_buckets(grid: pa.Table, params: EncounterParams) -> pa.Table:
     A distributed engine partitions these rows by ``bucket`` (any partitioning that keeps a
     bucket's rows together) and runs :func:`adjacent_pairs` on each partition.
     """
-    n = grid.num_rows
     lat = np.asarray(grid["lat"].to_numpy(zero_copy_only=False), dtype=np.float64)
     lon = np.asarray(grid["lon"].to_numpy(zero_copy_only=False), dtype=np.float64)
+    if places is not None and len(places) and grid.num_rows:
+        pos, dist = places.nearest(lat, lon, params.min_port_distance_m)
+        at_sea = (np.asarray(pos) < 0) | (np.asarray(dist) >= params.min_port_distance_m)
+        if not at_sea.all():
+            grid = grid.filter(pa.array(at_sea))
+            lat, lon = lat[at_sea], lon[at_sea]
+    n = grid.num_rows
     t_idx = (
         np.asarray(grid["ts"].cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
         // params.resample.step_us
@@ -490,5 +502,5 @@ def detect_encounters(
     grid = resample_positions(positions, p.resample)
     if grid.num_rows == 0:
         return EVENTS.empty_table()
-    pairs = adjacent_pairs(encounter_buckets(grid, p), p)
+    pairs = adjacent_pairs(encounter_buckets(grid, p, places), p)
     return encounters_from_pairs(pairs, p, places)

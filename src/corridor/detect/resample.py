@@ -142,17 +142,21 @@ def resample_positions(positions: pa.Table, params: ResampleParams | None = None
     # 1) grid times that coincide with a report
     exact = np.flatnonzero(ts % step == 0)
     # 2) grid times strictly inside a valid interval (i, i+1) of one track
-    i0 = np.flatnonzero(~new_track[1:])  # intervals whose both ends are in the same track
+    # intervals within one track that contain a grid time (with reports every few minutes,
+    # most intervals contain none: test only the others for gap length and speed)
+    i0 = np.flatnonzero(~new_track[1:])
     i1 = i0 + 1
+    first_g = ts[i0] // step + 1  # first grid index > ts[i0]
+    last_g = (ts[i1] - 1) // step  # last grid index < ts[i1]
+    cnt = last_g - first_g + 1
+    sel = cnt > 0
+    i0, i1, first_g, cnt = i0[sel], i1[sel], first_g[sel], cnt[sel]
     dt_us = ts[i1] - ts[i0]
     dist_m = haversine_m(lat[i0], lon[i0], lat[i1], lon[i1])
     with np.errstate(divide="ignore", invalid="ignore"):
         speed = dist_m / (dt_us / US_PER_S) * KNOTS_PER_MPS
     ok = (dt_us <= p.max_gap_hours * 3600 * US_PER_S) & (speed <= p.max_interp_speed_knots)
-    i0, i1, dt_us = i0[ok], i1[ok], dt_us[ok]
-    first_g = ts[i0] // step + 1  # first grid index > ts[i0]
-    last_g = (ts[i1] - 1) // step  # last grid index < ts[i1]
-    cnt = np.maximum(last_g - first_g + 1, 0)
+    i0, i1, dt_us, first_g, cnt = i0[ok], i1[ok], dt_us[ok], first_g[ok], cnt[ok]
     rep = np.repeat(np.arange(len(i0)), cnt)
     offs = np.arange(rep.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
     g_us = (first_g[rep] + offs) * step
