@@ -112,9 +112,17 @@ def test_periods_and_quantities_grammar():
 
 
 @pytest.mark.parametrize("text", ["", "   \n", "???? ?????. ????: ??? ???", "북한은 러시아에 포탄을 보냈다.",
-                                  "КНДР передала России снаряды.", "\x00\x01binary\xff", "A" * 5000])
+                                  "КНДР передала России снаряды.", "\x00\x01binary\xff", "A" * 5000,
+                                  "Alpha Beta said North Korea sent 300 containers " * 600])
 def test_odd_text_does_not_crash(text):
     assert isinstance(extract_claims(text, "r", PUB), list)
+
+
+def test_text_without_punctuation_is_cut_into_bounded_sentences():
+    text = "North Korea sent 300 containers to Russia " * 500
+    spans = split_sentences(text)
+    assert len(spans) > 10 and all(e - s <= 1000 for s, e in spans)
+    assert len(extract_claims(text, "r", PUB)) == len(spans)
 
 
 def test_sentence_splitter_keeps_titles_with_abbreviations():

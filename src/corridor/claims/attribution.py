@@ -147,7 +147,10 @@ def find_attribution(sentence: str, registry: SpeakerRegistry, base: int = 0) ->
     Named speakers found here are added to ``registry`` for later back-references.
     """
     out: dict = {"speaker": None, "role": None, "organisation": None, "basis": [], "cue": None}
-    names = [n for n in (_trim_name(sentence, m) for m in NAME_RE.finditer(sentence)) if n]
+    # every pattern for a named speaker needs a speech verb: skip the name search without one
+    has_verb = _SPEECH_RE.search(sentence) is not None
+    names = ([n for n in (_trim_name(sentence, m) for m in NAME_RE.finditer(sentence)) if n]
+             if has_verb else [])
     for m in names:
         name = m.group(0)
         after = sentence[m.end():]

@@ -169,13 +169,31 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         if cur < len(block):
             out.append((bs + cur, be))
     trimmed = []
-    for s, e in out:
+    for s, e in _cap_length(text, out):
         seg = text[s:e]
         s2 = s + (len(seg) - len(seg.lstrip()))
         e2 = e - (len(seg) - len(seg.rstrip()))
         if e2 > s2:
             trimmed.append((s2, e2))
     return trimmed
+
+
+#: Longest "sentence" analysed as one; longer runs (text without punctuation, tables turned
+#: into prose) are cut at a space. The recognisers look around each match, so their cost
+#: grows faster than linearly with sentence length; real sentences are far shorter.
+MAX_SENTENCE_CHARS = 1000
+
+
+def _cap_length(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out = []
+    for s, e in spans:
+        while e - s > MAX_SENTENCE_CHARS:
+            cut = max(text.rfind(" ", s, s + MAX_SENTENCE_CHARS), text.rfind("\n", s, s + MAX_SENTENCE_CHARS))
+            cut = cut if cut > s else s + MAX_SENTENCE_CHARS
+            out.append((s, cut))
+            s = cut
+        out.append((s, e))
+    return out
 
 
 @dataclass

@@ -209,7 +209,8 @@ def find_quantities(
         if any(overlaps(nspan, s) for s in skip):
             continue
         unit = next(
-            (u for u in units if u[0] >= nspan[1] and _GAP_RE.match(sentence[nspan[1]:u[0]])), None
+            (u for u in units if nspan[1] <= u[0] <= nspan[1] + 60
+             and _GAP_RE.match(sentence[nspan[1]:u[0]])), None
         )
         if unit is None:
             continue
