@@ -60,25 +60,30 @@ import io
 import itertools
 import multiprocessing
 import os
+import sys
 import time
+import types
 import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-from pyais.exceptions import AISBaseException, MissingPayloadException, UnknownMessageException
-from pyais.messages import AISSentence, NMEASentenceFactory
+from pyais.exceptions import MissingPayloadException
+from pyais.messages import AISSentence
 
 from corridor.ids import combine_u64, position_obs_ids
 from corridor.ingest.nmea_time import (
     datetime_to_us,
     gatehouse_time,
     leading_time,
+    nmea_checksum,
     tag_block_info,
     trailing_time,
 )
@@ -90,6 +95,7 @@ KIND = "nmea"
 POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
 STATIC_TYPES = frozenset({5, 19, 24})
 _DECODED_TYPES = POSITION_TYPES | STATIC_TYPES
+_SMALL_INTS = {str(i).encode(): i for i in range(1, 10)}  # fragment counts/numbers (1-9)
 
 _MINUTE_US = 60_000_000
 _CLOCK_SLACK_US = 5_000_000
@@ -204,8 +210,11 @@ class _Scanner:
     def scan(self, lines: list[bytes], first_line_no: int) -> None:
         out, pending, ctx = self.out, self.pending, self.ctx
         gh_time: int | None = None
-        produce = NMEASentenceFactory.produce
-        for line_no, raw in _expand(lines, first_line_no):
+        numbered = (
+            _expand(lines, first_line_no) if b"\\r\\n" in b"".join(lines)
+            else enumerate(lines, first_line_no)
+        )
+        for line_no, raw in numbered:
             line = raw.strip()
             if not line or line[0] == _HASH:
                 continue
@@ -263,31 +272,39 @@ class _Scanner:
             if ts is None:
                 ts = gh_time if gh_time is not None else ctx.assume_us
             gh_time = None
-            try:
-                s = produce(sentence)
-            except UnknownMessageException:
-                self.nmea_lines += 1
-                out.skip("other_type", line_no, sentence[:6].decode("ascii", "replace"))
-                continue
-            except (AISBaseException, ValueError, IndexError, TypeError) as exc:
-                out.skip("malformed", line_no, f"{type(exc).__name__}: {exc}"[:120])
-                continue
+            # Framing by hand (one C-level split) so that lines of types corridor does not
+            # store never build a pyais object; pyais parses every sentence it decodes.
+            fields = sentence.split(b",")
+            tag = fields[0]
+            kind = tag[3:].upper()
             self.nmea_lines += 1
-            if not isinstance(s, AISSentence):
-                out.skip("other_type", line_no, sentence[:6].decode("ascii", "replace"))
+            if kind != b"VDM" and kind != b"VDO":
+                out.skip("other_type", line_no, "not an AIS sentence: " + tag.decode("ascii", "replace"))
                 continue
-            if not s.is_valid:
+            if len(fields) < 7:
+                out.skip("malformed", line_no, "too few fields")
+                continue
+            try:
+                expected = int(sentence[-2:], 16)
+            except ValueError:
+                out.skip("malformed", line_no, "unreadable checksum")
+                continue
+            if nmea_checksum(sentence[1:-3]) != expected:
                 out.skip("checksum", line_no, "NMEA checksum does not match")
                 continue
-            if s.frag_cnt == 1:
-                self.message([s], line_no, ts)
+            cnt, num = _SMALL_INTS.get(fields[1]), _SMALL_INTS.get(fields[2])
+            if cnt is None or num is None or not 1 <= num <= cnt:
+                out.skip("malformed", line_no, "bad fragment count or number")
+                continue
+            if cnt == 1:
+                self.message([(sentence, fields)], line_no, ts)
                 continue
             if group is not None and group[1] > 1:
                 key = ("g", group[2])  # later parts often repeat no station
             else:
-                key = (station, s.talker_id, s.type, s.channel, s.seq_id, s.frag_cnt)
-            frag = (line_no, ts, key, s.frag_num, s.frag_cnt, sentence)
-            if s.frag_num == 1:
+                key = (station, tag[1:3], kind, fields[4], fields[3], cnt)
+            frag = (line_no, ts, key, num, cnt, sentence, fields)
+            if num == 1:
                 old = pending.pop(key, None)
                 if old is not None:
                     out.skip("orphan_fragment", old[0][0], "message never completed", len(old))
@@ -299,11 +316,11 @@ class _Scanner:
             if parts is None:
                 self.loose.append(frag)
                 continue
-            if s.frag_num != len(parts) + 1 or s.frag_cnt != parts[0][4]:
+            if num != len(parts) + 1 or cnt != parts[0][4]:
                 out.skip("orphan_fragment", line_no, "fragment out of sequence")
                 continue
             parts.append(frag)
-            if len(parts) == s.frag_cnt:
+            if len(parts) == cnt:
                 del pending[key]
                 self.assemble(parts)
 
@@ -317,30 +334,31 @@ class _Scanner:
     # ------------------------------------------------------------- messages
     def assemble(self, frags: list) -> None:
         """Decode a complete list of fragments (in order) as one message."""
-        sentences = []
-        for f in frags:
-            try:
-                sentences.append(NMEASentenceFactory.produce(f[5]))
-            except (AISBaseException, ValueError, IndexError) as exc:  # pragma: no cover
-                self.out.skip("malformed", f[0], f"{type(exc).__name__}: {exc}"[:120])
-                return
+        parts = [(f[5], f[6] if len(f) > 6 else f[5].split(b",")) for f in frags]
         ts = next((f[1] for f in frags if f[1] is not None), None)
-        self.message(sentences, frags[0][0], ts)
+        self.message(parts, frags[0][0], ts)
 
-    def message(self, sentences: list, line_no: int, ts: int | None) -> None:
+    def message(self, parts: list, line_no: int, ts: int | None) -> None:
+        """Decode one message given as [(sentence, fields), ...] in fragment order."""
         out = self.out
-        s = sentences[0] if len(sentences) == 1 else AISSentence.assemble_from_iterable(sentences)
-        if not s.payload:
+        payload = parts[0][1][5]
+        if not payload:
             out.skip("malformed", line_no, "empty payload")
             return
-        mtype = s.ais_id
+        mtype = payload[0] - 48  # the first 6-bit character is the message type
+        if mtype > 40:
+            mtype -= 8
         if mtype not in _DECODED_TYPES:
             if 1 <= mtype <= 27:
                 out.skip("other_type", line_no, "AIS types corridor does not store (4, 8, 21, ...)")
-            else:
+            elif 0 <= mtype <= 63:
                 out.skip("unsupported_type", line_no, f"AIS message type {mtype}")
+            else:
+                out.skip("malformed", line_no, "payload is not 6-bit ASCII")
             return
         try:
+            sentences = [AISSentence(raw, f) for raw, f in parts]
+            s = sentences[0] if len(sentences) == 1 else AISSentence.assemble_from_iterable(sentences)
             msg = s.decode()
         except MissingPayloadException:
             out.skip("malformed", line_no, "empty payload")
@@ -432,8 +450,8 @@ class _Scanner:
             positions=table,
             statics=self.out.statics,
             skips=self.out.skips,
-            loose=self.loose,
-            open=self.pending,
+            loose=[f[:6] for f in self.loose],  # parsed sentences stay here
+            open={k: [f[:6] for f in parts] for k, parts in self.pending.items()},
             max_ts_us=self.max_ts,
             duplicates=dups,
         )
@@ -694,20 +712,50 @@ class _FileParser:
             for chunk, first in chunks:
                 yield from self._absorb(scan_chunk(chunk, first, self.ctx))
         else:
-            ctx = multiprocessing.get_context("forkserver")
-            with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-                inflight: deque = deque()
-                try:
-                    for chunk, first in chunks:
-                        inflight.append(pool.submit(scan_chunk, chunk, first, self.ctx))
-                        if len(inflight) > n + 1:
-                            yield from self._absorb(inflight.popleft().result())
-                    while inflight:
-                        yield from self._absorb(inflight.popleft().result())
-                finally:
-                    for fut in inflight:
-                        fut.cancel()
+            yield from self._run_pool(chunks, n)
         yield from self._finish()
+
+    def _run_pool(self, chunks: Iterator, n: int) -> Iterator[tuple[str, pa.Table]]:
+        """Decode chunks in ``n`` processes, absorbing results in file order.
+
+        Workers are started by a fork server (forking a process that holds DuckDB's threads
+        is unsafe). If the pool cannot work (e.g. a script without an ``if __name__ ==
+        "__main__"`` guard), the remaining chunks are decoded here instead: same result.
+        """
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["corridor.ingest.nmea"])
+        inflight: deque = deque()  # (future or None, chunk, first line number)
+        broken = False
+
+        def collect(item: tuple) -> ChunkResult:
+            nonlocal broken
+            fut, chunk, first = item
+            if fut is not None and not broken:
+                try:
+                    return fut.result()
+                except BrokenProcessPool:
+                    broken = True
+            return scan_chunk(chunk, first, self.ctx)
+
+        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+            try:
+                for chunk, first in chunks:
+                    fut = None
+                    if not broken:
+                        try:
+                            with _main_hidden():
+                                fut = pool.submit(scan_chunk, chunk, first, self.ctx)
+                        except (BrokenProcessPool, RuntimeError):
+                            broken = True
+                    inflight.append((fut, chunk, first))
+                    if len(inflight) > n + 1 or broken:
+                        yield from self._absorb(collect(inflight.popleft()))
+                while inflight:
+                    yield from self._absorb(collect(inflight.popleft()))
+            finally:
+                for fut, _chunk, _first in inflight:
+                    if fut is not None:
+                        fut.cancel()
 
     def _absorb(self, res: ChunkResult) -> Iterator[tuple[str, pa.Table]]:
         summary = self.summary
@@ -756,6 +804,23 @@ class _FileParser:
         """Receptions dropped before reaching the store still count as offered duplicates."""
         if n:
             self.summary.offered[table] = self.summary.offered.get(table, 0) + n
+
+
+@contextmanager
+def _main_hidden() -> Iterator[None]:
+    """Start pool workers without re-running the caller's script in them.
+
+    A fork-server worker imports the parent's ``__main__`` file, which re-executes a script
+    that lacks an ``if __name__ == "__main__"`` guard. The workers only need this module, so
+    while they are being started ``__main__`` is replaced by an empty module.
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
 
 
 def _merge_skips(summary: IngestSummary, skips: dict) -> None:

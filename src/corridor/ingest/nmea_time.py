@@ -144,13 +144,29 @@ def trailing_time(trailer: bytes) -> int | None:
     return None
 
 
+#: Parsed tag blocks by their bytes: satellite and network feeds repeat the same block
+#: (same station and second) over many consecutive lines. Bounded; cleared when full.
+_TAG_CACHE: dict[bytes, TagInfo] = {}
+_TAG_CACHE_MAX = 4096
+
+
 def tag_block_info(raw: bytes) -> TagInfo:
+    """Parse an NMEA 4 tag block (without its backslashes), with a small cache."""
+    info = _TAG_CACHE.get(raw)
+    if info is None:
+        if len(_TAG_CACHE) >= _TAG_CACHE_MAX:
+            _TAG_CACHE.clear()
+        info = _TAG_CACHE[raw] = parse_tag_block(raw)
+    return info
+
+
+def parse_tag_block(raw: bytes) -> TagInfo:
     r"""Parse an NMEA 4 tag block (without its backslashes) with pyais.
 
     A tag block whose own checksum fails is returned with ``valid=False`` and no fields:
     its time and grouping cannot be trusted.
 
-    >>> info = tag_block_info(b"g:1-2-1604,s:rORBCOMM008,c:1418169601,T:2014-12-10 00.00.01*37")
+    >>> info = parse_tag_block(b"g:1-2-1604,s:rORBCOMM008,c:1418169601,T:2014-12-10 00.00.01*37")
     >>> info.ts_us, info.station, info.group, info.valid
     (1418169601000000, 'rORBCOMM008', (1, 2, 1604), True)
     """
@@ -168,6 +184,27 @@ def tag_block_info(raw: bytes) -> TagInfo:
     group = tb.group
     g = (group.sentence_num, group.sentence_tot, group.group_id) if group is not None else None
     return TagInfo(ts, tb.source_station or None, g, True)
+
+
+def nmea_checksum(body: bytes) -> int:
+    """XOR of all bytes of a sentence between its delimiter and ``*`` (the NMEA checksum).
+
+    Same result as ``pyais.util.compute_checksum``, several times faster on long sentences
+    (the integer is folded in halves instead of a Python loop over bytes); it runs on every
+    line, so it is written here.
+
+    >>> from pyais.util import compute_checksum
+    >>> s = b"!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A"
+    >>> nmea_checksum(s[1:-3]) == compute_checksum(s) == 0x4A
+    True
+    """
+    n = int.from_bytes(body, "little")
+    size = len(body)
+    while size > 1:
+        half = (size + 1) // 2
+        n = (n >> (8 * half)) ^ (n & ((1 << (8 * half)) - 1))
+        size = half
+    return n
 
 
 def gatehouse_time(sentence: bytes) -> int | None:
