@@ -36,7 +36,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field, fields
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -479,6 +479,11 @@ def _feasible(a: Call, b: Call, leg: Leg) -> bool:
     return (b.end - a.start) >= lo and (b.start - a.end) <= hi
 
 
+def _text(c: Call) -> str | None:
+    """The dates of a call's observations as the sources wrote them."""
+    return "; ".join(dict.fromkeys(o.text for o in c.obs if o.text)) or None
+
+
 def _ais_only(c: Call) -> bool:
     """True when every observation of the call is an AIS event (times are measured)."""
     return all(o.kind == "event" for o in c.obs)
@@ -617,7 +622,7 @@ class _Builder:
             self._sea_arrival_only(b, legs, counts_from)
         for origin in sorted(origins):
             for a in self.at(origin):
-                if a.used_origin or a.subject != "vessel" or a.used_destination:
+                if a.used_origin or a.subject != "vessel":
                     continue
                 self._sea_departure_only(a, [g for g in sea_legs if g.from_place == origin],
                                          counts_from)
@@ -823,7 +828,7 @@ class _Builder:
         self._add(mode="rail", leg=legs[0] if frm else None, a=None, b=b, tier="possible",
                   reason=f"{b.label or b.subject} seen at {b.place_id} only; {why}",
                   depart=_rng(b.start - timedelta(hours=hi), b.end - timedelta(hours=lo), True),
-                  arrive=_rng(b.start, b.end, b.uncertain),
+                  arrive=_rng(b.start, b.end, b.uncertain, _text(b)),
                   evidence=_evidence(b, "destination")
                   + [e for a, _ in cands for e in _evidence(a, "context")],
                   cargo=self._cargo([b], None), counts=False, from_place=frm,
@@ -843,7 +848,7 @@ class _Builder:
             counts = leg.from_place in counts_from
         self._add(mode="rail", leg=leg, a=a, b=b, tier=tier, reason=reason,
                   depart=_rng(max(a.start, b.start - hi), b.end - lo, True),
-                  arrive=_rng(b.start, b.end, b.uncertain),
+                  arrive=_rng(b.start, b.end, b.uncertain, _text(b)),
                   evidence=_evidence(a, "origin" if tier == "confirmed" else "cargo")
                   + _evidence(b, "destination"),
                   cargo=cargo, counts=counts, from_place=leg.from_place, to_place=leg.to_place,
@@ -1275,7 +1280,3 @@ def _sources_json(inp: Inputs, data: dict) -> list[dict]:
                     "marks": list(r.get("marks") or []), "citation": r.get("citation")})
     return out
 
-
-def day(d: date) -> datetime:
-    """Midnight UTC of ``d``."""
-    return datetime(d.year, d.month, d.day)
