@@ -124,7 +124,11 @@ def resample_positions(positions: pa.Table, params: ResampleParams | None = None
     in_order = bool(np.all((mmsi[1:] > mmsi[:-1]) | ((mmsi[1:] == mmsi[:-1]) & (
         (seg[1:] > seg[:-1]) | ((seg[1:] == seg[:-1]) & (ts[1:] >= ts[:-1]))))))
     if not in_order:
-        order = np.lexsort((ts, seg, mmsi))
+        # Arrow's multi-key sort is about twice as fast as numpy's lexsort here
+        order = pc.sort_indices(
+            pa.table({"m": mmsi, "s": seg, "t": ts}),
+            sort_keys=[("m", "ascending"), ("s", "ascending"), ("t", "ascending")],
+        ).to_numpy()
         mmsi, seg, ts, lat, lon, obs = (a[order] for a in (mmsi, seg, ts, lat, lon, obs))
     new_track = np.ones(n, dtype=bool)
     new_track[1:] = (mmsi[1:] != mmsi[:-1]) | (seg[1:] != seg[:-1])
