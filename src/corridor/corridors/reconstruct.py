@@ -398,16 +398,24 @@ def build_observations(store: Store, inp: Inputs) -> tuple[list[Obs], list[dict]
 
 
 def _sighting_summary(s: dict) -> str:
-    who = s.get("vessel_name") or s["subject"]
-    parts = [who]
-    if s.get("count") and s["subject"] in ("containers", "railcars", "vessel", "cargo"):
-        parts = [f"{who}: {s['count']:,}" if s.get("vessel_name") else f"{s['count']:,} {s['subject']}"]
+    """One line for a sighting: what was seen, doing what, where (and the source's words)."""
+    subject, name, count = s["subject"], s.get("vessel_name"), s.get("count")
+    if subject == "vessel":
+        what = name or "unidentified vessel"
+    elif subject in ("containers", "cargo", "railcars"):
+        what = f"{count:,} {subject}" if count else subject
+        if name:
+            what += f" ({name})"
+    else:
+        what = name or subject
+        if count and subject == "activity":
+            what += f" ({count:,})"
     if s.get("activity"):
-        parts.append(s["activity"])
-    where = s.get("place_text") or s.get("place_id") or "unlocated"
-    text = f"{', '.join(parts)} at {where}"
+        what += f" {s['activity']}"
+    where = s.get("place_text") or s.get("place_id") or "an unlocated place"
+    text = f"{what} at {where}"
     if s.get("description"):
-        text += f" ({s['description']})"
+        text += f": {s['description']}"
     return text
 
 
@@ -461,8 +469,7 @@ def call_json(c: Call) -> dict:
     return {
         "call_id": c.call_id, "place_id": c.place_id, "vessel_id": c.vessel_id,
         "vessel_name": c.label, "mmsi": c.mmsi, "subject": c.subject,
-        "time": _rng(c.start, c.end, c.uncertain,
-                     "; ".join(o.text for o in c.obs if o.text) or None),
+        "time": _rng(c.start, c.end, c.uncertain, _text(c)),
         "departed": _rng(*c.departed, False) if c.departed else None,
         "activity": _union([[o.activity] for o in c.obs if o.activity]),
         "count": c.count, "unidentified_merged": c.unidentified_merged,
