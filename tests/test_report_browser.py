@@ -20,7 +20,7 @@ from playwright.sync_api import sync_playwright
 from report_sample import sample
 
 from corridor.ids import position_obs_ids
-from corridor.report.build import build_html, write_report
+from corridor.report.build import write_report
 from corridor.schema import POSITIONS
 
 CHROMIUM = "/usr/bin/chromium"
@@ -48,14 +48,15 @@ def _sim_positions() -> pa.Table:
 
 @pytest.fixture(scope="module")
 def report_file(tmp_path_factory) -> Path:
+    from corridor.corridors.case import load_case
     from corridor.store import Store
 
     d = tmp_path_factory.mktemp("browser")
-    with Store.open(d / "r.duckdb") as store:
-        store.insert_arrow("positions", _sim_positions())
-        html = build_html(store, sample())
     path = d / "report.html"
-    path.write_text(html, encoding="utf-8")
+    with Store.open(d / "r.duckdb") as store:
+        load_case(store, "dprk-russia-2023")  # the real case, as shipped
+        store.insert_arrow("positions", _sim_positions())
+        write_report(store, "dprk-russia-2023", path)
     return path
 
 
@@ -95,10 +96,13 @@ def test_report_renders_offline_without_errors(browser, report_file):
                 "#rail-tumangang", "#sim-map"):
         box = page.locator(sel).bounding_box()
         assert box and box["width"] > 400 and box["height"] > 150, sel
-    assert page.locator("#map-route .node").count() >= 4
-    assert page.locator("#map-route .leg-rail").count() == 1
-    assert page.locator("#timeline-window .shipment").count() == 2
+    assert page.locator("#map-route .node").count() >= 5
+    assert page.locator("#map-route .leg-rail").count() >= 1
+    assert page.locator("#map-ports .leg-sea").count() >= 1
+    assert page.locator("#timeline-window .shipment").count() >= 2
+    assert page.locator("#rail-tumangang .rail-bar.surge").count() == 1
     assert page.locator("#sim-map .track").count() == 1
+    assert page.locator("#claims .verdict").count() >= 3
 
     map_png = page.locator("#map-route").screenshot(path=str(ARTIFACTS / "report-map.png"))
     tl_png = page.locator("#timeline-window").screenshot(

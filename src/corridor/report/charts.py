@@ -29,7 +29,7 @@ def render_rail_chart(place_name: str, bars: list[RailBar], baseline_railcars: f
                       baseline_title: str = "", baseline_sources: tuple[str, ...] = (),
                       svg_id: str = "rail-chart", width_px: float = 460.0) -> str:
     """An ``<svg>`` bar chart of railcar counts at one place."""
-    h, left, bottom, top = 240.0, 44.0, 48.0, 28.0
+    h, left, bottom, top = 256.0, 44.0, 48.0, 44.0
     plot_h = h - top - bottom
     vmax = max([b.railcars for b in bars] + [baseline_railcars or 0.0, 1.0]) * 1.15
     n = max(len(bars), 1)
@@ -70,10 +70,10 @@ def render_rail_chart(place_name: str, bars: list[RailBar], baseline_railcars: f
         yb = y(baseline_railcars)
         line = (f'<line class="baseline" x1="{num(left)}" y1="{num(yb)}" x2="{num(width_px - 6)}"'
                 f' y2="{num(yb)}" stroke="#333" stroke-width="1.5" stroke-dasharray="6 4"/>'
-                f'<line x1="{num(width_px - 150)}" y1="12" x2="{num(width_px - 126)}" y2="12" '
+                f'<line x1="{num(left)}" y1="29" x2="{num(left + 24)}" y2="29" '
                 'stroke="#333" stroke-width="1.5" stroke-dasharray="6 4"/>'
-                f'<text x="{num(width_px - 120)}" y="16" fill="#333">baseline ≈ '
-                f'{num(baseline_railcars, 0)} cars</text>')
+                f'<text x="{num(left + 30)}" y="33" fill="#333">baseline ≈ '
+                f'{num(baseline_railcars, 0)} cars (usual count at this place)</text>')
         out.append(linked(line, list(baseline_sources),
                           baseline_title or f"Baseline: {num(baseline_railcars, 0)} railcars"))
     out.append("</svg>")

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from corridor.report.basemap import load_basemap
 from corridor.report.charts import RailBar, render_rail_chart
-from corridor.report.map import MapLeg, MapMarker, MapNode, MapTrack, render_map
+from corridor.report.map import MapLeg, MapMarker, MapNode, MapTrack, render_map, short_name
 from corridor.report.svg import anchor_id, cite_links, esc, source_tags
 from corridor.report.timeline import Band, Item, Lane, parse_ts, render_timeline
 
@@ -327,7 +327,7 @@ def rail_charts(recon: dict) -> list[str]:
             by_place.setdefault(pid, []).append(o)
         elif o.get("kind") == "baseline" and o.get("railcars") is not None:
             baselines[pid] = o
-    charts = []
+    charts: list[tuple[bool, str, str]] = []
     for pid, obs in sorted(by_place.items()):
         obs = sorted(obs, key=lambda o: o.get("obs_date") or "")
         bars = []
@@ -350,10 +350,10 @@ def rail_charts(recon: dict) -> list[str]:
             base_title = base_title or (f"Baseline: {b.get('description') or ''} "
                                         + "".join(f"[{t}]" for t in b.get("sources") or []))
             base_src = tuple(b.get("sources") or ())
-        name = (places.get(pid) or {}).get("name") or pid
-        charts.append(render_rail_chart(name, bars, base_val, base_title, base_src,
-                                        svg_id=f"rail-{pid}"))
-    return charts
+        name = short_name((places.get(pid) or {}).get("name") or pid)
+        charts.append((not any(b.surge for b in bars), name, render_rail_chart(
+            name, bars, base_val, base_title, base_src, svg_id=f"rail-{pid}")))
+    return [c for *_, c in sorted(charts)]  # places with a surge first
 
 
 # ----------------------------------------------------------------------------- sections
@@ -465,7 +465,11 @@ def _claims_section(recon: dict) -> str:
         hi = fmt_num(cr.get("max")) if cr.get("max") is not None else "no upper bound"
         claim_rng = f"{fmt_num(cr.get('min'))} – {hi}" if cr else "—"
         est_html = "<p class='empty'>Not held against an estimate.</p>"
-        if est:
+        if est and est.get("arithmetic") and est["arithmetic"] in (c.get("arithmetic") or ""):
+            est_html = (f"<p><b>Evidence:</b> {fmt_num(est.get('low'))}–{fmt_num(est.get('high'))} "
+                        f"{esc(est.get('unit'))} over {esc(est.get('period', {}).get('start'))} – "
+                        f"{esc(est.get('period', {}).get('end'))} {_cite(est.get('sources'))}</p>")
+        elif est:
             est_html = (f"<p><b>Evidence:</b> {fmt_num(est.get('low'))}–{fmt_num(est.get('high'))} "
                         f"{esc(est.get('unit'))} over {esc(est.get('period', {}).get('start'))} – "
                         f"{esc(est.get('period', {}).get('end'))} {_cite(est.get('sources'))}</p>"
@@ -783,7 +787,7 @@ not the pier: no source gives pier coordinates.</figcaption></figure>
  if outside else ''}{focus}</section>
 <section id="shipments"><h2>Shipments</h2>{_shipments_table(recon, ships)}</section>
 <section id="claims"><h2>Claims vs evidence</h2>{_claims_section(recon)}</section>
-<section id="rail"><h2>Rail counts at the crossing</h2>{_rail_section(recon)}</section>
+<section id="rail"><h2>Rail counts</h2>{_rail_section(recon)}</section>
 <section id="vessels"><h2>Vessels</h2>{_vessels_section(recon)}</section>
 <section id="context"><h2>Other sightings</h2>
 <p class="note">Dated observations that support no reconstructed shipment, with the reason.</p>
