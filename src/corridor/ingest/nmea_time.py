@@ -12,8 +12,8 @@ and returned as integer microseconds since the Unix epoch (UTC):
 - trailing fields after the checksum in the libais / USCG layout
   (``...,0*70,b003669794,1272412827`` or ``...,r003669946,1325394060,1325394001``): the
   first purely numeric field is the logger's epoch (libais ``uscg.py`` reads it the same way);
-- a Gatehouse ``$PGHP,1,YYYY,M,D,h,m,s,ms,...`` sentence preceding the AIS sentence,
-  parsed by pyais's :class:`pyais.messages.GatehouseSentence`.
+- a Gatehouse ``$PGHP,1,YYYY,M,D,h,m,s,ms,...`` sentence preceding the AIS sentence
+  (same reading as pyais's ``GatehouseSentence``, see :func:`gatehouse_time`).
 
 pyais parses tag blocks and ``$PGHP`` but not leading ISO stamps or the USCG trailer, and
 its sentence parser takes the *last* comma field as the checksum, so trailing metadata has
@@ -26,8 +26,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from pyais.exceptions import AISBaseException
-from pyais.messages import GatehouseSentence, NMEASentenceFactory, TagBlock
+from pyais.messages import NMEASentenceFactory, TagBlock  # noqa: F401 (doctest)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 #: Epoch values above this are milliseconds, not seconds (1e11 s is the year 5138).
@@ -189,8 +188,8 @@ def parse_tag_block(raw: bytes) -> TagInfo:
 def nmea_checksum(body: bytes) -> int:
     """XOR of all bytes of a sentence between its delimiter and ``*`` (the NMEA checksum).
 
-    Same result as ``pyais.util.compute_checksum``, several times faster on long sentences
-    (the integer is folded in halves instead of a Python loop over bytes); it runs on every
+    Same result as ``pyais.util.compute_checksum``, several times faster (the bytes are read
+    as one integer folded onto itself instead of a Python loop over bytes); it runs on every
     line, so it is written here.
 
     >>> from pyais.util import compute_checksum
@@ -199,26 +198,45 @@ def nmea_checksum(body: bytes) -> int:
     True
     """
     n = int.from_bytes(body, "little")
-    size = len(body)
-    while size > 1:
-        half = (size + 1) // 2
-        n = (n >> (8 * half)) ^ (n & ((1 << (8 * half)) - 1))
-        size = half
-    return n
+    k = 1 << max(len(body) - 1, 0).bit_length()  # a power of two >= len(body), in bytes
+    while k > 1:
+        k >>= 1
+        n ^= n >> (8 * k)
+    return n & 0xFF
+
+
+_DAYS: dict[tuple[int, int, int], int] = {}
 
 
 def gatehouse_time(sentence: bytes) -> int | None:
-    """Receive time of a Gatehouse ``$PGHP,1,...`` sentence (parsed by pyais), else None.
+    """Receive time of a Gatehouse ``$PGHP,1,YYYY,M,D,h,m,s,ms,...`` sentence, else None.
 
-    >>> gatehouse_time(b"$PGHP,1,2010,6,11,11,46,11,390,231,45,992190934,1,2B*5B")
+    Gatehouse logs put one of these before every AIS sentence, so it is the most frequent
+    line there; pyais's ``GatehouseSentence`` also decodes station fields corridor does not
+    use and builds a datetime per line, so the time fields are read here directly (the
+    result is the same, as the example checks).
+
+    >>> line = b"$PGHP,1,2010,6,11,11,46,11,390,231,45,992190934,1,2B*5B"
+    >>> gatehouse_time(line)
     1276256771390000
+    >>> gatehouse_time(line) == datetime_to_us(NMEASentenceFactory.produce(line).timestamp)
+    True
     >>> gatehouse_time(b"$PGHP,1,2010,13,45,xx*00") is None
     True
     """
+    f = sentence.split(b",", 10)
+    if len(f) < 10 or f[1] != b"1":
+        return None
     try:
-        s = NMEASentenceFactory.produce(sentence)
-    except (AISBaseException, ValueError, IndexError):
+        y, mo, d, h, mi, sec, ms = (int(x) for x in f[2:9])
+        days = _DAYS.get((y, mo, d))
+        if days is None:
+            days = (datetime(y, mo, d, tzinfo=timezone.utc) - _EPOCH).days
+            if len(_DAYS) > 10_000:
+                _DAYS.clear()
+            _DAYS[(y, mo, d)] = days
+    except (ValueError, OverflowError):
         return None
-    if not isinstance(s, GatehouseSentence):
+    if not (0 <= h < 24 and 0 <= mi < 60 and 0 <= sec < 61 and 0 <= ms < 1000):
         return None
-    return datetime_to_us(s.timestamp)
+    return ((days * 86400 + h * 3600 + mi * 60 + sec) * 1000 + ms) * 1000
