@@ -161,3 +161,28 @@ def test_cli_detect_and_events(sim_dir, tmp_path):
     assert r.exit_code == 0 and r.output.startswith("event_id,type,mmsi")
     r = runner.invoke(app, ["--db", str(db), "events", "--type", "nonsense"])
     assert r.exit_code != 0 and "unknown event type" in r.output
+
+
+def test_a_vessel_that_fails_is_skipped_and_reported_the_rest_detected(full_run, sim_dir,
+                                                                     tmp_path, monkeypatch):
+    from corridor.detect import pipeline
+
+    with Store.open(tmp_path / "bad.duckdb") as s:
+        load_simulation(s, sim_dir)
+        run_detect(s, workers=1)
+        before = _events(s)
+        victim = int(pc.min(before["mmsi"]).as_py())
+        original = pipeline.VesselPipeline.apply
+
+        def flaky(self, positions):
+            if positions["mmsi"][0].as_py() == victim:
+                raise ValueError("corrupt track")
+            return original(self, positions)
+
+        monkeypatch.setattr(pipeline.VesselPipeline, "apply", flaky)
+        summary = run_detect(s, full=True, workers=1)
+        assert summary.failed == 1 and "corrupt track" in summary.notes[-1]
+        assert summary.vessels_detected == summary.vessels_total - 1
+        assert _events(s).equals(before)  # the victim's previous events are kept
+        assert s.query("SELECT count(*) n FROM detect_state WHERE mmsi = ?",
+                       [victim])["n"][0].as_py() == 0  # so the next run retries it

@@ -41,6 +41,18 @@ def _clean(value: Any) -> Any:
     return value
 
 
+_PARAMS_CACHE: dict[str, dict[str, Any]] = {}
+
+
+def _clean_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Cleaned parameter dict, memoised by content (detectors pass the same dict each time)."""
+    key = json.dumps(params, sort_keys=True, default=str)
+    hit = _PARAMS_CACHE.get(key)
+    if hit is None:
+        hit = _PARAMS_CACHE[key] = _clean(params)
+    return hit
+
+
 def event_id(
     type_: str, mmsi: int | None, other_mmsi: int | None, start_us: int, params: dict[str, Any]
 ) -> str:
@@ -69,15 +81,16 @@ def make_event(
     """One event row. ``params`` are stored in ``attrs['params']`` and enter the id;
     ``id_key`` adds discriminators to the id when one detector can emit several events
     with the same type, vessel and start (e.g. two identity fields changing at once)."""
+    params = _clean_params(params)
     id_params = dict(params)
     if id_key:
         id_params["_key"] = id_key
-    full_attrs = dict(attrs or {})
+    full_attrs = _clean(dict(attrs or {}))
     full_attrs["params"] = params
     ev = [] if evidence is None else [int(x) for x in evidence]
     ev = list(dict.fromkeys(ev))  # unique, order kept
     return {
-        "event_id": event_id(type_, mmsi, other_mmsi, start_us, _clean(id_params)),
+        "event_id": event_id(type_, mmsi, other_mmsi, start_us, id_params),
         "type": type_,
         "mmsi": None if mmsi is None else int(mmsi),
         "other_mmsi": None if other_mmsi is None else int(other_mmsi),
@@ -89,7 +102,7 @@ def make_event(
         "place_id": place_id,
         "from_place_id": from_place_id,
         "to_place_id": to_place_id,
-        "attrs": json.dumps(_clean(full_attrs), sort_keys=True, separators=(",", ":")),
+        "attrs": json.dumps(full_attrs, sort_keys=True, separators=(",", ":")),
         "evidence": ev,
     }
 

@@ -39,6 +39,14 @@ def gap_indices(ts_us: np.ndarray, min_gap_hours: float) -> np.ndarray:
     return np.flatnonzero(np.diff(ts_us) > min_gap_hours * 3.6e9)
 
 
+def shore_points(ts_us: np.ndarray, lat: np.ndarray, lon: np.ndarray, p: GapParams
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The points whose distance from shore :meth:`GapDetector.apply` will need."""
+    i = gap_indices(ts_us, p.min_gap_hours)
+    k = np.concatenate([i, i + 1])
+    return lat[k], lon[k]
+
+
 def positions_before(ts_us: np.ndarray, idx: np.ndarray, window_hours: float) -> np.ndarray:
     """Number of positions in ``[ts[i] - window, ts[i]]`` for each i in ``idx`` (sorted ts)."""
     lo = np.searchsorted(ts_us, ts_us[idx] - int(window_hours * 3.6e9), side="left")
@@ -61,9 +69,14 @@ class GapDetector:
         ts_us: np.ndarray,
         lat: np.ndarray,
         lon: np.ndarray,
+        shore: ShoreFn | None = None,
     ) -> list[dict]:
-        """Gap events of a sorted segment (arrays aligned; times in microseconds)."""
+        """Gap events of a sorted segment (arrays aligned; times in microseconds).
+
+        ``shore`` overrides the detector's shore function for this call (the pipeline
+        passes one that answers from a batch computed for the whole vessel)."""
         p = self.params
+        shore = shore or self.shore
         i = gap_indices(ts_us, p.min_gap_hours)
         if len(i) == 0:
             return []
@@ -72,9 +85,9 @@ class GapDetector:
         dist = haversine_m(lat[i], lon[i], lat[j], lon[j])
         spd = speed_knots(dist, (ts_us[j] - ts_us[i]) / 1e6)
         n_before = positions_before(ts_us, i, p.positions_before_window_hours)
-        if self.shore is not None:
-            shore = self.shore(np.concatenate([lat[i], lat[j]]), np.concatenate([lon[i], lon[j]]))
-            off_shore, on_shore = shore[: len(i)], shore[len(i):]
+        if shore is not None:
+            dist_shore = shore(np.concatenate([lat[i], lat[j]]), np.concatenate([lon[i], lon[j]]))
+            off_shore, on_shore = dist_shore[: len(i)], dist_shore[len(i):]
         else:
             off_shore = on_shore = np.full(len(i), np.nan)
         disabling = (

@@ -59,6 +59,19 @@ def slow_runs(ts_us: np.ndarray, lat: np.ndarray, lon: np.ndarray, p: LoiteringP
     return out
 
 
+def shore_points(ts_us: np.ndarray, lat: np.ndarray, lon: np.ndarray, p: LoiteringParams
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The points whose distance from shore :meth:`LoiteringDetector.apply` will need."""
+    runs = slow_runs(ts_us, lat, lon, p)
+    if not runs:
+        return lat[:0], lon[:0]
+    s = hourly_samples(ts_us)
+    keep = np.zeros(len(s), dtype=bool)
+    for i0, i1 in runs:
+        keep |= (s >= i0) & (s <= i1)
+    return lat[s[keep]], lon[s[keep]]
+
+
 class LoiteringDetector:
     """Loitering events of one segment."""
 
@@ -75,9 +88,12 @@ class LoiteringDetector:
         ts_us: np.ndarray,
         lat: np.ndarray,
         lon: np.ndarray,
+        shore: ShoreFn | None = None,
     ) -> list[dict]:
-        """Loitering event rows of a sorted segment (times in microseconds)."""
+        """Loitering event rows of a sorted segment (times in microseconds); ``shore``
+        overrides the detector's shore function for this call."""
         p = self.params
+        shore_fn = shore or self.shore
         runs = slow_runs(ts_us, lat, lon, p)
         if not runs:
             return []
@@ -85,8 +101,8 @@ class LoiteringDetector:
         samples = hourly_samples(ts_us)
         for i0, i1 in runs:
             sl = samples[(samples >= i0) & (samples <= i1)]
-            if self.shore is not None:
-                shore = self.shore(lat[sl], lon[sl])
+            if shore_fn is not None:
+                shore = shore_fn(lat[sl], lon[sl])
                 mean_shore_nm = float(np.mean(shore)) / METRES_PER_NM
                 if mean_shore_nm < p.min_shore_distance_nm:
                     continue
@@ -115,7 +131,7 @@ class LoiteringDetector:
                         "start_distance_from_shore_m": shore[0],
                         "end_distance_from_shore_m": shore[-1],
                         "positions": int(i1 - i0 + 1),
-                        "shore_distance_applied": self.shore is not None,
+                        "shore_distance_applied": shore_fn is not None,
                     },
                 )
             )

@@ -18,7 +18,9 @@ import pyarrow as pa
 
 from corridor.detect.events import events_table
 from corridor.detect.gaps import GapDetector
+from corridor.detect.gaps import shore_points as gap_points
 from corridor.detect.loitering import LoiteringDetector
+from corridor.detect.loitering import shore_points as loiter_points
 from corridor.detect.params import DetectParams
 from corridor.detect.port_visits import Places, PortVisitDetector
 from corridor.detect.tracks import segment_track
@@ -45,6 +47,25 @@ def default_shore():
     return distance_to_shore_m
 
 
+class _ShoreBatch:
+    """Distances from shore computed in one batch, answered per point (exact lookups;
+    a point not in the batch is computed on demand)."""
+
+    def __init__(self, shore, lat: np.ndarray, lon: np.ndarray):
+        self.shore = shore
+        d = shore(lat, lon) if len(lat) else np.zeros(0)
+        self.known = dict(zip(zip(lat.tolist(), lon.tolist(), strict=True), d.tolist(),
+                              strict=True))
+
+    def __call__(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        keys = list(zip(np.asarray(lat).tolist(), np.asarray(lon).tolist(), strict=True))
+        out = np.array([self.known.get(k, np.nan) for k in keys], dtype=np.float64)
+        miss = np.isnan(out)
+        if miss.any():
+            out[miss] = self.shore(np.asarray(lat)[miss], np.asarray(lon)[miss])
+        return out
+
+
 class VesselPipeline:
     """Detectors built once (place thresholds, shore function) and applied per vessel."""
 
@@ -58,17 +79,35 @@ class VesselPipeline:
         self.loiter = LoiteringDetector(p.loitering, self.shore)
         self.voyages = VoyageDetector(p.voyage)
 
+    def _shore_batch(self, track, segments):
+        """One shore-distance call for every point the vessel's detectors will ask about
+        (a call has a fixed cost of milliseconds; a vessel has a handful of such points)."""
+        if self.shore is None:
+            return None
+        lats, lons = [], []
+        for _, idx in segments:
+            ts, lat, lon = track.ts[idx], track.lat[idx], track.lon[idx]
+            for a, b in (gap_points(ts, lat, lon, self.params.gap),
+                         loiter_points(ts, lat, lon, self.params.loitering)):
+                lats.append(a)
+                lons.append(b)
+        lat = np.concatenate(lats) if lats else np.zeros(0)
+        lon = np.concatenate(lons) if lons else np.zeros(0)
+        return _ShoreBatch(self.shore, lat, lon)
+
     def apply(self, positions: pa.Table) -> DetectResult:
         """Events and marks of one MMSI's positions."""
         track, rows = segment_track(positions, self.params.segment)
-        for seg_id, idx in track.segment_indices():
+        segments = track.segment_indices()
+        shore = self._shore_batch(track, segments)
+        for seg_id, idx in segments:
             obs = track.obs_id[idx]
             ts = track.ts[idx]
             lat = track.lat[idx]
             lon = track.lon[idx]
-            gaps = self.gaps.apply(track.mmsi, seg_id, obs, ts, lat, lon)
+            gaps = self.gaps.apply(track.mmsi, seg_id, obs, ts, lat, lon, shore=shore)
             rows += gaps
-            rows += self.loiter.apply(track.mmsi, seg_id, obs, ts, lat, lon)
+            rows += self.loiter.apply(track.mmsi, seg_id, obs, ts, lat, lon, shore=shore)
             if self.ports is not None:
                 visits = self.ports.apply(track.mmsi, seg_id, obs, ts, lat, lon, track.sog[idx])
                 rows += visits

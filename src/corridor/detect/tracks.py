@@ -117,7 +117,10 @@ def sort_positions(positions: pa.Table) -> Track:
     lat = _float(positions["lat"])
     lon = _float(positions["lon"])
     obs = positions["obs_id"].to_numpy(zero_copy_only=False).astype(np.int64)
-    order = np.lexsort((obs, lon, lat, ts))
+    if n < 2 or bool((np.diff(ts) > 0).all()):
+        order = np.arange(n)  # already sorted with no ties (the engine reads ORDER BY ts)
+    else:
+        order = np.lexsort((obs, lon, lat, ts))
     mmsis = positions["mmsi"].to_numpy(zero_copy_only=False) if n else np.zeros(0, np.int64)
     if n and (mmsis != mmsis[0]).any():
         raise ValueError("sort_positions expects the positions of one MMSI")

@@ -64,6 +64,7 @@ class DetectSummary:
     encounter_range: tuple[str, str] | None = None
     seconds: float = 0.0
     params_hash: str = ""
+    failed: int = 0
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -76,6 +77,7 @@ class DetectSummary:
             "encounter_range": self.encounter_range,
             "seconds": round(self.seconds, 3),
             "params_hash": self.params_hash,
+            "failed": self.failed,
             "notes": self.notes,
         }
 
@@ -103,19 +105,26 @@ def _warm(pipeline: VesselPipeline | None) -> None:
         pipeline.shore(np.array([0.0]), np.array([0.0]))
 
 
-def _run_chunk(chunk: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """Detect every MMSI of a chunk sorted by mmsi (runs in a worker)."""
+def _run_chunk(chunk: pa.Table) -> tuple[pa.Table, pa.Table, list[tuple[int, str]]]:
+    """Detect every MMSI of a chunk sorted by mmsi (runs in a worker).
+
+    A vessel whose detection fails is reported (MMSI, error) and skipped; the others go on.
+    """
     assert _PIPELINE is not None
-    events, marks = [], []
+    events, marks, failed = [], [], []
     for part in split_by_mmsi(chunk):
-        res = _PIPELINE.apply(part)
+        try:
+            res = _PIPELINE.apply(part)
+        except Exception as exc:  # noqa: BLE001 - one bad vessel must not stop the run
+            failed.append((int(part["mmsi"][0].as_py()), f"{type(exc).__name__}: {exc}"))
+            continue
         if res.events.num_rows:
             events.append(res.events)
         if res.marks.num_rows:
             marks.append(res.marks)
     ev = pa.concat_tables(events) if events else EVENTS.empty_table()
     mk = pa.concat_tables(marks) if marks else MARKS_SCHEMA.empty_table()
-    return ev, mk
+    return ev, mk, failed
 
 
 # ------------------------------------------------------------------ main side
@@ -175,7 +184,7 @@ def run_detect(
     *,
     full: bool = False,
     workers: int | None = None,
-    chunk_positions: int = 1_000_000,
+    chunk_positions: int = 200_000,
     encounter_window_days: float = 7.0,
 ) -> DetectSummary:
     """Detect events in the store, incrementally (see the module docstring).
@@ -212,6 +221,7 @@ def run_detect(
     store.con.register("_detect_affected", aff)
     events_out: list[pa.Table] = []
     marks_out: list[pa.Table] = []
+    failed: list[tuple[int, str]] = []
     try:
         def read(k: int) -> pa.Table:
             return store.query(
@@ -228,9 +238,10 @@ def run_detect(
             _init_worker(params, places_tbl)
             for k in range(n_chunks):
                 chunk = read(k)
-                ev, mk = _run_chunk(chunk)
+                ev, mk, bad = _run_chunk(chunk)
                 events_out.append(ev)
                 marks_out.append(mk)
+                failed += bad
                 done_positions += chunk.num_rows
                 progress("detect", done_positions, summary.positions)
         else:
@@ -252,13 +263,21 @@ def run_detect(
                     chunk = read(k)
                     pending.append((pool.submit(_run_chunk, chunk), chunk.num_rows))
                     while len(pending) > n_workers:
-                        done_positions += _collect(pending.popleft(), events_out, marks_out)
+                        done_positions += _collect(pending.popleft(), events_out, marks_out, failed)
                         progress("detect", done_positions, summary.positions)
                 while pending:
-                    done_positions += _collect(pending.popleft(), events_out, marks_out)
+                    done_positions += _collect(pending.popleft(), events_out, marks_out, failed)
                     progress("detect", done_positions, summary.positions)
     finally:
         store.con.unregister("_detect_affected")
+    if failed:
+        bad = pa.array(sorted(m for m, _ in failed), pa.int64())
+        for m, err in sorted(failed):
+            summary.notes.append(f"vessel {m} skipped (its previous events are kept): {err}")
+        affected = affected.filter(pc.invert(pc.is_in(affected["mmsi"], bad)))
+        aff = aff.filter(pc.invert(pc.is_in(aff["mmsi"], bad)))
+        summary.vessels_detected -= len(failed)
+    summary.failed = len(failed)
     vessel_events = pa.concat_tables(events_out) if events_out else EVENTS.empty_table()
     marks = pa.concat_tables(marks_out) if marks_out else MARKS_SCHEMA.empty_table()
 
@@ -272,7 +291,7 @@ def run_detect(
         if until is not None:
             hi = min(hi, until)
         enc_range = (lo, hi)
-    encounters = _encounters(store, params, places_tbl, enc_range, marks, mmsis,
+    encounters = _encounters(store, params, places_tbl, enc_range, marks, aff["mmsi"].to_numpy(),
                              encounter_window_days)
     identity = _identity(store, params, vessels)
 
@@ -323,6 +342,9 @@ def run_detect(
             con.register("_detect_state", state)
             con.execute("INSERT OR REPLACE INTO detect_state BY NAME SELECT * FROM _detect_state")
             con.unregister("_detect_state")
+        if failed:  # retried by the next run
+            con.execute(f"DELETE FROM detect_state WHERE mmsi IN ({','.join('?' * len(failed))})",
+                        [m for m, _ in failed])
         for name in ("_detect_affected", "_detect_marks", "_detect_events"):
             con.unregister(name)
     summary.events = dict(Counter(new_events["type"].to_pylist()))
@@ -334,11 +356,12 @@ def run_detect(
     return summary
 
 
-def _collect(item: tuple[Future, int], events_out: list, marks_out: list) -> int:
+def _collect(item: tuple[Future, int], events_out: list, marks_out: list, failed: list) -> int:
     fut, n = item
-    ev, mk = fut.result()
+    ev, mk, bad = fut.result()
     events_out.append(ev)
     marks_out.append(mk)
+    failed += bad
     return n
 
 
