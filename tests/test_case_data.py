@@ -137,3 +137,12 @@ def test_a_broken_case_directory_names_the_file_and_column(tmp_path, store):
     with pytest.raises(CaseError, match=r"vessels\.csv: missing column 'imo'"):
         load_case(store, d)
     assert store.count("places") == 0
+
+
+def test_a_corridor_file_naming_its_case_loads_that_case(store, tmp_path):
+    from corridor.corridors.model import shipped_dir
+
+    summary = load_case(store, shipped_dir() / "dprk-russia-2023.yaml")
+    assert summary.case_id == "dprk-russia-2023" and store.count("vessels") == 4
+    with pytest.raises(CaseError, match="not a shipped case"):
+        load_case(store, "no-such-case")

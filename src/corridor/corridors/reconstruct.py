@@ -342,7 +342,7 @@ def build_observations(store: Store, inp: Inputs) -> tuple[list[Obs], list[dict]
             place = matcher.node_at(s["lat"], s["lon"])
         summary = _sighting_summary(s)
         reason = None
-        if place is None and s["place_id"] is None:
+        if place is None and s["place_id"] is None and s.get("lat") is None:
             reason = "unlocated"
         elif place not in nodes:
             reason = "off-corridor place"
@@ -932,14 +932,15 @@ def select_claims(inp: Inputs) -> list[dict]:
         elif cl["origin"] == "case":
             if c.claims.case and c.case and f.get("case") == c.case:
                 out.append(cl)
-        elif c.claims.match:
+        elif c.claims.match and nodes & set(cl.get("places") or []):
             ps, pe = cl.get("period_start"), cl.get("period_end")
             if ps is None and pe is None:
+                # no period: listed (as untestable, with the reason) only if it has a number
+                if cl.get("quantity") is not None:
+                    out.append(cl)
                 continue
             ps, pe = ps or pe, pe or ps
-            if pe < c.window_start or ps > c.window_end:
-                continue
-            if nodes & set(cl.get("places") or []):
+            if pe >= c.window_start and ps <= c.window_end:
                 out.append(cl)
     return out
 
