@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from corridor import places
 from corridor.cli import app
 from corridor.geo import haversine_m
+from corridor.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -19,10 +20,13 @@ def gazetteer() -> pa.Table:
     return places.gazetteer_table()
 
 
-@pytest.fixture()
-def loaded(store):
-    places.load_gazetteer(store)
-    return store
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    """One store with the gazetteer, shared by the read-only tests of this file."""
+    s = Store.open(tmp_path_factory.mktemp("gaz") / "gaz.duckdb")
+    places.load_gazetteer(s)
+    yield s
+    s.close()
 
 
 def test_gazetteer_sources_and_unique_slug_ids(gazetteer):
