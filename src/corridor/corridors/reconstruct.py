@@ -125,6 +125,7 @@ class Call:
     unidentified_merged: int = 0
     used_origin: bool = False
     used_destination: bool = False
+    frozen_id: str | None = None  # set once the call is complete (build_calls)
 
     @property
     def start(self) -> datetime:
@@ -157,6 +158,8 @@ class Call:
 
     @property
     def call_id(self) -> str:
+        if self.frozen_id is not None:
+            return self.frozen_id
         return stable_id("call", self.place_id, sorted(o.id for o in self.obs))
 
     @property
@@ -424,10 +427,13 @@ def build_calls(obs: list[Obs], merge_hours: float) -> list[Call]:
     """Merge observations into calls per node (see the module docstring)."""
     merge = timedelta(hours=merge_hours)
     calls: list[Call] = []
-    by_place: dict[str, list[Call]] = {}
+    active: dict[str, list[Call]] = {}  # calls that a later observation can still join
     for o in sorted(obs, key=lambda o: (o.place_id, o.start, o.end, o.id)):
-        open_calls = [c for c in by_place.get(o.place_id, [])
-                      if not c.closed and o.start - c.end <= merge and _mode(c) == _mode_o(o)]
+        # observations come in start order, so a call that ended more than ``merge`` before
+        # this one can never be joined again: drop it (keeps the pass linear)
+        live = [c for c in active.get(o.place_id, []) if not c.closed and o.start - c.end <= merge]
+        active[o.place_id] = live
+        open_calls = [c for c in live if _mode(c) == _mode_o(o)]
         same = [c for c in open_calls if o.ident is not None and c.ident == o.ident]
         if o.ident is None:
             fits = open_calls
@@ -441,7 +447,7 @@ def build_calls(obs: list[Obs], merge_hours: float) -> list[Call]:
             target = fits[-1]
         if target is None:
             target = Call(place_id=o.place_id, ident=o.ident)
-            by_place.setdefault(o.place_id, []).append(target)
+            active[o.place_id].append(target)
             calls.append(target)
         else:
             if o.ident is None and o.subject == "vessel" and target.ident is not None:
@@ -454,6 +460,8 @@ def build_calls(obs: list[Obs], merge_hours: float) -> list[Call]:
         if (o.activity or "").lower().startswith("depart"):
             target.departed = (o.start, o.end)
             target.closed = True
+    for c in calls:
+        c.frozen_id = c.call_id
     return sorted(calls, key=lambda c: (c.start, c.place_id, c.call_id))
 
 
@@ -521,10 +529,27 @@ class _Builder:
         self.shipments: list[dict] = []
         self.by_dest_call: dict[str, dict] = {}
         self.vessel_caps = {v["vessel_id"]: v.get("capacity_teu") for v in inp.vessels.to_pylist()}
+        # indexes, so that a store with many AIS port visits stays linear
+        self._by_place: dict[str, list[Call]] = {}
+        self._by_ident: dict[tuple[str, str | None], list[Call]] = {}
+        for c in calls:
+            self._by_place.setdefault(c.place_id, []).append(c)
+            self._by_ident.setdefault((c.place_id, c.ident), []).append(c)
+        self._gaps: dict[str | None, list[dict]] = {}
+        for g in self.gaps:
+            self._gaps.setdefault(g["ident"], []).append(g)
+        self._voyages: dict[str | None, list[dict]] = {}
+        for v in self.voyages:
+            self._voyages.setdefault(v["ident"], []).append(v)
 
     # -- helpers
     def at(self, place: str) -> list[Call]:
-        return [c for c in self.calls if c.place_id == place]
+        """Calls at ``place`` in time order."""
+        return self._by_place.get(place, [])
+
+    def at_ident(self, place: str, ident: str | None) -> list[Call]:
+        """Calls at ``place`` of one identity (``None``: unidentified), in time order."""
+        return self._by_ident.get((place, ident), [])
 
     def _near(self, lat: float | None, lon: float | None, place: str) -> bool:
         if place not in self.matcher.ids:
@@ -538,8 +563,8 @@ class _Builder:
         """An AIS gap of ``ident`` starting near A and ending near B within [after, before]."""
         if ident is None:
             return None
-        for g in self.gaps:
-            if g["ident"] != ident or g["end_ts"] is None:
+        for g in self._gaps.get(ident, []):
+            if g["end_ts"] is None:
                 continue
             at = g["attrs"]
             if (g["start_ts"] >= after and g["end_ts"] <= before
@@ -552,8 +577,8 @@ class _Builder:
         """The AIS voyage of ``ident`` that leaves during ``a`` and arrives during ``b``
         (matched by time: its place ids are the detector's, not necessarily the nodes')."""
         slack = timedelta(hours=1)
-        for v in self.voyages:
-            if (v["ident"] == ident and v["end_ts"] is not None
+        for v in self._voyages.get(ident, []):
+            if (v["end_ts"] is not None
                     and a.start - slack <= v["start_ts"] <= a.end + slack
                     and b.start - slack <= v["end_ts"] <= b.end + slack):
                 return v
@@ -639,11 +664,18 @@ class _Builder:
             return False
         best = None
         for leg in legs:
-            for a in self.at(leg.from_place):
-                if a.used_origin or a.ident != b.ident or not _feasible(a, b, leg):
+            hi = timedelta(hours=leg.max_duration_hours)
+            # latest feasible call first; earlier calls only get further away
+            for a in reversed(self.at_ident(leg.from_place, b.ident)):
+                if a.start >= b.end:
+                    continue
+                if b.start - a.end > hi:
+                    break
+                if a.used_origin or not _feasible(a, b, leg):
                     continue
                 if best is None or a.start > best[0].start:
                     best = (a, leg)
+                break
         if best is None:
             return False
         a, leg = best
@@ -689,7 +721,7 @@ class _Builder:
             g = self._gap_between(b.ident, leg.from_place, leg.to_place, b.end, b.start - hi)
             if g is None:
                 continue
-            prior = [a for a in self.at(leg.from_place) if a.ident == b.ident and not a.used_origin
+            prior = [a for a in self.at_ident(leg.from_place, b.ident) if not a.used_origin
                      and a.end <= g["start_ts"] and g["start_ts"] - a.end <= hi]
             ev = ([] if not prior else _evidence(prior[-1], "origin")) + [_gap_evidence(g)] + \
                 _evidence(b, "destination")
@@ -708,8 +740,8 @@ class _Builder:
         # (b) cargo or an unidentified vessel at A within the leg's duration
         best = None
         for leg in legs:
-            for a in self.at(leg.from_place):
-                if a.used_origin or a.ident is not None or not _feasible(a, b, leg):
+            for a in self.at_ident(leg.from_place, None):
+                if a.used_origin or not _feasible(a, b, leg):
                     continue
                 key = (a.subject in ("containers", "cargo"), a.start)
                 if best is None or key > best[0]:
@@ -1273,7 +1305,16 @@ def _collect_tags(obj: Any, acc: set[str]) -> None:
 
 def _sources_json(inp: Inputs, data: dict) -> list[dict]:
     tags: set[str] = set()
-    _collect_tags({k: v for k, v in data.items() if k != "sources"}, tags)
+    _collect_tags({k: v for k, v in data.items() if k not in ("sources", "shipments", "calls")},
+                  tags)
+    for c in data["calls"]:
+        tags.update(c["sources"])
+    for s in data["shipments"]:  # evidence sources are already unioned into the shipment's
+        tags.update(s["sources"])
+        tags.update(s["cargo"].get("sources") or [])
+        for text in (s["tier_reason"], s["cargo"].get("basis") or ""):
+            if "[S" in text:
+                tags.update(source_tags(text))
     out = []
     for t in sorted(tags, key=_tag_key):
         r = inp.sources.get(t)
