@@ -178,3 +178,11 @@ def test_cli_init_add_and_list(db_file, tmp_path):
     assert r.exit_code == 0, r.output
     rows = json.loads(r.output)
     assert rows[0]["place_id"] == "kp-najin" and rows[0]["distance_km"] < 0.1
+
+
+def test_unusable_positions_match_nothing():
+    tbl = pa.table({"place_id": ["a"], "name": ["A"], "kind": ["port"], "lat": [0.0],
+                    "lon": [0.0]})
+    pos, d = places.PlaceIndex.from_arrow(tbl).nearest(
+        np.array([np.nan, 0.0, 95.0]), np.array([0.0, 0.001, 0.0]), 1_000.0)
+    assert pos.tolist() == [-1, 0, -1] and np.isinf(d[[0, 2]]).all()

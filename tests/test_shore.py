@@ -107,3 +107,11 @@ def test_segment_index_distance_is_spherical_not_degrees():
     # Nearest point is the end (60N, 2E): 2 degrees of longitude at 60N ~ 111 km.
     ref = 2 * EARTH_RADIUS_M * np.arcsin(np.cos(np.radians(60)) * np.sin(np.radians(1.0)))
     assert d[0] == pytest.approx(ref, rel=1e-9) and e[0] == 0
+
+
+def test_unusable_positions_give_nan_not_an_error():
+    lat = np.array([np.nan, 91.0, 43.108])
+    lon = np.array([131.9, 131.9, 131.905])
+    d = shore.distance_to_shore_m(lat, lon)
+    assert np.isnan(d[:2]).all() and 0 < d[2] < 1_000
+    assert shore.on_land(lat, lon).tolist() == [False, False, False]

@@ -208,10 +208,17 @@ class PlaceIndex:
 
         Returns ``(place_pos, distance_m)``: int64 row positions into :attr:`table`
         (-1 where no place is that close) and distances in metres (0 inside a polygon or a
-        point's radius; ``inf`` where none). Ties go to the lower row position.
+        point's radius; ``inf`` where none). Ties go to the lower row position. Unusable
+        positions (NaN, |lat| > 90) get -1 / ``inf``.
         """
-        lat = np.asarray(lat, dtype=np.float64)
-        lon = np.asarray(lon, dtype=np.float64)
+        lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+        lon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+        ok = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90.0)
+        if not ok.all():
+            pos = np.full(lat.shape[0], -1, dtype=np.int64)
+            dist = np.full(lat.shape[0], np.inf)
+            pos[ok], dist[ok] = self.nearest(lat[ok], lon[ok], max_distance_m)
+            return pos, dist
         m = lat.shape[0]
         best_d = np.full(m, np.inf)
         best_p = np.full(m, -1, dtype=np.int64)

@@ -409,22 +409,42 @@ def load_land() -> Land:
 def on_land(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """True where (lat, lon) in degrees lies on land (Natural Earth 1:10m); vectorised.
 
+    Unusable positions (NaN, |lat| > 90) are False.
+
     >>> on_land(np.array([43.2, 43.1]), np.array([131.95, 131.9])).tolist()  # Vladivostok; its bay
     [True, False]
     """
-    return load_land().on_land(lat, lon)
+    lat, lon, ok = _valid(lat, lon)
+    out = np.zeros(lat.shape[0], dtype=bool)
+    if ok.any():
+        out[ok] = load_land().on_land(lat[ok], lon[ok])
+    return out
 
 
 def distance_to_shore_m(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Great-circle distance in metres from each point to the nearest coast; 0 on land.
 
     Vectorised over numpy arrays of latitudes and longitudes in degrees (any longitude
-    convention; the antimeridian needs no care). Accuracy: exact against the bundled
-    Natural Earth 1:10m coastline to ``max(1 m, 0.1 %)``; the coastline itself is a
-    1:10,000,000 generalisation (typically within a few hundred metres of the real shore).
+    convention; the antimeridian needs no care); NaN for unusable positions (NaN,
+    |lat| > 90). Accuracy against the bundled Natural Earth 1:10m coastline: within
+    ``max(1 m, 0.1 %)`` up to :data:`FAR_FROM_SHORE_M` (100 km) from shore; beyond, grid
+    interpolation within :data:`FAR_ABS_ERROR_M`. The coastline itself is a 1:10,000,000
+    generalisation (typically within a few hundred metres of the real shore).
 
     >>> d = distance_to_shore_m(np.array([0.0]), np.array([-140.0]))   # 887 km N of the Marquesas
     >>> 850_000 < float(d[0]) < 900_000
     True
     """
-    return load_land().distance_to_shore_m(lat, lon)
+    lat, lon, ok = _valid(lat, lon)
+    out = np.full(lat.shape[0], np.nan)
+    if ok.any():
+        out[ok] = load_land().distance_to_shore_m(lat[ok], lon[ok])
+    return out
+
+
+def _valid(lat, lon) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Float arrays and the mask of usable positions (finite, latitude within +-90)."""
+    lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+    lon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+    ok = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90.0)
+    return lat, lon, ok
