@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -79,22 +78,14 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         shuffle_partitions: int = typer.Option(
             None, "--shuffle-partitions", min=1, help="spark.sql.shuffle.partitions."
         ),
-        params_file: Path = typer.Option(
-            None, "--params", help="JSON file of detector parameters (default: built-in)."
-        ),
     ) -> None:
         """Run the detectors on Spark over an archive; writes the EVENTS table as Parquet."""
         from corridor.archive import ArchiveError
         from corridor.engines.spark import run_detect_spark
 
-        params = None
-        if params_file is not None:
-            from corridor.engines.spark import params_from_json
-
-            params = params_from_json(json.loads(params_file.read_text(encoding="utf-8")))
         try:
             summary = run_detect_spark(
-                archive, out, params, master=master, shuffle_partitions=shuffle_partitions
+                archive, out, None, master=master, shuffle_partitions=shuffle_partitions
             )
         except ArchiveError as exc:
             typer.echo(f"error: {exc}", err=True)
@@ -103,3 +94,5 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
             f"{summary.events:,} events from {summary.positions:,} positions of "
             f"{summary.vessels:,} vessels in {summary.seconds:.1f} s -> {summary.out}"
         )
+        for mmsi, err in summary.failed:
+            typer.echo(f"warning: vessel {mmsi} skipped: {err}", err=True)
