@@ -776,8 +776,10 @@ class _Builder:
         self._add(mode="sea", leg=leg, a=None, b=b, tier="possible",
                   reason=f"{b.label or 'a vessel'} seen at {b.place_id} only; nothing at "
                          f"{' or '.join(froms)} within the leg's duration",
-                  depart=_rng(b.start - timedelta(hours=hi), b.end - timedelta(hours=lo), True),
-                  arrive=_rng(b.start - timedelta(hours=hi - lo), b.end, True),
+                  depart=_rng(b.start - timedelta(hours=hi), b.start - timedelta(hours=lo)
+                              if _ais_only(b) else b.end - timedelta(hours=lo), True),
+                  arrive=_rng(b.start, b.start, False) if _ais_only(b)
+                  else _rng(b.start - timedelta(hours=hi - lo), b.end, True),
                   evidence=_evidence(b, "destination"), cargo=self._cargo([b], b.vessel_id),
                   counts=frm in counts_from if frm else False, from_place=frm,
                   to_place=b.place_id, from_candidates=froms if frm is None else [])
@@ -807,6 +809,8 @@ class _Builder:
         leg = active[0] if len(tos) == 1 else None
         if a.departed:
             dep = _rng(a.departed[0], a.departed[1], False)
+        elif _ais_only(a):  # AIS saw the ship until it left
+            dep = _rng(a.end, a.end, False)
         else:
             dep = _rng(a.start, a.end + timedelta(hours=hi), True)
         latest_dep = datetime.fromisoformat(dep["latest"])
