@@ -3,7 +3,9 @@
 Two sources of names:
 
 - the gazetteer, when loaded: every ``name`` and ``aliases`` entry of the ``places``
-  table, matched whole-word and case-insensitively;
+  table, matched whole-word where the text is capitalised (a proper noun), except
+  :data:`COMMON_WORDS` — English words and country names that the world gazetteer also
+  uses as port or anchorage names ("And", "Unknown", "Korea");
 - a small built-in list of the corridor's places and their spellings (Rajin/Najin/Rason,
   Dunai/Dunay, Tikhoretsk, Vostochny, Khasan, Tumangang, ...), so a report ingested before
   the gazetteer still yields its place mentions. "Danube" counts as Dunai only in a
@@ -27,8 +29,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from corridor.claims.spans import overlaps, span_field
 
@@ -64,14 +68,42 @@ _GENERIC = re.compile(
     r"|\b(?:depot|arsenal|base|port|terminal)\s+(?:near|outside|in)\s+(?P<name2>[A-Z][\w'\-]+)")
 # Gazetteer spellings that name a corridor place only in the right context.
 _CONTEXTUAL = {"danube"}
+#: Gazetteer spellings never taken as a place on their own in running text: English words,
+#: sea-area words and countries that the world gazetteer also uses as port or anchorage
+#: names (a port "And", anchorages "Unknown", "Sea", "Korea" and "China"). They still resolve
+#: after a cue ("the port of Bay") and through the built-in list. Hand-written: no offline
+#: word list ships with corridor's dependencies, and the list only has to cover words that
+#: reports use as words.
+COMMON_WORDS = frozenset("""
+    a about above across after against air all also an and any anchorage are area around as at
+    back bank base bay be beach been before below between big both but by can cape central city
+    coast could did do does down during each east end field first for free from gas has have he
+    her here high his home how if in inner into is it its just land last less little low lower
+    main may me more most much must my new next no north not now of off oil old on once one only
+    or order other our out outer over own point port rail same sea she should side so some south
+    station such than that the their them then there these they this those through to too town
+    under unknown until up upper us very via was water we were west what when where which while
+    who why will with would yard yes you zone
+    africa america asia europe
+    angola bangladesh belgium belize bermuda bahamas bahrain brazil brunei china
+    france germany georgia grenada guadeloupe guinea india indonesia iran japan jordan korea
+    kuwait madagascar mozambique nauru russia samoa spain turkey ukraine
+""".split()) | {"costa rica", "puerto rico"}
 _DEPOT_BEFORE = re.compile(r"\b(?:depot|arsenal|ammunition base|storage site)\b[\w\s,]{0,30}$", re.I)
+_WORD = re.compile(r"\w+")
+_WORD_CHAR = re.compile(r"[\w-]")  # what may not touch a name on either side
 _NOT_PLACE = re.compile(r"^(?:Russia|North Korea|Ukraine|DPRK|Pyongyang|Moscow|The|A|September|October|"
                         r"August|November|December)$")
 
 
 @dataclass(frozen=True)
 class Gazetteer:
-    """Lower-cased names and aliases → place_ids (several places may share a name)."""
+    """Lower-cased names and aliases → place_ids (several places may share a name).
+
+    Built once per ingest (or refresh); the word indexes behind :meth:`find` and
+    :meth:`named_like` are built on first use and kept, so matching a sentence costs a
+    dictionary look-up per word, not a pass over every name.
+    """
 
     names: dict[str, tuple[str, ...]] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
@@ -81,17 +113,23 @@ class Gazetteer:
         """From rows of the ``places`` table (``place_id``, ``name``, ``aliases``, ``kind``)."""
         if tbl is None or tbl.num_rows == 0:
             return cls()
-        names: dict[str, list[str]] = {}
-        kinds: dict[str, str] = {}
-        cols = set(tbl.column_names)
-        for row in tbl.to_pylist():
-            pid = row["place_id"]
-            kinds[pid] = row.get("kind") or ""
-            spellings = [row["name"]] + list((row.get("aliases") or []) if "aliases" in cols else [])
-            for s in spellings:
-                if s:
-                    names.setdefault(s.strip().lower(), []).append(pid)
-        return cls({k: tuple(sorted(set(v))) for k, v in names.items()}, kinds)
+        # columnar (Arrow compute), not row by row: the world gazetteer has 64,000 rows
+        pids = tbl.column("place_id").combine_chunks().cast(pa.string())
+        spellings = [tbl.column("name").combine_chunks().cast(pa.string())]
+        owners = [pids]
+        aliases = tbl.column("aliases").combine_chunks() if "aliases" in tbl.column_names else None
+        if aliases is not None and pa.types.is_list(aliases.type):
+            spellings.append(pc.list_flatten(aliases).cast(pa.string()))
+            owners.append(pc.take(pids, pc.list_parent_indices(aliases)))
+        long = pa.table({"s": pa.concat_arrays(spellings), "pid": pa.concat_arrays(owners)})
+        long = long.set_column(0, "s", pc.utf8_lower(pc.utf8_trim_whitespace(long.column("s"))))
+        long = long.filter(pc.and_(pc.is_valid(long.column("s")), pc.not_equal(long.column("s"), "")))
+        grouped = long.group_by("s").aggregate([("pid", "distinct")])
+        names = {s: tuple(sorted(ids)) for s, ids in zip(
+            grouped.column("s").to_pylist(), grouped.column("pid_distinct").to_pylist(), strict=True)}
+        kind_col = tbl.column("kind").to_pylist() if "kind" in tbl.column_names else [None] * len(pids)
+        kinds = {pid: k or "" for pid, k in zip(pids.to_pylist(), kind_col, strict=True)}
+        return cls(names, kinds)
 
     @classmethod
     def of(cls, places: object | None) -> Gazetteer:
@@ -112,16 +150,51 @@ class Gazetteer:
                 return ranked[0], list(ids)
         return None, []
 
+    @cached_property
+    def _by_first_word(self) -> dict[str, tuple[str, ...]]:
+        """First word of each spelling (3+ characters) → those spellings, longest first."""
+        idx: dict[str, list[str]] = {}
+        for n in self.names:
+            m = _WORD.match(n)
+            if m and len(n) >= 3:
+                idx.setdefault(m.group(0), []).append(n)
+        return {w: tuple(sorted(ns, key=lambda n: (-len(n), n))) for w, ns in idx.items()}
+
     def named_like(self, word: str, kind: str) -> list[str]:
         """Places of ``kind`` with a spelling that contains ``word`` as a whole word."""
-        rx = re.compile(r"(?<![\w-])" + re.escape(word.lower()) + r"(?![\w-])")
-        return sorted({p for n, ids in self.names.items() if rx.search(n) for p in ids
+        w = word.lower()
+        rx = re.compile(r"(?<![\w-])" + re.escape(w) + r"(?![\w-])")
+        # a substring test first: the regular expression then runs on a handful of names
+        return sorted({p for n in self.names if w in n and rx.search(n) for p in self.names[n]
                        if self.kinds.get(p) == kind})
 
-    def patterns(self) -> list[tuple[re.Pattern, str]]:
-        """Whole-word patterns for every gazetteer spelling, longest first."""
-        return [(re.compile(r"(?<![\w-])" + re.escape(n) + r"(?![\w-])", re.I), n)
-                for n in sorted(self.names, key=len, reverse=True) if len(n) >= 3]
+    def find(self, sentence: str) -> list[tuple[int, int, str]]:
+        """Every whole-word, case-insensitive occurrence of a spelling (3+ characters) in
+        ``sentence``: (start, end, spelling), longest spelling first, then by position.
+
+        Hand-written instead of one regular expression per spelling (tens of thousands with
+        the world gazetteer) or one alternation of them all: each word of the sentence is
+        looked up in a dictionary of first words, and only the spellings starting with it
+        are compared, so the cost grows with the sentence, not with the gazetteer.
+
+        >>> g = Gazetteer({"abu dhabi": ("ae-auh",), "abu": ("x",), "dunai": ("ru-dun",)})
+        >>> g.find("From Abu Dhabi to Dunai, not Abu-Dhabi")
+        [(5, 14, 'abu dhabi'), (18, 23, 'dunai'), (5, 8, 'abu')]
+        """
+        index = self._by_first_word
+        if not index:
+            return []
+        found = []
+        for m in _WORD.finditer(sentence):
+            start = m.start()
+            if start and _WORD_CHAR.match(sentence, start - 1):
+                continue  # not at a word start (the second half of "Rajin-Sonbong")
+            for name in index.get(m.group(0).lower(), ()):
+                end = start + len(name)
+                if sentence[start:end].lower() == name and not _WORD_CHAR.match(sentence, end):
+                    found.append((start, end, name))
+        found.sort(key=lambda x: (x[0] - x[1], x[0], x[2]))
+        return found
 
 
 _BUILTIN_RE = sorted(
@@ -162,12 +235,13 @@ def find_places(sentence: str, base: int = 0, gazetteer: Gazetteer | None = None
     for m in re.finditer(r"\bDanube\b", sentence):
         if _DANUBE.search(sentence) and not any(overlaps((m.start(), m.end()), t) for t in taken):
             add(m.start(), m.end(), "Dunai", "port", "builtin")
-    for rx, spelling in gaz.patterns():
+    for start, end, spelling in gaz.find(sentence):
         if spelling in _CONTEXTUAL and not _DANUBE.search(sentence):
             continue
-        for m in rx.finditer(sentence):
-            if not any(overlaps((m.start(), m.end()), t) for t in taken):
-                add(m.start(), m.end(), m.group(0), None, "gazetteer")
+        if spelling in COMMON_WORDS or not sentence[start].isupper():
+            continue  # "and", "are", "unknown cargo", "Korea": words first, names second
+        if not any(overlaps((start, end), t) for t in taken):
+            add(start, end, sentence[start:end], None, "gazetteer")
     for m in _GENERIC.finditer(sentence):
         g = "name" if m.group("name") else "name2"
         s, e = m.start(g), m.end(g)
