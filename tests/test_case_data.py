@@ -146,3 +146,18 @@ def test_a_corridor_file_naming_its_case_loads_that_case(store, tmp_path):
     assert summary.case_id == "dprk-russia-2023" and store.count("vessels") == 4
     with pytest.raises(CaseError, match="not a shipped case"):
         load_case(store, "no-such-case")
+
+
+def test_users_add_their_own_numbered_sources(store, tmp_path):
+    from corridor.corridors.case import ingest_sources
+
+    f = tmp_path / "my-sources.csv"
+    f.write_text("tag,parent,publisher,title,date,url,citation\n"
+                 "S901,,My Outlet,A story,2024-01-02,https://example.org/a,\"My Outlet, A story\"\n")
+    assert ingest_sources(store, f) == 1
+    row = store.query("SELECT collection, tag, url FROM sources").to_pylist()
+    assert row == [{"collection": "my-sources", "tag": "S901", "url": "https://example.org/a"}]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("tag,url\nS1,http://x\n")
+    with pytest.raises(CaseError, match="bad.csv: missing column 'parent'"):
+        ingest_sources(store, bad)

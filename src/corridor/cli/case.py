@@ -1,4 +1,4 @@
-"""CLI: ``corridors`` (list, ``load``), ``ingest sightings|rail|watchlist``, ``reconstruct``."""
+"""CLI: ``corridors`` (list, ``load``), ``ingest sightings|rail|watchlist|sources``, ``reconstruct``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pyarrow as pa
 import typer
 
 from corridor.cli import open_store
-from corridor.corridors.case import CaseError, load_case
+from corridor.corridors.case import CaseError, ingest_sources, load_case
 from corridor.corridors.model import CorridorError, load_corridor, shipped_corridors
 from corridor.corridors.reconstruct import ReconstructError, reconstruct
 from corridor.ingest.observations import ingest_rail, ingest_sightings
@@ -126,6 +126,23 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
     ) -> None:
         """Ingest a watchlist: OpenSanctions/FollowTheMoney entities (Vessel) or a plain CSV."""
         _ingest(ctx, files, ingest_watchlist, force)
+
+    @ingest.command("sources")
+    def ingest_sources_cmd(
+        ctx: typer.Context,
+        file: Path = typer.Argument(..., help="CSV: tag, parent, publisher, title, date, url, "
+                                               "citation (a case's sources.csv layout)"),
+        collection: str | None = typer.Option(None, "--collection",
+                                              help="Name of the list (default: file name)"),
+    ) -> None:
+        """Add a numbered sources list so that [S#] tags resolve to publishers and URLs."""
+        with open_store(ctx) as store:
+            try:
+                n = ingest_sources(store, file, collection)
+            except (CaseError, OSError) as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(1) from exc
+        typer.echo(f"{file}: stored {n} sources")
 
     @app.command("reconstruct")
     def reconstruct_cmd(

@@ -233,8 +233,10 @@ def read_claims(d: Path, case_id: str) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def read_sources(d: Path, case_id: str) -> pa.Table:
-    path = d / "sources.csv"
+def read_sources(d: Path, case_id: str, path: Path | None = None) -> pa.Table:
+    """A sources list (``tag, parent, publisher, title, date, url, citation``…) as rows of the
+    ``sources`` table under collection ``case_id``; ``path`` defaults to ``d/sources.csv``."""
+    path = path or d / "sources.csv"
     rows = []
     for _, r in _rows(path, ("tag", "parent", "publisher", "title", "date", "url", "citation")):
         rows.append({
@@ -295,3 +297,14 @@ def load_case(store: Store, id_or_path: str | Path, *, force: bool = False) -> C
             raise CaseError(f"{d / name}: {s.message}")
     summary.notes = notes
     return summary
+
+
+def ingest_sources(store: Store, path: str | Path, collection: str | None = None) -> int:
+    """Add a user's numbered sources list (same columns as a case's ``sources.csv``) so that the
+    ``[S#]`` tags of their sightings and claims resolve to URLs; returns rows stored. The
+    collection defaults to the file's name without extension; re-loading replaces its rows."""
+    p = Path(path)
+    tbl = read_sources(p.parent, collection or p.stem, path=p)
+    with store.transaction():
+        store.insert_arrow("sources", tbl, on_conflict="replace")
+    return tbl.num_rows
