@@ -249,3 +249,12 @@ def test_simulated_corridor_port_visits_and_gaps_alone_reconstruct_known_shipmen
     # the real corridor never mixes simulated ships into its account
     real = reconstruct(store, load_corridor("dprk-russia-2023"), save=False).to_json()
     assert all(s["mmsi"] is None for s in real["shipments"])
+
+
+def test_unknown_reconstruction_parameters_are_named(store):
+    from corridor.corridors.reconstruct import ReconstructError
+
+    c = parse_corridor({**SIM_CORRIDOR, "params": {"call_merge_hour": 6}}, "my.yaml")
+    with pytest.raises(ReconstructError, match=r"my.yaml: params: unknown parameter "
+                                               r"'call_merge_hour'"):
+        reconstruct(store, c, save=False)

@@ -35,7 +35,7 @@ A corridor says where goods are believed to move and how to judge the evidence::
       match: true                        # and claims whose period overlaps the window and
                                          # whose places include a node
     params:                              # reconstruction parameters (see ReconstructParams)
-      call_merge_hours: 36
+      call_merge_hours: 12
 
 Anything else is an error (a misspelt key is caught, not ignored).
 """
