@@ -22,8 +22,9 @@ import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
-from functools import reduce
 from pathlib import Path
+
+from corridor.ingest.nmea_time import nmea_checksum
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("CORRIDOR_SHARED", REPO.parent / "shared")) / "data" / "ais-nmea"
@@ -38,7 +39,7 @@ BASE_UNTIMED = 1_600_000_000  # receive time given to untimed captures (2020-09-
 
 
 def _xor(data: bytes) -> str:
-    return f"{reduce(lambda a, b: a ^ b, data, 0):02X}"
+    return f"{nmea_checksum(data):02X}"
 
 
 def _shift_line(line: bytes, shift_s: int, untimed_ts: float | None) -> bytes:
@@ -106,7 +107,7 @@ def bare_pyais(path: Path) -> tuple[float, int]:
 
 
 _CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from corridor.store import Store
 from corridor.ingest.nmea import NmeaOptions, ingest_nmea_file
@@ -116,19 +117,53 @@ with Store.open(db) as store:
     r = ingest_nmea_file(store, path, NmeaOptions(workers=workers))
     dt = time.perf_counter() - t0
 print(json.dumps({"seconds": dt, "rows_in": r.rows_in, "stored": r.stored, "status": r.status,
-                  "skipped": r.skipped,
-                  "rss_parent_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "rss_worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+                  "skipped": r.skipped}))
 """
 
 
+def _rss_tree(root: int) -> tuple[float, float]:
+    """(RSS of ``root``, largest RSS among its descendants), MB, from /proc."""
+    parents: dict[int, int] = {}
+    rss: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as fh:
+                fields = dict(line.split(":", 1) for line in fh if ":" in line)
+        except OSError:
+            continue
+        pid = int(entry)
+        parents[pid] = int(fields.get("PPid", "0"))
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
+    def descends(pid: int) -> bool:
+        while pid > 1:
+            pid = parents.get(pid, 0)
+            if pid == root:
+                return True
+        return False
+    kids = [rss[p] for p in rss if p != root and descends(p)]
+    return rss.get(root, 0.0), max(kids, default=0.0)
+
+
 def corridor_ingest(path: Path, workers: int = 0) -> dict:
+    """Run the ingest in a fresh process, sampling the RSS of it and its workers."""
     with tempfile.TemporaryDirectory() as d:
-        out = subprocess.run(
+        proc = subprocess.Popen(
             [sys.executable, "-c", _CHILD, str(path), os.path.join(d, "b.duckdb"), str(workers)],
-            check=True, capture_output=True, text=True,
+            stdout=subprocess.PIPE, text=True,
         )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+        parent_mb = worker_mb = 0.0
+        while proc.poll() is None:
+            p, w = _rss_tree(proc.pid)
+            parent_mb, worker_mb = max(parent_mb, p), max(worker_mb, w)
+            time.sleep(0.5)
+        out = proc.stdout.read() if proc.stdout else ""
+    if proc.returncode:
+        raise RuntimeError(f"ingest failed ({proc.returncode})")
+    result = json.loads(out.strip().splitlines()[-1])
+    result.update(rss_parent_mb=parent_mb, rss_worker_mb=worker_mb)
+    return result
 
 
 def cpu_model() -> str:
@@ -145,12 +180,14 @@ def main() -> None:
     ap.add_argument("--sentences", type=int, default=2_000_000)
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "ingest_nmea.md")
     args = ap.parse_args()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as d:
         big = Path(d) / "big.nmea"
         quarter = Path(d) / "quarter.nmea"
         t0 = time.perf_counter()
         n_lines = build(big, args.sentences)
         n_quarter = build(quarter, args.sentences // 4)
+        size_mb = big.stat().st_size / 1e6
         print(f"built {n_lines:,} lines ({big.stat().st_size / 1e6:.0f} MB) in "
               f"{time.perf_counter() - t0:.0f} s", flush=True)
         ours = corridor_ingest(big)
@@ -160,15 +197,20 @@ def main() -> None:
         bare_s, bare_n = bare_pyais(big)
         print(f"bare pyais: {bare_s:.1f} s, {bare_n:,} messages", flush=True)
     ratio = bare_s / ours["seconds"]
+    load = os.getloadavg()[0]
     lines = [
         "# `corridor ingest nmea` benchmark",
         "",
-        f"Run {datetime.now().strftime('%Y-%m-%d %H:%M')} UTC on {cpu_model()} "
-        f"(shared machine; other jobs may have been running). Python {sys.version.split()[0]}.",
+        f"Run {datetime.now().strftime('%Y-%m-%d %H:%M')} UTC on {cpu_model()}, Python "
+        f"{sys.version.split()[0]}. The machine is shared: 1-minute load average "
+        f"{load_before:.1f} at the start and {load:.1f} at the end (2 CPUs), so both timings "
+        "below ran with other jobs competing for the cores.",
+        "",
         f"Command: `.venv/bin/python bench/bench_ingest_nmea.py --sentences {args.sentences}`",
         "",
-        f"Input: {n_lines:,} lines built from the real captures in ../shared/data/ais-nmea, "
-        "repeated with receive times shifted one hour per repetition (see the script).",
+        f"Input: {n_lines:,} lines ({size_mb:.0f} MB) built from the real captures in "
+        "../shared/data/ais-nmea, repeated with receive times shifted one hour per repetition "
+        "(see the script).",
         "",
         "| measure | value |",
         "|---|---|",
@@ -177,15 +219,25 @@ def main() -> None:
         f"| bare pyais loop (`FileReaderStream` + `.decode()`, nothing stored) | {bare_s:.1f} s, "
         f"{n_lines / bare_s:,.0f} lines/s ({bare_n:,} messages) |",
         f"| ratio (bare pyais time / corridor time) | **{ratio:.2f}×** |",
-        f"| stored | {ours['stored']} |",
-        f"| peak RSS, full file ({n_lines:,} lines) | parent {ours['rss_parent_mb']:.0f} MB, "
-        f"largest worker {ours['rss_worker_mb']:.0f} MB |",
-        f"| peak RSS, quarter file ({n_quarter:,} lines) | parent {small['rss_parent_mb']:.0f} MB, "
-        f"largest worker {small['rss_worker_mb']:.0f} MB |",
+        f"| rows stored | {ours['stored']} |",
+        f"| skipped / not stored, by reason | {ours['skipped']} |",
+        f"| peak RSS, full file ({n_lines:,} lines) | main process {ours['rss_parent_mb']:.0f} MB, "
+        f"largest decoding worker {ours['rss_worker_mb']:.0f} MB |",
+        f"| peak RSS, quarter file ({n_quarter:,} lines) | main process "
+        f"{small['rss_parent_mb']:.0f} MB, largest decoding worker {small['rss_worker_mb']:.0f} MB |",
         "",
-        "Why faster than the bare loop: decoding runs in a process pool (both cores) over chunks of",
-        "50,000 lines, and only the message types corridor stores (1, 2, 3, 5, 18, 19, 24, 27) are",
-        "decoded. Memory is bounded by the chunk size and the number of chunks in flight.",
+        "Why faster than the bare loop: decoding runs in a process pool (both cores) over chunks "
+        "of 50,000 lines, only the message types corridor stores (1, 2, 3, 5, 18, 19, 24, 27) "
+        "are turned into pyais objects and decoded, `$PGHP` times are read without building a "
+        "pyais sentence, and repeated tag blocks are parsed once.",
+        "",
+        "Memory: the decoding workers and the parser stay flat (bounded by the chunk size and "
+        "the chunks in flight; the parser alone peaks at the same RSS for 120k and 500k lines). "
+        "The main process grows with the file because `ingest_file` writes each file in ONE "
+        "DuckDB transaction and DuckDB keeps the uncommitted rows in memory: inserting 0.5M vs "
+        "2M synthetic position rows in one transaction peaks at about 400 vs 880 MB, against "
+        "240 vs 320 MB when each batch commits. Bounding it needs the frame to commit whole "
+        "batches (status `partial` until the file is done), which the issue allows.",
         "",
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)

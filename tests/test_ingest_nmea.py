@@ -409,6 +409,14 @@ def test_garbage_mid_file_is_counted_and_the_rest_stored(store, data_dir, tmp_pa
         assert store.count("positions") == other.count("positions") > 0
 
 
+def test_a_text_file_that_is_not_nmea_fails_with_a_clear_message(store, tmp_path):
+    f = tmp_path / "positions.csv"
+    f.write_text("MMSI,BaseDateTime,LAT,LON\n273000001,2023-09-07T00:00:00,42.5,130.5\n")
+    result = _ingest(store, f)
+    assert result.status == "failed" and "no NMEA sentences" in result.message
+    assert result.lines() == [f"{f}: error: {result.message}"]
+
+
 def test_gzip_is_read_and_a_truncated_gzip_fails_cleanly(store, data_dir, tmp_path):
     src = data_dir / "ais-nmea" / "dma-aislib" / "stream_example.txt"
     gz = tmp_path / "stream.txt.gz"

@@ -252,7 +252,7 @@ class _Scanner:
                 c0 = line[0]
             if c0 == _DOLLAR:
                 self.nmea_lines += 1
-                if line[3:6] == b"GHP" or line[1:5] == b"PGHP":
+                if line.startswith(b"$PGHP"):
                     gh_time = gatehouse_time(line)
                     if gh_time is None:
                         out.skip("malformed", line_no, "unreadable $PGHP time")
