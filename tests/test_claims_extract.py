@@ -172,3 +172,47 @@ def test_store_match_and_manual_corrections(store, seed_text, tmp_path):
     with store.transaction():
         save_claims(store, "seed", claims)
     assert get_claims(store, [target]).to_pylist()[0]["quantity"] == 1500.0
+
+
+@pytest.fixture(scope="module")
+def world_gazetteer():
+    from corridor.claims.places import Gazetteer
+    from corridor.places import gazetteer_table
+
+    return Gazetteer.of(gazetteer_table())  # the shipped world gazetteer, ~64,000 places
+
+
+def test_world_gazetteer_ports_in_running_text_resolve_to_the_port(world_gazetteer):
+    from corridor.claims.places import find_places
+
+    found = find_places("The ship sailed from Najin, called at Busan and left for Port Said.", 0,
+                        world_gazetteer)
+    got = {p["text"]: p for p in found}
+    assert set(got) == {"Najin", "Busan", "Port Said"}
+    assert got["Najin"]["name"] == "Rajin" and got["Najin"]["place_id"] == "kp-najin"
+    # the port itself, not one of its anchorages; the anchorages stay candidates
+    assert got["Busan"]["place_id"] == "kr-busan" and len(got["Busan"]["candidates"]) > 100
+    assert got["Port Said"]["place_id"] == "eg-bur-said"
+
+
+@pytest.mark.parametrize("sentence", [
+    "Unknown cargo and fuel are loaded by rail.",          # ports "And", "Are", anchorage "Unknown"
+    "And the trains are now running at night.",            # capitalised at the start of a sentence
+    "South Korea and China condemned the transfers.",      # anchorages "Korea" and "China"
+    "Barges on the Danube carried grain.",                 # Danube outside the Far East context
+    "The cargo was unloaded at sea.",
+])
+def test_world_gazetteer_does_not_turn_common_words_into_places(world_gazetteer, sentence):
+    from corridor.claims.places import find_places
+
+    assert find_places(sentence, 0, world_gazetteer) == []
+
+
+def test_seed_with_world_gazetteer_has_only_the_corridor_places(seed_text, world_gazetteer):
+    claims = extract_claims(seed_text, "seed", PUB, world_gazetteer)
+    assert [c.sentence for c in claims] == [c.sentence for c in extract_claims(seed_text, "seed", PUB)]
+    mentions = [(p["text"], p["name"]) for c in claims for p in c.fields["places"]]
+    assert mentions == [("Danube", "Dunai"), ("Sea of Japan", "Sea of Japan"),
+                        ("Tikhoretsk", "Tikhoretsk"), ("Krasnodar Krai", "Krasnodar Krai")]
+    # none of these is a world port: no place ids, nothing from words such as "and" or "unknown"
+    assert all(c.places == [] for c in claims)

@@ -106,3 +106,28 @@ def test_claims_resolve_against_the_case_gazetteer_in_either_order(store, seed):
     places = set(store.query(sql).to_pylist()[0]["places"])
     # "the village of Danube" and "a depot near the city of Tikhoretsk", linked from other sentences
     assert {"dunay", "tikhoretsk-depot"} <= places
+
+
+def test_seed_after_init_and_case_resolves_the_corridor_places_only(store, seed):
+    """The usual order: ``corridor init`` (world gazetteer), the case, then the report."""
+    from datetime import date
+
+    from corridor.claims.store import refresh_places
+    from corridor.corridors.case import load_case
+    from corridor.places import init_store
+
+    assert init_store(store)["added"] > 60_000
+    load_case(store, "dprk-russia-2023")
+    case_ids = set(store.query("SELECT place_id FROM places WHERE source NOT LIKE '%Global Fishing%' "
+                               "AND source NOT LIKE '%World Port Index%'").column("place_id").to_pylist())
+    res = ingest_report(store, seed, published=date(2023, 10, 13))
+    rows = store.query("SELECT sentence, places, fields FROM claims WHERE report_id = ? "
+                       "ORDER BY span_start", [res.report_id]).to_pylist()
+    assert res.claims == len(rows) > 10
+    main = next(r for r in rows if r["sentence"].startswith("North Korea has supplied Russia"))
+    assert {"dunay", "tikhoretsk-depot"} <= set(main["places"])
+    # every place named comes from the case: no port called "And", no anchorage "Unknown"
+    assert set().union(*(r["places"] for r in rows)) <= case_ids
+    texts = [p["text"] for r in rows for p in json.loads(r["fields"])["places"]]
+    assert texts == ["Danube", "Sea of Japan", "Tikhoretsk", "Krasnodar Krai"]
+    assert refresh_places(store) == 0  # re-resolving gives what the ingest stored

@@ -142,11 +142,14 @@ class Gazetteer:
         return cls.from_arrow(table if isinstance(table, pa.Table) else None)
 
     def resolve(self, *spellings: str, prefer_kind: str | None = None) -> tuple[str | None, list[str]]:
-        """(place_id, all candidate ids) for the first spelling the gazetteer knows."""
+        """(place_id, all candidate ids) for the first spelling the gazetteer knows; the
+        place_id is of ``prefer_kind`` if one is, else not an anchorage if one is."""
         for s in spellings:
             ids = self.names.get(s.strip().lower())
             if ids:
-                ranked = sorted(ids, key=lambda p: (self.kinds.get(p) != prefer_kind, p))
+                # a port before its anchorages: a name in a report means the port
+                ranked = sorted(ids, key=lambda p: (self.kinds.get(p) != prefer_kind,
+                                                    self.kinds.get(p) == "anchorage", p))
                 return ranked[0], list(ids)
         return None, []
 
@@ -197,6 +200,16 @@ class Gazetteer:
         return found
 
 
+def counts_as_name(text: str) -> bool:
+    """Whether a gazetteer spelling found in running text is taken as a place: written
+    capitalised, and not one of :data:`COMMON_WORDS`.
+
+    >>> counts_as_name("Busan"), counts_as_name("unknown"), counts_as_name("And"), counts_as_name("Korea")
+    (True, False, False, False)
+    """
+    return text[:1].isupper() and text.strip().lower() not in COMMON_WORDS
+
+
 _BUILTIN_RE = sorted(
     [(re.compile(r"(?<![\w-])(?:" + s + r")(?![\w-])"), canon) for canon, (_, ss) in BUILTIN.items()
      for s in ss],
@@ -238,7 +251,7 @@ def find_places(sentence: str, base: int = 0, gazetteer: Gazetteer | None = None
     for start, end, spelling in gaz.find(sentence):
         if spelling in _CONTEXTUAL and not _DANUBE.search(sentence):
             continue
-        if spelling in COMMON_WORDS or not sentence[start].isupper():
+        if not counts_as_name(sentence[start:end]):
             continue  # "and", "are", "unknown cargo", "Korea": words first, names second
         if not any(overlaps((start, end), t) for t in taken):
             add(start, end, sentence[start:end], None, "gazetteer")

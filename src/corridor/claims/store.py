@@ -24,7 +24,7 @@ import pyarrow as pa
 import yaml
 
 from corridor.claims.extract import CLAIMS, Claim, claims_table
-from corridor.claims.places import BUILTIN, Gazetteer
+from corridor.claims.places import BUILTIN, Gazetteer, counts_as_name
 from corridor.ids import stable_id
 from corridor.store import Store
 
@@ -57,8 +57,9 @@ def get_claims(store: Store, claim_ids: Sequence[str]) -> pa.Table:
 
 
 def _claim_place_ids(row: dict, gaz: Gazetteer) -> set[str]:
-    """Stored place ids plus mentions resolved now against the gazetteer (for claims
-    extracted before the gazetteer was loaded)."""
+    """Stored place ids plus every place mention resolved now against the gazetteer, with
+    all its candidates (as extraction does), so claims extracted before the gazetteer was
+    loaded match, and a refresh right after an ingest changes nothing."""
     ids = set(row.get("places") or [])
     try:
         f = json.loads(row.get("fields") or "{}")
@@ -67,9 +68,8 @@ def _claim_place_ids(row: dict, gaz: Gazetteer) -> set[str]:
     mentions = list(f.get("places") or []) + [
         lk.get("value", {}) for lk in f.get("links") or [] if lk.get("field") == "place"]
     for p in mentions:
-        if p.get("place_id"):
-            ids.add(p["place_id"])
-            continue
+        if p.get("lexicon") == "gazetteer" and not counts_as_name(p.get("text") or ""):
+            continue  # a word that is also a port's name ("and"), stored by an earlier version
         spellings = [p.get("text", ""), p.get("name", "")] + BUILTIN.get(p.get("name", ""), ("", []))[1]
         pid, cands = gaz.resolve(*[s for s in spellings if s])
         ids.update(cands)
