@@ -246,3 +246,27 @@ def test_meetings_near_a_port_are_not_encounters_and_the_nearest_port_is_recorde
     assert attrs["nearest_port_m"] == pytest.approx(15000, abs=100)
     # without places the filter is skipped
     assert detect_encounters(pa.concat_tables([in_port, offshore]), p, None).num_rows == 2
+
+
+def test_suez_queue_ships_at_anchor_are_not_encounters_with_the_gazetteer(data_dir):
+    """Real AIS from the Ever Given blockage (Mar 2021): hundreds of ships wait at anchor side
+    by side (vessel ids anonymised). They are close and slow for hours, but in anchorages, not
+    meeting at sea."""
+    import duckdb
+
+    from corridor.places import PlaceIndex, gazetteer_table
+
+    t = duckdb.sql(
+        "SELECT ID::BIGINT AS mmsi, strptime(ais_pos_timestamp, '%d/%m/%Y %H:%M') AS ts, "
+        "latitude::DOUBLE AS lat, longitude::DOUBLE AS lon FROM read_csv_auto(?)",
+        params=[str(data_dir / "ais-positions/suez-2021/boat-positions.csv")]).to_arrow_table()
+    t = _positions(t["mmsi"].to_numpy(), t["ts"].to_pylist(), t["lat"].to_numpy(),
+                   t["lon"].to_numpy())
+    p = EncounterParams()
+    without = detect_encounters(t, p, None)
+    assert without.num_rows >= 20  # side by side for >= 2 h in the queue
+    gaz = gazetteer_table()
+    ports = PlaceIndex.from_arrow(gaz.filter(pc.is_in(gaz["kind"], pa.array(["port", "anchorage"]))))
+    _, d = ports.nearest(without["lat"].to_numpy(), without["lon"].to_numpy(), 50_000.0)
+    assert (d < p.min_port_distance_m).all()  # every one lies inside a named anchorage area
+    assert detect_encounters(t, p, ports).num_rows == 0
