@@ -31,6 +31,7 @@ import os
 import time
 from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing import get_all_start_methods, get_context
@@ -66,6 +67,7 @@ class DetectSummary:
     params_hash: str = ""
     failed: int = 0
     notes: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -79,11 +81,13 @@ class DetectSummary:
             "params_hash": self.params_hash,
             "failed": self.failed,
             "notes": self.notes,
+            "phases": {k: round(v, 3) for k, v in self.phases.items()},
         }
 
 
 # ------------------------------------------------------------------ worker side
 _PIPELINE: VesselPipeline | None = None
+_PLACES: Any = None
 
 
 def _place_index(places_tbl: pa.Table | None):
@@ -95,8 +99,9 @@ def _place_index(places_tbl: pa.Table | None):
 
 
 def _init_worker(params: DetectParams, places_tbl: pa.Table | None) -> None:
-    global _PIPELINE
-    _PIPELINE = VesselPipeline(params, _place_index(places_tbl))
+    global _PIPELINE, _PLACES
+    _PLACES = _place_index(places_tbl)
+    _PIPELINE = VesselPipeline(params, _PLACES)
 
 
 def _warm(pipeline: VesselPipeline | None) -> None:
@@ -185,7 +190,7 @@ def run_detect(
     full: bool = False,
     workers: int | None = None,
     chunk_positions: int = 200_000,
-    encounter_window_days: float = 7.0,
+    encounter_window_days: float = 3.0,
 ) -> DetectSummary:
     """Detect events in the store, incrementally (see the module docstring).
 
@@ -207,6 +212,7 @@ def run_detect(
         summary.notes.append("no places loaded: port visits and voyages not detected")
 
     # ---- per-vessel pass
+    t_phase = time.perf_counter()
     windowed = since is not None or until is not None
     ts_filter, ts_args = "", []
     if since is not None:
@@ -219,32 +225,29 @@ def run_detect(
     n_chunks = int(chunk_no.max()) + 1 if len(chunk_no) else 0
     aff = pa.table({"mmsi": pa.array(mmsis, pa.int64()), "chunk": pa.array(chunk_no, pa.int64())})
     store.con.register("_detect_affected", aff)
+    stack = ExitStack()  # holds the worker pool (if any) for both passes
     events_out: list[pa.Table] = []
     marks_out: list[pa.Table] = []
     failed: list[tuple[int, str]] = []
     try:
+        first_of = np.searchsorted(chunk_no, np.arange(n_chunks), side="left")
+        last_of = np.searchsorted(chunk_no, np.arange(n_chunks), side="right") - 1
+
         def read(k: int) -> pa.Table:
+            # the BETWEEN lets DuckDB skip row groups by their mmsi min/max (positions are
+            # mostly stored vessel by vessel); the semi-join keeps only affected vessels
+            lo, hi = int(mmsis[first_of[k]]), int(mmsis[last_of[k]])
             return store.query(
-                f"SELECT {POSITION_COLUMNS} FROM positions p WHERE p.mmsi IN "
-                f"(SELECT mmsi FROM _detect_affected WHERE chunk = ?){ts_filter} "
+                f"SELECT {POSITION_COLUMNS} FROM positions p WHERE p.mmsi BETWEEN ? AND ? "
+                f"AND p.mmsi IN (SELECT mmsi FROM _detect_affected WHERE chunk = ?){ts_filter} "
                 "ORDER BY p.mmsi, p.ts, p.obs_id",
-                [k, *ts_args],
+                [lo, hi, k, *ts_args],
             )
 
         n_workers = workers or os.cpu_count() or 1
         done_positions = 0
         progress("detect", 0, summary.positions)
-        if n_workers <= 1 or summary.positions <= chunk_positions:
-            _init_worker(params, places_tbl)
-            for k in range(n_chunks):
-                chunk = read(k)
-                ev, mk, bad = _run_chunk(chunk)
-                events_out.append(ev)
-                marks_out.append(mk)
-                failed += bad
-                done_positions += chunk.num_rows
-                progress("detect", done_positions, summary.positions)
-        else:
+        if n_workers > 1 and summary.positions > chunk_positions:
             # fork where the platform has it: workers start at once with corridor already
             # imported (spawn re-imports everything, ~4 s per worker here, and re-runs an
             # unguarded __main__ script or notebook). Workers only run numpy/Arrow code
@@ -257,17 +260,31 @@ def run_detect(
                 pool_kw: dict[str, Any] = {}
             else:
                 pool_kw = {"initializer": _init_worker, "initargs": (params, places_tbl)}
-            with ProcessPoolExecutor(n_workers, mp_context=ctx, **pool_kw) as pool:
-                pending: deque[tuple[Future, int]] = deque()
-                for k in range(n_chunks):
-                    chunk = read(k)
-                    pending.append((pool.submit(_run_chunk, chunk), chunk.num_rows))
-                    while len(pending) > n_workers:
-                        done_positions += _collect(pending.popleft(), events_out, marks_out, failed)
-                        progress("detect", done_positions, summary.positions)
-                while pending:
-                    done_positions += _collect(pending.popleft(), events_out, marks_out, failed)
-                    progress("detect", done_positions, summary.positions)
+            pool = stack.enter_context(ProcessPoolExecutor(n_workers, mp_context=ctx, **pool_kw))
+        else:
+            _init_worker(params, places_tbl)
+            pool = None
+        pending: deque[tuple[Future, int]] = deque()
+        for k in range(n_chunks):
+            chunk = read(k)
+            if pool is None:
+                ev, mk, bad = _run_chunk(chunk)
+                events_out.append(ev)
+                marks_out.append(mk)
+                failed += bad
+                done_positions += chunk.num_rows
+                progress("detect", done_positions, summary.positions)
+                continue
+            pending.append((pool.submit(_run_chunk, chunk), chunk.num_rows))
+            while len(pending) > n_workers:
+                done_positions += _collect(pending.popleft(), events_out, marks_out, failed)
+                progress("detect", done_positions, summary.positions)
+        while pending:
+            done_positions += _collect(pending.popleft(), events_out, marks_out, failed)
+            progress("detect", done_positions, summary.positions)
+    except BaseException:
+        stack.close()
+        raise
     finally:
         store.con.unregister("_detect_affected")
     if failed:
@@ -281,7 +298,9 @@ def run_detect(
     vessel_events = pa.concat_tables(events_out) if events_out else EVENTS.empty_table()
     marks = pa.concat_tables(marks_out) if marks_out else MARKS_SCHEMA.empty_table()
 
+    summary.phases["vessels"] = time.perf_counter() - t_phase
     # ---- cross-vessel pass (reads the store; new marks are passed in memory)
+    t_phase = time.perf_counter()
     enc_range = None
     if len(mmsis) and params.encounter is not None:
         lo = pc.min(affected["min_ts"]).as_py()
@@ -291,9 +310,14 @@ def run_detect(
         if until is not None:
             hi = min(hi, until)
         enc_range = (lo, hi)
-    encounters = _encounters(store, params, places_tbl, enc_range, marks, aff["mmsi"].to_numpy(),
-                             encounter_window_days)
+    with stack:
+        encounters = _encounters(store, params, places_tbl, enc_range, marks,
+                                 aff["mmsi"].to_numpy(), encounter_window_days, pool)
+    summary.phases["encounters"] = time.perf_counter() - t_phase
+    t_phase = time.perf_counter()
     identity = _identity(store, params, vessels)
+    summary.phases["identity"] = time.perf_counter() - t_phase
+    t_phase = time.perf_counter()
 
     # ---- write, all or nothing
     with store.transaction() as con:
@@ -351,6 +375,7 @@ def run_detect(
     summary.marks = dict(Counter(marks["mark"].to_pylist()))
     if enc_range is not None:
         summary.encounter_range = (str(enc_range[0]), str(enc_range[1]))
+    summary.phases["write"] = time.perf_counter() - t_phase
     summary.seconds = time.perf_counter() - t_start
     progress("detect", summary.positions, summary.positions)
     return summary
@@ -365,16 +390,30 @@ def _collect(item: tuple[Future, int], events_out: list, marks_out: list, failed
     return n
 
 
+def _encounter_window(t: pa.Table, w0: int, w1: int, end: int) -> pa.Table:
+    """Encounters of one time window (with its halo) that START inside ``[w0, w1)`` and not
+    after ``end`` (microseconds): each encounter is owned by exactly one window."""
+    from corridor.detect.encounters import detect_encounters
+
+    assert _PIPELINE is not None
+    ev = detect_encounters(t, _PIPELINE.params.encounter, _PLACES)
+    if ev.num_rows == 0:
+        return EVENTS.empty_table()
+    s = ev["start_ts"].cast(pa.int64()).to_numpy()
+    return ev.filter(pa.array((s >= w0) & (s < w1) & (s <= end))).cast(EVENTS)
+
+
 def _encounters(store: Store, params: DetectParams, places_tbl: pa.Table | None, rng,
-                new_marks: pa.Table, mmsis: np.ndarray, window_days: float) -> pa.Table | None:
-    """Encounters of all vessels over ``rng`` (None when not run)."""
+                new_marks: pa.Table, mmsis: np.ndarray, window_days: float,
+                pool: ProcessPoolExecutor | None = None) -> pa.Table | None:
+    """Encounters of all vessels over ``rng`` (None when not run), window by window; the
+    windows go to the worker pool when there is one (they are independent)."""
     if rng is None:
         return None
     try:
-        from corridor.detect.encounters import detect_encounters
+        import corridor.detect.encounters  # noqa: F401
     except ImportError:
         return None
-    places = _place_index(places_tbl)
     lo, hi = rng
     halo = np.timedelta64(1, "D")
     step = np.timedelta64(int(window_days * 86400), "s")
@@ -387,7 +426,8 @@ def _encounters(store: Store, params: DetectParams, places_tbl: pa.Table | None,
     store.con.register("_enc_seg", seg_marks.select(["obs_id", "segment_id"]))
     store.con.register("_enc_aff", pa.table({"mmsi": pa.array(mmsis, pa.int64())}))
     drop_list = ",".join(f"'{m}'" for m in EXCLUDING_MARKS)
-    out = []
+    out: list[pa.Table] = []
+    pending: deque[Future] = deque()
     try:
         w0 = start
         while w0 <= end:
@@ -411,16 +451,21 @@ def _encounters(store: Store, params: DetectParams, places_tbl: pa.Table | None,
                 ORDER BY p.mmsi, p.ts""",
                 [(w0 - halo).astype(datetime), (w1 + halo).astype(datetime)],
             )
-            ev = detect_encounters(t, params.encounter, places)
-            if ev.num_rows:
-                s = ev["start_ts"].cast(pa.int64()).to_numpy()
-                own = (s >= w0.astype(np.int64)) & (s < w1.astype(np.int64)) & (
-                    s <= end.astype(np.int64))
-                out.append(ev.filter(pa.array(own)))
+            args = (t, int(w0.astype(np.int64)), int(w1.astype(np.int64)),
+                    int(end.astype(np.int64)))
+            if pool is None:
+                out.append(_encounter_window(*args))
+            else:
+                pending.append(pool.submit(_encounter_window, *args))
+                while len(pending) > 2:  # bounded memory: few windows in flight
+                    out.append(pending.popleft().result())
             w0 = w1
+        while pending:
+            out.append(pending.popleft().result())
     finally:
         for name in ("_enc_drop", "_enc_seg", "_enc_aff"):
             store.con.unregister(name)
+    out = [t for t in out if t.num_rows]
     return pa.concat_tables(out).cast(EVENTS) if out else EVENTS.empty_table()
 
 
