@@ -24,11 +24,11 @@ Scenarios:
   legs go dark for 8-16 h, loiter at sea for 6-12 h, or meet another ship for 2.5-3.5 h
   (meetings and loitering are deliberately shorter/longer than each other's thresholds so the
   truth is unambiguous: an encounter under 4 h is not loitering). One pair of ships shares an
-  MMSI per ``shared_mmsi_pairs``, one in the north of the sea and one in the south.
+  MMSI (``shared_mmsi_pairs`` such pairs), one in the north of the sea and one in the south.
 - ``corridor``: ships shuttle between Najin (DPRK) and Dunai (Primorsky Krai), stop 12-48 h,
   and on most crossings switch AIS off between the two approaches, as in the 2023 shuttle.
 
-Deterministic: the same configuration (including ``seed``) gives byte-identical Parquet data.
+Deterministic: the same configuration (including ``seed``) gives the same rows with the same ids.
 Written with numpy (piecewise-linear motion sampled at jittered report times) because the
 trajectory libraries (MovingPandas) analyse tracks but do not generate them.
 """
@@ -40,7 +40,7 @@ import math
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -666,8 +666,3 @@ def simulate(config: SimConfig, out_dir: str | Path, progress: Progress | None =
     }
     paths["manifest"].write_text(json.dumps(manifest, indent=2, sort_keys=True))
     return SimResult(paths, total, len(plans), counts, seconds)
-
-
-def window(config: SimConfig) -> tuple[datetime, datetime]:
-    """The simulated time window (naive UTC)."""
-    return config.start, config.start + timedelta(days=config.days)
