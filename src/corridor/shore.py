@@ -23,7 +23,11 @@ Method (on the sphere, not in degrees):
   belong to is then computed in 3-D vector form. The answer is accepted only when it is
   provably within ``max(1 m, 0.1 %)`` of the exact minimum over all edges (the k-th sample
   must lie beyond the best distance plus half the spacing); otherwise k grows for those
-  points. Land points get 0.
+  points. Land points get 0. With the polygons oriented so that land lies left of every
+  edge, the side of the nearest edge also tells land from sea for points near a coast
+  (point-in-polygon only where the nearest point is a vertex); this can differ from
+  ``on_land`` only within centimetres of the coastline, where planar and great-circle
+  edges part.
 
 Distances use the sphere of :data:`corridor.geo.EARTH_RADIUS_M`, like the rest of corridor.
 
@@ -197,6 +201,32 @@ class SegmentIndex:
             out_e[sl] = self.edge_ids[e]
         return out_d, out_e
 
+    def nearest_rows(self, lat: np.ndarray, lon: np.ndarray, k: int = 8
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(distance in metres, nearest edge row, side) for each point.
+
+        ``side`` is +1 when the point lies left of its nearest edge (seen from outside the
+        sphere, walking from a to b), -1 right, 0 when that cannot be told robustly: the
+        nearest point of the edge is one of its ends, or the point is within 1e-12 rad of
+        the edge's great circle.
+        """
+        lat = np.asarray(lat, dtype=np.float64)
+        lon = np.asarray(lon, dtype=np.float64)
+        out_d = np.empty(lat.shape[0], dtype=np.float64)
+        out_r = np.empty(lat.shape[0], dtype=np.int64)
+        out_s = np.zeros(lat.shape[0], dtype=np.int8)
+        for start in range(0, lat.shape[0], _CHUNK):
+            sl = slice(start, start + _CHUNK)
+            p = lonlat_to_xyz(lat[sl], lon[sl])
+            d, r = self._distance_rad(p, k)
+            out_d[sl] = d * EARTH_RADIUS_M
+            out_r[sl] = r
+            s = np.einsum("ij,ij->i", p, self.n[r])
+            on_arc = (np.einsum("ij,ij->i", p, self.ua[r]) >= 0.0) & (
+                np.einsum("ij,ij->i", p, self.ub[r]) >= 0.0)
+            out_s[sl] = np.where(on_arc & (np.abs(s) > 1e-12), np.sign(s), 0).astype(np.int8)
+        return out_d, out_r, out_s
+
     def edge_distance_m(self, lat: float, lon: float, edges: np.ndarray) -> np.ndarray:
         """Distance in metres from one point to each of the given edges (no index used).
 
@@ -341,12 +371,25 @@ class Land:
 
     def distance_to_shore_m(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         """Metres to the nearest coastline; 0 on land."""
-        lat, lon, land, far, approx = self._classify(lat, lon)
+        if self.grid is None:
+            return self.exact_distance_to_shore_m(lat, lon)
+        lat = np.asarray(lat, dtype=np.float64)
+        lon = _wrap_lon(np.asarray(lon, dtype=np.float64))
+        side, interp, lo, hi = self.grid.lookup(lat, lon)
         out = np.zeros(lat.shape[0], dtype=np.float64)
-        out[far] = approx[far]
-        near = ~land & ~far
-        if near.any():
-            out[near] = self.coast.distance_m(lat[near], lon[near])[0]
+        far = (side > 0) & (lo >= FAR_FROM_SHORE_M)
+        out[far] = np.clip(interp, lo, hi)[far]
+        search = np.flatnonzero(~far & (side >= 0))  # near a coast: sea, or side unknown
+        if len(search):
+            d, _, left = self.coast.nearest_rows(lat[search], lon[search])
+            # Land lies left of every (oriented) coast edge, so the nearest edge tells the
+            # side of most points near a coast; point-in-polygon settles the rest.
+            unknown = side[search] == 0
+            is_land = unknown & (left > 0)
+            ask = np.flatnonzero(unknown & (left == 0))
+            if len(ask):
+                is_land[ask] = self.exact_on_land(lat[search[ask]], lon[search[ask]])
+            out[search] = np.where(is_land, 0.0, d)
         return out
 
     def exact_distance_to_shore_m(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -394,6 +437,10 @@ def load_land() -> Land:
     polygons = shapely.from_ragged_array(
         shapely.GeometryType.POLYGON, coords, (ring_offsets, polygon_offsets)
     )
+    # Exteriors counter-clockwise, holes clockwise (lon east, lat north): land then lies
+    # left of every coast edge, which distance_to_shore_m uses to tell land from sea.
+    polygons = shapely.orient_polygons(polygons, exterior_cw=False)
+    _, coords, (ring_offsets, _) = shapely.to_ragged_array(polygons)
     shapely.prepare(polygons)
     start, end = _coast_edges(coords, ring_offsets)
     grid = None
