@@ -94,3 +94,16 @@ def test_order_and_duplicates_do_not_matter_and_evidence_brackets_the_point():
     v2 = g1.filter(pa.compute.equal(g1["mmsi"], 2))
     assert v2["prev_ts"].to_pylist()[0] is None
     assert v2["prev_ts"].to_pylist()[1] == T0
+
+
+def test_rows_without_a_usable_position_are_left_out_not_fatal():
+    t = pa.table({
+        "mmsi": [1, 1, 1, 1],
+        "ts": [T0 + dt.timedelta(minutes=m) for m in (5, 8, 15, 25)],
+        "lat": [0.0, None, float("nan"), 0.0],
+        "lon": [0.0, 0.0, 200.0, 0.02],
+        "obs_id": [1, 2, 3, 4],
+    })
+    g = resample_positions(t)
+    assert g["lon"].to_pylist() == pytest.approx([0.005, 0.015])
+    assert resample_positions(t.slice(1, 2)).num_rows == 0

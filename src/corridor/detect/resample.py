@@ -72,9 +72,10 @@ class ResampleParams:
 
 
 def _ts_us(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """Timestamps (any unit) as int64 microseconds since the epoch."""
+    """Timestamps (any unit) as int64 microseconds since the epoch (null -> int64 min)."""
     arr = col.cast(pa.timestamp("us")) if pa.types.is_timestamp(col.type) else col
-    return np.asarray(arr.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+    arr = pc.fill_null(arr.cast(pa.int64()), np.iinfo(np.int64).min)
+    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _empty() -> pa.Table:
@@ -105,9 +106,21 @@ def resample_positions(positions: pa.Table, params: ResampleParams | None = None
         return _empty()
     mmsi = np.asarray(positions["mmsi"].to_numpy(zero_copy_only=False), dtype=np.int64)
     ts = _ts_us(positions["ts"])
-    lat = np.asarray(positions["lat"].to_numpy(zero_copy_only=False), dtype=np.float64)
-    lon = np.asarray(positions["lon"].to_numpy(zero_copy_only=False), dtype=np.float64)
-    obs = np.asarray(positions["obs_id"].to_numpy(zero_copy_only=False), dtype=np.int64)
+    lat = np.asarray(pc.fill_null(positions["lat"].cast(pa.float64()), np.nan)
+                     .to_numpy(zero_copy_only=False), dtype=np.float64)
+    lon = np.asarray(pc.fill_null(positions["lon"].cast(pa.float64()), np.nan)
+                     .to_numpy(zero_copy_only=False), dtype=np.float64)
+    obs = np.asarray(pc.fill_null(positions["obs_id"], 0).to_numpy(zero_copy_only=False),
+                     dtype=np.int64)
+    # a row without a usable position or time cannot be put on the grid: leave it out
+    valid = (np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0)
+             & (ts != np.iinfo(np.int64).min))
+    if not valid.all():
+        positions = positions.filter(pa.array(valid))
+        mmsi, ts, lat, lon, obs = (a[valid] for a in (mmsi, ts, lat, lon, obs))
+        n = len(ts)
+        if n == 0:
+            return _empty()
     if "segment_id" in positions.column_names:
         seg_arr = pc.fill_null(positions["segment_id"].cast(pa.string()), "")
         seg_codes_arr = pc.dictionary_encode(seg_arr).combine_chunks()
