@@ -373,6 +373,18 @@ def test_interleaved_multipart_and_orphans(store, data_dir, tmp_path):
     assert sorted(result.examples["orphan_fragment"]) == [5, 6]
 
 
+def test_fragments_too_far_apart_are_orphans_not_joined(store, tmp_path):
+    part1 = "!AIVDM,2,1,1,A,55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0NSQEp6ClRp8,0*1C"
+    part2 = "!AIVDM,2,2,1,A,88888888880,2*25"
+    filler = "!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A"
+    f = tmp_path / "gap.nmea"
+    f.write_text("\n".join([part1] + [filler] * 1500 + [part2, part1, part2]) + "\n")
+    result = _ingest(store, f, assume_time=ASSUMED)
+    assert result.skipped == {"orphan_fragment": 2}
+    assert result.examples["orphan_fragment"] == [1, 1502]
+    assert store.count("vessel_reports") == 1  # the pair at the end, adjacent, is joined
+
+
 def test_type24_parts_merge_when_close_in_time(store, tmp_path):
     a = {"type": 24, "mmsi": 273000003, "partno": 0, "shipname": "TEST A"}
     b = {"type": 24, "mmsi": 273000003, "partno": 1, "callsign": "UBCD", "ship_type": 70,

@@ -33,23 +33,30 @@ Time sources, in order of precedence (see :mod:`corridor.ingest.nmea_time`): tag
 ``c:``; a leading ISO/epoch timestamp; trailing USCG/libais epoch; the preceding ``$PGHP``
 line; ``assume_time``. A multi-sentence message takes the time of its first timed fragment.
 
+Fragments of a multi-sentence message are joined when they share the tag-block group id
+(``g:``), or else the same source station, talker, sentence type, channel, sequence id and
+fragment count, and arrive in order. A fragment whose predecessors never came, and the
+fragments of a message not completed within ``fragment_max_lines`` lines (or restarted by a
+new first fragment with the same key), are counted as ``orphan_fragment``.
+
 Skip reasons (counted with example line numbers): ``checksum``, ``malformed``,
-``unsupported_type`` (not an AIS message type pyais knows), ``missing_time``,
-``invalid_position``, ``orphan_fragment``, ``future_timestamp`` (after now + 1 day).
-Informational, not errors: ``other_type`` (valid AIS messages of other types: base
-stations, binary, safety..., and non-AIS NMEA such as ``$GPGGA``). Receptions of a message
-already seen are reported as duplicates (offered but not added), not as skips.
+``unsupported_type`` (message type 0 or 28–63), ``missing_time``, ``invalid_position``,
+``orphan_fragment``, ``future_timestamp`` (after now + 1 day). Informational, not errors:
+``other_type`` (valid AIS messages of types corridor does not store: base stations, binary,
+safety..., and non-AIS NMEA such as ``$GPGGA``). Receptions of a message already seen are
+reported as duplicates (offered but not added), not as skips.
 
 How it is fast
 --------------
-pyais's own stream assembler drops orphan fragments silently, does not key on tag-block
-groups or stations and cannot read USCG trailers, so line framing and fragment assembly
-are done here; pyais parses each sentence (``NMEASentenceFactory``), joins fragments
-(``AISSentence.assemble_from_iterable``) and decodes payloads. Large files are cut into
-chunks of lines decoded in a process pool (both cores); fragments that straddle a chunk
-boundary are handed back and assembled in the parent. Only the message types corridor
-stores are decoded at all, which is why this beats a bare pyais loop even on one core.
-Memory is bounded by the chunk size, not the file size.
+pyais's stream assembler drops orphan fragments silently, does not key on tag-block groups
+or stations and cannot read USCG trailers (it takes the last comma field as the checksum), so
+line framing and fragment assembly are done here with one ``bytes.split`` per line; pyais
+parses every sentence that is decoded (``AISSentence``), joins fragments
+(``AISSentence.assemble_from_iterable``) and decodes payloads. Only the message types corridor
+stores become pyais objects at all. Files above ``parallel_min_bytes`` are cut into chunks
+of lines decoded in a process pool (all cores); fragments that straddle a chunk boundary are
+handed back and assembled in the main process, which also merges type 24 parts and feeds
+the store. The parser's memory is bounded by the chunk size and the chunks in flight.
 """
 
 from __future__ import annotations
@@ -315,6 +322,11 @@ class _Scanner:
             parts = pending.get(key)
             if parts is None:
                 self.loose.append(frag)
+                continue
+            if line_no - parts[0][0] > ctx.fragment_max_lines:
+                del pending[key]
+                out.skip("orphan_fragment", parts[0][0], "message never completed", len(parts))
+                out.skip("orphan_fragment", line_no, "first fragment too far back")
                 continue
             if num != len(parts) + 1 or cnt != parts[0][4]:
                 out.skip("orphan_fragment", line_no, "fragment out of sequence")
@@ -766,7 +778,8 @@ class _FileParser:
         stitch = _Scanner(self.ctx)
         for frag in res.loose:
             parts = self.carry.get(frag[2])
-            if parts is not None and frag[3] == len(parts) + 1 and frag[4] == parts[0][4]:
+            if (parts is not None and frag[3] == len(parts) + 1 and frag[4] == parts[0][4]
+                    and frag[0] - parts[0][0] <= self.ctx.fragment_max_lines):
                 parts.append(frag)
                 if len(parts) == frag[4]:
                     del self.carry[frag[2]]
