@@ -87,8 +87,8 @@ def resample_positions(positions: pa.Table, params: ResampleParams | None = None
 
     ``positions`` needs ``mmsi``, ``ts``, ``lat``, ``lon`` (degrees) and ``obs_id``; an optional
     ``segment_id`` column (from track cleaning) keeps segments of one MMSI apart. Rows may be in
-    any order; repeated timestamps of a track keep the first row. Output is sorted by
-    (mmsi, segment_id, ts).
+    any order; of several rows of one track with one timestamp, the lowest ``obs_id`` is kept.
+    Output is sorted by (mmsi, segment_id, ts).
 
     >>> import pyarrow as pa, datetime as dt
     >>> t0 = dt.datetime(2024, 1, 1, 0, 0)
@@ -134,13 +134,25 @@ def resample_positions(positions: pa.Table, params: ResampleParams | None = None
         seg_sorted_names = None
 
     # engines hand over rows sorted by (mmsi, ts): check (cheap) before sorting (not cheap)
-    in_order = bool(np.all((mmsi[1:] > mmsi[:-1]) | ((mmsi[1:] == mmsi[:-1]) & (
-        (seg[1:] > seg[:-1]) | ((seg[1:] == seg[:-1]) & (ts[1:] >= ts[:-1]))))))
-    if not in_order:
+    # (ties in time are ordered by obs_id, so that which of two reports with one timestamp
+    # is kept does not depend on the input order)
+    same_m = mmsi[1:] == mmsi[:-1]
+    later = (ts[1:] > ts[:-1]) | ((ts[1:] == ts[:-1]) & (obs[1:] >= obs[:-1]))
+    by_mmsi_ts = bool(np.all((mmsi[1:] > mmsi[:-1]) | (same_m & later)))
+    in_order = by_mmsi_ts and bool(np.all(~same_m | (seg[1:] > seg[:-1]) | (
+        (seg[1:] == seg[:-1]) & later)))
+    if by_mmsi_ts and not in_order:
+        # segments interleaved within an MMSI (a shared MMSI): a stable sort on (mmsi, segment)
+        # keeps time order inside each, and timsort is near-linear on such runs
+        m_rank = np.cumsum(np.concatenate([[0], ~same_m]))
+        order = np.argsort(m_rank * (int(seg.max()) + 1) + seg, kind="stable")
+        mmsi, seg, ts, lat, lon, obs = (a[order] for a in (mmsi, seg, ts, lat, lon, obs))
+    elif not in_order:
         # Arrow's multi-key sort is about twice as fast as numpy's lexsort here
         order = pc.sort_indices(
-            pa.table({"m": mmsi, "s": seg, "t": ts}),
-            sort_keys=[("m", "ascending"), ("s", "ascending"), ("t", "ascending")],
+            pa.table({"m": mmsi, "s": seg, "t": ts, "o": obs}),
+            sort_keys=[("m", "ascending"), ("s", "ascending"), ("t", "ascending"),
+                       ("o", "ascending")],
         ).to_numpy()
         mmsi, seg, ts, lat, lon, obs = (a[order] for a in (mmsi, seg, ts, lat, lon, obs))
     new_track = np.ones(n, dtype=bool)
