@@ -270,3 +270,20 @@ def test_suez_queue_ships_at_anchor_are_not_encounters_with_the_gazetteer(data_d
     _, d = ports.nearest(without["lat"].to_numpy(), without["lon"].to_numpy(), 50_000.0)
     assert (d < p.min_port_distance_m).all()  # every one lies inside a named anchorage area
     assert detect_encounters(t, p, ports).num_rows == 0
+
+
+def test_port_filter_gives_the_same_events_with_or_without_the_bucket_prefilter():
+    """Engines that bucket without places (Spark) get the same events as the local engine."""
+    from corridor.places import PlaceIndex
+
+    places = PlaceIndex.from_arrow(pa.table({
+        "place_id": ["port-a"], "name": ["A"], "kind": ["port"], "lat": [40.0], "lon": [133.0],
+        "radius_m": pa.array([None], pa.float64())}))
+    p = EncounterParams()
+    # a meeting that drifts north across the 10 km line: from 7 km to about 14 km
+    pos = _pair(40.0 + 7000 / 111195, 133.0, hours=4.0, speed_kn=1.0)
+    grid = resample_positions(pos, p.resample)
+    local = detect_encounters(pos, p, places)
+    spark_like = encounters_from_pairs(adjacent_pairs(encounter_buckets(grid, p), p), p, places)
+    assert local.num_rows == 1 and local.equals(spark_like)
+    assert local["start_ts"][0].as_py() > T0 + dt.timedelta(hours=1)  # starts at the 10 km line

@@ -332,8 +332,17 @@ def encounters_from_pairs(
 
     ``pairs`` (from :func:`adjacent_pairs`) must hold every row of each vessel pair it
     contains, in any order. ``places``: an index of ports/anchorages (only those kinds should
-    be in it); ``None`` skips the distance-from-port filter.
+    be in it); ``None`` skips the distance-from-port filter. Pairs with a point within
+    ``min_port_distance_m`` of a port are dropped here too, so the result is the same whether
+    or not :func:`encounter_buckets` was given the places.
     """
+    if places is not None and len(places) and pairs.num_rows:
+        at_sea = np.ones(pairs.num_rows, dtype=bool)
+        for la, lo in (("lat", "lon"), ("other_lat", "other_lon")):
+            pos, dist = places.nearest(_col(pairs, la), _col(pairs, lo), params.min_port_distance_m)
+            at_sea &= (np.asarray(pos) < 0) | (np.asarray(dist) >= params.min_port_distance_m)
+        if not at_sea.all():
+            pairs = pairs.filter(pa.array(at_sea))
     if pairs.num_rows == 0:
         return EVENTS.empty_table()
     step = params.resample.step_us
