@@ -46,8 +46,9 @@ METHOD = """
   grid node. Within 100 km of a coast, which includes the 50 nm (92.6 km) AIS-disabling and
   20 nm loitering thresholds, the answer is always the exact search.
 * **Speed**: rates above were taken on a 2-core machine shared with other jobs (see the load
-  average at the top); an idle machine is faster. Near-coast points dominate real AIS, and
-  there the cost is the exact search (about 100k points/s when the machine is quiet).
+  average at the top), so they vary by tens of percent from run to run (another run at a
+  similar load gave 107k points/s on the AIS set and 108k on the corridor box). Near-coast
+  points dominate real AIS, and there the cost is the exact search.
 """
 
 
