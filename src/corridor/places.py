@@ -512,7 +512,15 @@ def add_places(store: Store, path: str | Path) -> AddPlacesResult:
         with store.transaction():
             store.insert_arrow("places", tbl, on_conflict="replace")
         result.stored = len(unique)
+        _re_resolve_claims(store)
     return result
+
+
+def _re_resolve_claims(store: Store) -> int:
+    """Claims stored before these places existed resolve their place names again."""
+    from corridor.claims.store import refresh_places  # claims depend on places, not the reverse
+
+    return refresh_places(store)
 
 
 # ------------------------------------------------------------------------ listing
@@ -546,6 +554,8 @@ def list_places(
 def init_store(store: Store) -> dict[str, int]:
     """Load the gazetteer into a (new or existing) store; returns places added and per kind."""
     added = load_gazetteer(store)
+    if added:
+        _re_resolve_claims(store)
     rows = store.query("SELECT kind, count(*) AS n FROM places GROUP BY kind ORDER BY kind")
     counts = dict(zip(rows.column("kind").to_pylist(), rows.column("n").to_pylist(), strict=True))
     return {"added": added, **counts}
