@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 import typer
@@ -59,7 +58,6 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
             typer.echo(f"  note: {note}")
         if not d["vessels_detected"]:
             typer.echo("  nothing changed since the last run (use --full to recompute)")
-        ctx.meta["summary"] = json.dumps(d)
 
     @app.command("events")
     def events_cmd(
