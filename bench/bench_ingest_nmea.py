@@ -96,6 +96,7 @@ def bare_pyais(path: Path) -> tuple[float, int]:
     from pyais.stream import FileReaderStream
 
     t0 = time.perf_counter()
+    c0 = time.process_time()
     n = 0
     for msg in FileReaderStream(str(path)):
         try:
@@ -103,7 +104,7 @@ def bare_pyais(path: Path) -> tuple[float, int]:
             n += 1
         except Exception:  # noqa: BLE001 - the baseline skips what it cannot decode
             pass
-    return time.perf_counter() - t0, n
+    return time.perf_counter() - t0, time.process_time() - c0, n
 
 
 _CHILD = r"""
@@ -121,48 +122,57 @@ print(json.dumps({"seconds": dt, "rows_in": r.rows_in, "stored": r.stored, "stat
 """
 
 
-def _rss_tree(root: int) -> tuple[float, float]:
-    """(RSS of ``root``, largest RSS among its descendants), MB, from /proc."""
+def _tree(root: int) -> dict[int, tuple[float, float]]:
+    """{pid: (RSS MB, CPU seconds)} of ``root`` and all its descendants, from /proc."""
     parents: dict[int, int] = {}
-    rss: dict[int, float] = {}
+    stats: dict[int, tuple[float, float]] = {}
+    tick = os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            with open(f"/proc/{entry}/status") as fh:
-                fields = dict(line.split(":", 1) for line in fh if ":" in line)
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
         pid = int(entry)
-        parents[pid] = int(fields.get("PPid", "0"))
-        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
+        parents[pid] = int(fields[1])
+        cpu = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        rss = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+        stats[pid] = (rss, cpu)
+
     def descends(pid: int) -> bool:
         while pid > 1:
-            pid = parents.get(pid, 0)
             if pid == root:
                 return True
+            pid = parents.get(pid, 0)
         return False
-    kids = [rss[p] for p in rss if p != root and descends(p)]
-    return rss.get(root, 0.0), max(kids, default=0.0)
+
+    return {p: v for p, v in stats.items() if descends(p)}
 
 
 def corridor_ingest(path: Path, workers: int = 0) -> dict:
-    """Run the ingest in a fresh process, sampling the RSS of it and its workers."""
+    """Run the ingest in a fresh process, sampling RSS and CPU time of it and its workers."""
     with tempfile.TemporaryDirectory() as d:
         proc = subprocess.Popen(
             [sys.executable, "-c", _CHILD, str(path), os.path.join(d, "b.duckdb"), str(workers)],
             stdout=subprocess.PIPE, text=True,
         )
         parent_mb = worker_mb = 0.0
+        cpu: dict[int, float] = {}
         while proc.poll() is None:
-            p, w = _rss_tree(proc.pid)
-            parent_mb, worker_mb = max(parent_mb, p), max(worker_mb, w)
+            for pid, (rss, seconds) in _tree(proc.pid).items():
+                cpu[pid] = seconds
+                if pid == proc.pid:
+                    parent_mb = max(parent_mb, rss)
+                else:
+                    worker_mb = max(worker_mb, rss)
             time.sleep(0.5)
         out = proc.stdout.read() if proc.stdout else ""
     if proc.returncode:
         raise RuntimeError(f"ingest failed ({proc.returncode})")
     result = json.loads(out.strip().splitlines()[-1])
-    result.update(rss_parent_mb=parent_mb, rss_worker_mb=worker_mb)
+    result.update(rss_parent_mb=parent_mb, rss_worker_mb=worker_mb, cpu_s=sum(cpu.values()))
     return result
 
 
@@ -194,7 +204,7 @@ def main() -> None:
         print("corridor:", ours, flush=True)
         small = corridor_ingest(quarter)
         print("corridor (quarter file):", small, flush=True)
-        bare_s, bare_n = bare_pyais(big)
+        bare_s, bare_cpu, bare_n = bare_pyais(big)
         print(f"bare pyais: {bare_s:.1f} s, {bare_n:,} messages", flush=True)
     ratio = bare_s / ours["seconds"]
     load = os.getloadavg()[0]
@@ -219,6 +229,9 @@ def main() -> None:
         f"| bare pyais loop (`FileReaderStream` + `.decode()`, nothing stored) | {bare_s:.1f} s, "
         f"{n_lines / bare_s:,.0f} lines/s ({bare_n:,} messages) |",
         f"| ratio (bare pyais time / corridor time) | **{ratio:.2f}×** |",
+        f"| CPU seconds (all processes) | corridor {ours['cpu_s']:.0f} s, bare pyais "
+        f"{bare_cpu:.0f} s: {bare_cpu / ours['cpu_s']:.2f}× the work per core, so "
+        f"{2 * bare_cpu / ours['cpu_s']:.2f}× on two otherwise idle cores |",
         f"| rows stored | {ours['stored']} |",
         f"| skipped / not stored, by reason | {ours['skipped']} |",
         f"| peak RSS, full file ({n_lines:,} lines) | main process {ours['rss_parent_mb']:.0f} MB, "

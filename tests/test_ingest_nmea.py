@@ -444,15 +444,20 @@ def test_gzip_is_read_and_a_truncated_gzip_fails_cleanly(store, data_dir, tmp_pa
 
 
 def test_parallel_chunks_give_the_same_rows_as_one_pass(tmp_path, data_dir):
-    src = data_dir / "ais-nmea" / "aisdb" / "test_data_20211101.nm4"
-    tables = []
+    # Real data cut into chunks of 97 lines: fragments straddle chunk boundaries.
+    src = tmp_path / "both.nmea"
+    src.write_bytes((data_dir / "ais-nmea" / "aisdb" / "test_data_20211101.nm4").read_bytes()
+                    + (data_dir / "ais-nmea" / "dma-aislib" / "stream_example.txt").read_bytes())
+    runs = []
     for workers, chunk in ((1, 50_000), (2, 97)):
         summary = IngestSummary(path=str(src), kind="nmea")
         opts = NmeaOptions(workers=workers, chunk_lines=chunk, parallel_min_bytes=0)
-        batches = [b for t, b in parse_nmea(src, summary, opts) if t == "positions" and b.num_rows]
-        ids = sorted(i for b in batches for i in b.column("obs_id").to_pylist())
-        tables.append((ids, summary.skipped))
-    assert tables[0] == tables[1] and len(tables[0][0]) > 900
+        ids: dict[str, list[int]] = {}
+        for table, batch in parse_nmea(src, summary, opts):
+            ids.setdefault(table, []).extend(batch.column("obs_id").to_pylist())
+        runs.append(({t: sorted(set(v)) for t, v in ids.items()}, summary.skipped))
+    assert runs[0] == runs[1]
+    assert len(runs[0][0]["positions"]) > 3800 and len(runs[0][0]["vessel_reports"]) > 500
 
 
 # --------------------------------------------------------------------------------------------

@@ -186,7 +186,6 @@ class ChunkResult:
     skips: dict
     loose: list  # fragments n>1 whose first fragment is not in this chunk
     open: dict  # key -> fragments still waiting at the end of the chunk
-    max_ts_us: int | None
     duplicates: int = 0  # receptions of a message already in this chunk (dropped)
 
 
@@ -211,7 +210,6 @@ class _Scanner:
         self.loose: list = []
         self.rows_in = 0
         self.nmea_lines = 0
-        self.max_ts: int | None = None
 
     # ---------------------------------------------------------------- lines
     def scan(self, lines: list[bytes], first_line_no: int) -> None:
@@ -378,12 +376,9 @@ class _Scanner:
         except Exception as exc:  # pyais raises many kinds on truncated payloads
             out.skip("malformed", line_no, f"undecodable type {mtype}: {type(exc).__name__}")
             return
-        if ts is not None:
-            if ts > self.ctx.max_ts_us:
-                out.skip("future_timestamp", line_no, "receive time more than a day ahead")
-                return
-            if self.max_ts is None or ts > self.max_ts:
-                self.max_ts = ts
+        if ts is not None and ts > self.ctx.max_ts_us:
+            out.skip("future_timestamp", line_no, "receive time more than a day ahead")
+            return
         try:
             if mtype in STATIC_TYPES:
                 self._static(msg, mtype, line_no, ts)
@@ -464,7 +459,6 @@ class _Scanner:
             skips=self.out.skips,
             loose=[f[:6] for f in self.loose],  # parsed sentences stay here
             open={k: [f[:6] for f in parts] for k, parts in self.pending.items()},
-            max_ts_us=self.max_ts,
             duplicates=dups,
         )
 
@@ -553,6 +547,8 @@ class Type24Merger:
 
     A part waits for its partner; a partner of the same MMSI within ``window_us`` (or both
     untimed) merges with it; anything else releases the waiting part as a row of its own.
+    At most one part waits per MMSI, so memory is bounded by the number of vessels; waiting
+    is not cut short by time, so the result does not depend on how a file is chunked.
     """
 
     def __init__(self, window_us: int):
@@ -579,14 +575,6 @@ class Type24Merger:
             done.append(self._alone(prev))
         self.waiting[rec["mmsi"]] = rec
         return done
-
-    def expire(self, now_us: int | None) -> list[dict]:
-        """Release parts that waited longer than the window before ``now_us``."""
-        if now_us is None:
-            return []
-        old = [m for m, r in self.waiting.items()
-               if r["ts"] is not None and r["ts"] < now_us - self.window_us]
-        return [self._alone(self.waiting.pop(m)) for m in old]
 
     def flush(self) -> list[dict]:
         rows = [self._alone(r) for r in self.waiting.values()]
@@ -797,7 +785,6 @@ class _FileParser:
         rows = []
         for rec in itertools.chain(res.statics, extra.statics):
             rows.extend(self.merger.add(rec))
-        rows.extend(self.merger.expire(res.max_ts_us))
         yield from self._statics(rows)
 
     def _finish(self) -> Iterator[tuple[str, pa.Table]]:
