@@ -132,3 +132,11 @@ def test_radius_of_a_point_place_widens_the_geofence():
     ev, _ = det.port_events("s", t["obs_id"].to_numpy(), ts, t["lat"].to_numpy(),
                             t["lon"].to_numpy(), t["sog"].to_numpy(zero_copy_only=False))
     assert [e.kind for e in ev] == ["PORT_ENTRY", "PORT_STOP_BEGIN", "PORT_STOP_END", "PORT_EXIT"]
+
+
+def test_a_single_message_in_port_is_not_a_visit():
+    # one stopped report inside the port between two far ones (a receiver snapshot)
+    legs = [(0.0, 30.0, 10.0), (1.0, 0.5, 0.0), (2.0, 30.0, 10.0)]
+    assert _visits(_track(legs)) == []
+    (v,) = _visits(_track(legs), min_visit_positions=1)
+    assert json.loads(v["attrs"])["confidence"] == 4

@@ -78,6 +78,8 @@ class PortVisitParams:
     max_interseg_dist_nm: float = 60.0
     #: visits with a lower confidence are not stored (GFW publishes >= 2)
     min_confidence: int = 2
+    #: positions inside the port during the visit (1 would keep single-message snapshots)
+    min_visit_positions: int = 2
     #: positions kept as evidence per visit (first/last and key points)
     max_evidence: int = 20
 

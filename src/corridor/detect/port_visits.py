@@ -275,6 +275,10 @@ class PortVisitDetector:
         for v in visits_from_port_events(events, p.max_interseg_dist_nm):
             if v.confidence < p.min_confidence:
                 continue
+            a = int(np.searchsorted(ts_us, v.start_us, side="left"))
+            b = int(np.searchsorted(ts_us, max(v.end_us, v.start_us), side="right"))
+            if int(in_port[a:b].sum()) < p.min_visit_positions:
+                continue  # one message in port (a snapshot) is a sighting, not a visit
             rows.append(self._row(mmsi, segment_id, v, ts_us, in_port, obs_id))
         return rows
 

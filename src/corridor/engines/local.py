@@ -429,8 +429,14 @@ def _encounters(store: Store, params: DetectParams, places_tbl: pa.Table | None,
     out: list[pa.Table] = []
     pending: deque[Future] = deque()
     try:
-        w0 = start
-        while w0 <= end:
+        # only windows holding positions can own an encounter (data may span years)
+        step_us = int(step.astype("timedelta64[us]").astype(np.int64))
+        start_us = int(start.astype(np.int64))
+        occupied = store.query(
+            "SELECT DISTINCT CAST(floor((epoch_us(ts) - ?) / ?) AS BIGINT) AS w FROM positions "
+            "WHERE ts >= ? AND ts <= ? ORDER BY w", [start_us, step_us, lo, hi])["w"].to_pylist()
+        for k in occupied:
+            w0 = start + k * step
             w1 = w0 + step
             t = store.query(
                 f"""WITH old AS (
@@ -459,7 +465,6 @@ def _encounters(store: Store, params: DetectParams, places_tbl: pa.Table | None,
                 pending.append(pool.submit(_encounter_window, *args))
                 while len(pending) > 2:  # bounded memory: few windows in flight
                     out.append(pending.popleft().result())
-            w0 = w1
         while pending:
             out.append(pending.popleft().result())
     finally:
