@@ -109,6 +109,8 @@ def make_event(
 
 def events_table(rows: list[dict[str, Any]]) -> pa.Table:
     """Arrow table in the EVENTS schema (times as microseconds), sorted by start, type, id."""
+    if not rows:
+        return _EMPTY
     rows = sorted(rows, key=lambda r: (r["start_ts"], r["type"], r["event_id"]))
     cols = {name: [r[name] for r in rows] for name in EVENTS.names}
     arrays = []
@@ -118,3 +120,6 @@ def events_table(rows: list[dict[str, Any]]) -> pa.Table:
         else:
             arrays.append(pa.array(cols[f.name], f.type))
     return pa.Table.from_arrays(arrays, schema=EVENTS)
+
+
+_EMPTY = EVENTS.empty_table()
