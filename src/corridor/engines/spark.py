@@ -11,8 +11,10 @@ ids on both engines (the tests check this):
   Python round trip per vessel: measured here on 10,631 vessels (NOAA sample, local[2]),
   42 s against 4 s for 16 coarse groups with the same per-vessel loop;
 - encounters, in the three stages of :mod:`corridor.detect.encounters`:
-  1. per vessel, the cleaned track is resampled onto the 10-minute grid
-     (:func:`encounter_tracks`, the same function the local engine uses);
+  1. in the same per-vessel pass, right after the vessel is detected, its positions minus
+     those its marks exclude (:func:`encounter_input`, the local engine's rule) are
+     resampled onto the 10-minute grid (:func:`corridor.detect.resample.resample_positions`),
+     so positions are read and shuffled once;
   2. every grid point goes to its space-time bucket plus the neighbour buckets its
      ``max_distance_m`` disc touches (the halo, :func:`~corridor.detect.encounters.
      encounter_buckets`, in ``mapInArrow``); rows are grouped so that each bucket is whole
@@ -202,83 +204,114 @@ def _with_parts(events: pa.Table, n_buckets: int) -> pa.Table:
 
 #: Events as written by the engine: EVENTS + the archive's partition columns.
 OUT_EVENTS = EVENTS.append(pa.field("day", pa.string())).append(pa.field("bucket", pa.int32()))
-#: What the per-vessel pass returns: event rows (kind 'event') and position marks
-#: (kind 'mark', in the mark_* columns) in one table, so each vessel is detected once.
-VESSEL_OUT = (
-    OUT_EVENTS.append(pa.field("kind", pa.string()))
-    .append(pa.field("mark_obs_id", pa.int64()))
-    .append(pa.field("mark", pa.string()))
-    .append(pa.field("mark_segment_id", pa.string()))
-)
+#: What the per-vessel pass returns, in one table so each vessel is read and detected once:
+#: event rows (kind 'event'); the vessel's encounter grid (kind 'grid': resampled points in
+#: ``mmsi``/``segment_id``/``lat``/``lon``, the grid time in ``start_ts`` and the GRID-only
+#: columns); vessels whose detection failed (kind 'failed', the error in ``error``).
+#: GRID columns carried in their own VESSEL_OUT columns (the others reuse event columns).
+_GRID_SHARED = {"mmsi": "mmsi", "segment_id": "segment_id", "ts": "start_ts", "lat": "lat",
+                "lon": "lon"}
+
+
+def _vessel_out_schema() -> pa.Schema:
+    from corridor.detect.resample import GRID
+
+    schema = OUT_EVENTS.append(pa.field("kind", pa.string()))
+    for f in GRID:
+        if f.name not in _GRID_SHARED:
+            schema = schema.append(pa.field(f"grid_{f.name}", f.type))
+    return schema.append(pa.field("error", pa.string()))
+
+
+VESSEL_OUT = _vessel_out_schema()
+
+
+def encounter_input(positions: pa.Table, marks: pa.Table | None) -> pa.Table:
+    """One vessel's positions as the local engine feeds them to the encounter detector.
+
+    Positions marked duplicate / invalid / noise are left out; positions of a conflicting
+    segment carry its ``segment_id`` (others null), as in
+    :func:`corridor.engines.local._encounters`.
+    """
+    import pyarrow.compute as pc
+
+    from corridor.engines.local import EXCLUDING_MARKS
+
+    seg = pa.nulls(positions.num_rows, pa.string())
+    if marks is not None and marks.num_rows:
+        drop = marks.filter(pc.is_in(marks["mark"], pa.array(list(EXCLUDING_MARKS))))
+        positions = positions.filter(pc.invert(pc.is_in(positions["obs_id"], drop["obs_id"])))
+        conf = marks.filter(pc.equal(marks["mark"], "conflict_segment"))
+        seg = pa.nulls(positions.num_rows, pa.string())
+        if conf.num_rows:
+            at = pc.index_in(positions["obs_id"], conf["obs_id"])
+            seg = pc.take(conf["segment_id"], at)
+    return positions.append_column("segment_id", seg)
 
 
 def _vessel_fn(params: Any, places: pa.Table | None, token: str, n_buckets: int):
-    """Called with the Arrow table of one group of whole vessels: events and marks."""
+    """Called with the Arrow table of one group of whole vessels: events and encounter grid."""
 
     def fn(tbl: pa.Table) -> pa.Table:
         from corridor.detect.pipeline import split_by_mmsi
-
-        pipe = _pipeline(token, params, places)
-        events, marks, failed = [], [], []
-        for part in split_by_mmsi(_sorted_vessels(_as_positions(tbl))):
-            try:
-                res = pipe.apply(part)
-            except Exception as exc:  # noqa: BLE001 - as the local engine: skip, report
-                failed.append((int(part["mmsi"][0].as_py()), f"{type(exc).__name__}: {exc}"))
-                continue
-            if res.events.num_rows:
-                events.append(res.events.select(EVENTS.names).cast(EVENTS))
-            if res.marks.num_rows:
-                marks.append(res.marks)
-        ev = _with_parts(pa.concat_tables(events) if events else EVENTS.empty_table(), n_buckets)
-        ev = ev.append_column("kind", pa.array(["event"] * ev.num_rows, pa.string()))
-        for name, typ in (("mark_obs_id", pa.int64()), ("mark", pa.string()),
-                          ("mark_segment_id", pa.string())):
-            ev = ev.append_column(name, pa.nulls(ev.num_rows, typ))
-        out = [ev]
-        if marks:
-            mk = pa.concat_tables(marks)
-            n = mk.num_rows
-            cols = {f.name: pa.nulls(n, f.type) for f in OUT_EVENTS}
-            cols["kind"] = pa.array(["mark"] * n, pa.string())
-            cols["mark_obs_id"] = mk["obs_id"]
-            cols["mark"] = mk["mark"]
-            cols["mark_segment_id"] = mk["segment_id"]
-            out.append(pa.table(cols, schema=VESSEL_OUT))
-        if failed:  # kind 'failed': the MMSI and the error (in ``mark``)
-            n = len(failed)
-            cols = {f.name: pa.nulls(n, f.type) for f in VESSEL_OUT}
-            cols["mmsi"] = pa.array([m for m, _ in failed], pa.int64())
-            cols["kind"] = pa.array(["failed"] * n, pa.string())
-            cols["mark"] = pa.array([e for _, e in failed], pa.string())
-            out.append(pa.table(cols, schema=VESSEL_OUT))
-        return pa.concat_tables(out) if len(out) > 1 else ev
-
-    return fn
-
-
-def _grid_fn(enc_params: Any):
-    """Resample one group of whole vessels (positions + ``segment_id``) onto the grid."""
-
-    def fn(tbl: pa.Table) -> pa.Table:
         from corridor.detect.resample import resample_positions
 
-        pos = _as_positions(tbl).append_column("segment_id", tbl["segment_id"])
-        return resample_positions(pos, enc_params.resample)
+        pipe = _pipeline(token, params, places)
+        enc = params.encounter
+        events, grids, failed = [], [], []
+        for part in split_by_mmsi(_sorted_vessels(_as_positions(tbl))):
+            marks = None
+            try:
+                res = pipe.apply(part)
+                marks = res.marks
+                if res.events.num_rows:
+                    events.append(res.events.select(EVENTS.names).cast(EVENTS))
+            except Exception as exc:  # noqa: BLE001 - as the local engine: skip, report
+                failed.append((int(part["mmsi"][0].as_py()), f"{type(exc).__name__}: {exc}"))
+            if enc is not None:
+                grid = resample_positions(encounter_input(part, marks), enc.resample)
+                if grid.num_rows:
+                    grids.append(grid)
+        ev = _with_parts(pa.concat_tables(events) if events else EVENTS.empty_table(), n_buckets)
+        out = [_widen("event", {n: ev[n] for n in ev.column_names}, ev.num_rows)]
+        if grids:
+            g = pa.concat_tables(grids)
+            out.append(_widen("grid", {
+                _GRID_SHARED.get(n, f"grid_{n}"): g[n] for n in g.column_names}, g.num_rows))
+        if failed:
+            out.append(_widen("failed", {
+                "mmsi": pa.array([m for m, _ in failed], pa.int64()),
+                "error": pa.array([e for _, e in failed], pa.string())}, len(failed)))
+        return pa.concat_tables(out) if len(out) > 1 else out[0]
 
     return fn
 
 
-def _bucket_fn(enc_params: Any, n_groups: int):
-    """Space-time bucket + halo of each grid point, and the coarse group of its bucket."""
+def _widen(kind: str, columns: dict[str, Any], n: int) -> pa.Table:
+    """``columns`` (n rows) in the VESSEL_OUT layout, tagged ``kind``; other columns null."""
+    cols = {}
+    for f in VESSEL_OUT:
+        if f.name == "kind":
+            cols[f.name] = pa.array([kind] * n, pa.string())
+        elif f.name in columns:
+            cols[f.name] = columns[f.name]
+        else:
+            cols[f.name] = pa.nulls(n, f.type)
+    return pa.table(cols, schema=VESSEL_OUT)
+
+
+def _bucket_fn(enc_params: Any, n_groups: int, places: pa.Table | None, token: str):
+    """Space-time bucket + halo of each grid point (points in port left out, as
+    :func:`corridor.detect.encounters.detect_encounters` does), and the coarse group."""
 
     def fn(batches):
         import numpy as np
 
         from corridor.detect.encounters import encounter_buckets
 
+        idx = _place_index(token, places)
         for b in batches:
-            t = encounter_buckets(pa.Table.from_batches([b]), enc_params)
+            t = encounter_buckets(pa.Table.from_batches([b]), enc_params, idx)
             g = np.asarray(t["bucket"].to_numpy(), dtype=np.int64) % n_groups
             t = t.append_column("g", pa.array(g, pa.int64()))
             yield from t.to_batches()
@@ -348,13 +381,15 @@ def detect_events_df(
     """All events (EVENTS columns + ``day``/``bucket``) of a POSITIONS DataFrame, lazily.
 
     The same passes as :func:`corridor.engines.local.run_detect` on a full run: per-vessel
-    detection (events and position marks); encounters over every vessel's positions minus
-    those marked duplicate/invalid/noise, with the ``conflict_segment`` marks' segment ids;
-    identity changes from ``reports`` (``vessel_reports`` rows; none if ``None``).
+    detection; encounters over every vessel's positions minus those marked
+    duplicate/invalid/noise, with the ``conflict_segment`` marks' segment ids
+    (:func:`encounter_input`; the per-vessel pass resamples them onto the grid right after
+    detecting the vessel, so positions are read and shuffled once); identity changes from
+    ``reports`` (``vessel_reports`` rows; none if ``None``).
     ``n_groups``: how many coarse groups vessels, encounter buckets and vessel pairs are
     folded into (default: ``spark.sql.shuffle.partitions``); any value gives the same
     events, it only sets the size of the Arrow tables handed to Python. The per-vessel
-    pass is persisted (it feeds both the events and the encounters' marks); call
+    pass is persisted (it feeds both the events and the encounter grid); call
     ``spark.catalog.clearCache()`` when done with the result.
     """
     return _detect_events_df(spark, positions, params, places, reports=reports,
@@ -373,8 +408,6 @@ def _detect_events_df(
 ) -> tuple[DataFrame, list[DataFrame]]:
     from pyspark.sql import functions as F
 
-    from corridor.engines.local import EXCLUDING_MARKS
-
     token = uuid.uuid4().hex
     g = n_groups or int(spark.conf.get("spark.sql.shuffle.partitions"))
     out_schema = spark_schema(OUT_EVENTS)
@@ -392,18 +425,12 @@ def _detect_events_df(
         from corridor.detect.encounters import PAIRS
         from corridor.detect.resample import GRID
 
-        marks = vessel_out.where(F.col("kind") == "mark")
-        dropped = marks.where(F.col("mark").isin(*EXCLUDING_MARKS)).select(
-            F.col("mark_obs_id").alias("obs_id")).distinct()
-        segs = marks.where(F.col("mark") == "conflict_segment").select(
-            F.col("mark_obs_id").alias("obs_id"), F.col("mark_segment_id").alias("segment_id"))
-        kept = (positions.join(dropped, "obs_id", "left_anti")
-                .join(segs, "obs_id", "left"))
-        grid = _groups(kept, g, "mmsi").groupBy("g").applyInArrow(
-            _grid_fn(enc), spark_schema(GRID))
+        grid = vessel_out.where(F.col("kind") == "grid").select(
+            [F.col(_GRID_SHARED.get(n, f"grid_{n}")).alias(n) for n in GRID.names])
         bucketed_schema = GRID.append(pa.field("bucket", pa.int64())).append(
             pa.field("home", pa.bool_())).append(pa.field("g", pa.int64()))
-        bucketed = grid.mapInArrow(_bucket_fn(enc, g), spark_schema(bucketed_schema))
+        bucketed = grid.mapInArrow(_bucket_fn(enc, g, places, token),
+                                   spark_schema(bucketed_schema))
         pairs = bucketed.groupBy("g").applyInArrow(_pairs_fn(enc), spark_schema(PAIRS))
         results.append(_groups(pairs, g, "mmsi", "other_mmsi").groupBy("g").applyInArrow(
             _encounter_events_fn(enc, places, token, n_buckets), out_schema))
@@ -479,8 +506,8 @@ def run_detect_spark(
             junk.unlink()
         arc._swap_in(tmp, arc.table_path(out, "events"))
         failed = sorted(
-            (int(r["mmsi"]), str(r["mark"]))
-            for r in cached[0].where("kind = 'failed'").select("mmsi", "mark").collect()
+            (int(r["mmsi"]), str(r["error"]))
+            for r in cached[0].where("kind = 'failed'").select("mmsi", "error").collect()
         )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,208 @@
+"""Benchmark: the Spark engine (local mode, 1 and 2 cores) against the local engine (not a test).
+
+For each size, simulated AIS (``corridor.sim``, mixed scenario, fictitious vessels) is
+written once, then:
+
+- ``archive``: the positions, static reports and places appended to a Parquet archive
+  (``corridor.archive.append_*``) — the input of the Spark engine;
+- ``local``: the same data loaded into a DuckDB store (load time reported apart), then
+  ``corridor.engines.local.run_detect(full=True, workers=2)``;
+- ``spark-1`` / ``spark-2``: ``run_detect_spark`` in a fresh process (new JVM) with
+  ``local[1]`` / ``local[2]``; the time is reported with and without the SparkSession start.
+
+Peak memory is the largest resident set of the whole process tree (JVM and Python
+workers, or the local engine's worker processes), sampled every 0.2 s with psutil.
+Each engine's event counts are printed so a run doubles as a check that both agree.
+
+    .venv/bin/python bench/bench_spark.py --positions 1000000 3000000 10000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+WORK = REPO / "bench" / "work" / "spark"
+
+
+def cpu_model() -> str:
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+            if line.startswith("Model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+class PeakRSS:
+    """Peak resident memory (bytes) of a process and all its descendants."""
+
+    def __init__(self, pid: int, every_s: float = 0.2):
+        import psutil
+
+        self.proc = psutil.Process(pid)
+        self.peak = 0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, args=(every_s,), daemon=True)
+
+    def _run(self, every_s: float) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            try:
+                procs = [self.proc, *self.proc.children(recursive=True)]
+                total = 0
+                for p in procs:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.Error:
+                        pass
+                self.peak = max(self.peak, total)
+            except psutil.Error:
+                pass
+            self._stop.wait(every_s)
+
+    def __enter__(self) -> PeakRSS:
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._t.join()
+
+
+def simulate(n: int) -> Path:
+    """Simulated data of about ``n`` positions (cached under bench/work/spark)."""
+    from corridor.sim import SimConfig, simulate
+
+    d = WORK / f"sim_{n}"
+    if (d / "manifest.json").is_file():
+        return d
+    vessels = max(20, n // 50_000)  # ~50k positions per ship: 30 days at ~1 report/min
+    simulate(SimConfig(vessels=vessels, days=30.0, seed=1, positions=n), d)
+    return d
+
+
+def build_archive(sim: Path) -> tuple[Path, float]:
+    import pyarrow.parquet as pq
+
+    from corridor import archive
+
+    arc = sim / "archive"
+    if (arc / archive.MANIFEST).is_file():
+        return arc, float("nan")
+    t0 = time.perf_counter()
+    f = pq.ParquetFile(sim / "positions.parquet")
+    archive.append_positions(f.iter_batches(batch_size=1_000_000), arc, n_buckets=64)
+    archive.append_vessel_reports(pq.read_table(sim / "vessel_reports.parquet"), arc)
+    archive.append_places(pq.read_table(sim / "places.parquet"), arc)
+    return arc, time.perf_counter() - t0
+
+
+def child_local(sim: Path, workers: int) -> dict:
+    import pyarrow.parquet as pq
+
+    from corridor.engines.local import run_detect
+    from corridor.store import Store
+
+    db = sim / "bench.duckdb"
+    if db.exists():
+        db.unlink()
+    t0 = time.perf_counter()
+    with Store.open(db) as store:
+        with store.transaction():
+            for b in pq.ParquetFile(sim / "positions.parquet").iter_batches(batch_size=1_000_000):
+                import pyarrow as pa
+
+                store.insert_arrow("positions", pa.Table.from_batches([b]), on_conflict="error")
+            store.insert_arrow("vessel_reports", pq.read_table(sim / "vessel_reports.parquet"))
+            store.insert_arrow("places", pq.read_table(sim / "places.parquet"))
+        load_s = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        s = run_detect(store, full=True, workers=workers)
+        detect_s = time.perf_counter() - t1
+    db.unlink()
+    return {"load_s": load_s, "detect_s": detect_s, "events": s.events}
+
+
+def child_spark(arc: Path, cores: int) -> dict:
+    from corridor import archive
+    from corridor.engines.spark import run_detect_spark, spark_session
+
+    t0 = time.perf_counter()
+    spark = spark_session(f"local[{cores}]", shuffle_partitions=max(4, 4 * cores),
+                          driver_memory=os.environ.get("BENCH_SPARK_MEMORY", "3g"))
+    session_s = time.perf_counter() - t0
+    out = arc.parent / f"spark_out_{cores}"
+    shutil.rmtree(out, ignore_errors=True)
+    s = run_detect_spark(arc, out, spark=spark)
+    ev = archive.read_events(out)
+    counts: dict[str, int] = {}
+    for t in ev["type"].to_pylist():
+        counts[t] = counts.get(t, 0) + 1
+    spark.stop()
+    return {"session_s": session_s, "detect_s": s.seconds, "events": counts}
+
+
+def run_child(args: list[str]) -> tuple[dict, float, int]:
+    t0 = time.perf_counter()
+    p = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True)
+    with PeakRSS(p.pid) as mem:
+        out, _ = p.communicate()
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise RuntimeError(f"child {args} failed ({p.returncode})")
+    return json.loads(out.strip().splitlines()[-1]), wall, mem.peak
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--positions", type=float, nargs="+", default=[1e6])
+    ap.add_argument("--engines", nargs="+", default=["local", "spark-1", "spark-2"])
+    ap.add_argument("--child", nargs=3, metavar=("KIND", "PATH", "N"), help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        kind, path, n = a.child
+        res = child_local(Path(path), int(n)) if kind == "local" else child_spark(Path(path),
+                                                                                    int(n))
+        print(json.dumps(res))
+        return
+    print(f"# CPU: {cpu_model()}, {os.cpu_count()} cores; load average at start: "
+          f"{os.getloadavg()[0]:.1f}")
+    for n in (int(x) for x in a.positions):
+        t0 = time.perf_counter()
+        sim = simulate(n)
+        sim_s = time.perf_counter() - t0
+        arc, arc_s = build_archive(sim)
+        manifest = json.loads((sim / "manifest.json").read_text())
+        rows = manifest["positions"]
+        print(f"\n## {rows:,} positions, {manifest['vessels']} vessels "
+              f"(simulate {sim_s:.0f} s, archive {arc_s:.1f} s)")
+        for eng in a.engines:
+            if eng == "local":
+                res, wall, peak = run_child(["--child", "local", str(sim), "2"])
+                detect = res["detect_s"]
+                extra = f"load into DuckDB {res['load_s']:.1f} s"
+            else:
+                cores = int(eng.split("-")[1])
+                res, wall, peak = run_child(["--child", "spark", str(arc), str(cores)])
+                detect = res["detect_s"]
+                extra = f"session start {res['session_s']:.1f} s, process wall {wall:.1f} s"
+            print(f"{eng:8s} detect {detect:8.1f} s  {rows / detect:>10,.0f} pos/s  "
+                  f"peak RSS {peak / 2**30:5.2f} GiB  ({extra})  events {res['events']}",
+                  flush=True)
+        print(f"load average now: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
