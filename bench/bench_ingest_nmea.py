@@ -1,10 +1,12 @@
 """Benchmark: ``corridor ingest nmea`` end to end into DuckDB vs a bare pyais decode loop.
 
 The input is built from the real captures in ../shared/data/ais-nmea, repeated with every
-receive time shifted by one hour per repetition (tag-block ``c:`` values, ``$PGHP`` times and
-USCG trailing epochs rewritten, checksums recomputed), so each repetition is new data rather
-than duplicates. Untimed captures get an NMEA 4 tag block with a receive time, which keeps
-every line readable by pyais's own ``FileReaderStream`` (the bare loop's reader).
+receive time shifted (tag-block ``c:`` values, ``$PGHP`` times and USCG trailing epochs
+rewritten, checksums recomputed): each repetition starts all captures at the same moment, 8
+days after the previous repetition, so the log moves forward in time like a real one and
+each repetition is new data rather than duplicates. Untimed captures get an NMEA 4 tag
+block with a receive time, which keeps every line readable by pyais's own
+``FileReaderStream`` (the bare loop's reader).
 
 Usage: ``.venv/bin/python bench/bench_ingest_nmea.py [--sentences 2000000] [--out FILE]``.
 Peak RSS is measured in a fresh child process for the full file and for a quarter of it,
@@ -28,14 +30,22 @@ from corridor.ingest.nmea_time import nmea_checksum
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("CORRIDOR_SHARED", REPO.parent / "shared")) / "data" / "ais-nmea"
-TIMED = ["dma-aislib/stream_example.txt", "dma-aislib/replay_dump.txt",
-         "aisdb/test_data_20211101.nm4", "libais/tagblock.nmea", "libais/test.aivdm",
-         "libais/typeexamples.nmea"]
+#: Timed captures and their first receive time (epoch s), so that every repetition can
+#: start them all at the same moment: the built log moves forward in time like a real one.
+TIMED = {
+    "dma-aislib/stream_example.txt": 1276256771,  # $PGHP 2010-06-11 11:46:11
+    "dma-aislib/replay_dump.txt": 1363598349,  # $PGHP 2013-03-18 09:19:09
+    "aisdb/test_data_20211101.nm4": 1635731889,  # c:
+    "libais/tagblock.nmea": 1418169601,  # c:
+    "libais/test.aivdm": 1272412827,  # trailing epoch (the file spans 5 days)
+    "libais/typeexamples.nmea": 1325394060,  # trailing epoch (spans a week)
+}
 UNTIMED = ["dma-aislib/ais250.txt", "dma-aislib/decode_encode_messages.txt",
            "gfw-ais-tools/mixed_types.nmea", "gfw-ais-tools/multi-part.nmea",
            "gpsd/ais-nmea-type6-fid55.log", "gpsd/ais-raw-messages.log",
            "pyais/nmea_data_sample.txt"]
-BASE_UNTIMED = 1_600_000_000  # receive time given to untimed captures (2020-09-13)
+START = 1_693_526_400  # 2023-09-01 00:00 UTC: the first repetition starts here
+REPETITION_S = 8 * 86_400  # each repetition starts 8 days after the previous one
 
 
 def _xor(data: bytes) -> str:
@@ -71,19 +81,19 @@ def _shift_line(line: bytes, shift_s: int, untimed_ts: float | None) -> bytes:
 
 def build(path: Path, sentences: int) -> int:
     """Write the benchmark file; returns the number of lines written."""
-    sources = [(DATA / p).read_bytes().splitlines() for p in TIMED]
+    sources = [((DATA / p).read_bytes().splitlines(), first) for p, first in TIMED.items()]
     untimed = [(DATA / p).read_bytes().splitlines() for p in UNTIMED]
     written = 0
     rep = 0
     with open(path, "wb") as out:
         while written < sentences:
-            shift = rep * 3600
+            start = START + rep * REPETITION_S
             buf = []
-            for lines in sources:
-                buf.extend(_shift_line(ln, shift, None) for ln in lines)
+            for lines, first in sources:
+                buf.extend(_shift_line(ln, start - first, None) for ln in lines)
             for lines in untimed:
                 for i, ln in enumerate(lines):
-                    buf.append(_shift_line(ln, 0, BASE_UNTIMED + shift + i * 0.01))
+                    buf.append(_shift_line(ln, 0, start + i * 0.01))
             buf = [b for b in buf if b]
             out.write(b"\n".join(buf) + b"\n")
             written += len(buf)
@@ -219,8 +229,8 @@ def main() -> None:
         f"Command: `.venv/bin/python bench/bench_ingest_nmea.py --sentences {args.sentences}`",
         "",
         f"Input: {n_lines:,} lines ({size_mb:.0f} MB) built from the real captures in "
-        "../shared/data/ais-nmea, repeated with receive times shifted one hour per repetition "
-        "(see the script).",
+        "../shared/data/ais-nmea, repeated with receive times shifted so that each repetition "
+        "starts all captures together, 8 days after the previous one (see the script).",
         "",
         "| measure | value |",
         "|---|---|",
