@@ -109,6 +109,26 @@ def test_append_writes_the_same_layout_as_export(noaa_store: Store, noaa: pa.Tab
     assert by_obs(archive.read_positions(appended)).equals(by_obs(archive.read_positions(exported)))
 
 
+def test_append_spanning_more_than_a_thousand_partitions(tmp_path: Path):
+    """A month of a fleet in one batch: 40 days x up to 32 buckets."""
+    n = 4000
+    mmsi = 100_000_001 + np.arange(n) % 200
+    ts = (np.datetime64("2023-09-01", "us") + (np.arange(n) // 100) * np.timedelta64(1, "D")
+          + (np.arange(n) % 100) * np.timedelta64(1, "m"))
+    lat, lon = np.zeros(n), np.arange(n) * 1e-4
+    t = pa.table({
+        "obs_id": position_obs_ids(mmsi, ts.astype(np.int64), lat, lon, np.ones(n)),
+        "mmsi": mmsi, "ts": ts, "lat": lat, "lon": lon,
+    })
+    for f in POSITIONS:
+        if f.name not in t.column_names:
+            t = t.append_column(f.name, pa.nulls(n, f.type))
+    s = archive.append_positions(t.select(POSITIONS.names).cast(POSITIONS), tmp_path / "a",
+                                 n_buckets=32)
+    assert s.days == 40 and s.files > 1024
+    assert archive.read_positions(tmp_path / "a").num_rows == n
+
+
 def test_read_prunes_by_vessel_and_day(noaa_store: Store, noaa: pa.Table, tmp_path: Path):
     out = tmp_path / "arc"
     archive.export_positions(noaa_store, out, n_buckets=8)

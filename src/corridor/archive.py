@@ -427,6 +427,9 @@ def _append(
             partitioning=PARTITIONING,
             basename_template=f"part-{token}-{i:05d}-{{i}}.parquet",
             existing_data_behavior="overwrite_or_ignore",
+            # a batch may span many days x buckets (pyarrow's default cap is 1024)
+            max_partitions=1 << 20,
+            max_open_files=1024,
             file_options=ds.ParquetFileFormat().make_write_options(compression="zstd"),
         )
         rows += tbl.num_rows
