@@ -41,7 +41,8 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
     ) -> None:
         """Write a stored table to a Parquet archive partitioned by day and vessel bucket.
 
-        ``positions`` also writes the static reports and the places (what detection reads).
+        Exporting positions also writes the static reports and the places (what detection
+        reads).
         """
         from corridor.archive import ArchiveError, export_positions, export_table
         from corridor.cli import open_store
