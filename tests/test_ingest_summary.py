@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyarrow as pa
+import pytest
 
 from corridor.ingest.summary import IngestError, ingest_file
 
@@ -50,3 +51,38 @@ def test_failure_mid_file_leaves_store_untouched(store, tmp_path):
     assert store.count("positions") == 0
     status = store.query("SELECT status FROM ingest_log").column("status").to_pylist()
     assert status == ["failed"]
+
+
+def test_big_file_commits_whole_parts_and_a_rerun_finishes_it(store, tmp_path):
+    f = tmp_path / "big.txt"
+    f.write_text("many rows")
+    fail = {"now": True}
+
+    def parser(path, summary):
+        yield "positions", _rows([1, 2])
+        yield "positions", _rows([3, 4])
+        if fail["now"]:
+            raise IngestError("line 99: truncated")
+        yield "positions", _rows([5, 6])
+
+    first = ingest_file(store, f, "test", parser, commit_rows=2)
+    assert first.status == "partial" and "run the same ingest again" in first.message
+    assert store.count("positions") == 4  # the two committed parts, nothing half-written
+    fail["now"] = False
+    second = ingest_file(store, f, "test", parser, commit_rows=2)
+    assert second.status == "done" and second.stored == {"positions": 2}
+    assert store.count("positions") == 6
+
+
+def test_ctrl_c_is_recorded_and_propagates(store, tmp_path):
+    f = tmp_path / "c.txt"
+    f.write_text("x")
+
+    def parser(path, summary):
+        yield "positions", _rows([1, 2])
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ingest_file(store, f, "test", parser)
+    assert store.count("positions") == 0
+    assert store.query("SELECT status FROM ingest_log").column("status").to_pylist() == ["failed"]

@@ -6,9 +6,10 @@ for all of them, so it lives here once:
 1. hash the file's bytes; if these exact bytes were already ingested as this kind, say so
    and add nothing (idempotent re-runs);
 2. record the start in ``ingest_log`` (committed at once, status ``running``);
-3. stream the parser's Arrow batches into the store inside ONE transaction, so a crash or
-   Ctrl-C leaves the database as it was before the file (the log row stays ``running``
-   and is superseded by the next run);
+3. stream the parser's Arrow batches into the store inside one transaction, so a crash or
+   Ctrl-C leaves the database as it was before the file; a file bigger than
+   :data:`COMMIT_ROWS` is committed in whole parts (memory stays bounded), recorded as
+   ``partial`` until done, and finished by running the same ingest again;
 4. record the outcome: counts stored per table, counts skipped per reason with the first
    few line numbers of each, and status ``done`` (or ``failed`` with the message).
 
@@ -44,7 +45,7 @@ class IngestError(Exception):
 
 @dataclass
 class IngestSummary:
-    """Counts for one file. ``status``: done, skipped_duplicate, failed."""
+    """Counts for one file. ``status``: done, skipped_duplicate, failed, partial."""
 
     path: str
     kind: str
@@ -91,7 +92,7 @@ class IngestSummary:
         """Human-readable summary lines (the CLI prints these)."""
         if self.status == "skipped_duplicate":
             return [f"{self.path}: already ingested (ingest #{self.ingest_id}); nothing added"]
-        if self.status == "failed":
+        if self.status in ("failed", "partial"):
             return [f"{self.path}: error: {self.message}"]
         stored = ", ".join(f"{n:,} {t}" for t, n in sorted(self.stored.items())) or "nothing"
         out = [f"{self.path}: stored {stored} from {self.rows_in:,} input rows"]
@@ -106,8 +107,18 @@ class IngestSummary:
         return out
 
 
-def ingest_file(store: Store, path: Path, kind: str, parse: Parser, *, force: bool = False) -> IngestSummary:
-    """Run ``parse`` over ``path`` and store its batches atomically; see the module docstring.
+#: Rows stored per transaction. A file of up to this many rows is all-or-nothing; a bigger
+#: one is committed in whole parts of this size (bounded memory: DuckDB holds an open
+#: transaction's rows in memory), recorded as ``partial`` until its last part is in, and
+#: finished by running the same ingest again (rows already stored are not added twice).
+COMMIT_ROWS = 2_000_000
+
+
+def ingest_file(
+    store: Store, path: Path, kind: str, parse: Parser, *, force: bool = False,
+    commit_rows: int = COMMIT_ROWS,
+) -> IngestSummary:
+    """Run ``parse`` over ``path`` and store its batches; see the module docstring.
 
     ``force`` re-reads a file whose bytes were already ingested (rows already stored are
     still not duplicated, since every table is keyed by a content id).
@@ -124,24 +135,55 @@ def ingest_file(store: Store, path: Path, kind: str, parse: Parser, *, force: bo
         summary.status, summary.ingest_id = "skipped_duplicate", previous.ingest_id
         return summary
     summary.ingest_id = store.begin_ingest(kind, str(path), size, digest)
+    parts = 0
+    pending_rows = 0
+    pending: dict[str, list[int]] = {}  # table -> [offered, stored] not yet committed
+
+    def commit() -> None:
+        nonlocal parts, pending_rows
+        store.con.execute("COMMIT")
+        for table, (offered, stored) in pending.items():
+            summary.offered[table] = summary.offered.get(table, 0) + offered
+            summary.stored[table] = summary.stored.get(table, 0) + stored
+        pending.clear()
+        parts += 1
+        pending_rows = 0
+
+    interrupted: BaseException | None = None
+    store.con.execute("BEGIN TRANSACTION")
     try:
-        with store.transaction():
-            for table, batch in parse(path, summary):
-                if batch.num_rows == 0:
-                    continue
-                if "ingest_id" not in batch.column_names and "ingest_id" in store.columns(table):
-                    batch = batch.append_column(
-                        "ingest_id", pa.array([summary.ingest_id] * batch.num_rows, pa.int64())
-                    )
-                added = store.insert_arrow(table, batch, on_conflict="ignore")
-                summary.offered[table] = summary.offered.get(table, 0) + batch.num_rows
-                summary.stored[table] = summary.stored.get(table, 0) + added
-    except IngestError as exc:
-        summary.status, summary.message = "failed", str(exc)
-    except (UnicodeDecodeError, ValueError, pa.ArrowException) as exc:
-        summary.status, summary.message = "failed", f"{type(exc).__name__}: {exc}"
-    else:
+        for table, batch in parse(path, summary):
+            if batch.num_rows == 0:
+                continue
+            if "ingest_id" not in batch.column_names and "ingest_id" in store.columns(table):
+                batch = batch.append_column(
+                    "ingest_id", pa.array([summary.ingest_id] * batch.num_rows, pa.int64())
+                )
+            added = store.insert_arrow(table, batch, on_conflict="ignore")
+            counts = pending.setdefault(table, [0, 0])
+            counts[0] += batch.num_rows
+            counts[1] += added
+            pending_rows += batch.num_rows
+            if pending_rows >= commit_rows:
+                commit()
+                store.con.execute("UPDATE ingest_log SET status = 'partial' WHERE ingest_id = ?",
+                                  [summary.ingest_id])
+                store.con.execute("BEGIN TRANSACTION")
+        commit()
         summary.status = "done"
+    except BaseException as exc:
+        store.con.execute("ROLLBACK")
+        summary.status = "partial" if parts else "failed"
+        if isinstance(exc, IngestError):
+            summary.message = str(exc)
+        elif isinstance(exc, (UnicodeDecodeError, ValueError, pa.ArrowException)):
+            summary.message = f"{type(exc).__name__}: {exc}"
+        else:  # Ctrl-C or a bug: record what is in the store, then let it propagate
+            summary.message = f"interrupted: {type(exc).__name__}"
+            interrupted = exc
+        if parts:
+            summary.message += (f"; {sum(summary.stored.values()):,} rows of the first {parts} "
+                                "part(s) are stored: run the same ingest again to finish the file")
     store.finish_ingest(
         summary.ingest_id,
         summary.status,
@@ -150,6 +192,8 @@ def ingest_file(store: Store, path: Path, kind: str, parse: Parser, *, force: bo
         counts=summary.as_counts(),
         message=summary.message,
     )
+    if interrupted is not None:
+        raise interrupted
     return summary
 
 
@@ -158,8 +202,8 @@ EXIT_OK, EXIT_FAILED, EXIT_SKIPPED = 0, 1, 3
 
 
 def exit_code(results: list[IngestSummary], missing: list[str] | None = None) -> int:
-    """0: everything stored; 1: a file was missing or could not be ingested; 3: rows were skipped."""
-    if missing or any(r.status == "failed" for r in results):
+    """0: everything stored; 1: a file was missing or not (fully) ingested; 3: rows were skipped."""
+    if missing or any(r.status in ("failed", "partial") for r in results):
         return EXIT_FAILED
     if any(r.total_skipped for r in results):
         return EXIT_SKIPPED

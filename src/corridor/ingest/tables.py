@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import bisect
 import json
+import queue
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -39,6 +41,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from corridor.ids import combine_u64, position_obs_ids
@@ -235,12 +238,17 @@ def _imo_expr(layout: Layout) -> str:
     return f"TRY_CAST(regexp_extract(CAST({_q(col)} AS VARCHAR), '([0-9]{{7}})', 1) AS BIGINT)"
 
 
-def normalise_sql(layout: Layout, source_sql: str, header_lines: int, future_limit_iso: str) -> str:
+def normalise_sql(layout: Layout, source_sql: str, header_lines: int | None, future_limit_iso: str) -> str:
     """SQL turning the raw relation into canonical rows plus a ``reason`` (NULL = usable).
 
     Static fields (name, IMO, ...) ride along so that one pass over the file feeds both
-    ``positions`` and ``vessel_reports``.
+    ``positions`` and ``vessel_reports``. ``header_lines`` adds a ``line_no`` column (the
+    row's number in the file); it costs a blocking window over the whole file, so the main
+    pass leaves it out (``None``) and only a file with unusable rows is read again with it.
     """
+    numbered = header_lines is not None
+    line_col = f"row_number() OVER () + {header_lines} AS line_no, " if numbered else ""
+    line_ref = "line_no, " if numbered else ""
     lat, lon = _num(layout, "lat", "DOUBLE"), _num(layout, "lon", "DOUBLE")
     sog, cog = _num(layout, "sog", "REAL"), _num(layout, "cog", "REAL")
     heading = _num(layout, "heading", "INTEGER")
@@ -249,9 +257,9 @@ def normalise_sql(layout: Layout, source_sql: str, header_lines: int, future_lim
     keep = f"({layout.row_filter})" if layout.row_filter else "TRUE"
     return f"""
         WITH raw AS (
-            SELECT row_number() OVER () + {header_lines} AS line_no, * FROM ({source_sql})
+            SELECT {line_col}* FROM ({source_sql})
         ), typed AS (
-            SELECT line_no, {keep} AS keep,
+            SELECT {line_ref}{keep} AS keep,
                    {mmsi} AS mmsi, {_ts_expr(layout)} AS ts, {lat} AS lat, {lon} AS lon,
                    {sog} AS sog, {cog} AS cog, {heading} AS heading, {_nav_expr(layout)} AS nav_status,
                    {msg_type} AS msg_type,
@@ -264,7 +272,7 @@ def normalise_sql(layout: Layout, source_sql: str, header_lines: int, future_lim
                    {_text(layout, 'destination')} AS destination
             FROM raw
         )
-        SELECT line_no, mmsi, ts,
+        SELECT {line_ref}mmsi, ts,
                lat, lon,
                CASE WHEN sog >= 0 AND sog < 102.2 THEN sog END AS sog,
                CASE WHEN cog >= 0 AND cog < 360 THEN cog END AS cog,
@@ -285,14 +293,21 @@ def normalise_sql(layout: Layout, source_sql: str, header_lines: int, future_lim
     """
 
 
-STATIC_SQL = """
-    SELECT mmsi, min(ts) AS ts, imo, name, callsign, ship_type, length_m, beam_m, draught_m, destination
-    FROM corridor_norm
-    WHERE (reason IS NULL OR reason = 'other_type')
-      AND (name IS NOT NULL OR imo IS NOT NULL OR callsign IS NOT NULL)
-    GROUP BY ALL
-    ORDER BY mmsi, ts, name
-"""
+STATIC_KEYS = ["mmsi", "imo", "name", "callsign", "ship_type", "length_m", "beam_m", "draught_m",
+               "destination"]
+
+
+def _static_rows(batch: pa.Table) -> pa.Table:
+    """Distinct static reports of a batch, each with the first time it was seen."""
+    reason = batch["reason"]
+    usable = pc.or_(pc.is_null(reason), pc.equal(reason, "other_type"))
+    named = pc.or_(pc.or_(pc.is_valid(batch["name"]), pc.is_valid(batch["imo"])),
+                   pc.is_valid(batch["callsign"]))
+    rows = batch.filter(pc.and_(pc.fill_null(usable, True), named))
+    if rows.num_rows == 0:
+        return rows.select(STATIC_KEYS + ["ts"])
+    return rows.group_by(STATIC_KEYS, use_threads=False).aggregate([("ts", "min")]).rename_columns(
+        STATIC_KEYS + ["ts"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -444,6 +459,67 @@ def _static_obs_ids(tbl: pa.Table) -> np.ndarray:
     return combine_u64(tbl.column("mmsi").to_numpy(), ts, digests)
 
 
+def _read_batches(reader: pa.RecordBatchReader) -> Iterator[pa.Table]:
+    for batch in reader:
+        yield pa.Table.from_batches([batch])
+
+
+def _prefetch(batches: Iterator[pa.Table], depth: int = 2) -> Iterator[pa.Table]:
+    """Read the next batches in a background thread while the caller stores this one.
+
+    DuckDB and Arrow release the GIL while they work, so reading/normalising the file and
+    inserting into the store overlap on two cores.
+    """
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            for b in batches:
+                if stop.is_set():
+                    break
+                q.put(b)
+        except BaseException as exc:  # handed to the consumer, raised there
+            q.put(exc)
+        finally:
+            q.put(done)
+
+    t = threading.Thread(target=run, name="corridor-table-reader", daemon=True)
+    t.start()
+    try:
+        while (item := q.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        # the consumer stopped early (error, Ctrl-C): let the reader finish before the
+        # connection it reads from is closed
+        stop.set()
+        while t.is_alive():
+            try:
+                q.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        t.join()
+
+
+def _with_ids(good: pa.Table, src: str) -> pa.Table:
+    """Canonical position rows with their obs_id and source."""
+    tbl = good.select(["mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_status", "msg_type"])
+    obs = position_obs_ids(
+        tbl.column("mmsi").to_numpy(),
+        tbl.column("ts").cast(pa.int64()).to_numpy(),
+        tbl.column("lat").to_numpy(),
+        tbl.column("lon").to_numpy(),
+        tbl.column("msg_type").cast(pa.int64()).fill_null(0).to_numpy(),
+    )
+    tbl = tbl.add_column(0, "obs_id", pa.array(obs, pa.int64()))
+    return tbl.append_column(
+        "source", pa.DictionaryArray.from_arrays(pa.array(np.zeros(tbl.num_rows, np.int32)), pa.array([src]))
+    )
+
+
 def table_parser(
     mapping: dict[str, str] | None = None,
     time_format: str | None = None,
@@ -477,13 +553,27 @@ def table_parser(
                 raise IngestError(str(exc)) from exc
             summary.details["layout"] = layout.name
             future = (utcnow() + timedelta(days=1)).isoformat(sep=" ")
+            src = source or path.name
+            has_static = any(f in layout.columns for f in STATIC_FIELDS)
+            statics: list[pa.Table] = []
             try:
-                con.execute(
-                    "CREATE TEMP TABLE corridor_norm AS "
-                    + normalise_sql(layout, source_sql, header_lines, future)
-                )
+                reader = con.execute(
+                    normalise_sql(layout, source_sql, None, future)
+                ).to_arrow_reader(BATCH_ROWS)
             except duckdb.Error as exc:
                 raise IngestError(f"cannot read rows: {str(exc).splitlines()[0]}") from exc
+            for batch in _prefetch(_read_batches(reader)):
+                summary.rows_in += batch.num_rows
+                reasons = pc.value_counts(batch["reason"]).to_pylist()
+                for item in reasons:
+                    if item["values"] is not None:
+                        summary.skipped[item["values"]] = summary.skipped.get(item["values"], 0) \
+                            + item["counts"]
+                if has_static:
+                    statics.append(_static_rows(batch))
+                good = batch.filter(pc.is_null(batch["reason"]))
+                if good.num_rows:
+                    yield "positions", _with_ids(good, src)
             rejected: list[int] = []
             if kind == "csv":
                 rejected = [int(r[0]) for r in con.execute(
@@ -491,40 +581,26 @@ def table_parser(
                 ).fetchall()]
                 for line in rejected:
                     summary.skip("malformed", line)
-            summary.rows_in = int(con.execute("SELECT count(*) FROM corridor_norm").fetchone()[0])
-            summary.rows_in += summary.skipped.get("malformed", 0)
-            for reason, n, lines in con.execute(
-                "SELECT reason, count(*), list(line_no ORDER BY line_no)[1:5] FROM corridor_norm "
-                "WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason"
-            ).fetchall():
-                summary.skipped[reason] = int(n)
-                summary.examples[reason] = [_physical_line(int(x), rejected) for x in lines]
+                summary.rows_in += len(rejected)
+            if any(r != "malformed" for r in summary.skipped):
+                # a second pass, with line numbers, only for files that have unusable rows
+                for reason, lines in con.execute(
+                    "SELECT reason, list(line_no ORDER BY line_no)[1:5] FROM ("
+                    + normalise_sql(layout, source_sql, header_lines, future)
+                    + ") WHERE reason IS NOT NULL GROUP BY reason"
+                ).fetchall():
+                    summary.examples[reason] = [_physical_line(int(x), rejected) for x in lines]
             if strict and summary.total_skipped:
                 first = ", ".join(f"{r} (line {summary.examples.get(r, ['?'])[0]})" for r in summary.skipped)
                 raise IngestError(f"--strict: {summary.total_skipped} unusable rows: {first}")
-            src = source or path.name
-            reader = con.execute(
-                "SELECT mmsi, ts, lat, lon, sog, cog, heading, nav_status, msg_type FROM corridor_norm "
-                "WHERE reason IS NULL ORDER BY line_no"
-            ).to_arrow_reader(BATCH_ROWS)
-            for batch in reader:
-                tbl = pa.Table.from_batches([batch])
-                obs = position_obs_ids(
-                    tbl.column("mmsi").to_numpy(),
-                    tbl.column("ts").cast(pa.int64()).to_numpy(),
-                    tbl.column("lat").to_numpy(),
-                    tbl.column("lon").to_numpy(),
-                    tbl.column("msg_type").cast(pa.int64()).fill_null(0).to_numpy(),
-                )
-                tbl = tbl.add_column(0, "obs_id", pa.array(obs, pa.int64()))
-                tbl = tbl.append_column("source", pa.array([src] * tbl.num_rows, pa.string()))
-                yield "positions", tbl
-            if any(f in layout.columns for f in STATIC_FIELDS):
-                statics = con.execute(STATIC_SQL).to_arrow_table()
-                if statics.num_rows:
-                    statics = statics.add_column(0, "obs_id", pa.array(_static_obs_ids(statics), pa.int64()))
-                    statics = statics.append_column("source", pa.array([src] * statics.num_rows, pa.string()))
-                    yield "vessel_reports", statics
+            if statics:
+                merged = pa.concat_tables(statics).group_by(STATIC_KEYS, use_threads=False).aggregate(
+                    [("ts", "min")]).rename_columns(STATIC_KEYS + ["ts"])
+                merged = merged.sort_by([("mmsi", "ascending"), ("ts", "ascending")])
+                if merged.num_rows:
+                    merged = merged.add_column(0, "obs_id", pa.array(_static_obs_ids(merged), pa.int64()))
+                    merged = merged.append_column("source", pa.array([src] * merged.num_rows, pa.string()))
+                    yield "vessel_reports", merged
         finally:
             con.close()
 
