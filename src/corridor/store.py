@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from corridor.schema import DDL, DEDUP_KEYS, SCHEMA_VERSION
@@ -167,23 +168,40 @@ class Store:
         self.con.register("_corridor_insert", data)
         try:
             if table in DEDUP_KEYS and on_conflict == "ignore":
-                key, ts = DEDUP_KEYS[table]
-                window = ""
-                if ts:
-                    lo, hi = self.con.execute(
-                        f"SELECT min({ts}), max({ts}) FROM _corridor_insert"
-                    ).fetchone()
-                    window = f"AND t.{ts} BETWEEN '{lo}' AND '{hi}'" if lo is not None else ""
-                self.con.execute(
-                    f"INSERT INTO {table} BY NAME "
-                    f"SELECT * FROM (SELECT DISTINCT ON ({key}) * FROM _corridor_insert) b "
-                    f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = b.{key} {window})"
-                )
+                self._insert_new(table, data)
             else:
                 self.con.execute(f"{verb} INTO {table} BY NAME SELECT * FROM _corridor_insert")
         finally:
             self.con.unregister("_corridor_insert")
         return self.count(table) - before
+
+    def _insert_new(self, table: str, data: pa.Table) -> None:
+        """Insert the rows of ``data`` whose key is not stored yet (see ``schema.DEDUP_KEYS``).
+
+        Repeats inside the batch are dropped with numpy (cheaper than SQL ``DISTINCT ON``);
+        stored rows are looked up only within the batch's time range, where a repeat must be
+        (the key hashes the time), and not at all when that range holds no rows yet.
+        """
+        key, ts = DEDUP_KEYS[table]
+        keys = data.column(key).to_numpy()
+        _, first = np.unique(keys, return_index=True)
+        if len(first) < len(keys):
+            data = data.take(pa.array(np.sort(first)))
+            self.con.unregister("_corridor_insert")
+            self.con.register("_corridor_insert", data)
+        window = "TRUE"
+        if ts:
+            lo, hi = self.con.execute(f"SELECT min({ts}), max({ts}) FROM _corridor_insert").fetchone()
+            if lo is not None:
+                window = f"{ts} BETWEEN '{lo}' AND '{hi}'"
+        existing = self.con.execute(f"SELECT count(*) FROM {table} WHERE {window}").fetchone()[0]
+        if existing == 0:
+            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _corridor_insert")
+        else:
+            self.con.execute(
+                f"INSERT INTO {table} BY NAME SELECT * FROM _corridor_insert "
+                f"WHERE {key} NOT IN (SELECT {key} FROM {table} WHERE {window})"
+            )
 
     def columns(self, table: str) -> list[str]:
         """Column names of a stored table, in order."""
