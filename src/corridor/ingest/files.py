@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import glob
 import shutil
 import sys
@@ -22,6 +23,7 @@ def expand_paths(args: list[str], stdin_suffix: str = ".txt") -> tuple[list[Path
             tmp = tempfile.NamedTemporaryFile(prefix="corridor-stdin-", suffix=stdin_suffix, delete=False)
             with tmp:
                 shutil.copyfileobj(sys.stdin.buffer, tmp)
+            atexit.register(Path(tmp.name).unlink, missing_ok=True)  # its hash is in ingest_log
             paths.append(Path(tmp.name))
         elif any(ch in arg for ch in "*?["):
             matches = sorted(glob.glob(arg, recursive=True))
