@@ -34,6 +34,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from corridor.geo import EARTH_RADIUS_M, haversine_m
+from corridor.schema import PLACES
 from corridor.shore import SegmentIndex, lonlat_to_xyz
 from corridor.store import Store
 
@@ -43,21 +44,6 @@ KINDS = (
 )
 #: How precisely a place's coordinates locate it.
 PRECISIONS = ("facility", "settlement", "approximate")
-
-PLACES_SCHEMA = pa.schema([
-    ("place_id", pa.string()),
-    ("name", pa.string()),
-    ("kind", pa.string()),
-    ("country", pa.string()),
-    ("lat", pa.float64()),
-    ("lon", pa.float64()),
-    ("geometry", pa.string()),
-    ("radius_m", pa.float64()),
-    ("aliases", pa.list_(pa.string())),
-    ("precision", pa.string()),
-    ("source", pa.string()),
-    ("port_id", pa.string()),
-])
 
 GAZETTEER_FILE = "data/gazetteer/places.parquet"
 
@@ -508,7 +494,7 @@ def add_places(store: Store, path: str | Path) -> AddPlacesResult:
         seen[r["place_id"]] = 1
         unique.append(r)
     if unique:
-        tbl = pa.Table.from_pylist(unique, schema=PLACES_SCHEMA)
+        tbl = pa.Table.from_pylist(unique, schema=PLACES)
         with store.transaction():
             store.insert_arrow("places", tbl, on_conflict="replace")
         result.stored = len(unique)

@@ -54,6 +54,23 @@ VESSEL_REPORTS = pa.schema(
     ]
 )
 
+PLACES = pa.schema(
+    [
+        ("place_id", pa.string()),
+        ("name", pa.string()),
+        ("kind", pa.string()),
+        ("country", pa.string()),
+        ("lat", pa.float64()),
+        ("lon", pa.float64()),
+        ("geometry", pa.string()),
+        ("radius_m", pa.float64()),
+        ("aliases", pa.list_(pa.string())),
+        ("precision", pa.string()),
+        ("source", pa.string()),
+        ("port_id", pa.string()),
+    ]
+)
+
 EVENTS = pa.schema(
     [
         ("event_id", pa.string()),

@@ -51,7 +51,7 @@ import pyarrow.parquet as pq
 from corridor.geo import METRES_PER_NM, haversine_m
 from corridor.ids import combine_u64, position_obs_ids, stable_id
 from corridor.progress import Progress
-from corridor.schema import POSITIONS, VESSEL_REPORTS
+from corridor.schema import PLACES, POSITIONS, VESSEL_REPORTS
 from corridor.sim_scenarios import CORRIDOR_PORTS, PORTS, hub_of, lane
 
 #: first MMSI of simulated ships (see module docstring)
@@ -77,22 +77,6 @@ TRUTH = pa.schema(
         ("complete", pa.bool_()),  # wholly inside the simulated window
         ("vessel", pa.string()),  # SIM VESSEL name (two ships can share an MMSI)
         ("attrs", pa.string()),
-    ]
-)
-
-PLACES_SCHEMA = pa.schema(
-    [
-        ("place_id", pa.string()),
-        ("name", pa.string()),
-        ("kind", pa.string()),
-        ("country", pa.string()),
-        ("lat", pa.float64()),
-        ("lon", pa.float64()),
-        ("geometry", pa.string()),
-        ("radius_m", pa.float64()),
-        ("aliases", pa.list_(pa.string())),
-        ("precision", pa.string()),
-        ("source", pa.string()),
     ]
 )
 
@@ -575,7 +559,7 @@ def places_table() -> pa.Table:
             "radius_m": None, "aliases": [p.slug] + ([p.locode] if p.locode else []),
             "precision": "approximate", "source": src,
         })
-    return pa.Table.from_pylist(rows, schema=PLACES_SCHEMA)
+    return pa.Table.from_pylist(rows, schema=PLACES)
 
 
 def _truth_table(plans: list[_Plan], t0: int, t1: int) -> pa.Table:
