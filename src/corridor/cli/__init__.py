@@ -10,11 +10,13 @@ print; they hold no logic of their own.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Optional
+from typing import NoReturn
 
 import typer
 
+from corridor.ingest.summary import IngestSummary, exit_code
 from corridor.store import Store, StoreError, default_db_path
 
 app = typer.Typer(
@@ -51,6 +53,35 @@ def open_store(ctx: typer.Context, read_only: bool = False) -> Store:
     except StoreError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+
+
+def ingest_files(
+    ctx: typer.Context,
+    paths: Iterable[Path],
+    missing: list[str],
+    ingest_one: Callable[[Store, Path], IngestSummary],
+    notes: list[str] | None = None,
+) -> NoReturn:
+    """Ingest each of ``paths`` with ``ingest_one`` into one store, print every file's summary
+    (a failed file's on stderr) and exit with :func:`~corridor.ingest.summary.exit_code`.
+
+    ``missing`` names the files not found (reported first, and they fail the command);
+    ``notes``, a list ``ingest_one`` appends remarks to, is printed and emptied after each file.
+    """
+    for m in missing:
+        typer.echo(f"error: {m}: no such file", err=True)
+    results = []
+    with open_store(ctx) as store:
+        for path in paths:
+            result = ingest_one(store, path)
+            for line in result.lines():
+                typer.echo(line, err=result.status == "failed")
+            for n in notes or ():
+                typer.echo(f"  note: {n}")
+            if notes:
+                notes.clear()
+            results.append(result)
+    raise typer.Exit(exit_code(results, missing))
 
 
 def _register_all() -> None:

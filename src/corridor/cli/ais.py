@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 
 import typer
 
 from corridor import inspect
-from corridor.cli import open_store
+from corridor.cli import ingest_files, open_store
 from corridor.ingest.files import expand_paths
-from corridor.ingest.summary import exit_code, ingest_file
+from corridor.ingest.summary import IngestSummary, ingest_file
 from corridor.ingest.tables import parse_mapping, table_parser
 from corridor.output import FORMATS, render
+from corridor.store import Store
 
 
 def _fmt(value: str) -> str:
@@ -46,17 +48,12 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
         paths, missing = expand_paths(files, stdin_suffix=".csv")
-        for m in missing:
-            typer.echo(f"error: {m}: no such file", err=True)
-        results = []
-        with open_store(ctx) as store:
-            for path in paths:
-                parser = table_parser(mapping, time_format, source, strict=strict)
-                result = ingest_file(store, path, "positions", parser, force=force)
-                for line in result.lines():
-                    typer.echo(line, err=result.status == "failed")
-                results.append(result)
-        raise typer.Exit(exit_code(results, missing))
+
+        def ingest_one(store: Store, path: Path) -> IngestSummary:
+            parser = table_parser(mapping, time_format, source, strict=strict)
+            return ingest_file(store, path, "positions", parser, force=force)
+
+        ingest_files(ctx, paths, missing, ingest_one)
 
     @app.command("stats")
     def stats_cmd(ctx: typer.Context, format: str = typer.Option("table", "--format", callback=_fmt)) -> None:

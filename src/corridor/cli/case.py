@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import typer
 
-from corridor.cli import open_store
+from corridor.cli import ingest_files, open_store
 from corridor.corridors.case import CaseError, ingest_sources, load_case
 from corridor.corridors.model import CorridorError, load_corridor, shipped_corridors
 from corridor.corridors.reconstruct import ReconstructError, reconstruct
@@ -83,22 +83,11 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         raise typer.Exit(exit_code(summary.ingests))
 
     def _ingest(ctx: typer.Context, files: list[Path], fn, force: bool) -> None:
-        results, missing = [], []
-        with open_store(ctx) as store:
-            for f in files:
-                if not f.exists():
-                    typer.echo(f"error: {f}: no such file", err=True)
-                    missing.append(str(f))
-                    continue
-                notes: list[str] = []
-                kw = {"notes": notes} if fn is ingest_sightings else {}
-                r = fn(store, f, force=force, **kw)
-                for line in r.lines():
-                    typer.echo(line, err=r.status == "failed")
-                for n in notes:
-                    typer.echo(f"  note: {n}")
-                results.append(r)
-        raise typer.Exit(exit_code(results, missing))
+        notes: list[str] = []
+        kw = {"notes": notes} if fn is ingest_sightings else {}
+        ingest_files(ctx, [f for f in files if f.exists()],
+                     [str(f) for f in files if not f.exists()],
+                     lambda store, f: fn(store, f, force=force, **kw), notes=notes)
 
     @ingest.command("sightings")
     def ingest_sightings_cmd(

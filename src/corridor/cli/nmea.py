@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 import typer
 
-from corridor.cli import open_store
+from corridor.cli import ingest_files
 from corridor.ingest.files import expand_paths
 from corridor.ingest.nmea import NmeaOptions, ingest_nmea_file
-from corridor.ingest.summary import exit_code
+from corridor.ingest.summary import IngestSummary
+from corridor.store import Store
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -50,15 +52,10 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         """
         when = _parse_time(assume_time)
         paths, missing = expand_paths(files, stdin_suffix=".nmea")
-        for m in missing:
-            typer.echo(f"error: {m}: no such file", err=True)
-        results = []
-        with open_store(ctx) as store:
-            for path in paths:
-                name = source or ("stdin" if path.name.startswith("corridor-stdin-") else None)
-                options = NmeaOptions(assume_time=when, source=name, strict=strict, workers=workers)
-                result = ingest_nmea_file(store, path, options, force=force)
-                for line in result.lines():
-                    typer.echo(line, err=result.status == "failed")
-                results.append(result)
-        raise typer.Exit(exit_code(results, missing))
+
+        def ingest_one(store: Store, path: Path) -> IngestSummary:
+            name = source or ("stdin" if path.name.startswith("corridor-stdin-") else None)
+            options = NmeaOptions(assume_time=when, source=name, strict=strict, workers=workers)
+            return ingest_nmea_file(store, path, options, force=force)
+
+        ingest_files(ctx, paths, missing, ingest_one)
