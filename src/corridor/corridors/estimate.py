@@ -221,18 +221,44 @@ def _select(shipments: list[dict], from_places: list[str], vessel_id: str | None
     return out
 
 
-def estimate_containers(corridor_id: str, shipments: list[dict], start: date, end: date,
-                        from_places: list[str], vessel_id: str | None = None,
-                        params: EstimateParams = EstimateParams()) -> dict[str, Any]:
-    """Containers moved over ``[start, end]`` (days, inclusive) as an estimate object."""
+def _tiered(shipments: list[dict], start: date, end: date, from_places: list[str],
+            vessel_id: str | None, params: EstimateParams
+            ) -> tuple[list[dict], list[dict], list[dict], dict[str, int]]:
+    """The shipments that count (see :func:`_select`), the ``low`` ones (low tiers wholly inside
+    ``[start, end]``, days inclusive), the ``high`` ones (any tier overlapping) and the high
+    ones' count per tier."""
     p0, p1 = _period_bounds(start, end)
     cand = _select(shipments, from_places, vessel_id)
     lows = [s for s in cand if s["tier"] in params.low_tiers and inside(_span(s), p0, p1)]
     highs = [s for s in cand if overlaps(_span(s), p0, p1)]
+    by_tier = {t: sum(1 for s in highs if s["tier"] == t) for t in ("confirmed", "probable", "possible")}
+    return cand, lows, highs, by_tier
+
+
+def _scope(places: list[str], vessel_id: str | None, preposition: str) -> str:
+    """`` from A, B by vessel`` for the arithmetic text (empty parts left out)."""
+    where = f" {preposition} {', '.join(places)}" if places else ""
+    return where + (f" by {vessel_id}" if vessel_id else "")
+
+
+def _head(corridor_id: str, measure: str, start: date, end: date, places: list[str],
+          vessel_id: str | None) -> dict[str, Any]:
+    """The keys every estimate object starts with: id, measure, period, places, vessel."""
+    return {
+        "estimate_id": estimate_id(corridor_id, measure, start, end, places, vessel_id),
+        "measure": measure, "period": {"start": start.isoformat(), "end": end.isoformat()},
+        "from_place_ids": list(places), "vessel_id": vessel_id,
+    }
+
+
+def estimate_containers(corridor_id: str, shipments: list[dict], start: date, end: date,
+                        from_places: list[str], vessel_id: str | None = None,
+                        params: EstimateParams = EstimateParams()) -> dict[str, Any]:
+    """Containers moved over ``[start, end]`` (days, inclusive) as an estimate object."""
+    cand, lows, highs, by_tier = _tiered(shipments, start, end, from_places, vessel_id, params)
     low = sum(s["cargo"]["low"] or 0.0 for s in lows)
     high = sum(s["cargo"]["high"] or 0.0 for s in highs)
     unit = next((s["cargo"]["unit"] for s in cand), "containers")
-    by_tier = {t: sum(1 for s in highs if s["tier"] == t) for t in ("confirmed", "probable", "possible")}
     missing = [s for s in highs if s["cargo"]["high"] is None]
 
     def terms(rows: list[dict], key: str, total: float) -> str:
@@ -240,10 +266,8 @@ def estimate_containers(corridor_id: str, shipments: list[dict], start: date, en
             return fmt(total)
         return " + ".join(f"{fmt(s['cargo'][key])}" for s in rows) + f" = {fmt(total)}"
 
-    where = f" from {', '.join(from_places)}" if from_places else ""
-    who = f" by {vessel_id}" if vessel_id else ""
     text = (
-        f"shipments{where}{who}, {start} – {end}: low = {len(lows)} "
+        f"shipments{_scope(from_places, vessel_id, 'from')}, {start} – {end}: low = {len(lows)} "
         f"({'/'.join(sorted({s['tier'] for s in lows})) or 'none'}) wholly inside the period "
         f"= {terms(lows, 'low', low)}; high = {len(highs)} overlapping "
         f"(confirmed {by_tier['confirmed']}, probable {by_tier['probable']}, possible "
@@ -257,9 +281,7 @@ def estimate_containers(corridor_id: str, shipments: list[dict], start: date, en
             if t not in sources:
                 sources.append(t)
     return {
-        "estimate_id": estimate_id(corridor_id, "containers", start, end, from_places, vessel_id),
-        "measure": "containers", "period": {"start": start.isoformat(), "end": end.isoformat()},
-        "from_place_ids": list(from_places), "vessel_id": vessel_id,
+        **_head(corridor_id, "containers", start, end, from_places, vessel_id),
         "low": low, "high": high, "unit": unit, "by_tier": by_tier,
         "shipment_ids": [s["shipment_id"] for s in highs],
         "low_shipment_ids": [s["shipment_id"] for s in lows],
@@ -271,24 +293,17 @@ def estimate_shipments(corridor_id: str, shipments: list[dict], start: date, end
                        from_places: list[str], vessel_id: str | None = None,
                        params: EstimateParams = EstimateParams()) -> dict[str, Any]:
     """Number of shipments (trips) over a period, as an estimate object."""
-    p0, p1 = _period_bounds(start, end)
-    cand = _select(shipments, from_places, vessel_id)
-    lows = [s for s in cand if s["tier"] in params.low_tiers and inside(_span(s), p0, p1)]
-    highs = [s for s in cand if overlaps(_span(s), p0, p1)]
+    _, lows, highs, by_tier = _tiered(shipments, start, end, from_places, vessel_id, params)
     extra = sum(int(s.get("unidentified_merged") or 0) for s in highs)
-    by_tier = {t: sum(1 for s in highs if s["tier"] == t) for t in ("confirmed", "probable", "possible")}
-    where = f" from {', '.join(from_places)}" if from_places else ""
-    who = f" by {vessel_id}" if vessel_id else ""
-    text = (f"shipments{where}{who}, {start} – {end}: low = {len(lows)} confirmed/probable wholly "
+    scope = _scope(from_places, vessel_id, "from")
+    text = (f"shipments{scope}, {start} – {end}: low = {len(lows)} confirmed/probable wholly "
             f"inside the period; high = {len(highs)} overlapping (confirmed {by_tier['confirmed']}, "
             f"probable {by_tier['probable']}, possible {by_tier['possible']})")
     if extra:
         text += f" + {extra} unidentified sighting(s) merged into identified calls that may be " \
                 f"separate ships = {len(highs) + extra}"
     return {
-        "estimate_id": estimate_id(corridor_id, "shipments", start, end, from_places, vessel_id),
-        "measure": "shipments", "period": {"start": start.isoformat(), "end": end.isoformat()},
-        "from_place_ids": list(from_places), "vessel_id": vessel_id,
+        **_head(corridor_id, "shipments", start, end, from_places, vessel_id),
         "low": float(len(lows)), "high": float(len(highs) + extra), "unit": "shipments",
         "by_tier": by_tier, "shipment_ids": [s["shipment_id"] for s in highs],
         "low_shipment_ids": [s["shipment_id"] for s in lows], "arithmetic": text, "sources": [],
@@ -319,16 +334,13 @@ def estimate_calls(corridor_id: str, calls: list[dict], shipments: list[dict], s
                and (vessel_id is None or s.get("vessel_id") == vessel_id)
                and overlaps(_span(s), p0, p1)]
     high = len(highs) + merged + len(implied)
-    where = f" at {', '.join(places)}" if places else ""
-    who = f" by {vessel_id}" if vessel_id else ""
-    text = (f"vessel calls{where}{who}, {start} – {end}: low = {len(lows)} observed wholly inside "
+    scope = _scope(places, vessel_id, "at")
+    text = (f"vessel calls{scope}, {start} – {end}: low = {len(lows)} observed wholly inside "
             f"the period; high = {len(highs)} observed overlapping + {merged} unidentified "
             f"sighting(s) that may be separate ships + {len(implied)} implied by shipments seen "
             f"only as cargo at the origin = {high}")
     return {
-        "estimate_id": estimate_id(corridor_id, "calls", start, end, places, vessel_id),
-        "measure": "calls", "period": {"start": start.isoformat(), "end": end.isoformat()},
-        "from_place_ids": list(places), "vessel_id": vessel_id,
+        **_head(corridor_id, "calls", start, end, places, vessel_id),
         "low": float(len(lows)), "high": float(high), "unit": "calls",
         "by_tier": {"observed": len(highs), "merged_unidentified": merged, "implied": len(implied)},
         "shipment_ids": [s["shipment_id"] for s in implied],
