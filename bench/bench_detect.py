@@ -37,6 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from _machine import cpu_model
 
 
 def _detect_in_subprocess(db: Path) -> dict:
@@ -98,18 +99,10 @@ def _corridor_pipeline(positions: pa.Table, places: pa.Table) -> float:
 
 
 def _machine() -> str:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     import duckdb
     import pyarrow
 
-    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+    return (f"{os.cpu_count()} cores ({cpu_model()}), Python {platform.python_version()}, "
             f"duckdb {duckdb.__version__}, pyarrow {pyarrow.__version__}, numpy {np.__version__}")
 
 

@@ -26,6 +26,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from _machine import cpu_model
+
 from corridor.ingest.nmea_time import nmea_checksum
 
 REPO = Path(__file__).resolve().parents[1]
@@ -186,15 +188,6 @@ def corridor_ingest(path: Path, workers: int = 0) -> dict:
     return result
 
 
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    except OSError:
-        return "unknown"
-    info = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
-    return f"{info.get('Model name', '?').strip()}, {info.get('CPU(s)', '?').strip()} CPUs"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sentences", type=int, default=2_000_000)
@@ -225,7 +218,8 @@ def main() -> None:
     lines = [
         "# `corridor ingest nmea` benchmark",
         "",
-        f"Run {datetime.now().strftime('%Y-%m-%d %H:%M')} UTC on {cpu_model()}, Python "
+        f"Run {datetime.now().strftime('%Y-%m-%d %H:%M')} UTC on {cpu_model()}, "
+        f"{os.cpu_count()} CPUs, Python "
         f"{sys.version.split()[0]}. The machine is shared: 1-minute load average "
         f"{load_before:.1f} at the start and {load:.1f} at the end (2 CPUs), so both timings "
         "below ran with other jobs competing for the cores.",
