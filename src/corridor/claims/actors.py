@@ -108,22 +108,16 @@ def find_actors(sentence: str, base: int = 0) -> list[dict]:
     """Actor mentions: span, ``name`` (canonical), ``code`` and ``form`` (noun|adjective)."""
     taken: list[tuple[int, int]] = []
     out = []
-    for rx, name in _ALIAS_RE:
-        for m in rx.finditer(sentence):
-            span = (m.start(), m.end())
-            if any(overlaps(span, t) for t in taken):
-                continue
-            taken.append(span)
-            out.append(span_field(sentence, m.start(), m.end(), base=base, name=name,
-                                  code=ACTORS[name][0], form="noun"))
-    for rx, name in _ADJ_RE:
-        for m in rx.finditer(sentence):
-            span = (m.start(), m.end())
-            if any(overlaps(span, t) for t in taken):
-                continue
-            taken.append(span)
-            out.append(span_field(sentence, m.start(), m.end(), base=base, name=name,
-                                  code=ACTORS[name][0], form="adjective"))
+    # noun mentions first; an adjective overlapping one is not taken
+    for patterns, form in ((_ALIAS_RE, "noun"), (_ADJ_RE, "adjective")):
+        for rx, name in patterns:
+            for m in rx.finditer(sentence):
+                span = (m.start(), m.end())
+                if any(overlaps(span, t) for t in taken):
+                    continue
+                taken.append(span)
+                out.append(span_field(sentence, m.start(), m.end(), base=base, name=name,
+                                      code=ACTORS[name][0], form=form))
     out.sort(key=lambda a: a["start"])
     return out
 
