@@ -17,6 +17,7 @@ from typing import NoReturn
 import typer
 
 from corridor.ingest.summary import IngestSummary, exit_code
+from corridor.output import FORMATS
 from corridor.store import Store, StoreError, default_db_path
 
 app = typer.Typer(
@@ -53,6 +54,13 @@ def open_store(ctx: typer.Context, read_only: bool = False) -> Store:
     except StoreError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+
+
+def check_format(value: str) -> str:
+    """``--format`` callback: ``value`` if :func:`corridor.output.render` knows it."""
+    if value not in FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}")
+    return value
 
 
 def ingest_files(

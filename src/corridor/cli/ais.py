@@ -9,18 +9,12 @@ from pathlib import Path
 import typer
 
 from corridor import inspect
-from corridor.cli import ingest_files, open_store
+from corridor.cli import check_format, ingest_files, open_store
 from corridor.ingest.files import expand_paths
 from corridor.ingest.summary import IngestSummary, ingest_file
 from corridor.ingest.tables import parse_mapping, table_parser
-from corridor.output import FORMATS, render
+from corridor.output import render
 from corridor.store import Store
-
-
-def _fmt(value: str) -> str:
-    if value not in FORMATS:
-        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}")
-    return value
 
 
 def register(app: typer.Typer, ingest: typer.Typer) -> None:
@@ -56,7 +50,9 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         ingest_files(ctx, paths, missing, ingest_one)
 
     @app.command("stats")
-    def stats_cmd(ctx: typer.Context, format: str = typer.Option("table", "--format", callback=_fmt)) -> None:
+    def stats_cmd(
+        ctx: typer.Context, format: str = typer.Option("table", "--format", callback=check_format)
+    ) -> None:
         """Counts of what the store holds."""
         with open_store(ctx) as store:
             typer.echo(render(inspect.stats(store), format))
@@ -64,7 +60,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
     @app.command("vessels")
     def vessels_cmd(
         ctx: typer.Context,
-        format: str = typer.Option("table", "--format", callback=_fmt),
+        format: str = typer.Option("table", "--format", callback=check_format),
         limit: int | None = typer.Option(None, "--limit", help="At most this many vessels"),
     ) -> None:
         """One row per MMSI: latest name/IMO/type, flag from the MID, first/last seen, positions."""
@@ -77,7 +73,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         mmsi: int = typer.Argument(..., help="The vessel's MMSI"),
         since: datetime | None = typer.Option(None, "--since"),
         until: datetime | None = typer.Option(None, "--until"),
-        format: str = typer.Option("table", "--format", callback=_fmt),
+        format: str = typer.Option("table", "--format", callback=check_format),
     ) -> None:
         """One vessel's positions in time order."""
         with open_store(ctx) as store:

@@ -8,22 +8,16 @@ from pathlib import Path
 import pyarrow as pa
 import typer
 
-from corridor.cli import ingest_files, open_store
+from corridor.cli import check_format, ingest_files, open_store
 from corridor.corridors.case import CaseError, ingest_sources, load_case
 from corridor.corridors.model import CorridorError, load_corridor, shipped_corridors
 from corridor.corridors.reconstruct import ReconstructError, reconstruct
 from corridor.ingest.observations import ingest_rail, ingest_sightings
 from corridor.ingest.summary import exit_code
 from corridor.ingest.watchlist import ingest_watchlist
-from corridor.output import FORMATS, render
+from corridor.output import render
 
 RECON_FORMATS = ("table", "json", "geojson")
-
-
-def _fmt(value: str) -> str:
-    if value not in FORMATS:
-        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}")
-    return value
 
 
 def _recon_fmt(value: str) -> str:
@@ -58,7 +52,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
 
     @corridors_app.callback()
     def corridors_list(
-        ctx: typer.Context, format: str = typer.Option("table", "--format", callback=_fmt)
+        ctx: typer.Context, format: str = typer.Option("table", "--format", callback=check_format)
     ) -> None:
         """List the shipped corridors (with no subcommand)."""
         if ctx.invoked_subcommand is None:

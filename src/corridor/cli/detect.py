@@ -6,16 +6,10 @@ from datetime import datetime
 
 import typer
 
-from corridor.output import FORMATS, render
+from corridor.output import render
 
 EVENT_TYPES = ("port_visit", "gap", "encounter", "loitering", "voyage", "identity_change",
                "position_conflict")
-
-
-def _fmt(value: str) -> str:
-    if value not in FORMATS:
-        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}")
-    return value
 
 
 def _types(values: list[str] | None) -> list[str] | None:
@@ -27,7 +21,7 @@ def _types(values: list[str] | None) -> list[str] | None:
 
 def register(app: typer.Typer, ingest: typer.Typer) -> None:
     """Add ``detect`` and ``events`` to the main app."""
-    from corridor.cli import open_store
+    from corridor.cli import check_format, open_store
 
     @app.command("detect")
     def detect_cmd(
@@ -66,7 +60,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         vessel: list[int] | None = typer.Option(None, "--vessel", help="MMSI (repeatable)"),
         since: datetime | None = typer.Option(None, "--since", help="Events ending after (UTC)"),
         until: datetime | None = typer.Option(None, "--until", help="Events starting before (UTC)"),
-        format: str = typer.Option("table", "--format", callback=_fmt),
+        format: str = typer.Option("table", "--format", callback=check_format),
     ) -> None:
         """List detected events."""
         from corridor.engines.local import query_events

@@ -5,14 +5,8 @@ from __future__ import annotations
 import typer
 
 from corridor import places
-from corridor.cli import db_path, open_store
-from corridor.output import FORMATS, render
-
-
-def _fmt(value: str) -> str:
-    if value not in FORMATS:
-        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}")
-    return value
+from corridor.cli import check_format, db_path, open_store
+from corridor.output import render
 
 
 def _latlon(value: str | None) -> tuple[float, float] | None:
@@ -74,7 +68,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         radius_km: float = typer.Option(10.0, "--radius-km", help="With --near: search radius"),
         kind: list[str] = typer.Option(None, "--kind", help=f"Only these kinds ({', '.join(places.KINDS)})"),
         limit: int | None = typer.Option(None, "--limit", help="At most this many rows"),
-        format: str = typer.Option("table", "--format", callback=_fmt),
+        format: str = typer.Option("table", "--format", callback=check_format),
     ) -> None:
         """List places (nearest first with --near)."""
         for k in kind or []:
