@@ -189,20 +189,13 @@ class VesselResolver:
         imo_n = parse_imo(imo) if imo not in (None, "") else None
         mmsi_n = parse_mmsi(mmsi) if mmsi not in (None, "") else None
         bad_imo = imo not in (None, "") and imo_n is None
-        if imo_n is not None:
-            hit = self._by_imo.get(imo_n, [])
+        for how, number, index in (("imo", imo_n, self._by_imo), ("mmsi", mmsi_n, self._by_mmsi)):
+            hit = index.get(number, []) if number is not None else []
             if len(hit) == 1:
-                return Resolution(hit[0], "resolved", "imo", tuple(hit), self._name_note(hit[0], name))
+                return Resolution(hit[0], "resolved", how, tuple(hit), self._name_note(hit[0], name))
             if len(hit) > 1:
-                return Resolution(None, "ambiguous", "imo", tuple(sorted(hit)),
-                                  f"IMO {imo_n} is recorded for {', '.join(sorted(hit))}")
-        if mmsi_n is not None:
-            hit = self._by_mmsi.get(mmsi_n, [])
-            if len(hit) == 1:
-                return Resolution(hit[0], "resolved", "mmsi", tuple(hit), self._name_note(hit[0], name))
-            if len(hit) > 1:
-                return Resolution(None, "ambiguous", "mmsi", tuple(sorted(hit)),
-                                  f"MMSI {mmsi_n} is recorded for {', '.join(sorted(hit))}")
+                return Resolution(None, "ambiguous", how, tuple(sorted(hit)),
+                                  f"{how.upper()} {number} is recorded for {', '.join(sorted(hit))}")
         key = normalise_name(name)
         if not key:
             if imo_n is None and mmsi_n is None:
