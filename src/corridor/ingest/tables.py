@@ -459,9 +459,29 @@ def _static_obs_ids(tbl: pa.Table) -> np.ndarray:
     return combine_u64(tbl.column("mmsi").to_numpy(), ts, digests)
 
 
-def _read_batches(reader: pa.RecordBatchReader) -> Iterator[pa.Table]:
-    for batch in reader:
-        yield pa.Table.from_batches([batch])
+PreparedBatch = tuple[int, list[tuple[str, int]], "pa.Table | None", pa.Table]
+
+
+def _prepare(reader: pa.RecordBatchReader, src: str, has_static: bool) -> Iterator[PreparedBatch]:
+    """Per normalised batch: (rows, [(reason, count)], static reports or None, positions).
+
+    Runs in the reader thread (see :func:`_prefetch`), so that the Arrow work on a batch
+    (counting reasons, static reports, obs ids) overlaps with the store inserting the
+    previous one; the consumer only updates counts and inserts.
+    """
+    for rb in reader:
+        batch = pa.Table.from_batches([rb])
+        reasons = [(item["values"], item["counts"])
+                   for item in pc.value_counts(batch["reason"]).to_pylist()
+                   if item["values"] is not None]
+        static = _static_rows(batch) if has_static else None
+        if reasons:
+            # filter only the position columns (not the static text columns)
+            pos = batch.select(list(POSITION_FIELDS) + ["reason"])
+            good = pos.filter(pc.is_null(pos["reason"]))
+        else:
+            good = batch
+        yield batch.num_rows, reasons, static, _with_ids(good, src)
 
 
 def _prefetch(batches: Iterator[pa.Table], depth: int = 2) -> Iterator[pa.Table]:
@@ -562,18 +582,16 @@ def table_parser(
                 ).to_arrow_reader(BATCH_ROWS)
             except duckdb.Error as exc:
                 raise IngestError(f"cannot read rows: {str(exc).splitlines()[0]}") from exc
-            for batch in _prefetch(_read_batches(reader)):
-                summary.rows_in += batch.num_rows
-                reasons = pc.value_counts(batch["reason"]).to_pylist()
-                for item in reasons:
-                    if item["values"] is not None:
-                        summary.skipped[item["values"]] = summary.skipped.get(item["values"], 0) \
-                            + item["counts"]
-                if has_static:
-                    statics.append(_static_rows(batch))
-                good = batch.filter(pc.is_null(batch["reason"]))
+            for n_rows, reasons, static, good in _prefetch(
+                _prepare(reader, src, has_static)
+            ):
+                summary.rows_in += n_rows
+                for reason, n in reasons:
+                    summary.skipped[reason] = summary.skipped.get(reason, 0) + n
+                if static is not None:
+                    statics.append(static)
                 if good.num_rows:
-                    yield "positions", _with_ids(good, src)
+                    yield "positions", good
             rejected: list[int] = []
             if kind == "csv":
                 rejected = [int(r[0]) for r in con.execute(
