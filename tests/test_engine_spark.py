@@ -195,8 +195,9 @@ def test_cli_rerun_with_other_partitioning_replaces_with_same_events(edge_run: d
     again = archive.read_events(out)
     assert f"{again.num_rows:,} events" in res.output
     assert rows(again) == rows(edge_run["spark"])
-    bad = CliRunner().invoke(app, ["detect-spark", "--archive", str(edge_run["dir"]), "--out",
-                                   str(edge_run["dir"] / "o2")])
+    # `corridor detect --engine spark` is the same command
+    bad = CliRunner().invoke(app, ["detect", "--engine", "spark", "--archive", str(edge_run["dir"]),
+                                   "--out", str(edge_run["dir"] / "o2")])
     assert bad.exit_code == 2 and "not a corridor archive" in bad.output
 
 

@@ -25,6 +25,25 @@ def _parse_day(value: str | None, flag: str) -> datetime | None:
         raise typer.Exit(2) from exc
 
 
+def detect_with_spark(archive: Path, out: Path, master: str | None,
+                      shuffle_partitions: int | None = None) -> None:
+    """Run :func:`corridor.engines.spark.run_detect_spark` and print its summary."""
+    from corridor.archive import ArchiveError
+    from corridor.engines.spark import run_detect_spark
+
+    try:
+        summary = run_detect_spark(archive, out, None, master=master, shuffle_partitions=shuffle_partitions)
+    except ArchiveError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(
+        f"{summary.events:,} events from {summary.positions:,} positions of "
+        f"{summary.vessels:,} vessels in {summary.seconds:.1f} s -> {summary.out}"
+    )
+    for mmsi, err in summary.failed:
+        typer.echo(f"warning: vessel {mmsi} skipped: {err}", err=True)
+
+
 def register(app: typer.Typer, ingest: typer.Typer) -> None:
     """Add ``export`` and ``detect-spark`` to the main app."""
 
@@ -80,20 +99,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
             None, "--shuffle-partitions", min=1, help="spark.sql.shuffle.partitions."
         ),
     ) -> None:
-        """Run the detectors on Spark over an archive; writes the EVENTS table as Parquet."""
-        from corridor.archive import ArchiveError
-        from corridor.engines.spark import run_detect_spark
+        """Run the detectors on Spark over an archive; writes the EVENTS table as Parquet.
 
-        try:
-            summary = run_detect_spark(
-                archive, out, None, master=master, shuffle_partitions=shuffle_partitions
-            )
-        except ArchiveError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
-        typer.echo(
-            f"{summary.events:,} events from {summary.positions:,} positions of "
-            f"{summary.vessels:,} vessels in {summary.seconds:.1f} s -> {summary.out}"
-        )
-        for mmsi, err in summary.failed:
-            typer.echo(f"warning: vessel {mmsi} skipped: {err}", err=True)
+        The same as ``corridor detect --engine spark --archive DIR --out DIR``."""
+        detect_with_spark(archive, out, master, shuffle_partitions)

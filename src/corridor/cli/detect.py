@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import typer
 
@@ -31,9 +32,25 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         until: datetime | None = typer.Option(None, "--until", help="Only positions before (UTC)"),
         full: bool = typer.Option(False, "--full", help="Recompute every vessel, not only changed ones"),
         workers: int | None = typer.Option(None, "--workers", help="Processes (default: all cores)"),
+        engine: str = typer.Option("local", "--engine", help="local (the DuckDB store) or spark"),
+        archive: Path | None = typer.Option(None, "--archive", help="spark: archive to read"),
+        out: Path | None = typer.Option(None, "--out", help="spark: directory for the events"),
+        master: str = typer.Option("local[2]", "--master", help="spark: master URL"),
     ) -> None:
         """Detect port visits, gaps, encounters, loitering, voyages, identity changes and
-        position conflicts. Re-runs recompute only vessels with new positions."""
+        position conflicts. Re-runs recompute only vessels with new positions.
+
+        ``--engine spark --archive DIR --out DIR`` runs the same detectors on Spark over a
+        Parquet archive (``corridor export positions --to DIR``)."""
+        if engine not in ("local", "spark"):
+            raise typer.BadParameter("choose local or spark", param_hint="--engine")
+        if engine == "spark":
+            if archive is None or out is None:
+                raise typer.BadParameter("--engine spark needs --archive DIR and --out DIR")
+            from corridor.cli.archive import detect_with_spark
+
+            detect_with_spark(archive, out, master)
+            return
         from corridor.detect.params import DetectParams
         from corridor.engines.local import run_detect
         from corridor.progress import terminal_progress
