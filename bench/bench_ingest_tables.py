@@ -2,8 +2,10 @@
 
 Builds a large MarineCadastre-layout file by repeating the real NOAA 2022-01-03 sample
 (../shared/data) with timestamps shifted by one day per copy, then times
-``corridor ingest positions`` end to end (parse, normalise, hash, insert with the
-primary-key check) and records rows/s and peak RSS.
+``corridor ingest positions`` end to end (process start, parse, normalise, hash, insert
+with the duplicate check) and records rows/s, CPU seconds, peak RSS and the machine's load
+average before and after (the machine is shared: a load above the core count means the
+run got only part of the CPU, so CPU seconds per million rows is the steadier number).
 
     .venv/bin/python bench/bench_ingest_tables.py --rows 10000000 --format parquet
 """
@@ -68,18 +70,24 @@ def main() -> None:
     for p in (db, Path(str(db) + ".wal")):
         if p.exists():
             p.unlink()
+    load_before = os.getloadavg()
     t0 = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "corridor", "--db", str(db), "ingest", "positions", str(path)],
         capture_output=True, text=True,
     )
     elapsed = time.perf_counter() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    load_after = os.getloadavg()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = usage.ru_utime + usage.ru_stime
+    peak_mb = usage.ru_maxrss / 1024
     print(proc.stdout.strip() or proc.stderr.strip())
-    print(f"cpu: {cpu_model()}, cores: {os.cpu_count()}")
+    print(f"cpu: {cpu_model()}, cores: {os.cpu_count()}; load average (1/5/15 min) before "
+          f"{'/'.join(f'{x:.2f}' for x in load_before)}, after "
+          f"{'/'.join(f'{x:.2f}' for x in load_after)}")
     print(f"{args.rows:,} rows ({args.format}) in {elapsed:.1f} s = {args.rows / elapsed:,.0f} rows/s; "
+          f"CPU {cpu_s:.1f} s ({cpu_s / args.rows * 1e6:.2f} s per million rows); "
           f"peak RSS {peak_mb:,.0f} MB")
-
 
 if __name__ == "__main__":
     main()

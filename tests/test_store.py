@@ -61,3 +61,18 @@ def test_transaction_rolls_back_on_interrupt(store):
             store.insert_arrow("positions", _positions(3))
             raise KeyboardInterrupt
     assert store.count("positions") == 0
+
+
+def test_insert_drops_repeats_within_the_batch_and_already_stored(store):
+    """A batch holding the same observation twice, and rows stored by an earlier batch,
+    adds each observation once; rows with new keys in the same time range still go in."""
+    assert store.insert_arrow("positions", _positions(4)) == 4
+    batch = pa.concat_tables([_positions(6), _positions(6).slice(5, 1), _positions(2)])
+    assert batch.num_rows == 9
+    assert store.insert_arrow("positions", batch) == 2
+    ids = store.query("SELECT obs_id FROM positions ORDER BY obs_id").column(0).to_pylist()
+    assert ids == [0, 1, 2, 3, 4, 5]
+    # the same rows again, inside a transaction: nothing added, nothing lost
+    with store.transaction():
+        assert store.insert_arrow("positions", batch) == 0
+    assert store.count("positions") == 6

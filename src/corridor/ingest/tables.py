@@ -48,7 +48,7 @@ from corridor.ids import combine_u64, position_obs_ids
 from corridor.ingest.summary import IngestError, IngestSummary
 from corridor.store import utcnow
 
-BATCH_ROWS = 500_000
+BATCH_ROWS = 1_000_000
 
 #: Canonical fields a table may provide. The first four are required.
 POSITION_FIELDS = ("mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_status", "msg_type")
