@@ -58,3 +58,19 @@ def test_exit_codes_say_what_was_skipped(db_file, tmp_path, data_dir):
 def test_track_of_unknown_vessel(db_file):
     res = _run(db_file, "track", "123456789")
     assert res.exit_code == 1 and "no positions" in res.output
+
+
+def test_ingest_straight_into_an_archive(db_file, tmp_path, data_dir):
+    """Inputs too big for the database go to a Parquet archive that both engines read."""
+    from corridor import archive
+
+    arc = tmp_path / "archive"
+    res = _run(db_file, "ingest", "positions", str(data_dir / BOSTON), "--archive", str(arc))
+    assert res.exit_code == 0, res.output
+    got = archive.read_positions(arc)
+    assert got.num_rows == 972 and len(set(got.column("mmsi").to_pylist())) == 4
+    nmea = data_dir / "ais-nmea/dma-aislib/replay_dump.txt"
+    res = _run(db_file, "ingest", "nmea", str(nmea), "--archive", str(arc))
+    assert res.exit_code in (0, 3), res.output
+    assert archive.read_positions(arc).num_rows > 972
+    assert not db_file.exists()  # the database was never touched

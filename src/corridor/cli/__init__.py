@@ -69,26 +69,35 @@ def ingest_files(
     missing: list[str],
     ingest_one: Callable[[Store, Path], IngestSummary],
     notes: list[str] | None = None,
+    to_archive: Callable[[Path], IngestSummary] | None = None,
 ) -> NoReturn:
     """Ingest each of ``paths`` with ``ingest_one`` into one store, print every file's summary
     (a failed file's on stderr) and exit with :func:`~corridor.ingest.summary.exit_code`.
 
     ``missing`` names the files not found (reported first, and they fail the command);
     ``notes``, a list ``ingest_one`` appends remarks to, is printed and emptied after each file.
+    ``to_archive``, when given, is used instead of the store (``--archive DIR``).
     """
     for m in missing:
         typer.echo(f"error: {m}: no such file", err=True)
     results = []
-    with open_store(ctx) as store:
+
+    def report(result: IngestSummary) -> None:
+        for line in result.lines():
+            typer.echo(line, err=result.status in ("failed", "partial"))
+        for n in notes or ():
+            typer.echo(f"  note: {n}")
+        if notes:
+            notes.clear()
+        results.append(result)
+
+    if to_archive is not None:
         for path in paths:
-            result = ingest_one(store, path)
-            for line in result.lines():
-                typer.echo(line, err=result.status == "failed")
-            for n in notes or ():
-                typer.echo(f"  note: {n}")
-            if notes:
-                notes.clear()
-            results.append(result)
+            report(to_archive(path))
+    else:
+        with open_store(ctx) as store:
+            for path in paths:
+                report(ingest_one(store, path))
     raise typer.Exit(exit_code(results, missing))
 
 

@@ -11,7 +11,7 @@ import typer
 from corridor import inspect
 from corridor.cli import check_format, ingest_files, open_store
 from corridor.ingest.files import expand_paths
-from corridor.ingest.summary import IngestSummary, ingest_file
+from corridor.ingest.summary import IngestSummary, ingest_file, ingest_to_archive
 from corridor.ingest.tables import parse_mapping, table_parser
 from corridor.output import render
 from corridor.store import Store
@@ -35,6 +35,9 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         source: str | None = typer.Option(None, "--source", help="Dataset id (default: file name)"),
         strict: bool = typer.Option(False, "--strict", help="Any skipped row makes the command fail"),
         force: bool = typer.Option(False, "--force", help="Re-read files already ingested"),
+        archive: Path | None = typer.Option(
+            None, "--archive", help="Write to this Parquet archive instead of the database"
+        ),
     ) -> None:
         """Ingest decoded AIS position tables (MarineCadastre, DMA, Spire-like, or --map)."""
         try:
@@ -47,7 +50,11 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
             parser = table_parser(mapping, time_format, source, strict=strict)
             return ingest_file(store, path, "positions", parser, force=force)
 
-        ingest_files(ctx, paths, missing, ingest_one)
+        def to_archive(path: Path) -> IngestSummary:
+            parser = table_parser(mapping, time_format, source, strict=strict)
+            return ingest_to_archive(archive, path, "positions", parser)
+
+        ingest_files(ctx, paths, missing, ingest_one, to_archive=to_archive if archive else None)
 
     @app.command("stats")
     def stats_cmd(

@@ -9,8 +9,8 @@ import typer
 
 from corridor.cli import ingest_files
 from corridor.ingest.files import expand_paths
-from corridor.ingest.nmea import NmeaOptions, ingest_nmea_file
-from corridor.ingest.summary import IngestSummary
+from corridor.ingest.nmea import NmeaOptions, ingest_nmea_file, parse_nmea
+from corridor.ingest.summary import IngestSummary, ingest_to_archive
 from corridor.store import Store
 
 
@@ -45,6 +45,9 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         ),
         force: bool = typer.Option(False, "--force", help="Re-read files already ingested"),
         workers: int = typer.Option(0, "--workers", help="Decoding processes (0 = one per CPU)"),
+        archive: Path | None = typer.Option(
+            None, "--archive", help="Write to this Parquet archive instead of the database"
+        ),
     ) -> None:
         """Ingest raw AIS NMEA (!AIVDM/!AIVDO) into positions and vessel_reports.
 
@@ -53,9 +56,17 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         when = _parse_time(assume_time)
         paths, missing = expand_paths(files, stdin_suffix=".nmea")
 
-        def ingest_one(store: Store, path: Path) -> IngestSummary:
+        def options_for(path: Path) -> NmeaOptions:
             name = source or ("stdin" if path.name.startswith("corridor-stdin-") else None)
-            options = NmeaOptions(assume_time=when, source=name, strict=strict, workers=workers)
-            return ingest_nmea_file(store, path, options, force=force)
+            return NmeaOptions(assume_time=when, source=name, strict=strict, workers=workers)
 
-        ingest_files(ctx, paths, missing, ingest_one)
+        def ingest_one(store: Store, path: Path) -> IngestSummary:
+            return ingest_nmea_file(store, path, options_for(path), force=force)
+
+        def to_archive(path: Path) -> IngestSummary:
+            def parse(p: Path, summary: IngestSummary):
+                return parse_nmea(p, summary, options_for(p))
+
+            return ingest_to_archive(archive, path, "nmea", parse)
+
+        ingest_files(ctx, paths, missing, ingest_one, to_archive=to_archive if archive else None)

@@ -197,6 +197,37 @@ def ingest_file(
     return summary
 
 
+def ingest_to_archive(archive_dir: Path, path: Path, kind: str, parse: Parser) -> IngestSummary:
+    """Run ``parse`` over ``path`` and append its batches to a Parquet archive, not a store.
+
+    For inputs too big for one DuckDB file (see :mod:`corridor.archive`). The archive is
+    append-only: each batch becomes new files; repeats of an ``obs_id`` (the same file twice)
+    are dropped by whoever reads it (both engines do). A file that fails midway keeps the
+    batches already written, and the summary says how many.
+    """
+    from corridor import archive
+
+    appenders = {"positions": archive.append_positions,
+                 "vessel_reports": archive.append_vessel_reports}
+    summary = IngestSummary(path=str(path), kind=kind)
+    try:
+        for table, batch in parse(path, summary):
+            if batch.num_rows == 0:
+                continue
+            if table not in appenders:
+                raise IngestError(f"{table} rows cannot go to an archive")
+            appenders[table](batch, archive_dir)
+            summary.offered[table] = summary.offered.get(table, 0) + batch.num_rows
+            summary.stored[table] = summary.stored.get(table, 0) + batch.num_rows
+        summary.status = "done"
+    except (IngestError, UnicodeDecodeError, ValueError, pa.ArrowException) as exc:
+        summary.status = "partial" if summary.stored else "failed"
+        summary.message = str(exc) if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}"
+        if summary.stored:
+            summary.message += f"; {sum(summary.stored.values()):,} rows already written to {archive_dir}"
+    return summary
+
+
 #: Exit codes of ingest commands.
 EXIT_OK, EXIT_FAILED, EXIT_SKIPPED = 0, 1, 3
 
