@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import time
 from pathlib import Path
 
 import duckdb
+from _machine import cpu_model  # bench/ is on sys.path when a script runs
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO.parent / "shared/data/ais-positions/noaa-us-2022-01-03/AISdata_2022-01-03_first99999.parquet"
@@ -48,16 +48,6 @@ def build(rows: int, fmt: str) -> Path:
         """
     )
     return out
-
-
-def cpu_model() -> str:
-    try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:

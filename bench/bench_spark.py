@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -30,18 +29,10 @@ import threading
 import time
 from pathlib import Path
 
+from _machine import cpu_model  # bench/ is on sys.path when a script runs
+
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "bench" / "work" / "spark"
-
-
-def cpu_model() -> str:
-    try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 class PeakRSS:
