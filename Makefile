@@ -24,6 +24,7 @@ demo: setup
 	$(BIN)/corridor demo
 
 test: setup-dev system-deps
+	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: setup-dev
