@@ -55,7 +55,9 @@ def _detect_in_subprocess(db: Path) -> dict:
         "print(json.dumps({'seconds': secs, 'summary': summary.to_dict(),"
         " 'rss_main_mb': me / 1024, 'rss_worker_mb': kids / 1024}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if out.returncode != 0:  # show why (e.g. out of memory at 10^8 positions), not just the exit code
+        raise RuntimeError(f"detection exited {out.returncode}:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
