@@ -132,7 +132,7 @@ def test_a_failing_run_leaves_the_store_as_it_was(full_run, sim_dir, tmp_path, m
         def boom(*a, **k):
             raise RuntimeError("disk full")
 
-        monkeypatch.setattr(enc, "detect_encounters", boom)
+        monkeypatch.setattr(enc, "encounters_from_pairs", boom)  # the last stage, in-process
         with pytest.raises(RuntimeError):
             run_detect(s, full=True, workers=1)
         assert _events(s).equals(before)

@@ -123,7 +123,7 @@ def _step_detect(store: Store, work: Path, progress: Progress, ctx: Context) -> 
     # One process: the demo's few vessels do not repay starting workers. The encounter pass
     # walks time in windows; the demo's AIS spans 2014 (real sample) to 2023 (simulation),
     # so a year-long window avoids hundreds of empty weekly windows in between.
-    summary = run_detect(store, progress=progress, workers=1, encounter_window_days=366.0)
+    summary = run_detect(store, progress=progress, workers=1)
     n = store.count("events")
     line = f"detection: {summary.vessels_detected} vessels, {n} events"
     if ctx.get("sim_dir"):

@@ -10,9 +10,11 @@ same pair less than ``merge_gap_hours`` (4 h) apart are one encounter.
 The detector never compares all pairs. It runs in three pure stages over Arrow tables, each
 of which a distributed engine can run on its own partitions:
 
-1. :func:`corridor.detect.resample.resample_positions` — per track (group by vessel);
-2. :func:`encounter_buckets` + :func:`adjacent_pairs` — grid points within 10 km of a port are
-   dropped (when places are given); every other grid point is put in its *home*
+1. :func:`vessel_grid` — per track (group by vessel): the positions the vessel's marks keep
+   (:func:`encounter_input`), resampled (:func:`corridor.detect.resample.resample_positions`),
+   minus the grid points within 10 km of a port (:func:`at_sea_points`, when places are
+   given);
+2. :func:`encounter_buckets` + :func:`adjacent_pairs` — every grid point is put in its *home*
    space–time bucket (grid time × a cell at least ``2 × max_distance_m`` wide) and copied, as
    a *halo* row, into each other bucket that its ``max_distance_m`` disc touches. Within a
    bucket, a pair is emitted only where the point of the lower (mmsi, segment) is at home:
@@ -48,6 +50,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from corridor.detect.resample import US_PER_S, ResampleParams, resample_positions
+from corridor.detect.tracks import EXCLUDING_MARKS
 from corridor.geo import EARTH_RADIUS_M, KNOTS_PER_MPS, haversine_m
 from corridor.ids import stable_id
 from corridor.schema import EVENTS
@@ -107,6 +110,51 @@ class EncounterParams:
                 for k, v in asdict(self).items()}
 
 
+# ----------------------------------------------------------------------------- grid
+def encounter_input(positions: pa.Table, marks: pa.Table | None) -> pa.Table:
+    """One vessel's positions as every engine feeds them to the encounter detector.
+
+    ``marks`` are the vessel's position marks (:data:`corridor.detect.tracks.MARKS_SCHEMA`).
+    Positions marked duplicate / invalid / noise (:data:`~corridor.detect.tracks.
+    EXCLUDING_MARKS`) are left out; positions of a conflicting segment carry its
+    ``segment_id`` (others null), so two ships sharing an MMSI are two tracks.
+    """
+    seg = pa.nulls(positions.num_rows, pa.string())
+    if marks is not None and marks.num_rows:
+        drop = marks.filter(pc.is_in(marks["mark"], pa.array(list(EXCLUDING_MARKS))))
+        positions = positions.filter(pc.invert(pc.is_in(positions["obs_id"], drop["obs_id"])))
+        conf = marks.filter(pc.equal(marks["mark"], "conflict_segment"))
+        seg = pa.nulls(positions.num_rows, pa.string())
+        if conf.num_rows:
+            at = pc.index_in(positions["obs_id"], conf["obs_id"])
+            seg = pc.take(conf["segment_id"], at)
+    return positions.append_column("segment_id", seg)
+
+
+def at_sea_points(grid: pa.Table, params: EncounterParams, places: PlaceIndex | None = None
+                  ) -> pa.Table:
+    """``grid`` without its points within ``min_port_distance_m`` of a place (all of it
+    without places). Ships lying together in port are most of the candidate pairs of a busy
+    sea and never an encounter. (GFW tests the encounter's mean position; testing each point
+    as well only trims the ends of a meeting that drifts across the 10 km line.)"""
+    if places is None or not len(places) or grid.num_rows == 0:
+        return grid
+    lat = np.asarray(grid["lat"].to_numpy(zero_copy_only=False), dtype=np.float64)
+    lon = np.asarray(grid["lon"].to_numpy(zero_copy_only=False), dtype=np.float64)
+    pos, dist = places.nearest(lat, lon, params.min_port_distance_m)
+    at_sea = (np.asarray(pos) < 0) | (np.asarray(dist) >= params.min_port_distance_m)
+    return grid if at_sea.all() else grid.filter(pa.array(at_sea))
+
+
+def vessel_grid(positions: pa.Table, marks: pa.Table | None, params: EncounterParams,
+                places: PlaceIndex | None = None) -> pa.Table:
+    """Stage 1 for one vessel (or several): its at-sea points on the encounter grid
+    (:data:`corridor.detect.resample.GRID` rows). Engines run it in the per-vessel pass,
+    on whole tracks, so a track is read and resampled once."""
+    grid = resample_positions(encounter_input(positions, marks), params.resample)
+    return at_sea_points(grid, params, places)
+
+
 # ----------------------------------------------------------------------------- buckets
 def _grid_dims(params: EncounterParams) -> tuple[float, int, int]:
     """Latitude band height (deg), number of bands, and the maximum cells per band."""
@@ -149,11 +197,9 @@ def encounter_buckets(grid: pa.Table, params: EncounterParams, places: PlaceInde
                       ) -> pa.Table:
     """Assign resampled points to space–time buckets, with halo copies.
 
-    ``grid`` is the output of :func:`resample_positions`. With ``places`` (ports and
-    anchorages), points within ``min_port_distance_m`` of one are left out first: ships lying
-    together in port are most of the candidate pairs of a busy sea and never an encounter.
-    (GFW tests the encounter's mean position; testing each point as well only trims the ends
-    of a meeting that drifts across the 10 km line.) Returns its rows plus ``bucket``
+    ``grid`` is the output of :func:`resample_positions` or :func:`vessel_grid`. With
+    ``places``, points in port are left out first (:func:`at_sea_points`; :func:`vessel_grid`
+    has done that already). Returns its rows plus ``bucket``
     (int64: grid-time index × number of cells + cell) and ``home`` (bool). Each point appears
     once with ``home=True`` in the bucket of its own cell and once with ``home=False`` in every
     other cell that its ``max_distance_m`` neighbourhood touches (at the same grid time). Two
@@ -161,14 +207,9 @@ def encounter_buckets(grid: pa.Table, params: EncounterParams, places: PlaceInde
     A distributed engine partitions these rows by ``bucket`` (any partitioning that keeps a
     bucket's rows together) and runs :func:`adjacent_pairs` on each partition.
     """
+    grid = at_sea_points(grid, params, places)
     lat = np.asarray(grid["lat"].to_numpy(zero_copy_only=False), dtype=np.float64)
     lon = np.asarray(grid["lon"].to_numpy(zero_copy_only=False), dtype=np.float64)
-    if places is not None and len(places) and grid.num_rows:
-        pos, dist = places.nearest(lat, lon, params.min_port_distance_m)
-        at_sea = (np.asarray(pos) < 0) | (np.asarray(dist) >= params.min_port_distance_m)
-        if not at_sea.all():
-            grid = grid.filter(pa.array(at_sea))
-            lat, lon = lat[at_sea], lon[at_sea]
     n = grid.num_rows
     t_idx = (
         np.asarray(grid["ts"].cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
@@ -232,9 +273,14 @@ def _str_codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """Integer codes of strings that sort like the strings (null sorts as "")."""
     if col.null_count == len(col):
         return np.zeros(len(col), dtype=np.int64)
-    values = pc.fill_null(col.cast(pa.string()), "").to_numpy(zero_copy_only=False)
-    _, inv = np.unique(values.astype(str), return_inverse=True)
-    return inv.astype(np.int64)
+    # dictionary-encode in Arrow (numpy's unique over Python strings was seconds per million)
+    enc = pc.dictionary_encode(pc.fill_null(col.cast(pa.string()), ""))
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.unify_dictionaries().combine_chunks() if enc.num_chunks else enc.combine_chunks()
+    words = enc.dictionary
+    rank = np.empty(len(words), dtype=np.int64)
+    rank[np.asarray(pc.sort_indices(words).to_numpy(), dtype=np.int64)] = np.arange(len(words))
+    return rank[np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)]
 
 
 def _track_rank(mmsi: np.ndarray, seg: pa.ChunkedArray | pa.Array) -> np.ndarray:

@@ -41,6 +41,8 @@ from corridor.detect.params import SegmentParams, params_dict
 from corridor.geo import EARTH_RADIUS_M, METRES_PER_NM, haversine_m
 
 MARKS_SCHEMA = pa.schema([("obs_id", pa.int64()), ("mark", pa.string()), ("segment_id", pa.string())])
+#: marks that take a position out of detection (out of encounters as well)
+EXCLUDING_MARKS = ("duplicate", "invalid_position", "noise_segment")
 
 _KNOT_M_PER_US = METRES_PER_NM / 3600.0 / 1e6  # metres per microsecond at 1 kn
 

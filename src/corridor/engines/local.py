@@ -12,10 +12,14 @@
    runs :class:`corridor.detect.pipeline.VesselPipeline` (numpy over whole segments, no
    per-position Python). At most ``workers + 1`` chunks are in flight, so memory is
    bounded by the chunk size, not by the table.
-3. **Cross-vessel pass.** Encounters (:func:`corridor.detect.encounters.detect_encounters`)
-   are recomputed over *all* vessels for the time range the affected vessels' positions
-   cover (in windows of ``encounter_window_days`` with a one-day halo on each side);
-   identity changes are recomputed from ``vessel_reports``.
+3. **Cross-vessel pass.** Encounters (the three stages of :mod:`corridor.detect.encounters`)
+   that start in the time range the affected vessels' positions cover are recomputed
+   among *all* vessels: the per-vessel pass has already put each affected vessel's whole
+   track on the encounter grid and spilled it to a temporary Parquet file (sorted by
+   time); vessels not affected are gridded from the store over the range plus a day on
+   each side; then adjacent pairs are found time slice by time slice (vessels are only
+   compared at equal grid times, so memory is bounded by the slice, not the archive)
+   and turned into events. Identity changes are recomputed from ``vessel_reports``.
 4. **One transaction** replaces the affected vessels' events (the per-vessel types),
    their position marks, the encounters of the range, the identity events, and updates
    ``detect_state``. A failure leaves the store as it was; a re-run never duplicates.
@@ -28,6 +32,8 @@ next plain run recomputes them over their whole history.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -40,17 +46,19 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from corridor.detect.params import DetectParams
 from corridor.detect.pipeline import VESSEL_EVENT_TYPES, VesselPipeline, split_by_mmsi
-from corridor.detect.tracks import MARKS_SCHEMA
+from corridor.detect.tracks import EXCLUDING_MARKS, MARKS_SCHEMA
 from corridor.progress import Progress, silent
 from corridor.schema import EVENTS
 from corridor.store import Store, utcnow
 
 POSITION_COLUMNS = "obs_id, mmsi, ts, lat, lon, sog, cog, heading, nav_status, msg_type, source"
-#: marks that take a position out of detection (also out of encounters)
-EXCLUDING_MARKS = ("duplicate", "invalid_position", "noise_segment")
+__all__ = ["EXCLUDING_MARKS", "DetectSummary", "query_events", "run_detect"]
+#: rows per row group of a spilled grid file (sorted by time: a time slice reads few groups)
+GRID_ROW_GROUP = 65_536
 
 
 @dataclass
@@ -110,10 +118,36 @@ def _warm(pipeline: VesselPipeline | None) -> None:
         pipeline.shore(np.array([0.0]), np.array([0.0]))
 
 
-def _run_chunk(chunk: pa.Table) -> tuple[pa.Table, pa.Table, list[tuple[int, str]]]:
-    """Detect every MMSI of a chunk sorted by mmsi (runs in a worker).
+GridFile = tuple[str, int, int, int]  # path, rows, first and last grid time (us)
+
+
+def _spill_grid(positions: pa.Table, marks: pa.Table | None, path: str | None) -> GridFile | None:
+    """Stage 1 of encounters for the vessels of a chunk: their at-sea grid points
+    (:func:`corridor.detect.encounters.vessel_grid`), written to ``path`` sorted by time so
+    that the pair pass reads one time slice of every vessel without holding the rest."""
+    assert _PIPELINE is not None
+    enc = _PIPELINE.params.encounter
+    if path is None or enc is None or positions.num_rows == 0:
+        return None
+    from corridor.detect.encounters import vessel_grid
+
+    grid = vessel_grid(positions, marks, enc, _PLACES)
+    if grid.num_rows == 0:
+        return None
+    grid = grid.sort_by([("ts", "ascending"), ("mmsi", "ascending")])
+    pq.write_table(grid, path, row_group_size=GRID_ROW_GROUP)
+    ts = grid["ts"].cast(pa.int64())
+    return path, grid.num_rows, int(ts[0].as_py()), int(ts[-1].as_py())
+
+
+def _run_chunk(chunk: pa.Table, grid_path: str | None = None
+               ) -> tuple[pa.Table, pa.Table, list[tuple[int, str]], GridFile | None]:
+    """Detect every MMSI of a chunk sorted by mmsi (runs in a worker); with ``grid_path``,
+    also spill the chunk's encounter grid there.
 
     A vessel whose detection fails is reported (MMSI, error) and skipped; the others go on.
+    It is left out of the grid here: the encounter pass grids it from the store with its
+    stored marks, like any vessel this run does not recompute.
     """
     assert _PIPELINE is not None
     events, marks, failed = [], [], []
@@ -129,7 +163,27 @@ def _run_chunk(chunk: pa.Table) -> tuple[pa.Table, pa.Table, list[tuple[int, str
             marks.append(res.marks)
     ev = pa.concat_tables(events) if events else EVENTS.empty_table()
     mk = pa.concat_tables(marks) if marks else MARKS_SCHEMA.empty_table()
-    return ev, mk, failed
+    if failed:
+        bad = pa.array([m for m, _ in failed], pa.int64())
+        chunk = chunk.filter(pc.invert(pc.is_in(chunk["mmsi"], bad)))
+    return ev, mk, failed, _spill_grid(chunk, mk, grid_path)
+
+
+def _pairs_slice(files: list[str], t0: int, t1: int) -> pa.Table:
+    """Stage 2 of encounters for grid times in ``[t0, t1)`` (us): every vessel's grid points
+    of the slice, bucketed, and the adjacent pairs among them. Vessels are compared only at
+    equal grid times, so slices are independent."""
+    import pyarrow.dataset as ds
+
+    from corridor.detect.encounters import adjacent_pairs, encounter_buckets
+    from corridor.detect.resample import GRID
+
+    assert _PIPELINE is not None and _PIPELINE.params.encounter is not None
+    enc = _PIPELINE.params.encounter
+    ts = ds.field("ts")
+    grid = ds.dataset(files, schema=GRID, format="parquet").to_table(
+        filter=(ts >= pa.scalar(t0, pa.timestamp("us"))) & (ts < pa.scalar(t1, pa.timestamp("us"))))
+    return adjacent_pairs(encounter_buckets(grid, enc), enc)
 
 
 # ------------------------------------------------------------------ main side
@@ -190,12 +244,15 @@ def run_detect(
     full: bool = False,
     workers: int | None = None,
     chunk_positions: int = 200_000,
-    encounter_window_days: float = 3.0,
+    encounter_slice_rows: int = 2_000_000,
 ) -> DetectSummary:
     """Detect events in the store, incrementally (see the module docstring).
 
     ``workers``: processes for the per-vessel pass (default: CPU count; runs in-process
     when 1 or when fewer than ``chunk_positions`` positions are affected).
+    ``chunk_positions`` and ``encounter_slice_rows`` bound memory: positions per chunk of
+    vessels, and grid points per time slice of the encounter pair pass. Neither changes
+    the events.
     """
     t_start = time.perf_counter()
     params = params or DetectParams()
@@ -225,10 +282,19 @@ def run_detect(
     n_chunks = int(chunk_no.max()) + 1 if len(chunk_no) else 0
     aff = pa.table({"mmsi": pa.array(mmsis, pa.int64()), "chunk": pa.array(chunk_no, pa.int64())})
     store.con.register("_detect_affected", aff)
-    stack = ExitStack()  # holds the worker pool (if any) for both passes
+    stack = ExitStack()  # holds the worker pool (if any) and the grid spill directory
     events_out: list[pa.Table] = []
     marks_out: list[pa.Table] = []
     failed: list[tuple[int, str]] = []
+    grids: list[GridFile] = []
+    spill = None
+    if len(mmsis) and params.encounter is not None:
+        spill = tempfile.mkdtemp(prefix="corridor-grid-")
+        stack.callback(shutil.rmtree, spill, ignore_errors=True)
+
+    def grid_path(k: int) -> str | None:
+        return os.path.join(spill, f"vessels-{k:06d}.parquet") if spill else None
+
     try:
         first_of = np.searchsorted(chunk_no, np.arange(n_chunks), side="left")
         last_of = np.searchsorted(chunk_no, np.arange(n_chunks), side="right") - 1
@@ -244,6 +310,7 @@ def run_detect(
                 [lo, hi, k, *ts_args],
             )
 
+        _init_worker(params, places_tbl)  # this process runs the encounter events (stage 3)
         n_workers = workers or os.cpu_count() or 1
         done_positions = 0
         progress("detect", 0, summary.positions)
@@ -255,32 +322,31 @@ def run_detect(
             methods = get_all_start_methods()
             ctx = get_context("fork" if "fork" in methods else "spawn")
             if ctx.get_start_method() == "fork":
-                _init_worker(params, places_tbl)  # built once here, inherited by the workers
-                _warm(_PIPELINE)
+                _warm(_PIPELINE)  # built once here (above), inherited by the workers
                 pool_kw: dict[str, Any] = {}
             else:
                 pool_kw = {"initializer": _init_worker, "initargs": (params, places_tbl)}
             pool = stack.enter_context(ProcessPoolExecutor(n_workers, mp_context=ctx, **pool_kw))
         else:
-            _init_worker(params, places_tbl)
             pool = None
         pending: deque[tuple[Future, int]] = deque()
         for k in range(n_chunks):
             chunk = read(k)
             if pool is None:
-                ev, mk, bad = _run_chunk(chunk)
+                ev, mk, bad, grid = _run_chunk(chunk, grid_path(k))
                 events_out.append(ev)
                 marks_out.append(mk)
                 failed += bad
+                grids += [grid] if grid else []
                 done_positions += chunk.num_rows
                 progress("detect", done_positions, summary.positions)
                 continue
-            pending.append((pool.submit(_run_chunk, chunk), chunk.num_rows))
+            pending.append((pool.submit(_run_chunk, chunk, grid_path(k)), chunk.num_rows))
             while len(pending) > n_workers:
-                done_positions += _collect(pending.popleft(), events_out, marks_out, failed)
+                done_positions += _collect(pending.popleft(), events_out, marks_out, failed, grids)
                 progress("detect", done_positions, summary.positions)
         while pending:
-            done_positions += _collect(pending.popleft(), events_out, marks_out, failed)
+            done_positions += _collect(pending.popleft(), events_out, marks_out, failed, grids)
             progress("detect", done_positions, summary.positions)
     except BaseException:
         stack.close()
@@ -311,8 +377,8 @@ def run_detect(
             hi = min(hi, until)
         enc_range = (lo, hi)
     with stack:
-        encounters = _encounters(store, params, places_tbl, enc_range, marks,
-                                 aff["mmsi"].to_numpy(), encounter_window_days, pool)
+        encounters = _encounters(store, params, enc_range, aff["mmsi"].to_numpy(),
+                                 grids, spill, pool, encounter_slice_rows, chunk_positions)
     summary.phases["encounters"] = time.perf_counter() - t_phase
     t_phase = time.perf_counter()
     identity = _identity(store, params, vessels)
@@ -381,97 +447,120 @@ def run_detect(
     return summary
 
 
-def _collect(item: tuple[Future, int], events_out: list, marks_out: list, failed: list) -> int:
+def _collect(item: tuple[Future, int], events_out: list, marks_out: list, failed: list,
+             grids: list) -> int:
     fut, n = item
-    ev, mk, bad = fut.result()
+    ev, mk, bad, grid = fut.result()
     events_out.append(ev)
     marks_out.append(mk)
     failed += bad
+    grids += [grid] if grid else []
     return n
 
 
-def _encounter_window(t: pa.Table, w0: int, w1: int, end: int) -> pa.Table:
-    """Encounters of one time window (with its halo) that START inside ``[w0, w1)`` and not
-    after ``end`` (microseconds): each encounter is owned by exactly one window."""
-    from corridor.detect.encounters import detect_encounters
+def _encounters(store: Store, params: DetectParams, rng, affected: np.ndarray,
+                grids: list[GridFile], spill: str | None, pool: ProcessPoolExecutor | None,
+                slice_rows: int, chunk_positions: int) -> pa.Table | None:
+    """Encounters of all vessels that START inside ``rng`` (None: not run).
 
-    assert _PIPELINE is not None
-    ev = detect_encounters(t, _PIPELINE.params.encounter, _PLACES)
+    Stage 1 (the grid) was spilled by the per-vessel pass for the affected vessels, over
+    their whole tracks. Vessels not affected by this run but seen within a day of ``rng``
+    are read from the store (with their stored marks) and gridded here. Stage 2 runs time
+    slice by time slice of about ``slice_rows`` grid points, in the worker pool; stage 3
+    (pairs → events) runs here on the pairs, which are few: only points within
+    ``max_distance_m`` of another vessel, at sea.
+    """
+    if rng is None or spill is None:
+        return None
+    try:
+        from corridor.detect.encounters import encounters_from_pairs
+    except ImportError:
+        return None
+    enc = params.encounter
+    assert enc is not None
+    lo, hi = rng
+    halo = np.timedelta64(1, "D")
+    ctx_lo = (np.datetime64(lo, "us") - halo).astype(datetime)
+    ctx_hi = (np.datetime64(hi, "us") + halo).astype(datetime)
+    grids = list(grids) + _grid_unaffected(store, affected, ctx_lo, ctx_hi, spill, pool,
+                                           chunk_positions)
+    if not grids:
+        return EVENTS.empty_table()
+    step = enc.resample.step_us
+    t_lo = max(min(g[2] for g in grids), int(np.datetime64(ctx_lo, "us").astype(np.int64)))
+    t_hi = min(max(g[3] for g in grids), int(np.datetime64(ctx_hi, "us").astype(np.int64)))
+    t_lo -= t_lo % step
+    n_slices = max(1, -(-sum(g[1] for g in grids) // max(1, slice_rows)))  # ceil
+    per_slice = -(-(t_hi + 1 - t_lo) // n_slices)
+    length = -(-per_slice // step) * step  # whole grid steps
+    pairs: list[pa.Table] = []
+    pending: deque[Future] = deque()
+    for a in range(t_lo, t_hi + 1, length):
+        b = a + length
+        files = [g[0] for g in grids if g[2] < b and g[3] >= a]
+        if not files:
+            continue
+        if pool is None:
+            pairs.append(_pairs_slice(files, a, b))
+            continue
+        pending.append(pool.submit(_pairs_slice, files, a, b))
+        while len(pending) > 2:  # bounded memory: few slices in flight
+            pairs.append(pending.popleft().result())
+    while pending:
+        pairs.append(pending.popleft().result())
+    pairs = [t for t in pairs if t.num_rows]
+    if not pairs:
+        return EVENTS.empty_table()
+    ev = encounters_from_pairs(pa.concat_tables(pairs), enc, _PLACES)
     if ev.num_rows == 0:
         return EVENTS.empty_table()
     s = ev["start_ts"].cast(pa.int64()).to_numpy()
-    return ev.filter(pa.array((s >= w0) & (s < w1) & (s <= end))).cast(EVENTS)
+    lo_us = int(np.datetime64(lo, "us").astype(np.int64))
+    hi_us = int(np.datetime64(hi, "us").astype(np.int64))
+    return ev.filter(pa.array((s >= lo_us) & (s <= hi_us))).cast(EVENTS)
 
 
-def _encounters(store: Store, params: DetectParams, places_tbl: pa.Table | None, rng,
-                new_marks: pa.Table, mmsis: np.ndarray, window_days: float,
-                pool: ProcessPoolExecutor | None = None) -> pa.Table | None:
-    """Encounters of all vessels over ``rng`` (None when not run), window by window; the
-    windows go to the worker pool when there is one (they are independent)."""
-    if rng is None:
-        return None
+def _grid_unaffected(store: Store, affected: np.ndarray, lo: datetime, hi: datetime, spill: str,
+                     pool: ProcessPoolExecutor | None, chunk_positions: int) -> list[GridFile]:
+    """Grid files of the vessels this run did not recompute, over ``[lo, hi)``, from their
+    stored positions and marks (an incremental run: their encounters with the affected
+    vessels are recomputed all the same)."""
+    store.con.register("_enc_aff", pa.table({"mmsi": pa.array(affected, pa.int64())}))
     try:
-        import corridor.detect.encounters  # noqa: F401
-    except ImportError:
-        return None
-    lo, hi = rng
-    halo = np.timedelta64(1, "D")
-    step = np.timedelta64(int(window_days * 86400), "s")
-    start = np.datetime64(lo, "us")
-    end = np.datetime64(hi, "us")
-    excluded = set(EXCLUDING_MARKS)
-    keep_marks = new_marks.filter(pc.is_in(new_marks["mark"], pa.array(sorted(excluded))))
-    seg_marks = new_marks.filter(pc.equal(new_marks["mark"], "conflict_segment"))
-    store.con.register("_enc_drop", keep_marks.select(["obs_id"]))
-    store.con.register("_enc_seg", seg_marks.select(["obs_id", "segment_id"]))
-    store.con.register("_enc_aff", pa.table({"mmsi": pa.array(mmsis, pa.int64())}))
-    drop_list = ",".join(f"'{m}'" for m in EXCLUDING_MARKS)
-    out: list[pa.Table] = []
-    pending: deque[Future] = deque()
-    try:
-        # only windows holding positions can own an encounter (data may span years)
-        step_us = int(step.astype("timedelta64[us]").astype(np.int64))
-        start_us = int(start.astype(np.int64))
-        occupied = store.query(
-            "SELECT DISTINCT CAST(floor((epoch_us(ts) - ?) / ?) AS BIGINT) AS w FROM positions "
-            "WHERE ts >= ? AND ts <= ? ORDER BY w", [start_us, step_us, lo, hi])["w"].to_pylist()
-        for k in occupied:
-            w0 = start + k * step
-            w1 = w0 + step
-            t = store.query(
-                f"""WITH old AS (
-                    SELECT obs_id,
-                           any_value(segment_id) FILTER (WHERE mark = 'conflict_segment') AS seg,
-                           bool_or(mark IN ({drop_list})) AS dropped
-                    FROM position_marks GROUP BY obs_id)
-                SELECT p.obs_id, p.mmsi, p.ts, p.lat, p.lon, p.sog, p.cog, p.heading,
-                       p.nav_status, p.msg_type, p.source,
-                       CASE WHEN a.mmsi IS NULL THEN old.seg ELSE s.segment_id END AS segment_id
-                FROM positions p
-                LEFT JOIN _enc_aff a ON a.mmsi = p.mmsi
-                LEFT JOIN _enc_seg s ON s.obs_id = p.obs_id
-                LEFT JOIN old ON old.obs_id = p.obs_id
-                LEFT JOIN _enc_drop d ON d.obs_id = p.obs_id
-                WHERE p.ts >= ? AND p.ts < ? AND d.obs_id IS NULL
-                  AND NOT (a.mmsi IS NULL AND coalesce(old.dropped, false))
-                ORDER BY p.mmsi, p.ts""",
-                [(w0 - halo).astype(datetime), (w1 + halo).astype(datetime)],
-            )
-            args = (t, int(w0.astype(np.int64)), int(w1.astype(np.int64)),
-                    int(end.astype(np.int64)))
-            if pool is None:
-                out.append(_encounter_window(*args))
-            else:
-                pending.append(pool.submit(_encounter_window, *args))
-                while len(pending) > 2:  # bounded memory: few windows in flight
-                    out.append(pending.popleft().result())
-        while pending:
-            out.append(pending.popleft().result())
+        others = store.query(
+            "SELECT mmsi, count(*) AS n FROM positions WHERE ts >= ? AND ts < ? AND mmsi NOT IN "
+            "(SELECT mmsi FROM _enc_aff) GROUP BY mmsi ORDER BY mmsi", [lo, hi])
     finally:
-        for name in ("_enc_drop", "_enc_seg", "_enc_aff"):
-            store.con.unregister(name)
-    out = [t for t in out if t.num_rows]
-    return pa.concat_tables(out).cast(EVENTS) if out else EVENTS.empty_table()
+        store.con.unregister("_enc_aff")
+    if others.num_rows == 0:
+        return []
+    mmsis = others["mmsi"].to_numpy()
+    chunk_no = _chunks(others["n"].to_numpy(), chunk_positions)
+    out: list[GridFile] = []
+    pending: deque[Future] = deque()
+    for k in range(int(chunk_no.max()) + 1):
+        sel = pa.array(mmsis[chunk_no == k], pa.int64())
+        store.con.register("_enc_chunk", pa.table({"mmsi": sel}))
+        try:
+            pos = store.query(
+                f"SELECT {POSITION_COLUMNS} FROM positions WHERE ts >= ? AND ts < ? AND mmsi "
+                "IN (SELECT mmsi FROM _enc_chunk) ORDER BY mmsi, ts, obs_id", [lo, hi])
+            marks = store.query(
+                "SELECT m.obs_id, m.mark, m.segment_id FROM position_marks m JOIN positions p "
+                "ON p.obs_id = m.obs_id WHERE p.ts >= ? AND p.ts < ? AND p.mmsi IN "
+                "(SELECT mmsi FROM _enc_chunk)", [lo, hi])
+        finally:
+            store.con.unregister("_enc_chunk")
+        path = os.path.join(spill, f"others-{k:06d}.parquet")
+        if pool is None:
+            out.append(_spill_grid(pos, marks, path))
+            continue
+        pending.append(pool.submit(_spill_grid, pos, marks, path))
+        while len(pending) > 2:
+            out.append(pending.popleft().result())
+    while pending:
+        out.append(pending.popleft().result())
+    return [g for g in out if g]
 
 
 def _identity(store: Store, params: DetectParams, vessels: list[int] | None) -> pa.Table | None:

@@ -12,9 +12,9 @@ ids on both engines (the tests check this):
   42 s against 4 s for 16 coarse groups with the same per-vessel loop;
 - encounters, in the three stages of :mod:`corridor.detect.encounters`:
   1. in the same per-vessel pass, right after the vessel is detected, its positions minus
-     those its marks exclude (:func:`encounter_input`, the local engine's rule) are
-     resampled onto the 10-minute grid (:func:`corridor.detect.resample.resample_positions`),
-     so positions are read and shuffled once;
+     those its marks exclude are resampled onto the 10-minute grid and points in port
+     dropped (:func:`corridor.detect.encounters.vessel_grid`, as in the local engine), so
+     positions are read and shuffled once;
   2. every grid point goes to its space-time bucket plus the neighbour buckets its
      ``max_distance_m`` disc touches (the halo, :func:`~corridor.detect.encounters.
      encounter_buckets`, in ``mapInArrow``); rows are grouped so that each bucket is whole
@@ -226,37 +226,15 @@ def _vessel_out_schema() -> pa.Schema:
 VESSEL_OUT = _vessel_out_schema()
 
 
-def encounter_input(positions: pa.Table, marks: pa.Table | None) -> pa.Table:
-    """One vessel's positions as the local engine feeds them to the encounter detector.
-
-    Positions marked duplicate / invalid / noise are left out; positions of a conflicting
-    segment carry its ``segment_id`` (others null), as in
-    :func:`corridor.engines.local._encounters`.
-    """
-    import pyarrow.compute as pc
-
-    from corridor.engines.local import EXCLUDING_MARKS
-
-    seg = pa.nulls(positions.num_rows, pa.string())
-    if marks is not None and marks.num_rows:
-        drop = marks.filter(pc.is_in(marks["mark"], pa.array(list(EXCLUDING_MARKS))))
-        positions = positions.filter(pc.invert(pc.is_in(positions["obs_id"], drop["obs_id"])))
-        conf = marks.filter(pc.equal(marks["mark"], "conflict_segment"))
-        seg = pa.nulls(positions.num_rows, pa.string())
-        if conf.num_rows:
-            at = pc.index_in(positions["obs_id"], conf["obs_id"])
-            seg = pc.take(conf["segment_id"], at)
-    return positions.append_column("segment_id", seg)
-
-
 def _vessel_fn(params: Any, places: pa.Table | None, token: str, n_buckets: int):
     """Called with the Arrow table of one group of whole vessels: events and encounter grid."""
 
     def fn(tbl: pa.Table) -> pa.Table:
+        from corridor.detect.encounters import vessel_grid
         from corridor.detect.pipeline import split_by_mmsi
-        from corridor.detect.resample import resample_positions
 
         pipe = _pipeline(token, params, places)
+        idx = _place_index(token, places)
         enc = params.encounter
         events, grids, failed = [], [], []
         for part in split_by_mmsi(_sorted_vessels(_as_positions(tbl))):
@@ -269,7 +247,7 @@ def _vessel_fn(params: Any, places: pa.Table | None, token: str, n_buckets: int)
             except Exception as exc:  # noqa: BLE001 - as the local engine: skip, report
                 failed.append((int(part["mmsi"][0].as_py()), f"{type(exc).__name__}: {exc}"))
             if enc is not None:
-                grid = resample_positions(encounter_input(part, marks), enc.resample)
+                grid = vessel_grid(part, marks, enc, idx)
                 if grid.num_rows:
                     grids.append(grid)
         ev = _with_parts(pa.concat_tables(events) if events else EVENTS.empty_table(), n_buckets)
@@ -300,18 +278,17 @@ def _widen(kind: str, columns: dict[str, Any], n: int) -> pa.Table:
     return pa.table(cols, schema=VESSEL_OUT)
 
 
-def _bucket_fn(enc_params: Any, n_groups: int, places: pa.Table | None, token: str):
-    """Space-time bucket + halo of each grid point (points in port left out, as
-    :func:`corridor.detect.encounters.detect_encounters` does), and the coarse group."""
+def _bucket_fn(enc_params: Any, n_groups: int):
+    """Space-time bucket + halo of each grid point (already at sea: the vessel pass left
+    points in port out), and the coarse group."""
 
     def fn(batches):
         import numpy as np
 
         from corridor.detect.encounters import encounter_buckets
 
-        idx = _place_index(token, places)
         for b in batches:
-            t = encounter_buckets(pa.Table.from_batches([b]), enc_params, idx)
+            t = encounter_buckets(pa.Table.from_batches([b]), enc_params)
             g = np.asarray(t["bucket"].to_numpy(), dtype=np.int64) % n_groups
             t = t.append_column("g", pa.array(g, pa.int64()))
             yield from t.to_batches()
@@ -383,7 +360,7 @@ def detect_events_df(
     The same passes as :func:`corridor.engines.local.run_detect` on a full run: per-vessel
     detection; encounters over every vessel's positions minus those marked
     duplicate/invalid/noise, with the ``conflict_segment`` marks' segment ids
-    (:func:`encounter_input`; the per-vessel pass resamples them onto the grid right after
+    (:func:`corridor.detect.encounters.vessel_grid`, run in the per-vessel pass right after
     detecting the vessel, so positions are read and shuffled once); identity changes from
     ``reports`` (``vessel_reports`` rows; none if ``None``).
     ``n_groups``: how many coarse groups vessels, encounter buckets and vessel pairs are
@@ -429,7 +406,7 @@ def _detect_events_df(
             [F.col(_GRID_SHARED.get(n, f"grid_{n}")).alias(n) for n in GRID.names])
         bucketed_schema = GRID.append(pa.field("bucket", pa.int64())).append(
             pa.field("home", pa.bool_())).append(pa.field("g", pa.int64()))
-        bucketed = grid.mapInArrow(_bucket_fn(enc, g, places, token),
+        bucketed = grid.mapInArrow(_bucket_fn(enc, g),
                                    spark_schema(bucketed_schema))
         pairs = bucketed.groupBy("g").applyInArrow(_pairs_fn(enc), spark_schema(PAIRS))
         results.append(_groups(pairs, g, "mmsi", "other_mmsi").groupBy("g").applyInArrow(
