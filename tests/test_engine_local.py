@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from corridor.cli import app
+from corridor.detect.encounters import EncounterParams
 from corridor.detect.params import DetectParams, GapParams
 from corridor.engines.local import query_events, run_detect
 from corridor.evaluate import load_simulation, score
@@ -104,6 +105,26 @@ def test_new_parameters_recompute_and_replace(full_run, sim_dir, tmp_path):
         assert 0 < gaps.num_rows < n_gaps
         assert all(json.loads(a)["params"]["min_gap_hours"] == 10.0
                    for a in gaps["attrs"].to_pylist())
+
+
+def test_new_encounter_parameters_recompute_every_encounter_without_full(full_run, sim_dir,
+                                                                         tmp_path):
+    _, events, _ = full_run
+    encounters = events.filter(pc.equal(events["type"], "encounter"))
+    assert encounters.num_rows >= 1
+    longest = max((e - s).total_seconds() / 3600 for s, e in zip(
+        encounters["start_ts"].to_pylist(), encounters["end_ts"].to_pylist(), strict=True))
+    stricter = DetectParams(encounter=EncounterParams(min_duration_hours=longest + 1))
+    with Store.open(tmp_path / "e.duckdb") as s:
+        load_simulation(s, sim_dir)
+        run_detect(s, workers=1)
+        summary = run_detect(s, stricter, workers=1)
+        assert summary.vessels_detected == 0  # no per-vessel parameter changed
+        assert summary.encounter_range is not None
+        assert query_events(s, ["encounter"]).num_rows == 0  # every old encounter replaced
+        assert run_detect(s, stricter, workers=1).encounter_range is None  # now up to date
+        run_detect(s, workers=1)  # back to the defaults: the same events as a first run
+        assert _events(s).equals(events)
 
 
 def test_windowed_run_replaces_only_its_window_and_resets_state(full_run, sim_dir, tmp_path):

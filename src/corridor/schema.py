@@ -202,6 +202,12 @@ DDL: dict[str, str] = {
             params_hash VARCHAR NOT NULL,
             detected_at TIMESTAMP NOT NULL
         )""",
+    "detect_passes": """
+        CREATE TABLE IF NOT EXISTS detect_passes (
+            pass VARCHAR PRIMARY KEY,       -- a cross-vessel pass, e.g. 'encounter'
+            params_hash VARCHAR NOT NULL,   -- its parameters when it last covered every vessel
+            detected_at TIMESTAMP NOT NULL
+        )""",
     "vessels": """
         CREATE TABLE IF NOT EXISTS vessels (
             vessel_id VARCHAR PRIMARY KEY,  -- slug, e.g. angara

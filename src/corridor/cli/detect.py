@@ -67,7 +67,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
             typer.echo(f"  marked {k}: {v}")
         for note in d["notes"]:
             typer.echo(f"  note: {note}")
-        if not d["vessels_detected"]:
+        if not d["vessels_detected"] and d["encounter_range"] is None:
             typer.echo("  nothing changed since the last run (use --full to recompute)")
 
     @app.command("events")

@@ -162,6 +162,19 @@ class DetectParams:
         return hashlib.sha1(blob.encode()).hexdigest()[:16]
 
 
+    def encounter_hash(self) -> str:
+        """Short stable hash of the encounter parameters ("off" without encounters): a change
+        makes the next incremental run recompute every encounter.
+
+        >>> DetectParams().encounter_hash() == DetectParams().encounter_hash()
+        True
+        """
+        if self.encounter is None:
+            return "off"
+        blob = json.dumps(params_dict(self.encounter), sort_keys=True, default=str)
+        return hashlib.sha1(blob.encode()).hexdigest()[:16]
+
+
 def params_dict(p: Any) -> dict[str, Any]:
     """A frozen dataclass (possibly nested) as a JSON-friendly dict; ``None`` stays ``None``."""
     if p is None:

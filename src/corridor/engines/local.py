@@ -57,8 +57,9 @@ from corridor.store import Store, utcnow
 
 POSITION_COLUMNS = "obs_id, mmsi, ts, lat, lon, sog, cog, heading, nav_status, msg_type, source"
 __all__ = ["EXCLUDING_MARKS", "DetectSummary", "query_events", "run_detect"]
-#: rows per row group of a spilled grid file (sorted by time: a time slice reads few groups)
-GRID_ROW_GROUP = 65_536
+#: rows per row group of a spilled grid file: sorted by time, small groups let a time slice
+#: skip the others by their statistics (a chunk's grid spans the whole time range)
+GRID_ROW_GROUP = 4_096
 
 
 @dataclass
@@ -227,6 +228,17 @@ def _affected(store: Store, params_hash: str, vessels: list[int] | None, since, 
     return t.filter(t["stale"]), total
 
 
+def _pass_hash(store: Store, name: str) -> str | None:
+    """Parameter hash of the cross-vessel pass ``name`` when it last covered every vessel."""
+    row = store.con.execute("SELECT params_hash FROM detect_passes WHERE pass = ?", [name]).fetchone()
+    return row[0] if row else None
+
+
+def _positions_range(store: Store) -> tuple[datetime, datetime] | None:
+    lo, hi = store.con.execute("SELECT min(ts), max(ts) FROM positions").fetchone()
+    return None if lo is None else (lo, hi)
+
+
 def _chunks(counts: np.ndarray, target: int) -> np.ndarray:
     """Chunk number per vessel so each chunk holds about ``target`` positions."""
     cum = np.cumsum(counts)
@@ -267,10 +279,16 @@ def run_detect(
     places_tbl = _load_places(store)
     if places_tbl is None:
         summary.notes.append("no places loaded: port visits and voyages not detected")
+    windowed = since is not None or until is not None
+    # encounter parameters changed since the encounters were last computed everywhere:
+    # recompute every encounter (a full-range pass), not only the affected vessels' range
+    enc_hash = params.encounter_hash()
+    enc_everywhere = (params.encounter is not None and not windowed and not vessels
+                      and _pass_hash(store, "encounter") != enc_hash)
+    enc_all_range = _positions_range(store) if enc_everywhere else None
 
     # ---- per-vessel pass
     t_phase = time.perf_counter()
-    windowed = since is not None or until is not None
     ts_filter, ts_args = "", []
     if since is not None:
         ts_filter += " AND p.ts >= ?"
@@ -288,7 +306,7 @@ def run_detect(
     failed: list[tuple[int, str]] = []
     grids: list[GridFile] = []
     spill = None
-    if len(mmsis) and params.encounter is not None:
+    if params.encounter is not None and (len(mmsis) or enc_all_range is not None):
         spill = tempfile.mkdtemp(prefix="corridor-grid-")
         stack.callback(shutil.rmtree, spill, ignore_errors=True)
 
@@ -314,7 +332,7 @@ def run_detect(
         n_workers = workers or os.cpu_count() or 1
         done_positions = 0
         progress("detect", 0, summary.positions)
-        if n_workers > 1 and summary.positions > chunk_positions:
+        if n_workers > 1 and (summary.positions > chunk_positions or enc_all_range is not None):
             # fork where the platform has it: workers start at once with corridor already
             # imported (spawn re-imports everything, ~4 s per worker here, and re-runs an
             # unguarded __main__ script or notebook). Workers only run numpy/Arrow code
@@ -376,6 +394,8 @@ def run_detect(
         if until is not None:
             hi = min(hi, until)
         enc_range = (lo, hi)
+    if enc_all_range is not None:
+        enc_range = enc_all_range
     with stack:
         encounters = _encounters(store, params, enc_range, aff["mmsi"].to_numpy(),
                                  grids, spill, pool, encounter_slice_rows, chunk_positions)
@@ -407,6 +427,9 @@ def run_detect(
         if encounters is not None:
             con.execute("DELETE FROM events WHERE type = 'encounter' AND start_ts >= ? "
                         "AND start_ts <= ?", [enc_range[0], enc_range[1]])
+        if encounters is not None and (enc_everywhere or _pass_hash(store, "encounter") == enc_hash):
+            con.execute("INSERT OR REPLACE INTO detect_passes VALUES ('encounter', ?, ?)",
+                        [enc_hash, utcnow()])
         if identity is not None:
             if vessels:
                 q = ",".join("?" * len(vessels))
