@@ -137,7 +137,11 @@ def scores_table(scores: list[TypeScore]) -> pa.Table:
 
 
 def load_simulation(store: Store, sim_dir: str | Path) -> dict[str, int]:
-    """Put a simulation's positions, static reports and ports into ``store`` (one transaction).
+    """Put a simulation's positions, static reports and ports into ``store``.
+
+    Committed in parts of ``COMMIT_ROWS`` rows (bounded memory at 10^8 positions); a load
+    that fails is recorded ``partial`` (or ``failed`` before the first part) in ingest_log and
+    is finished by loading the same simulation again.
 
     Positions are already canonical (POSITIONS schema with obs_ids), so they go in as Arrow
     batches, without parsing; rows already stored are kept (idempotent). A simulated port is added to
@@ -161,7 +165,10 @@ def load_simulation(store: Store, sim_dir: str | Path) -> dict[str, int]:
     try:
         added.update(_load(store, ingest_id, pos, rep, places))
     except Exception as exc:
-        store.finish_ingest(ingest_id, status="failed", message=str(exc))
+        stored = store.query("SELECT count(*) AS n FROM positions WHERE ingest_id = ?",
+                             [ingest_id])["n"][0].as_py()
+        store.finish_ingest(ingest_id, status="partial" if stored else "failed",
+                            message=str(exc))
         raise
     store.finish_ingest(ingest_id, status="done", rows_in=None, rows_stored=added["positions"],
                         counts=added)
@@ -170,16 +177,28 @@ def load_simulation(store: Store, sim_dir: str | Path) -> dict[str, int]:
 
 def _load(store: Store, ingest_id: int, pos: Path, rep: Path, places: pa.Table
           ) -> dict[str, int]:
+    from corridor.ingest.summary import COMMIT_ROWS
+
     added = {"positions": 0, "vessel_reports": 0}
-    with store.transaction():
-        # batch by batch (constant memory); insert_arrow drops rows already stored
-        for table, path in (("positions", pos), ("vessel_reports", rep)):
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=1_000_000):
-                tbl = pa.Table.from_batches([batch])
-                tbl = tbl.append_column("ingest_id", pa.array(
-                    np.full(tbl.num_rows, ingest_id, dtype=np.int64)))
-                added[table] += store.insert_arrow(table, tbl, on_conflict="ignore")
-        added["places"] = store.insert_arrow("places", places, on_conflict="ignore")
+    # batch by batch, committed every COMMIT_ROWS rows as file ingest does (an open DuckDB
+    # transaction holds its rows in memory: 10^8 positions in one reached 16 GB); a load cut
+    # short is finished by loading again, since insert_arrow drops rows already stored
+    for table, path in (("positions", pos), ("vessel_reports", rep)):
+        batches = pq.ParquetFile(path).iter_batches(batch_size=1_000_000)
+        while True:
+            with store.transaction():
+                rows = 0
+                for batch in batches:
+                    tbl = pa.Table.from_batches([batch])
+                    tbl = tbl.append_column("ingest_id", pa.array(
+                        np.full(tbl.num_rows, ingest_id, dtype=np.int64)))
+                    added[table] += store.insert_arrow(table, tbl, on_conflict="ignore")
+                    rows += tbl.num_rows
+                    if rows >= COMMIT_ROWS:
+                        break
+            if rows < COMMIT_ROWS:
+                break
+    added["places"] = store.insert_arrow("places", places, on_conflict="ignore")
     return added
 
 
