@@ -87,7 +87,8 @@ def test_full_recompute_and_parallel_workers_give_the_same_rows(full_run, sim_di
     _, events, _ = full_run
     with Store.open(tmp_path / "par.duckdb") as s:
         load_simulation(s, sim_dir)
-        run_detect(s, workers=2, chunk_positions=12_000)
+        # small chunks and encounter slices: many grid files, time slices and pair parts
+        run_detect(s, workers=2, chunk_positions=12_000, encounter_slice_rows=2_000)
         assert _events(s).equals(events)
         marks = s.count("position_marks")
         run_detect(s, full=True, workers=1)

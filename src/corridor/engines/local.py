@@ -36,6 +36,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter, deque
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -60,6 +61,8 @@ __all__ = ["EXCLUDING_MARKS", "DetectSummary", "query_events", "run_detect"]
 #: rows per row group of a spilled grid file: sorted by time, small groups let a time slice
 #: skip the others by their statistics (a chunk's grid spans the whole time range)
 GRID_ROW_GROUP = 4_096
+#: DuckDB's memory limit during detection (its block cache; queries spill beyond it)
+DUCKDB_MEMORY_MB = 1024
 
 
 @dataclass
@@ -170,10 +173,40 @@ def _run_chunk(chunk: pa.Table, grid_path: str | None = None
     return ev, mk, failed, _spill_grid(chunk, mk, grid_path)
 
 
-def _pairs_slice(files: list[str], t0: int, t1: int) -> pa.Table:
+def _pairs_slice(files: list[str], t0: int, t1: int, out: str, n_parts: int
+                 ) -> list[tuple[int, str]]:
     """Stage 2 of encounters for grid times in ``[t0, t1)`` (us): every vessel's grid points
     of the slice, bucketed, and the adjacent pairs among them. Vessels are compared only at
-    equal grid times, so slices are independent."""
+    equal grid times, so slices are independent. The pairs are written to ``out`` + part
+    number, split into ``n_parts`` parts by vessel pair (all rows of one pair of vessels in
+    one part, whatever the slice), and the (part, path) written are returned."""
+    pairs = _slice_pairs(files, t0, t1)
+    if pairs.num_rows == 0:
+        return []
+    a = pairs["mmsi"].to_numpy().astype(np.uint64)
+    b = pairs["other_mmsi"].to_numpy().astype(np.uint64)
+    with np.errstate(over="ignore"):
+        part = ((a * np.uint64(1_000_003) + b) % np.uint64(n_parts)).astype(np.int64)
+    written = []
+    for k in np.unique(part):
+        path = f"{out}-{int(k):04d}.parquet"
+        pq.write_table(pairs.filter(pa.array(part == k)), path)
+        written.append((int(k), path))
+    return written
+
+
+def _events_part(files: list[str]) -> pa.Table:
+    """Stage 3 of encounters for one part of the vessel pairs (all their pairs)."""
+    from corridor.detect.encounters import PAIRS, encounters_from_pairs
+
+    assert _PIPELINE is not None and _PIPELINE.params.encounter is not None
+    pairs = pa.concat_tables([pq.read_table(f, schema=PAIRS) for f in files])
+    return encounters_from_pairs(pairs, _PIPELINE.params.encounter, _PLACES).cast(EVENTS)
+
+
+def _slice_pairs(files: list[str], t0: int, t1: int) -> pa.Table:
+    """The adjacent pairs among the grid points of ``files`` in ``[t0, t1)``; the files are
+    sorted by time, so their other row groups are skipped by their statistics."""
     import pyarrow.dataset as ds
 
     from corridor.detect.encounters import adjacent_pairs, encounter_buckets
@@ -256,7 +289,7 @@ def run_detect(
     full: bool = False,
     workers: int | None = None,
     chunk_positions: int = 200_000,
-    encounter_slice_rows: int = 2_000_000,
+    encounter_slice_rows: int = 500_000,
 ) -> DetectSummary:
     """Detect events in the store, incrementally (see the module docstring).
 
@@ -266,6 +299,22 @@ def run_detect(
     vessels, and grid points per time slice of the encounter pair pass. Neither changes
     the events.
     """
+    # DuckDB keeps the blocks it reads cached up to its memory limit (80 % of RAM by
+    # default), so a pass over 10^8 positions would hold gigabytes it never reads again
+    old_limit = store.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    store.con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_MB}MB'")
+    try:
+        return _run_detect(store, params, vessels, since, until, progress, full=full,
+                           workers=workers, chunk_positions=chunk_positions,
+                           encounter_slice_rows=encounter_slice_rows)
+    finally:
+        store.con.execute(f"SET memory_limit = '{old_limit}'")
+
+
+def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | None,
+                since: datetime | None, until: datetime | None, progress: Progress | None, *,
+                full: bool, workers: int | None, chunk_positions: int,
+                encounter_slice_rows: int) -> DetectSummary:
     t_start = time.perf_counter()
     params = params or DetectParams()
     progress = progress or silent
@@ -489,15 +538,10 @@ def _encounters(store: Store, params: DetectParams, rng, affected: np.ndarray,
     Stage 1 (the grid) was spilled by the per-vessel pass for the affected vessels, over
     their whole tracks. Vessels not affected by this run but seen within a day of ``rng``
     are read from the store (with their stored marks) and gridded here. Stage 2 runs time
-    slice by time slice of about ``slice_rows`` grid points, in the worker pool; stage 3
-    (pairs → events) runs here on the pairs, which are few: only points within
-    ``max_distance_m`` of another vessel, at sea.
+    slice by time slice of about ``slice_rows`` grid points, in the worker pool, and spills
+    the close pairs split by vessel pair; stage 3 (pairs → events) runs part by part.
     """
     if rng is None or spill is None:
-        return None
-    try:
-        from corridor.detect.encounters import encounters_from_pairs
-    except ImportError:
         return None
     enc = params.encounter
     assert enc is not None
@@ -516,31 +560,40 @@ def _encounters(store: Store, params: DetectParams, rng, affected: np.ndarray,
     n_slices = max(1, -(-sum(g[1] for g in grids) // max(1, slice_rows)))  # ceil
     per_slice = -(-(t_hi + 1 - t_lo) // n_slices)
     length = -(-per_slice // step) * step  # whole grid steps
-    pairs: list[pa.Table] = []
-    pending: deque[Future] = deque()
-    for a in range(t_lo, t_hi + 1, length):
-        b = a + length
-        files = [g[0] for g in grids if g[2] < b and g[3] >= a]
-        if not files:
-            continue
-        if pool is None:
-            pairs.append(_pairs_slice(files, a, b))
-            continue
-        pending.append(pool.submit(_pairs_slice, files, a, b))
-        while len(pending) > 2:  # bounded memory: few slices in flight
-            pairs.append(pending.popleft().result())
-    while pending:
-        pairs.append(pending.popleft().result())
-    pairs = [t for t in pairs if t.num_rows]
-    if not pairs:
+    jobs = []
+    for i, a in enumerate(range(t_lo, t_hi + 1, length)):
+        files = [g[0] for g in grids if g[2] < a + length and g[3] >= a]
+        if files:
+            jobs.append((files, a, a + length, os.path.join(spill, f"pairs-{i:05d}"), n_slices))
+    parts: dict[int, list[str]] = {}
+    for written in _map_bounded(pool, _pairs_slice, jobs):
+        for k, path in written:
+            parts.setdefault(k, []).append(path)
+    # stage 3, part by part: the close pairs of a busy sea can outgrow memory too
+    events = [t for t in _map_bounded(pool, _events_part, [(parts[k],) for k in sorted(parts)])
+              if t.num_rows]
+    if not events:
         return EVENTS.empty_table()
-    ev = encounters_from_pairs(pa.concat_tables(pairs), enc, _PLACES)
-    if ev.num_rows == 0:
-        return EVENTS.empty_table()
+    ev = pa.concat_tables(events)
     s = ev["start_ts"].cast(pa.int64()).to_numpy()
     lo_us = int(np.datetime64(lo, "us").astype(np.int64))
     hi_us = int(np.datetime64(hi, "us").astype(np.int64))
     return ev.filter(pa.array((s >= lo_us) & (s <= hi_us))).cast(EVENTS)
+
+
+def _map_bounded(pool: ProcessPoolExecutor | None, fn, jobs: list[tuple]) -> Iterator[Any]:
+    """``fn(*job)`` for each job, in order: in the pool with at most three in flight (their
+    inputs and results stay bounded), or here without a pool."""
+    pending: deque[Future] = deque()
+    for job in jobs:
+        if pool is None:
+            yield fn(*job)
+            continue
+        pending.append(pool.submit(fn, *job))
+        while len(pending) > 2:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _grid_unaffected(store: Store, affected: np.ndarray, lo: datetime, hi: datetime, spill: str,
@@ -559,8 +612,7 @@ def _grid_unaffected(store: Store, affected: np.ndarray, lo: datetime, hi: datet
         return []
     mmsis = others["mmsi"].to_numpy()
     chunk_no = _chunks(others["n"].to_numpy(), chunk_positions)
-    out: list[GridFile] = []
-    pending: deque[Future] = deque()
+    jobs = []
     for k in range(int(chunk_no.max()) + 1):
         sel = pa.array(mmsis[chunk_no == k], pa.int64())
         store.con.register("_enc_chunk", pa.table({"mmsi": sel}))
@@ -574,16 +626,8 @@ def _grid_unaffected(store: Store, affected: np.ndarray, lo: datetime, hi: datet
                 "(SELECT mmsi FROM _enc_chunk)", [lo, hi])
         finally:
             store.con.unregister("_enc_chunk")
-        path = os.path.join(spill, f"others-{k:06d}.parquet")
-        if pool is None:
-            out.append(_spill_grid(pos, marks, path))
-            continue
-        pending.append(pool.submit(_spill_grid, pos, marks, path))
-        while len(pending) > 2:
-            out.append(pending.popleft().result())
-    while pending:
-        out.append(pending.popleft().result())
-    return [g for g in out if g]
+        jobs.append((pos, marks, os.path.join(spill, f"others-{k:06d}.parquet")))
+    return [g for g in _map_bounded(pool, _spill_grid, jobs) if g]
 
 
 def _identity(store: Store, params: DetectParams, vessels: list[int] | None) -> pa.Table | None:
