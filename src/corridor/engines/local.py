@@ -455,6 +455,7 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
     t_phase = time.perf_counter()
 
     # ---- write, all or nothing
+    everything = not windowed and not failed and summary.vessels_detected == summary.vessels_total
     with store.transaction() as con:
         con.register("_detect_affected", aff)
         con.register("_detect_marks", marks.append_column(
@@ -470,9 +471,12 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
         con.execute(
             f"DELETE FROM events WHERE type IN ({types}) AND mmsi IN "
             f"(SELECT mmsi FROM _detect_affected){win_sql}", win_args)
-        con.execute(
-            "DELETE FROM position_marks WHERE obs_id IN (SELECT obs_id FROM positions p "
-            f"WHERE p.mmsi IN (SELECT mmsi FROM _detect_affected){ts_filter})", ts_args)
+        if everything:  # every vessel over all its positions: no need to look marks up
+            con.execute("DELETE FROM position_marks")
+        else:
+            con.execute(
+                "DELETE FROM position_marks WHERE obs_id IN (SELECT obs_id FROM positions p "
+                f"WHERE p.mmsi IN (SELECT mmsi FROM _detect_affected){ts_filter})", ts_args)
         if encounters is not None:
             con.execute("DELETE FROM events WHERE type = 'encounter' AND start_ts >= ? "
                         "AND start_ts <= ?", [enc_range[0], enc_range[1]])
