@@ -76,3 +76,27 @@ def test_insert_drops_repeats_within_the_batch_and_already_stored(store):
     with store.transaction():
         assert store.insert_arrow("positions", batch) == 0
     assert store.count("positions") == 6
+
+
+def test_seen_keys_drop_repeats_of_earlier_batches_and_still_check_stored_rows(store):
+    """One ingest offering batches with SeenKeys: a repeat of an earlier batch is dropped in
+    memory; a batch overlapping the times stored before the ingest is still looked up in the
+    table (a repeat of a stored row is not added), and new rows always go in."""
+    from corridor.store import SeenKeys
+
+    assert store.insert_arrow("positions", _positions(4)) == 4  # stored before the ingest
+    seen = SeenKeys(store, "positions")
+    later = _positions(20).slice(10, 10)  # times after everything stored: no table lookup
+    assert not seen.overlaps_before(later["ts"][0].as_py(), later["ts"][-1].as_py())
+    assert store.insert_arrow("positions", later, seen=seen) == 10
+    again = pa.concat_tables([later.slice(0, 3), _positions(25).slice(20, 5)])
+    assert store.insert_arrow("positions", again, seen=seen) == 5  # the 3 repeats dropped
+    overlapping = _positions(6)  # 0-3 were stored before the ingest, 4-5 are new
+    assert seen.overlaps_before(overlapping["ts"][0].as_py(), overlapping["ts"][-1].as_py())
+    assert store.insert_arrow("positions", overlapping, seen=seen) == 2
+    ids = store.query("SELECT obs_id FROM positions ORDER BY obs_id").column(0).to_pylist()
+    assert ids == list(range(6)) + list(range(10, 25))
+    small = SeenKeys(store, "positions", max_keys=3)  # past its limit it stops remembering
+    assert store.insert_arrow("positions", _positions(30).slice(25, 5), seen=small) == 5
+    assert not small.active
+    assert store.insert_arrow("positions", _positions(30).slice(25, 5), seen=small) == 0

@@ -24,30 +24,49 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _mix(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser over a uint64 array (wrapping arithmetic)."""
-    with np.errstate(over="ignore"):
-        x = x ^ (x >> np.uint64(30))
-        x = x * _M1
-        x = x ^ (x >> np.uint64(27))
-        x = x * _M2
-        x = x ^ (x >> np.uint64(31))
-    return x
+_S = {k: np.uint64(k) for k in (2, 6, 27, 30, 31)}
+
+
+def _mix(x: np.ndarray, tmp: np.ndarray) -> None:
+    """SplitMix64 finaliser over a uint64 array, in place (wrapping arithmetic); ``tmp`` is
+    scratch space of the same shape. In place because the temporaries of the plain
+    expression cost half the time at 10^7 values."""
+    np.right_shift(x, _S[30], out=tmp)
+    x ^= tmp
+    x *= _M1
+    np.right_shift(x, _S[27], out=tmp)
+    x ^= tmp
+    x *= _M2
+    np.right_shift(x, _S[31], out=tmp)
+    x ^= tmp
 
 
 def combine_u64(*columns: np.ndarray) -> np.ndarray:
     """Hash several integer columns (same length) into one int64 column.
 
-    Each column is cast to uint64 (two's complement for negatives) and folded in order.
+    Each column is cast to uint64 (two's complement for negatives) and folded in order:
+    ``h = mix(h ^ (v + golden + (h << 6) + (h >> 2)))``, starting from ``h = golden``.
+
+    >>> combine_u64(np.array([1, 2]), np.array([3, 3])).tolist() == [
+    ...     combine_u64(np.array([1]), np.array([3]))[0], combine_u64(np.array([2]), np.array([3]))[0]]
+    True
     """
     if not columns:
         raise ValueError("combine_u64 needs at least one column")
     n = len(columns[0])
     h = np.full(n, _GOLDEN, dtype=np.uint64)
+    t = np.empty(n, dtype=np.uint64)
+    u = np.empty(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for col in columns:
             v = np.asarray(col).astype(np.int64, copy=False).view(np.uint64)
-            h = _mix(h ^ (v + _GOLDEN + (h << np.uint64(6)) + (h >> np.uint64(2))))
+            np.add(v, _GOLDEN, out=t)
+            np.left_shift(h, _S[6], out=u)
+            t += u
+            np.right_shift(h, _S[2], out=u)
+            t += u
+            h ^= t
+            _mix(h, u)
     return h.view(np.int64)
 
 
@@ -58,7 +77,13 @@ def position_obs_ids(
 
     ``ts_us`` is microseconds since the epoch (int64); lat/lon are rounded to 1e-6 degree
     (about 0.1 m, finer than AIS's 1/10000 minute) so that float noise from different
-    decoders does not change the id. ``msg_type`` missing is passed as 0.
+    decoders does not change the id. ``msg_type`` missing is passed as 0. The values are
+    part of the store's contract (ids of stored rows, archives, events' evidence): this one
+    is pinned.
+
+    >>> position_obs_ids(np.array([273312400]), np.array([1694044800000000]),
+    ...                  np.array([42.35]), np.array([130.4]), np.array([1])).tolist()
+    [67617370845201761]
     """
     lat_i = np.round(np.asarray(lat, dtype=np.float64) * 1e6).astype(np.int64)
     lon_i = np.round(np.asarray(lon, dtype=np.float64) * 1e6).astype(np.int64)

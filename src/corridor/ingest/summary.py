@@ -27,7 +27,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from corridor.store import Store, sha256_file
+from corridor.schema import DEDUP_KEYS
+from corridor.store import SeenKeys, Store, sha256_file
 
 #: Reasons that describe input which is valid but not what this table holds (e.g. AIS
 #: base-station reports in a position file). Counted and shown, but not "skipped" errors.
@@ -150,6 +151,7 @@ def ingest_file(
         pending_rows = 0
 
     interrupted: BaseException | None = None
+    seen: dict[str, SeenKeys] = {}  # keys offered so far, per table (made at its first batch)
     store.con.execute("BEGIN TRANSACTION")
     try:
         for table, batch in parse(path, summary):
@@ -159,7 +161,9 @@ def ingest_file(
                 batch = batch.append_column(
                     "ingest_id", pa.array([summary.ingest_id] * batch.num_rows, pa.int64())
                 )
-            added = store.insert_arrow(table, batch, on_conflict="ignore")
+            if table in DEDUP_KEYS and table not in seen:
+                seen[table] = SeenKeys(store, table)
+            added = store.insert_arrow(table, batch, on_conflict="ignore", seen=seen.get(table))
             counts = pending.setdefault(table, [0, 0])
             counts[0] += batch.num_rows
             counts[1] += added
