@@ -36,7 +36,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -51,13 +51,12 @@ import pyarrow.parquet as pq
 
 from corridor.detect.params import DetectParams
 from corridor.detect.pipeline import VESSEL_EVENT_TYPES, VesselPipeline, split_by_mmsi
-from corridor.detect.tracks import EXCLUDING_MARKS, MARKS_SCHEMA
+from corridor.detect.tracks import MARKS_SCHEMA
 from corridor.progress import Progress, silent
 from corridor.schema import EVENTS
 from corridor.store import Store, utcnow
 
 POSITION_COLUMNS = "obs_id, mmsi, ts, lat, lon, sog, cog, heading, nav_status, msg_type, source"
-__all__ = ["EXCLUDING_MARKS", "DetectSummary", "query_events", "run_detect"]
 #: rows per row group of a spilled grid file: sorted by time, small groups let a time slice
 #: skip the others by their statistics (a chunk's grid spans the whole time range)
 GRID_ROW_GROUP = 4_096
@@ -585,9 +584,10 @@ def _encounters(store: Store, params: DetectParams, rng, affected: np.ndarray,
     return ev.filter(pa.array((s >= lo_us) & (s <= hi_us))).cast(EVENTS)
 
 
-def _map_bounded(pool: ProcessPoolExecutor | None, fn, jobs: list[tuple]) -> Iterator[Any]:
+def _map_bounded(pool: ProcessPoolExecutor | None, fn, jobs: Iterable[tuple]) -> Iterator[Any]:
     """``fn(*job)`` for each job, in order: in the pool with at most three in flight (their
-    inputs and results stay bounded), or here without a pool."""
+    inputs and results stay bounded; ``jobs`` may be a generator that reads each job's data
+    only when it is taken), or here without a pool."""
     pending: deque[Future] = deque()
     for job in jobs:
         if pool is None:
@@ -616,22 +616,24 @@ def _grid_unaffected(store: Store, affected: np.ndarray, lo: datetime, hi: datet
         return []
     mmsis = others["mmsi"].to_numpy()
     chunk_no = _chunks(others["n"].to_numpy(), chunk_positions)
-    jobs = []
-    for k in range(int(chunk_no.max()) + 1):
-        sel = pa.array(mmsis[chunk_no == k], pa.int64())
-        store.con.register("_enc_chunk", pa.table({"mmsi": sel}))
-        try:
-            pos = store.query(
-                f"SELECT {POSITION_COLUMNS} FROM positions WHERE ts >= ? AND ts < ? AND mmsi "
-                "IN (SELECT mmsi FROM _enc_chunk) ORDER BY mmsi, ts, obs_id", [lo, hi])
-            marks = store.query(
-                "SELECT m.obs_id, m.mark, m.segment_id FROM position_marks m JOIN positions p "
-                "ON p.obs_id = m.obs_id WHERE p.ts >= ? AND p.ts < ? AND p.mmsi IN "
-                "(SELECT mmsi FROM _enc_chunk)", [lo, hi])
-        finally:
-            store.con.unregister("_enc_chunk")
-        jobs.append((pos, marks, os.path.join(spill, f"others-{k:06d}.parquet")))
-    return [g for g in _map_bounded(pool, _spill_grid, jobs) if g]
+
+    def jobs() -> Iterator[tuple]:  # read lazily: a chunk is read when the pool can take it
+        for k in range(int(chunk_no.max()) + 1):
+            sel = pa.array(mmsis[chunk_no == k], pa.int64())
+            store.con.register("_enc_chunk", pa.table({"mmsi": sel}))
+            try:
+                pos = store.query(
+                    f"SELECT {POSITION_COLUMNS} FROM positions WHERE ts >= ? AND ts < ? AND mmsi "
+                    "IN (SELECT mmsi FROM _enc_chunk) ORDER BY mmsi, ts, obs_id", [lo, hi])
+                marks = store.query(
+                    "SELECT m.obs_id, m.mark, m.segment_id FROM position_marks m JOIN positions p "
+                    "ON p.obs_id = m.obs_id WHERE p.ts >= ? AND p.ts < ? AND p.mmsi IN "
+                    "(SELECT mmsi FROM _enc_chunk)", [lo, hi])
+            finally:
+                store.con.unregister("_enc_chunk")
+            yield pos, marks, os.path.join(spill, f"others-{k:06d}.parquet")
+
+    return [g for g in _map_bounded(pool, _spill_grid, jobs()) if g]
 
 
 def _identity(store: Store, params: DetectParams, vessels: list[int] | None) -> pa.Table | None:
