@@ -395,24 +395,15 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
             pool = stack.enter_context(ProcessPoolExecutor(n_workers, mp_context=ctx, **pool_kw))
         else:
             pool = None
-        pending: deque[tuple[Future, int]] = deque()
-        for k in range(n_chunks):
-            chunk = read(k)
-            if pool is None:
-                ev, mk, bad, grid = _run_chunk(chunk, grid_path(k))
-                events_out.append(ev)
-                marks_out.append(mk)
-                failed += bad
-                grids += [grid] if grid else []
-                done_positions += chunk.num_rows
-                progress("detect", done_positions, summary.positions)
-                continue
-            pending.append((pool.submit(_run_chunk, chunk, grid_path(k)), chunk.num_rows))
-            while len(pending) > n_workers:
-                done_positions += _collect(pending.popleft(), events_out, marks_out, failed, grids)
-                progress("detect", done_positions, summary.positions)
-        while pending:
-            done_positions += _collect(pending.popleft(), events_out, marks_out, failed, grids)
+        sizes = np.bincount(chunk_no, weights=counts, minlength=n_chunks).astype(np.int64)
+        jobs = ((read(k), grid_path(k)) for k in range(n_chunks))  # read as the pool takes them
+        for k, (ev, mk, bad, grid) in enumerate(_map_bounded(pool, _run_chunk, jobs,
+                                                                n_workers + 1)):
+            events_out.append(ev)
+            marks_out.append(mk)
+            failed += bad
+            grids += [grid] if grid else []
+            done_positions += int(sizes[k])
             progress("detect", done_positions, summary.positions)
     except BaseException:
         stack.close()
@@ -522,17 +513,6 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
     return summary
 
 
-def _collect(item: tuple[Future, int], events_out: list, marks_out: list, failed: list,
-             grids: list) -> int:
-    fut, n = item
-    ev, mk, bad, grid = fut.result()
-    events_out.append(ev)
-    marks_out.append(mk)
-    failed += bad
-    grids += [grid] if grid else []
-    return n
-
-
 def _encounters(store: Store, params: DetectParams, rng, affected: np.ndarray,
                 grids: list[GridFile], spill: str | None, pool: ProcessPoolExecutor | None,
                 slice_rows: int, chunk_positions: int) -> pa.Table | None:
@@ -584,17 +564,18 @@ def _encounters(store: Store, params: DetectParams, rng, affected: np.ndarray,
     return ev.filter(pa.array((s >= lo_us) & (s <= hi_us))).cast(EVENTS)
 
 
-def _map_bounded(pool: ProcessPoolExecutor | None, fn, jobs: Iterable[tuple]) -> Iterator[Any]:
-    """``fn(*job)`` for each job, in order: in the pool with at most three in flight (their
-    inputs and results stay bounded; ``jobs`` may be a generator that reads each job's data
-    only when it is taken), or here without a pool."""
+def _map_bounded(pool: ProcessPoolExecutor | None, fn, jobs: Iterable[tuple],
+                 in_flight: int = 3) -> Iterator[Any]:
+    """``fn(*job)`` for each job, in order: in the pool with at most ``in_flight`` at a time
+    (their inputs and results stay bounded; ``jobs`` may be a generator that reads each
+    job's data only when it is taken), or here without a pool."""
     pending: deque[Future] = deque()
     for job in jobs:
         if pool is None:
             yield fn(*job)
             continue
         pending.append(pool.submit(fn, *job))
-        while len(pending) > 2:
+        while len(pending) >= in_flight:
             yield pending.popleft().result()
     while pending:
         yield pending.popleft().result()
