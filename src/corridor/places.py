@@ -26,17 +26,20 @@ import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
-from scipy.spatial import cKDTree
 
 from corridor.geo import EARTH_RADIUS_M, haversine_m
 from corridor.schema import PLACES
 from corridor.shore import SegmentIndex, lonlat_to_xyz
 from corridor.store import Store
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 #: Kinds a place may have.
 KINDS = (
@@ -145,6 +148,8 @@ class PlaceIndex:
                 pos = pos[np.sort(first)]
             if len(pos):
                 xyz = lonlat_to_xyz(lat[pos], lon[pos])
+                from scipy.spatial import cKDTree  # here, not at import: scipy.spatial costs 0.4 s
+
                 tree = cKDTree(xyz, leafsize=32, balanced_tree=False, compact_nodes=False)
                 points.append((pos, radius[pos], tree, float(radius[pos].max())))
         polys = np.flatnonzero(is_poly)

@@ -43,12 +43,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
-from scipy.spatial import cKDTree
 
 from corridor.geo import EARTH_RADIUS_M, haversine_m
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 #: Longest gap between consecutive coastline samples in the k-d tree (metres).
 SAMPLE_SPACING_M = 2_000.0
@@ -183,6 +186,8 @@ class SegmentIndex:
         sample_edge = np.concatenate([idx, idx, inner_edge])
         # The sliding-midpoint tree builds 10x faster and answers the far-from-any-sample
         # queries typical of open-ocean points 3x faster than the balanced median tree.
+        from scipy.spatial import cKDTree  # here, not at import: scipy.spatial costs 0.4 s
+
         tree = cKDTree(pts, leafsize=32, balanced_tree=False, compact_nodes=False)
         return cls(tree, sample_edge, a, b, n, ua, ub, edge_ids, spacing_rad)
 

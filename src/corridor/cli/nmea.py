@@ -9,7 +9,6 @@ import typer
 
 from corridor.cli import ingest_files
 from corridor.ingest.files import expand_paths
-from corridor.ingest.nmea import NmeaOptions, ingest_nmea_file, parse_nmea
 from corridor.ingest.summary import IngestSummary, ingest_to_archive
 from corridor.store import Store
 
@@ -53,6 +52,10 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
 
         Exit code: 0 all stored, 3 lines were skipped (counts printed), 1 a file failed.
         """
+        # imported here, not with the CLI: pyais takes 0.2 s to import, which every other
+        # command would pay
+        from corridor.ingest.nmea import NmeaOptions, ingest_nmea_file, parse_nmea
+
         when = _parse_time(assume_time)
         paths, missing = expand_paths(files, stdin_suffix=".nmea")
 
