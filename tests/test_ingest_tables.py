@@ -131,6 +131,17 @@ def test_strict_stores_nothing_from_a_file_with_bad_rows(store, tmp_path):
     assert store.count("positions") == 0
 
 
+def test_strict_fails_before_any_part_is_committed(store, tmp_path):
+    """A file bigger than one commit part, its only bad row at the end: --strict still stores
+    nothing (the file is counted before its rows are stored)."""
+    f = tmp_path / "long.csv"
+    good = "".join(f"273000001,2023-09-07T00:{m:02d}:00,42.3,130.4\n" for m in range(50))
+    f.write_text("MMSI,BaseDateTime,LAT,LON\n" + good + "273000001,2023-09-07T01:00:00,95,130.4\n")
+    result = ingest_file(store, f, "positions", table_parser(strict=True), commit_rows=10)
+    assert result.status == "failed" and "invalid_position (line 52)" in result.message
+    assert store.count("positions") == 0
+
+
 def test_binary_and_gzip_garbage_fail_cleanly(store, tmp_path):
     junk = tmp_path / "junk.csv"
     junk.write_bytes(b"\x00\x01\x02binary\xff" * 50)

@@ -100,3 +100,18 @@ def test_seen_keys_drop_repeats_of_earlier_batches_and_still_check_stored_rows(s
     assert store.insert_arrow("positions", _positions(30).slice(25, 5), seen=small) == 5
     assert not small.active
     assert store.insert_arrow("positions", _positions(30).slice(25, 5), seen=small) == 0
+
+
+def test_seen_keys_filter_collisions_are_not_mistaken_for_repeats(store):
+    """Keys that share the filter's slot (same low bits, different key) are new rows: only
+    an exact earlier key is a repeat, including negative keys."""
+    from corridor.store import SeenKeys
+
+    seen = SeenKeys(store, "positions")
+    first = _positions(3)
+    slots = SeenKeys.FILTER_SLOTS
+    assert store.insert_arrow("positions", first, seen=seen) == 3
+    clash = first.set_column(0, "obs_id", pa.array([0 + slots, 1 - slots, -(2**62) + 2], pa.int64()))
+    assert store.insert_arrow("positions", clash, seen=seen) == 3
+    assert store.insert_arrow("positions", pa.concat_tables([first, clash]), seen=seen) == 0
+    assert store.count("positions") == 6

@@ -31,6 +31,11 @@ from corridor.schema import DDL, DEDUP_KEYS, SCHEMA_VERSION
 
 DEFAULT_DB = "corridor.duckdb"
 
+#: Rows per Arrow record batch handed to an ``INSERT`` (DuckDB's row-group size). DuckDB scans
+#: an Arrow table one record batch per thread, so one 1M-row batch was inserted on one core
+#: (measured: 4M positions in 2.9 s as 1M-row batches, 1.6 s in these slices, same CPU time).
+INSERT_BATCH_ROWS = 122_880
+
 
 class StoreError(RuntimeError):
     """A database file that corridor cannot open or upgrade."""
@@ -40,18 +45,29 @@ class SeenKeys:
     """The keys one ingest has offered to a table (see ``schema.DEDUP_KEYS``), in memory.
 
     A repeat of a row can be in the store before the ingest began, or in an earlier batch of
-    the same ingest. The second kind is found here (a sorted array of keys); the first only
-    where a batch's times overlap the time range stored before the ingest (one min/max query
-    when this is made). So a file of new days — the usual case — is never looked up against
-    the table, which cost 0.4 s per million-row batch at 10M stored rows. Beyond ``max_keys``
-    (memory must not grow with the file) it stops (``active`` is False) and every later
-    batch is looked up in the table, as without it.
+    the same ingest. The second kind is found here; the first only where a batch's times
+    overlap the time range stored before the ingest (one min/max query when this is made).
+    So a file of new days — the usual case — is never looked up against the table, which
+    cost 0.4 s per million-row batch at 10M stored rows.
+
+    The keys are kept as one sorted array per batch, behind a one-byte-per-slot filter
+    indexed by the key's low bits (the keys are hashes, so the bits are uniform): a batch key
+    whose slot is empty was never offered, and only the few whose slot is set (~14 % at 10M
+    keys, plus the true repeats) are searched in the sorted arrays. A numpy hash set would
+    do the same, but numpy has none, and sorting each batch against all earlier keys cost
+    0.3 s per million-row batch (measured). Beyond ``max_keys`` (memory must not grow with
+    the file) it stops (``active`` is False) and every later batch is looked up in the
+    table, as without it.
     """
+
+    FILTER_SLOTS = 1 << 26  # 64 MB, allocated lazily by the OS as slots are set
 
     def __init__(self, store: Store, table: str, max_keys: int = 20_000_000):
         self.key, ts = DEDUP_KEYS[table]
         self.max_keys = max_keys
-        self.keys = np.zeros(0, dtype=np.int64)
+        self.runs: list[np.ndarray] = []  # sorted keys of each batch offered
+        self.n_keys = 0
+        self.filter: np.ndarray | None = None
         self.active = ts is not None
         self.before: tuple[Any, Any] | None = None
         if ts is not None:
@@ -63,30 +79,65 @@ class SeenKeys:
         return self.before is not None and lo is not None and lo <= self.before[1] \
             and hi >= self.before[0]
 
+    def _slots(self, keys: np.ndarray) -> np.ndarray:
+        return keys & (self.FILTER_SLOTS - 1)
+
     def drop_seen(self, data: pa.Table) -> pa.Table:
         """``data`` without the rows whose key an earlier batch offered."""
-        if not len(self.keys):
+        if self.filter is None:
             return data
         k = data.column(self.key).to_numpy()
-        # needles in order: a binary search per random key over 10^7 keys misses the cache
-        # every step (1.5 s per million keys, measured); sorted, each starts where the last ended
-        order = np.argsort(k)
-        ks = k[order]
-        at = np.minimum(np.searchsorted(self.keys, ks), len(self.keys) - 1)
-        hit_sorted = self.keys[at] == ks
-        if not hit_sorted.any():
+        cand = np.flatnonzero(self.filter[self._slots(k)])
+        if not len(cand):
             return data
-        hit = np.empty_like(hit_sorted)
-        hit[order] = hit_sorted
-        return data.filter(pa.array(~hit))
+        ck = k[cand]
+        order = np.argsort(ck)  # sorted needles: each search starts where the last ended
+        ck = ck[order]
+        hit = np.zeros(len(ck), dtype=bool)
+        for run in self.runs:
+            at = np.minimum(np.searchsorted(run, ck), len(run) - 1)
+            hit |= run[at] == ck
+        if not hit.any():
+            return data
+        keep = np.ones(len(k), dtype=bool)
+        keep[cand[order[hit]]] = False
+        return data.filter(pa.array(keep))
 
-    def add(self, data: pa.Table) -> None:
-        """Remember the keys of ``data`` (distinct, not offered before)."""
-        k = np.sort(data.column(self.key).to_numpy())
-        self.keys = np.concatenate([self.keys, k])
-        self.keys.sort(kind="stable")  # two sorted runs: merged, not re-sorted from scratch
-        if len(self.keys) > self.max_keys:
-            self.active, self.keys = False, np.zeros(0, dtype=np.int64)
+    def add(self, sorted_keys: np.ndarray) -> None:
+        """Remember ``sorted_keys`` (distinct, sorted, none offered before)."""
+        if not self.active or not len(sorted_keys):
+            return
+        self.n_keys += len(sorted_keys)
+        if self.n_keys > self.max_keys:
+            self.active, self.runs, self.filter = False, [], None
+            return
+        if self.filter is None:
+            self.filter = np.zeros(self.FILTER_SLOTS, dtype=bool)
+        self.filter[self._slots(sorted_keys)] = True
+        self.runs.append(sorted_keys)
+
+
+def _first_of_each_key(data: pa.Table, key: str) -> tuple[pa.Table, np.ndarray]:
+    """``data`` without the later rows of a repeated ``key``, and its keys sorted.
+
+    >>> t = pa.table({"k": [3, 1, 3, 2, 1], "v": list("abcde")})
+    >>> kept, ordered = _first_of_each_key(t, "k")
+    >>> kept["v"].to_pylist(), ordered.tolist()
+    (['a', 'b', 'd'], [1, 2, 3])
+    """
+    keys = data.column(key).to_numpy()
+    ordered = np.sort(keys)  # most batches hold no repeat: one sort (~50 ms per 1M) tells
+    repeat = ordered[1:] == ordered[:-1]
+    if len(ordered) < 2 or not repeat.any():
+        return data, ordered
+    repeated = np.unique(ordered[1:][repeat])
+    rows = np.flatnonzero(pc.is_in(data.column(key), value_set=pa.array(repeated)).to_numpy(
+        zero_copy_only=False))
+    _, first = np.unique(keys[rows], return_index=True)
+    keep = np.ones(len(keys), dtype=bool)
+    keep[rows] = False
+    keep[rows[first]] = True
+    return data.filter(pa.array(keep)), ordered[np.concatenate([[True], ~repeat])]
 
 
 def default_db_path() -> Path:
@@ -222,11 +273,12 @@ class Store:
             on_conflict
         ]
         before = self.count(table)
-        self.con.register("_corridor_insert", data)
+        data = pa.Table.from_batches(data.to_batches(max_chunksize=INSERT_BATCH_ROWS), data.schema)
         try:
             if table in DEDUP_KEYS and on_conflict == "ignore":
                 self._insert_new(table, data, seen)
             else:
+                self.con.register("_corridor_insert", data)
                 self.con.execute(f"{verb} INTO {table} BY NAME SELECT * FROM _corridor_insert")
         finally:
             self.con.unregister("_corridor_insert")
@@ -235,44 +287,37 @@ class Store:
     def _insert_new(self, table: str, data: pa.Table, seen: SeenKeys | None = None) -> None:
         """Insert the rows of ``data`` whose key is not stored yet (see ``schema.DEDUP_KEYS``).
 
-        Repeats inside the batch are found and dropped with numpy (cheaper than SQL
-        ``DISTINCT ON``);
-        stored rows are looked up only within the batch's time range, where a repeat must be
-        (the key hashes the time), so DuckDB's zone maps skip the rest of the table. With
-        ``seen``, repeats of the ingest's earlier batches are dropped in memory and the
-        lookup is skipped when the batch's times lie outside those stored before the ingest.
+        Repeats inside the batch are found with one sort of its keys (the first row of each
+        key is kept); stored rows are looked up only within the batch's time range, where a
+        repeat must be (the key hashes the time), so DuckDB's zone maps skip the rest of the
+        table. With ``seen``, repeats of the ingest's earlier batches are dropped in memory
+        and the lookup is skipped when the batch's times lie outside those stored before the
+        ingest.
         """
         key, ts = DEDUP_KEYS[table]
-        # a plain sort first (~10 ms per 500k keys): most batches hold no repeat, and
-        # np.unique(return_index=True) needs a stable argsort (~8x slower)
-        keys = data.column(key).to_numpy()
-        ordered = np.sort(keys)
-        if len(ordered) > 1 and bool((ordered[1:] == ordered[:-1]).any()):
-            _, first = np.unique(keys, return_index=True)
-            data = data.take(pa.array(np.sort(first)))
-            self.con.unregister("_corridor_insert")
-            self.con.register("_corridor_insert", data)
+        data, ordered = _first_of_each_key(data, key)
         if seen is not None and seen.active:
             data = seen.drop_seen(data)
-            self.con.unregister("_corridor_insert")
-            self.con.register("_corridor_insert", data)
         window = "TRUE"
         lookup = True
         if ts:
-            lo, hi = self.con.execute(f"SELECT min({ts}), max({ts}) FROM _corridor_insert").fetchone()
+            col = data.column(ts)
+            lo, hi = pc.min(col).as_py(), pc.max(col).as_py()
             if lo is not None:
                 window = f"{ts} BETWEEN '{lo}' AND '{hi}'"
             lookup = seen is None or not seen.active or seen.overlaps_before(lo, hi)
+        self.con.register("_corridor_insert", data)
         # The stored repeats of this batch, found by probing the stored keys in the window
-        # against a hash table of the batch (500k keys, built once) rather than hashing every
-        # stored key of the window (NOT IN): 2x faster at 2M stored rows, and the gap grows
-        # with the store. Usually none, then the batch goes in as it is.
+        # against a hash table of the batch (built once) rather than hashing every stored key
+        # of the window (NOT IN): 2x faster at 2M stored rows, and the gap grows with the
+        # store. Usually none, then the batch goes in as it is.
         stored = self.con.execute(
             f"SELECT {key} FROM {table} WHERE {window} "
             f"AND {key} IN (SELECT {key} FROM _corridor_insert)"
         ).to_arrow_table().column(0) if lookup else []
-        if seen is not None:
-            seen.add(data)
+        if seen is not None and seen.active:
+            offered = data.num_rows
+            seen.add(ordered if offered == len(ordered) else np.sort(data.column(key).to_numpy()))
         if len(stored):
             data = data.filter(pc.invert(pc.is_in(data.column(key), value_set=stored)))
             self.con.unregister("_corridor_insert")

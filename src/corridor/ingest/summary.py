@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from corridor.schema import DEDUP_KEYS
@@ -152,14 +153,17 @@ def ingest_file(
 
     interrupted: BaseException | None = None
     seen: dict[str, SeenKeys] = {}  # keys offered so far, per table (made at its first batch)
+    has_ingest_id: dict[str, bool] = {}
     store.con.execute("BEGIN TRANSACTION")
     try:
         for table, batch in parse(path, summary):
             if batch.num_rows == 0:
                 continue
-            if "ingest_id" not in batch.column_names and "ingest_id" in store.columns(table):
+            if table not in has_ingest_id:
+                has_ingest_id[table] = "ingest_id" in store.columns(table)
+            if has_ingest_id[table] and "ingest_id" not in batch.column_names:
                 batch = batch.append_column(
-                    "ingest_id", pa.array([summary.ingest_id] * batch.num_rows, pa.int64())
+                    "ingest_id", pa.array(np.full(batch.num_rows, summary.ingest_id, dtype=np.int64))
                 )
             if table in DEDUP_KEYS and table not in seen:
                 seen[table] = SeenKeys(store, table)

@@ -41,7 +41,6 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import shapely
 
 from corridor.ids import combine_u64, position_obs_ids
@@ -238,13 +237,19 @@ def _imo_expr(layout: Layout) -> str:
     return f"TRY_CAST(regexp_extract(CAST({_q(col)} AS VARCHAR), '([0-9]{{7}})', 1) AS BIGINT)"
 
 
+def _raw_static(layout: Layout) -> list[str]:
+    """The static fields a layout provides, in :data:`STATIC_FIELDS` order."""
+    return [f for f in STATIC_FIELDS if f in layout.columns]
+
+
 def normalise_sql(layout: Layout, source_sql: str, header_lines: int | None, future_limit_iso: str) -> str:
     """SQL turning the raw relation into canonical rows plus a ``reason`` (NULL = usable).
 
-    Static fields (name, IMO, ...) ride along so that one pass over the file feeds both
-    ``positions`` and ``vessel_reports``. ``header_lines`` adds a ``line_no`` column (the
-    row's number in the file); it costs a blocking window over the whole file, so the main
-    pass leaves it out (``None``) and only a file with unusable rows is read again with it.
+    The static fields (name, IMO, ...) ride along *untyped*, as ``raw_<field>``: they are
+    only grouped (see :func:`profile_sql`) and typed once per distinct value afterwards, not
+    once per row. ``header_lines`` adds a ``line_no`` column (the row's number in the file);
+    it costs a blocking window over the whole file, so only a file with unusable rows is
+    read again with it.
     """
     numbered = header_lines is not None
     line_col = f"row_number() OVER () + {header_lines} AS line_no, " if numbered else ""
@@ -255,6 +260,8 @@ def normalise_sql(layout: Layout, source_sql: str, header_lines: int | None, fut
     mmsi = _num(layout, "mmsi", "BIGINT")
     msg_type = _num(layout, "msg_type", "INTEGER")
     keep = f"({layout.row_filter})" if layout.row_filter else "TRUE"
+    raw = "".join(f", {_q(layout.columns[f])} AS raw_{f}" for f in _raw_static(layout))
+    raw_ref = "".join(f", raw_{f}" for f in _raw_static(layout))
     return f"""
         WITH raw AS (
             SELECT {line_col}* FROM ({source_sql})
@@ -262,14 +269,7 @@ def normalise_sql(layout: Layout, source_sql: str, header_lines: int | None, fut
             SELECT {line_ref}{keep} AS keep,
                    {mmsi} AS mmsi, {_ts_expr(layout)} AS ts, {lat} AS lat, {lon} AS lon,
                    {sog} AS sog, {cog} AS cog, {heading} AS heading, {_nav_expr(layout)} AS nav_status,
-                   {msg_type} AS msg_type,
-                   {_imo_expr(layout)} AS imo, {_text(layout, 'name')} AS name,
-                   {_text(layout, 'callsign')} AS callsign,
-                   {_num(layout, 'ship_type', 'SMALLINT')} AS ship_type,
-                   {_num(layout, 'length_m', 'REAL')} AS length_m,
-                   {_num(layout, 'beam_m', 'REAL')} AS beam_m,
-                   {_num(layout, 'draught_m', 'REAL')} AS draught_m,
-                   {_text(layout, 'destination')} AS destination
+                   {msg_type} AS msg_type{raw}
             FROM raw
         )
         SELECT {line_ref}mmsi, ts,
@@ -279,34 +279,58 @@ def normalise_sql(layout: Layout, source_sql: str, header_lines: int | None, fut
                CAST(CASE WHEN heading BETWEEN 0 AND 359 THEN heading END AS SMALLINT) AS heading,
                nav_status,
                CAST(CASE WHEN msg_type BETWEEN 1 AND 27 THEN msg_type END AS TINYINT) AS msg_type,
-               imo, name, callsign, ship_type, length_m, beam_m, draught_m, destination,
                CASE
                  WHEN NOT keep THEN 'not_a_vessel'
                  WHEN mmsi IS NULL OR mmsi <= 0 THEN 'missing_mmsi'
-                 WHEN msg_type IS NOT NULL AND msg_type NOT IN (1, 2, 3, 18, 19, 27) THEN 'other_type'
+                 WHEN msg_type IS NOT NULL AND NOT (msg_type BETWEEN 1 AND 3 OR msg_type = 18 OR msg_type = 19
+                                                      OR msg_type = 27) THEN 'other_type'
                  WHEN ts IS NULL THEN 'missing_time'
                  WHEN lat IS NULL OR lon IS NULL OR NOT isfinite(lat) OR NOT isfinite(lon)
                       OR abs(lat) > 90 OR abs(lon) > 180 OR lat = 91 OR lon = 181 THEN 'invalid_position'
                  WHEN ts > TIMESTAMP '{future_limit_iso}' THEN 'future_timestamp'
-               END AS reason
+               END AS reason{raw_ref}
         FROM typed
     """
+
+
+def profile_sql(layout: Layout, normalised_sql: str) -> str:
+    """SQL of a file's profile: rows per reason and, where the layout names vessels, per
+    vessel and raw static values, each group with its row count and first time.
+
+    One aggregate pass gives both the counts of the ingest summary and the static reports
+    (:func:`static_sql`). Grouping the raw values and typing each distinct one afterwards
+    cost 0.6 s for 10M MarineCadastre rows, against 2.6 s for typing every row first
+    (trim, regexp for the IMO) and then grouping.
+    """
+    keys = ["reason"]
+    if _raw_static(layout):
+        keys += ["mmsi"] + [f"raw_{f}" for f in _raw_static(layout)]
+    return (f"SELECT {', '.join(keys)}, count(*) AS n_rows, min(ts) AS ts "
+            f"FROM ({normalised_sql}) GROUP BY ALL")
 
 
 STATIC_KEYS = ["mmsi", "imo", "name", "callsign", "ship_type", "length_m", "beam_m", "draught_m",
                "destination"]
 
 
-def static_sql(normalised_sql: str) -> str:
-    """SQL of the distinct static reports of a file (rows naming the vessel), each with the
-    first time it was seen. A separate aggregate over the file: carrying the text columns of
-    every row through Arrow cost more than reading the file twice (measured: 9.0 s against
-    3.7 + 2.4 s for 10M MarineCadastre rows)."""
+def static_sql(layout: Layout, profile: str) -> str:
+    """SQL of the distinct static reports (rows naming the vessel) in the relation
+    ``profile`` (made by :func:`profile_sql`), each with the first time it was seen."""
+    raw = Layout(layout.name, {f: f"raw_{f}" for f in _raw_static(layout)})
     keys = ", ".join(STATIC_KEYS)
     return f"""
-        SELECT {keys}, min(ts) AS ts FROM ({normalised_sql})
-        WHERE (reason IS NULL OR reason = 'other_type')
-          AND (name IS NOT NULL OR imo IS NOT NULL OR callsign IS NOT NULL)
+        SELECT {keys}, min(ts) AS ts FROM (
+            SELECT mmsi, ts, {_imo_expr(raw)} AS imo, {_text(raw, 'name')} AS name,
+                   {_text(raw, 'callsign')} AS callsign,
+                   {_num(raw, 'ship_type', 'SMALLINT')} AS ship_type,
+                   {_num(raw, 'length_m', 'REAL')} AS length_m,
+                   {_num(raw, 'beam_m', 'REAL')} AS beam_m,
+                   {_num(raw, 'draught_m', 'REAL')} AS draught_m,
+                   {_text(raw, 'destination')} AS destination
+            FROM {profile}
+            WHERE reason IS NULL OR reason = 'other_type'
+        )
+        WHERE name IS NOT NULL OR imo IS NOT NULL OR callsign IS NOT NULL
         GROUP BY {keys} ORDER BY mmsi, ts"""
 
 
@@ -459,25 +483,6 @@ def _static_obs_ids(tbl: pa.Table) -> np.ndarray:
     return combine_u64(tbl.column("mmsi").to_numpy(), ts, digests)
 
 
-PreparedBatch = tuple[int, list[tuple[str, int]], pa.Table]
-
-
-def _prepare(reader: pa.RecordBatchReader, src: str) -> Iterator[PreparedBatch]:
-    """Per normalised batch: (rows, [(reason, count)], usable positions with their ids).
-
-    Runs in the reader thread (see :func:`_prefetch`), so that the Arrow work on a batch
-    (counting reasons, obs ids) overlaps with the store inserting the previous one; the
-    consumer only updates counts and inserts.
-    """
-    for rb in reader:
-        batch = pa.Table.from_batches([rb])
-        reasons = [(item["values"], item["counts"])
-                   for item in pc.value_counts(batch["reason"]).to_pylist()
-                   if item["values"] is not None]
-        good = batch.filter(pc.is_null(batch["reason"])) if reasons else batch
-        yield batch.num_rows, reasons, _with_ids(good, src)
-
-
 def _prefetch(batches: Iterator[pa.Table], depth: int = 2) -> Iterator[pa.Table]:
     """Read the next batches in a background thread while the caller stores this one.
 
@@ -568,20 +573,19 @@ def table_parser(
             summary.details["layout"] = layout.name
             future = (utcnow() + timedelta(days=1)).isoformat(sep=" ")
             src = source or path.name
-            has_static = any(f in layout.columns for f in STATIC_FIELDS)
             normalised = normalise_sql(layout, source_sql, None, future)
+            # 1. one aggregate pass: what the file holds, before anything is stored
             try:
-                reader = con.execute(
-                    f"SELECT {', '.join(POSITION_FIELDS)}, reason FROM ({normalised})"
-                ).to_arrow_reader(BATCH_ROWS)
+                profile = con.execute(profile_sql(layout, normalised)).to_arrow_table()
             except duckdb.Error as exc:
                 raise IngestError(f"cannot read rows: {str(exc).splitlines()[0]}") from exc
-            for n_rows, reasons, good in _prefetch(_prepare(reader, src)):
-                summary.rows_in += n_rows
-                for reason, n in reasons:
-                    summary.skipped[reason] = summary.skipped.get(reason, 0) + n
-                if good.num_rows:
-                    yield "positions", good
+            con.register("corridor_profile", profile)
+            for reason, n in con.execute(
+                "SELECT reason, sum(n_rows) FROM corridor_profile GROUP BY reason ORDER BY reason"
+            ).fetchall():
+                summary.rows_in += int(n)
+                if reason is not None:
+                    summary.skipped[reason] = summary.skipped.get(reason, 0) + int(n)
             rejected: list[int] = []
             if kind == "csv":
                 rejected = [int(r[0]) for r in con.execute(
@@ -601,8 +605,18 @@ def table_parser(
             if strict and summary.total_skipped:
                 first = ", ".join(f"{r} (line {summary.examples.get(r, ['?'])[0]})" for r in summary.skipped)
                 raise IngestError(f"--strict: {summary.total_skipped} unusable rows: {first}")
-            if has_static:
-                merged = con.execute(static_sql(normalised)).to_arrow_table()
+            # 2. the usable positions, streamed
+            try:
+                reader = con.execute(
+                    f"SELECT {', '.join(POSITION_FIELDS)} FROM ({normalised}) WHERE reason IS NULL"
+                ).to_arrow_reader(BATCH_ROWS)
+            except duckdb.Error as exc:
+                raise IngestError(f"cannot read rows: {str(exc).splitlines()[0]}") from exc
+            for good in _prefetch(_with_ids(pa.Table.from_batches([rb]), src) for rb in reader):
+                yield "positions", good
+            # 3. the static reports, from the profile
+            if _raw_static(layout):
+                merged = con.execute(static_sql(layout, "corridor_profile")).to_arrow_table()
                 if merged.num_rows:
                     merged = merged.add_column(0, "obs_id", pa.array(_static_obs_ids(merged), pa.int64()))
                     merged = merged.append_column("source", pa.array([src] * merged.num_rows, pa.string()))
