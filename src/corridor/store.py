@@ -257,6 +257,21 @@ class Store:
         else:
             self.con.execute("COMMIT")
 
+    @contextmanager
+    def memory_limit(self, mb: int) -> Iterator[None]:
+        """Cap DuckDB's memory at ``mb`` MiB inside the block (restored after).
+
+        DuckDB keeps every block it reads or writes cached up to its limit (80 % of RAM by
+        default), so one pass over a large file or table would hold memory it never uses
+        again; beyond the cap, cached blocks are dropped and queries spill to disk.
+        """
+        old = self.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        self.con.execute(f"SET memory_limit = '{mb}MB'")
+        try:
+            yield
+        finally:
+            self.con.execute(f"SET memory_limit = '{old}'")
+
     # ------------------------------------------------------------------ writes
     def insert_arrow(self, table: str, data: pa.Table, *, on_conflict: str = "ignore",
                      seen: SeenKeys | None = None) -> int:

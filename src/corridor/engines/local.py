@@ -298,16 +298,11 @@ def run_detect(
     vessels, and grid points per time slice of the encounter pair pass. Neither changes
     the events.
     """
-    # DuckDB keeps the blocks it reads cached up to its memory limit (80 % of RAM by
-    # default), so a pass over 10^8 positions would hold gigabytes it never reads again
-    old_limit = store.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    store.con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_MB}MB'")
-    try:
+    # a pass over 10^8 positions would otherwise keep gigabytes cached that it never reads again
+    with store.memory_limit(DUCKDB_MEMORY_MB):
         return _run_detect(store, params, vessels, since, until, progress, full=full,
                            workers=workers, chunk_positions=chunk_positions,
                            encounter_slice_rows=encounter_slice_rows)
-    finally:
-        store.con.execute(f"SET memory_limit = '{old_limit}'")
 
 
 def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | None,
