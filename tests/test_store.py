@@ -109,9 +109,28 @@ def test_seen_keys_filter_collisions_are_not_mistaken_for_repeats(store):
 
     seen = SeenKeys(store, "positions")
     first = _positions(3)
-    slots = SeenKeys.FILTER_SLOTS
+    slots = SeenKeys.MAX_SLOTS  # a multiple of every filter size
     assert store.insert_arrow("positions", first, seen=seen) == 3
     clash = first.set_column(0, "obs_id", pa.array([0 + slots, 1 - slots, -(2**62) + 2], pa.int64()))
     assert store.insert_arrow("positions", clash, seen=seen) == 3
     assert store.insert_arrow("positions", pa.concat_tables([first, clash]), seen=seen) == 0
     assert store.count("positions") == 6
+
+
+def test_seen_keys_filter_grows_with_the_keys_and_keeps_them(store):
+    """The filter starts small and is rebuilt larger as keys arrive; keys offered before a
+    rebuild are still recognised as repeats after it."""
+    import numpy as np
+
+    from corridor.store import SeenKeys
+
+    seen = SeenKeys(store, "positions")
+    batches = [_positions(20_000).slice(i * 10_000, 10_000) for i in range(2)]
+    assert store.insert_arrow("positions", batches[0], seen=seen) == 10_000
+    small = len(seen.filter)
+    assert store.insert_arrow("positions", batches[1], seen=seen) == 10_000
+    assert len(seen.filter) > small >= SeenKeys.MIN_SLOTS
+    again = pa.concat_tables([batches[0].slice(0, 5), batches[1].slice(0, 5)])
+    assert store.insert_arrow("positions", again, seen=seen) == 0
+    assert store.count("positions") == 20_000
+    assert np.array_equal(np.sort(np.concatenate(seen.runs)), np.arange(20_000))

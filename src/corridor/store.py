@@ -52,15 +52,18 @@ class SeenKeys:
 
     The keys are kept as one sorted array per batch, behind a one-byte-per-slot filter
     indexed by the key's low bits (the keys are hashes, so the bits are uniform): a batch key
-    whose slot is empty was never offered, and only the few whose slot is set (~14 % at 10M
-    keys, plus the true repeats) are searched in the sorted arrays. A numpy hash set would
+    whose slot is empty was never offered, and only the few whose slot is set (at most ~14 %
+    at 10M keys, plus the true repeats) are searched in the sorted arrays. A numpy hash set would
     do the same, but numpy has none, and sorting each batch against all earlier keys cost
     0.3 s per million-row batch (measured). Beyond ``max_keys`` (memory must not grow with
     the file) it stops (``active`` is False) and every later batch is looked up in the
     table, as without it.
     """
 
-    FILTER_SLOTS = 1 << 26  # 64 MB, allocated lazily by the OS as slots are set
+    #: filter size: a power of two, at least 8 slots per key (~12 % of new keys then search
+    #: the arrays), between 64 KB and 64 MB; a small ingest (one NMEA file of many) does not
+    #: pay for zeroing 64 MB
+    MIN_SLOTS, MAX_SLOTS = 1 << 16, 1 << 26
 
     def __init__(self, store: Store, table: str, max_keys: int = 20_000_000):
         self.key, ts = DEDUP_KEYS[table]
@@ -80,7 +83,7 @@ class SeenKeys:
             and hi >= self.before[0]
 
     def _slots(self, keys: np.ndarray) -> np.ndarray:
-        return keys & (self.FILTER_SLOTS - 1)
+        return keys & (len(self.filter) - 1)
 
     def drop_seen(self, data: pa.Table) -> pa.Table:
         """``data`` without the rows whose key an earlier batch offered."""
@@ -111,10 +114,15 @@ class SeenKeys:
         if self.n_keys > self.max_keys:
             self.active, self.runs, self.filter = False, [], None
             return
-        if self.filter is None:
-            self.filter = np.zeros(self.FILTER_SLOTS, dtype=bool)
-        self.filter[self._slots(sorted_keys)] = True
         self.runs.append(sorted_keys)
+        slots = 1 << int(8 * self.n_keys - 1).bit_length()
+        slots = min(self.MAX_SLOTS, max(self.MIN_SLOTS, slots))
+        if self.filter is None or len(self.filter) < slots:  # (re)built from every key so far
+            self.filter = np.zeros(slots, dtype=bool)
+            for run in self.runs:
+                self.filter[self._slots(run)] = True
+        else:
+            self.filter[self._slots(sorted_keys)] = True
 
 
 def _first_of_each_key(data: pa.Table, key: str) -> tuple[pa.Table, np.ndarray]:
