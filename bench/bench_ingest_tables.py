@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import duckdb
-from _machine import cpu_model  # bench/ is on sys.path when a script runs
+from _machine import cpu_model, host_speed_ms  # bench/ is on sys.path when a script runs
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO.parent / "shared/data/ais-positions/noaa-us-2022-01-03/AISdata_2022-01-03_first99999.parquet"
@@ -69,6 +69,7 @@ def main() -> None:
     for p in (db, Path(str(db) + ".wal")):
         if p.exists():
             p.unlink()
+    speed_before = host_speed_ms()
     load_before = os.getloadavg()
     t0 = time.perf_counter()
     proc = subprocess.run(
@@ -77,13 +78,15 @@ def main() -> None:
     )
     elapsed = time.perf_counter() - t0
     load_after = os.getloadavg()
+    speed_after = host_speed_ms()
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_s = usage.ru_utime + usage.ru_stime
     peak_mb = usage.ru_maxrss / 1024
     print(proc.stdout.strip() or proc.stderr.strip())
     print(f"cpu: {cpu_model()}, cores: {os.cpu_count()}; load average (1/5/15 min) before "
           f"{'/'.join(f'{x:.2f}' for x in load_before)}, after "
-          f"{'/'.join(f'{x:.2f}' for x in load_after)}")
+          f"{'/'.join(f'{x:.2f}' for x in load_after)}; host speed (ms to sort 10M ints on one "
+          f"core, lower is faster) {speed_before:.0f} before, {speed_after:.0f} after")
     print(f"{args.rows:,} rows ({args.format}) in {elapsed:.1f} s = {args.rows / elapsed:,.0f} rows/s; "
           f"CPU {cpu_s:.1f} s ({cpu_s / args.rows * 1e6:.2f} s per million rows); "
           f"peak RSS {peak_mb:,.0f} MB")

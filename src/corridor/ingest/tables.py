@@ -34,6 +34,7 @@ import json
 import queue
 import re
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -49,7 +50,11 @@ from corridor.ids import combine_u64, position_obs_ids
 from corridor.ingest.summary import IngestError, IngestSummary
 from corridor.store import utcnow
 
+#: Rows handed to the store at a time (obs ids, repeat checks and one INSERT per batch).
 BATCH_ROWS = 1_000_000
+#: DuckDB's memory limit for reading a file (the stream needs little; the profile's groups
+#: spill beyond it)
+READ_MEMORY_MB = 512
 
 #: Canonical fields a table may provide. The first four are required.
 POSITION_FIELDS = ("mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_status", "msg_type")
@@ -558,6 +563,11 @@ def table_parser(
         kind = fmt or sniff_format(path)
         con = duckdb.connect()  # a private connection: reads files, never touches the store
         con.execute("SET enable_progress_bar = false")
+        # bounded like the store (a file with many distinct vessels makes a large profile):
+        # beyond the cap DuckDB spills to a private directory, not to ./.tmp
+        spill = tempfile.TemporaryDirectory(prefix="corridor-read-")
+        con.execute(f"SET temp_directory = '{spill.name}'")
+        con.execute(f"SET memory_limit = '{READ_MEMORY_MB}MB'")
         try:
             header_lines = 1
             if kind == "csv":
@@ -626,5 +636,6 @@ def table_parser(
                     yield "vessel_reports", merged
         finally:
             con.close()
+            spill.cleanup()
 
     return parse
