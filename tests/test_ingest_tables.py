@@ -131,6 +131,16 @@ def test_strict_stores_nothing_from_a_file_with_bad_rows(store, tmp_path):
     assert store.count("positions") == 0
 
 
+def test_strict_names_the_unusable_rows_not_the_informational_ones(store, data_dir):
+    """The real Spire-like export has bad positions, a missing MMSI and (valid) non-position
+    messages: --strict names the first line of each unusable kind, and nothing is stored."""
+    result = _ingest(store, data_dir / SPIRE, strict=True)
+    assert result.status == "failed"
+    assert "invalid_position (line 426)" in result.message and "missing_mmsi (line 678)" in result.message
+    assert "other_type" not in result.message
+    assert store.count("positions") == 0 and store.count("vessel_reports") == 0
+
+
 def test_strict_fails_before_any_part_is_committed(store, tmp_path):
     """A file bigger than one commit part, its only bad row at the end: --strict still stores
     nothing (the file is counted before its rows are stored)."""

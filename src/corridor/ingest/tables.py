@@ -47,7 +47,7 @@ import pyarrow as pa
 import shapely
 
 from corridor.ids import combine_u64, position_obs_ids
-from corridor.ingest.summary import IngestError, IngestSummary
+from corridor.ingest.summary import INFO_REASONS, IngestError, IngestSummary
 from corridor.store import utcnow
 
 #: Rows handed to the store at a time (obs ids, repeat checks and one INSERT per batch).
@@ -616,7 +616,8 @@ def table_parser(
                 ).fetchall():
                     summary.examples[reason] = [_physical_line(int(x), rejected) for x in lines]
             if strict and summary.total_skipped:
-                first = ", ".join(f"{r} (line {summary.examples.get(r, ['?'])[0]})" for r in summary.skipped)
+                first = ", ".join(f"{r} (line {summary.examples.get(r, ['?'])[0]})"
+                                  for r in summary.skipped if r not in INFO_REASONS)
                 raise IngestError(f"--strict: {summary.total_skipped} unusable rows: {first}")
             # 2. the usable positions, streamed
             try:
