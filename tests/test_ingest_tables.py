@@ -11,6 +11,7 @@ import pytest
 
 from corridor.ingest.summary import ingest_file
 from corridor.ingest.tables import detect_layout, table_parser
+from corridor.store import Store
 
 NOAA_2022 = "ais-positions/noaa-us-2022-01-03/AISdata_2022-01-03_first99999.parquet"
 NOAA_2023 = "ais-positions/aisdb/test_data_noaa_20230101.csv"
@@ -129,6 +130,35 @@ def test_strict_stores_nothing_from_a_file_with_bad_rows(store, tmp_path):
     result = ingest_file(store, f, "positions", table_parser(strict=True))
     assert result.status == "failed" and "missing_time (line 3)" in result.message
     assert store.count("positions") == 0
+
+
+def test_times_no_ais_report_can_have_are_missing_times(store, tmp_path):
+    """DuckDB parses "-infinity" and year 0; neither is a position's time: counted as
+    missing_time with their lines, and the other rows are stored."""
+    f = tmp_path / "odd-times.csv"
+    f.write_text("MMSI,BaseDateTime,LAT,LON\n273000001,2023-09-07T00:00:00,42.3,130.4\n"
+                 "273000002,-infinity,42.3,130.4\n273000003,0000-06-01T00:00:00,42.3,130.4\n"
+                 "273000004,1970-01-01T00:00:00,42.3,130.4\n")
+    result = _ingest(store, f)
+    assert result.status == "done" and store.count("positions") == 1
+    assert result.skipped == {"missing_time": 3} and result.examples["missing_time"] == [3, 4, 5]
+
+
+def test_static_reports_are_the_same_whatever_the_order_of_groups(tmp_path):
+    """Raw values that type to the same report ("-0.0" and "0", " ALPHA" and "ALPHA") make one
+    report with one id, so a second store built from the same file has the same ids."""
+    f = tmp_path / "statics.csv"
+    rows = [f"273000001,2023-09-07T00:{m:02d}:00,42.3,130.4,{name},{length}"
+            for m, (name, length) in enumerate([("ALPHA", "-0.0"), (" ALPHA", "0"), ("ALPHA", "0.0")] * 20)]
+    f.write_text("MMSI,BaseDateTime,LAT,LON,VesselName,Length\n" + "\n".join(rows) + "\n")
+    ids = []
+    for k in range(3):
+        with Store.open(tmp_path / f"s{k}.duckdb") as s:
+            assert _ingest(s, f).status == "done"
+            reports = s.query("SELECT obs_id, name, length_m FROM vessel_reports").to_pylist()
+            assert [(r["name"], r["length_m"]) for r in reports] == [("ALPHA", 0.0)]
+            ids.append(reports[0]["obs_id"])
+    assert len(set(ids)) == 1
 
 
 def test_strict_names_the_unusable_rows_not_the_informational_ones(store, data_dir):

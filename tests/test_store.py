@@ -82,17 +82,17 @@ def test_seen_keys_drop_repeats_of_earlier_batches_and_still_check_stored_rows(s
     """One ingest offering batches with SeenKeys: a repeat of an earlier batch is dropped in
     memory; a batch overlapping the times stored before the ingest is still looked up in the
     table (a repeat of a stored row is not added), and new rows always go in."""
-    from corridor.store import SeenKeys
+    from corridor.store import SeenKeys, _time_range_us
 
     assert store.insert_arrow("positions", _positions(4)) == 4  # stored before the ingest
     seen = SeenKeys(store, "positions")
     later = _positions(20).slice(10, 10)  # times after everything stored: no table lookup
-    assert not seen.overlaps_before(later["ts"][0].as_py(), later["ts"][-1].as_py())
+    assert not seen.overlaps_before(*_time_range_us(later["ts"]))
     assert store.insert_arrow("positions", later, seen=seen) == 10
     again = pa.concat_tables([later.slice(0, 3), _positions(25).slice(20, 5)])
     assert store.insert_arrow("positions", again, seen=seen) == 5  # the 3 repeats dropped
     overlapping = _positions(6)  # 0-3 were stored before the ingest, 4-5 are new
-    assert seen.overlaps_before(overlapping["ts"][0].as_py(), overlapping["ts"][-1].as_py())
+    assert seen.overlaps_before(*_time_range_us(overlapping["ts"]))
     assert store.insert_arrow("positions", overlapping, seen=seen) == 2
     ids = store.query("SELECT obs_id FROM positions ORDER BY obs_id").column(0).to_pylist()
     assert ids == list(range(6)) + list(range(10, 25))
@@ -134,3 +134,20 @@ def test_seen_keys_filter_grows_with_the_keys_and_keeps_them(store):
     assert store.insert_arrow("positions", again, seen=seen) == 0
     assert store.count("positions") == 20_000
     assert np.array_equal(np.sort(np.concatenate(seen.runs)), np.arange(20_000))
+
+
+def test_memory_limit_is_restored_exactly(store):
+    """A capped block leaves DuckDB's limit as it found it: the default exactly, however
+    often (it reads back rounded), and a limit the caller had set within that rounding."""
+    def limit():
+        return store.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+    default = limit()
+    for _ in range(3):
+        with store.memory_limit(64):
+            assert limit() == "61.0 MiB"  # 64 MB
+    assert limit() == default
+    store.con.execute("SET memory_limit = '3GB'")  # reads back as 2.7 GiB
+    with store.memory_limit(64):
+        pass
+    assert limit() in ("2.7 GiB", "2.6 GiB")  # within DuckDB's rounding of what it reports

@@ -74,11 +74,14 @@ class SeenKeys:
         self.active = ts is not None
         self.before: tuple[Any, Any] | None = None
         if ts is not None:
-            lo, hi = store.con.execute(f"SELECT min({ts}), max({ts}) FROM {table}").fetchone()
+            ends = store.con.execute(f"SELECT min({ts}) AS t FROM {table} UNION ALL "
+                                     f"SELECT max({ts}) FROM {table}").to_arrow_table().column(0)
+            lo, hi = _time_range_us(ends)
             self.before = None if lo is None else (lo, hi)
 
-    def overlaps_before(self, lo: Any, hi: Any) -> bool:
-        """Whether times ``[lo, hi]`` overlap the rows stored before the ingest began."""
+    def overlaps_before(self, lo: int | None, hi: int | None) -> bool:
+        """Whether times ``[lo, hi]`` (microseconds since the epoch) overlap the rows stored
+        before the ingest began."""
         return self.before is not None and lo is not None and lo <= self.before[1] \
             and hi >= self.before[0]
 
@@ -123,6 +126,18 @@ class SeenKeys:
                 self.filter[self._slots(run)] = True
         else:
             self.filter[self._slots(sorted_keys)] = True
+
+
+def _time_range_us(col: pa.ChunkedArray | pa.Array) -> tuple[int | None, int | None]:
+    """Earliest and latest of a timestamp column in microseconds since the epoch (None if
+    empty). As integers: a time Python's datetime cannot hold (year 0, DuckDB's infinity)
+    must not stop an insert.
+
+    >>> _time_range_us(pa.array([3_000_000, 1_000_000, None], pa.timestamp("us")))
+    (1000000, 3000000)
+    """
+    us = col.cast(pa.timestamp("us")).cast(pa.int64())
+    return pc.min(us).as_py(), pc.max(us).as_py()
 
 
 def _first_of_each_key(data: pa.Table, key: str) -> tuple[pa.Table, np.ndarray]:
@@ -278,7 +293,12 @@ class Store:
         try:
             yield
         finally:
-            self.con.execute(f"SET memory_limit = '{old}'")
+            # the setting reads back rounded ("18.8 GiB"): setting that back would drift
+            # from the default (80 % of RAM) a little each time, so the default is reset;
+            # a limit set by the caller comes back within that rounding
+            self.con.execute("RESET memory_limit")
+            if self.con.execute("SELECT current_setting('memory_limit')").fetchone()[0] != old:
+                self.con.execute(f"SET memory_limit = '{old}'")
 
     # ------------------------------------------------------------------ writes
     def insert_arrow(self, table: str, data: pa.Table, *, on_conflict: str = "ignore",
@@ -324,10 +344,9 @@ class Store:
         window = "TRUE"
         lookup = True
         if ts:
-            col = data.column(ts)
-            lo, hi = pc.min(col).as_py(), pc.max(col).as_py()
+            lo, hi = _time_range_us(data.column(ts))
             if lo is not None:
-                window = f"{ts} BETWEEN '{lo}' AND '{hi}'"
+                window = f"{ts} BETWEEN make_timestamp({lo}) AND make_timestamp({hi})"
             lookup = seen is None or not seen.active or seen.overlaps_before(lo, hi)
         self.con.register("_corridor_insert", data)
         # The stored repeats of this batch, found by probing the stored keys in the window

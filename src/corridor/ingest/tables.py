@@ -23,7 +23,7 @@ rows to the store as Arrow batches. GeoPackage is read with the standard library
 
 Every row that cannot be a position is counted by reason with its line number:
 ``malformed`` (a CSV line DuckDB rejects: wrong column count, unparsable value),
-``missing_mmsi``, ``missing_time``, ``invalid_position`` (lat/lon absent or outside
+``missing_mmsi``, ``missing_time`` (absent, unparsable, or before 1990), ``invalid_position`` (lat/lon absent or outside
 ±90/±180, or the AIS "not available" 91/181), ``future_timestamp`` (after now + 1 day).
 """
 
@@ -47,7 +47,7 @@ import pyarrow as pa
 import shapely
 
 from corridor.ids import combine_u64, position_obs_ids
-from corridor.ingest.summary import INFO_REASONS, IngestError, IngestSummary
+from corridor.ingest.summary import EXAMPLES_PER_REASON, INFO_REASONS, IngestError, IngestSummary
 from corridor.store import utcnow
 
 #: Rows handed to the store at a time (obs ids, repeat checks and one INSERT per batch).
@@ -55,6 +55,10 @@ BATCH_ROWS = 1_000_000
 #: DuckDB's memory limit for reading a file (the stream needs little; the profile's groups
 #: spill beyond it)
 READ_MEMORY_MB = 512
+
+#: Times before this are not AIS times (AIS was adopted in 2000-2004): an unparsable year 0
+#: or ``-infinity`` counts as ``missing_time``, not as a position of 1 BC
+EARLIEST_TIME = "1990-01-01"
 
 #: Canonical fields a table may provide. The first four are required.
 POSITION_FIELDS = ("mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_status", "msg_type")
@@ -291,7 +295,8 @@ def normalise_sql(layout: Layout, source_sql: str, header_lines: int | None, fut
                  WHEN mmsi IS NULL OR mmsi <= 0 THEN 'missing_mmsi'
                  WHEN msg_type IS NOT NULL AND NOT (msg_type BETWEEN 1 AND 3 OR msg_type = 18 OR msg_type = 19
                                                       OR msg_type = 27) THEN 'other_type'
-                 WHEN ts IS NULL THEN 'missing_time'
+                 WHEN ts IS NULL OR NOT isfinite(ts) OR ts < TIMESTAMP '{EARLIEST_TIME}'
+                      THEN 'missing_time'
                  WHEN lat IS NULL OR lon IS NULL OR NOT isfinite(lat) OR NOT isfinite(lon)
                       OR abs(lat) > 90 OR abs(lon) > 180 OR lat = 91 OR lon = 181 THEN 'invalid_position'
                  WHEN ts > TIMESTAMP '{future_limit_iso}' THEN 'future_timestamp'
@@ -323,7 +328,12 @@ STATIC_KEYS = ["mmsi", "imo", "name", "callsign", "ship_type", "length_m", "beam
 
 def static_sql(layout: Layout, profile: str) -> str:
     """SQL of the distinct static reports (rows naming the vessel) in the relation
-    ``profile`` (made by :func:`profile_sql`), each with the first time it was seen."""
+    ``profile`` (made by :func:`profile_sql`), each with the first time it was seen.
+
+    Raw values that type to the same report are merged (" ALPHA" and "ALPHA"); ``+ 0`` turns
+    a dimension of -0.0 into 0.0, which compares equal but would hash differently in the
+    report's id (whichever came first would win, and the order of groups is not fixed).
+    """
     raw = Layout(layout.name, {f: f"raw_{f}" for f in _raw_static(layout)})
     keys = ", ".join(STATIC_KEYS)
     return f"""
@@ -331,9 +341,9 @@ def static_sql(layout: Layout, profile: str) -> str:
             SELECT mmsi, ts, {_imo_expr(raw)} AS imo, {_text(raw, 'name')} AS name,
                    {_text(raw, 'callsign')} AS callsign,
                    {_num(raw, 'ship_type', 'SMALLINT')} AS ship_type,
-                   {_num(raw, 'length_m', 'REAL')} AS length_m,
-                   {_num(raw, 'beam_m', 'REAL')} AS beam_m,
-                   {_num(raw, 'draught_m', 'REAL')} AS draught_m,
+                   {_num(raw, 'length_m', 'REAL')} + 0::REAL AS length_m,
+                   {_num(raw, 'beam_m', 'REAL')} + 0::REAL AS beam_m,
+                   {_num(raw, 'draught_m', 'REAL')} + 0::REAL AS draught_m,
                    {_text(raw, 'destination')} AS destination
             FROM {profile}
             WHERE reason IS NULL OR reason = 'other_type'
@@ -561,14 +571,14 @@ def table_parser(
 
     def parse(path: Path, summary: IngestSummary) -> Iterator[tuple[str, pa.Table]]:
         kind = fmt or sniff_format(path)
-        con = duckdb.connect()  # a private connection: reads files, never touches the store
-        con.execute("SET enable_progress_bar = false")
-        # bounded like the store (a file with many distinct vessels makes a large profile):
-        # beyond the cap DuckDB spills to a private directory, not to ./.tmp
         spill = tempfile.TemporaryDirectory(prefix="corridor-read-")
-        con.execute(f"SET temp_directory = '{spill.name}'")
-        con.execute(f"SET memory_limit = '{READ_MEMORY_MB}MB'")
+        con = duckdb.connect()  # a private connection: reads files, never touches the store
         try:
+            con.execute("SET enable_progress_bar = false")
+            # bounded like the store (a file with many distinct vessels makes a large
+            # profile): beyond the cap DuckDB spills to a private directory, not to ./.tmp
+            con.execute("SET temp_directory = '" + spill.name.replace("'", "''") + "'")
+            con.execute(f"SET memory_limit = '{READ_MEMORY_MB}MB'")
             header_lines = 1
             if kind == "csv":
                 source_sql, header = _csv_source(con, path)
@@ -609,11 +619,15 @@ def table_parser(
                 summary.rows_in += len(rejected)
             if any(r != "malformed" for r in summary.skipped):
                 # a second pass, with line numbers, only for files that have unusable rows
-                for reason, lines in con.execute(
-                    "SELECT reason, list(line_no ORDER BY line_no)[1:5] FROM ("
-                    + normalise_sql(layout, source_sql, header_lines, future)
-                    + ") WHERE reason IS NOT NULL GROUP BY reason"
-                ).fetchall():
+                try:
+                    examples = con.execute(
+                        f"SELECT reason, min(line_no, {EXAMPLES_PER_REASON}) FROM ("
+                        + normalise_sql(layout, source_sql, header_lines, future)
+                        + ") WHERE reason IS NOT NULL GROUP BY reason"
+                    ).fetchall()
+                except duckdb.Error as exc:
+                    raise IngestError(f"cannot number rows: {str(exc).splitlines()[0]}") from exc
+                for reason, lines in examples:
                     summary.examples[reason] = [_physical_line(int(x), rejected) for x in lines]
             if strict and summary.total_skipped:
                 first = ", ".join(f"{r} (line {summary.examples.get(r, ['?'])[0]})"
@@ -636,7 +650,9 @@ def table_parser(
                     merged = merged.append_column("source", pa.array([src] * merged.num_rows, pa.string()))
                     yield "vessel_reports", merged
         finally:
-            con.close()
-            spill.cleanup()
+            try:
+                con.close()
+            finally:
+                spill.cleanup()
 
     return parse
