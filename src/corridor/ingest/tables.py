@@ -23,8 +23,9 @@ rows to the store as Arrow batches. GeoPackage is read with the standard library
 
 Every row that cannot be a position is counted by reason with its line number:
 ``malformed`` (a CSV line DuckDB rejects: wrong column count, unparsable value),
-``missing_mmsi``, ``missing_time`` (absent, unparsable, or before 1990), ``invalid_position`` (lat/lon absent or outside
-±90/±180, or the AIS "not available" 91/181), ``future_timestamp`` (after now + 1 day).
+``missing_mmsi``, ``missing_time`` (absent, unparsable, or before 1990),
+``invalid_position`` (lat/lon absent or outside ±90/±180, or the AIS "not available"
+91/181), ``future_timestamp`` (after now + 1 day).
 """
 
 from __future__ import annotations
