@@ -149,7 +149,7 @@ def _first_of_each_key(data: pa.Table, key: str) -> tuple[pa.Table, np.ndarray]:
     (['a', 'b', 'd'], [1, 2, 3])
     """
     keys = data.column(key).to_numpy()
-    ordered = np.sort(keys)  # most batches hold no repeat: one sort (~50 ms per 1M) tells
+    ordered = np.sort(keys)  # most batches hold no repeat: one sort (~20 ms per 1M) tells
     repeat = ordered[1:] == ordered[:-1]
     if len(ordered) < 2 or not repeat.any():
         return data, ordered
@@ -282,7 +282,7 @@ class Store:
 
     @contextmanager
     def memory_limit(self, mb: int) -> Iterator[None]:
-        """Cap DuckDB's memory at ``mb`` MiB inside the block (restored after).
+        """Cap DuckDB's memory at ``mb`` megabytes inside the block (restored after).
 
         DuckDB keeps every block it reads or writes cached up to its limit (80 % of RAM by
         default), so one pass over a large file or table would hold memory it never uses
