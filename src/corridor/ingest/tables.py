@@ -37,10 +37,11 @@ import re
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import numpy as np
@@ -50,6 +51,8 @@ import shapely
 from corridor.ids import combine_u64, position_obs_ids
 from corridor.ingest.summary import EXAMPLES_PER_REASON, INFO_REASONS, IngestError, IngestSummary
 from corridor.store import utcnow
+
+T = TypeVar("T")
 
 #: Rows handed to the store at a time (obs ids, repeat checks and one INSERT per batch).
 BATCH_ROWS = 1_000_000
@@ -357,26 +360,30 @@ def static_sql(layout: Layout, profile: str) -> str:
 # Readers: each returns (SQL over the file, header, header line count)
 
 
+def _duck(run: Callable[[], T], failure: str) -> T:
+    """``run()``, with a DuckDB error turned into an :class:`IngestError` that starts with
+    ``failure`` and gives DuckDB's first line (the file is skipped, the batch goes on)."""
+    try:
+        return run()
+    except duckdb.Error as exc:
+        raise IngestError(f"{failure}: {str(exc).splitlines()[0]}") from exc
+
+
 def _csv_source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, list[str]]:
     p = str(path).replace("'", "''")
     sql = (
         f"SELECT * FROM read_csv('{p}', header=true, all_varchar=true, ignore_errors=true, "
         f"store_rejects=true, rejects_scan='corridor_reject_scans', rejects_table='corridor_reject_errors')"
     )
-    try:
-        header = [r[0] for r in con.execute(f"DESCRIBE {sql}").fetchall()]
-    except duckdb.Error as exc:
-        raise IngestError(f"not a readable CSV: {str(exc).splitlines()[0]}") from exc
+    header = _duck(lambda: [r[0] for r in con.execute(f"DESCRIBE {sql}").fetchall()], "not a readable CSV")
     return sql, header
 
 
 def _parquet_source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, list[str]]:
     p = str(path).replace("'", "''")
     sql = f"SELECT * FROM read_parquet('{p}')"
-    try:
-        header = [r[0] for r in con.execute(f"DESCRIBE {sql}").fetchall()]
-    except duckdb.Error as exc:
-        raise IngestError(f"not a readable Parquet file: {str(exc).splitlines()[0]}") from exc
+    header = _duck(lambda: [r[0] for r in con.execute(f"DESCRIBE {sql}").fetchall()],
+                   "not a readable Parquet file")
     return sql, header
 
 
@@ -599,10 +606,8 @@ def table_parser(
             src = source or path.name
             normalised = normalise_sql(layout, source_sql, None, future)
             # 1. one aggregate pass: what the file holds, before anything is stored
-            try:
-                profile = con.execute(profile_sql(layout, normalised)).to_arrow_table()
-            except duckdb.Error as exc:
-                raise IngestError(f"cannot read rows: {str(exc).splitlines()[0]}") from exc
+            profile = _duck(lambda: con.execute(profile_sql(layout, normalised)).to_arrow_table(),
+                            "cannot read rows")
             con.register("corridor_profile", profile)
             for reason, n in con.execute(
                 "SELECT reason, sum(n_rows) FROM corridor_profile GROUP BY reason ORDER BY reason"
@@ -620,14 +625,10 @@ def table_parser(
                 summary.rows_in += len(rejected)
             if any(r != "malformed" for r in summary.skipped):
                 # a second pass, with line numbers, only for files that have unusable rows
-                try:
-                    examples = con.execute(
-                        f"SELECT reason, min(line_no, {EXAMPLES_PER_REASON}) FROM ("
-                        + normalise_sql(layout, source_sql, header_lines, future)
-                        + ") WHERE reason IS NOT NULL GROUP BY reason"
-                    ).fetchall()
-                except duckdb.Error as exc:
-                    raise IngestError(f"cannot number rows: {str(exc).splitlines()[0]}") from exc
+                numbered = normalise_sql(layout, source_sql, header_lines, future)
+                examples = _duck(lambda: con.execute(
+                    f"SELECT reason, min(line_no, {EXAMPLES_PER_REASON}) FROM ({numbered}) "
+                    "WHERE reason IS NOT NULL GROUP BY reason").fetchall(), "cannot number rows")
                 for reason, lines in examples:
                     summary.examples[reason] = [_physical_line(int(x), rejected) for x in lines]
             if strict and summary.total_skipped:
@@ -635,12 +636,9 @@ def table_parser(
                                   for r in summary.skipped if r not in INFO_REASONS)
                 raise IngestError(f"--strict: {summary.total_skipped} unusable rows: {first}")
             # 2. the usable positions, streamed
-            try:
-                reader = con.execute(
-                    f"SELECT {', '.join(POSITION_FIELDS)} FROM ({normalised}) WHERE reason IS NULL"
-                ).to_arrow_reader(BATCH_ROWS)
-            except duckdb.Error as exc:
-                raise IngestError(f"cannot read rows: {str(exc).splitlines()[0]}") from exc
+            reader = _duck(lambda: con.execute(
+                f"SELECT {', '.join(POSITION_FIELDS)} FROM ({normalised}) WHERE reason IS NULL"
+            ).to_arrow_reader(BATCH_ROWS), "cannot read rows")
             for good in _prefetch(_with_ids(pa.Table.from_batches([rb]), src) for rb in reader):
                 yield "positions", good
             # 3. the static reports, from the profile
