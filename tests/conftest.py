@@ -1,30 +1,38 @@
-"""Shared test fixtures: where the real data lives, and a fresh store per test."""
+"""Shared test fixtures: where the real test data lives, and a fresh store per test."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from corridor.demo import SEED_ARTICLE, demo_file
 from corridor.store import Store
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("CORRIDOR_SHARED", REPO.parent / "shared"))
-DATA = SHARED / "data"
+#: Real AIS captures, tables and fixtures copied into the repository (tests/data/SOURCES.md).
+DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(scope="session")
-def shared() -> Path:
-    """../shared (the project's read-only materials)."""
-    assert SHARED.is_dir(), f"../shared not found at {SHARED} (set CORRIDOR_SHARED)"
-    return SHARED
+def data_dir() -> Path:
+    """tests/data: real AIS captures, tables and fixtures, each credited in SOURCES.md there.
+
+    A test that names a file missing here fails with FileNotFoundError; nothing is skipped.
+    """
+    assert (DATA / "SOURCES.md").is_file(), f"test data missing: {DATA}"
+    return DATA
 
 
 @pytest.fixture(scope="session")
-def data_dir(shared: Path) -> Path:
-    """../shared/data: real AIS captures, tables and geodata (see SOURCES.md there)."""
-    return shared / "data"
+def seed_article() -> Path:
+    """The seed article as corridor ships it (src/corridor/data/demo)."""
+    return demo_file(SEED_ARTICLE)
+
+
+@pytest.fixture(scope="session")
+def case_notes(data_dir: Path) -> Path:
+    """corridor's research notes on the DPRK → Russia case, from which the shipped case is built."""
+    return data_dir / "case" / "case-dprk-russia.md"
 
 
 @pytest.fixture()
@@ -39,3 +47,17 @@ def store(tmp_path: Path):
 def db_file(tmp_path: Path) -> Path:
     """Path for a database the test (or the CLI under test) creates."""
     return tmp_path / "cli.duckdb"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A skipped test is a failed test here: a check that did not run checked nothing.
+
+    Choose what to run with markers instead (``-m "not spark and not browser and not slow"``);
+    a deselected test is not a skip.
+    """
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped tests count as failures in corridor: {report.longrepr}"

@@ -22,14 +22,16 @@ def rows(name: str) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def case_text(shared: Path) -> str:
-    return (shared / "case" / "case-dprk-russia.md").read_text(encoding="utf-8")
+def case_text(case_notes: Path) -> str:
+    return case_notes.read_text(encoding="utf-8")
 
 
 def test_every_row_cites_sources_that_exist_with_urls():
     tags = {r["tag"]: r for r in rows("sources.csv")}
+    assert len(tags) >= 30
     for name in ("places.csv", "vessels.csv", "sanctions.csv", "sightings.csv", "rail.csv",
                  "claims.csv"):
+        assert rows(name), f"{name} is empty"
         for i, r in enumerate(rows(name), start=2):
             cited = [t for t in r["sources"].split(";") if t] if "sources" in r else \
                 [t for t in r["source"].split(";") if t]
@@ -44,6 +46,7 @@ def test_every_row_cites_sources_that_exist_with_urls():
 def test_every_row_carries_a_case_file_mark():
     for name, col in (("places.csv", "mark"), ("vessels.csv", "marks"), ("sanctions.csv", "marks"),
                       ("sightings.csv", "mark"), ("rail.csv", "mark"), ("claims.csv", "mark")):
+        assert rows(name), f"{name} is empty"
         for i, r in enumerate(rows(name), start=2):
             marks = {m for m in r[col].split(";") if m}
             assert marks and marks <= MARKS, f"{name}:{i}: marks {r[col]!r}"

@@ -44,7 +44,9 @@ def _cases(data_dir, group: str) -> list[dict]:
 # it has no open gaps to carry and reports a gap once it is closed by the next position.
 @pytest.mark.parametrize("group", ["GAP_BETWEEN_YEARS", "NO_GAPS_DUPLICATION"])
 def test_pipe_gaps_fixture_counts(data_dir, group):
-    for case in _cases(data_dir, group):
+    cases = _cases(data_dir, group)
+    assert len(cases) >= 1 and sum(c["expected_gaps"] for c in cases) > 0
+    for case in cases:
         got = _gaps_of_messages(case["messages"], case["threshold"])
         assert len(got) == case["expected_gaps"], case["id"]
 

@@ -37,6 +37,9 @@ def test_hash_changes_with_any_per_vessel_parameter_but_not_encounters():
     assert base.hash() != DetectParams(segment=SegmentParams(max_speed_knots=30)).hash()
     d = base.to_dict()
     assert d["gap"]["min_gap_hours"] == 6.0 and "encounter" in d
-    if base.encounter is not None:
-        other = dataclasses.replace(base, encounter=dataclasses.replace(base.encounter))
-        assert other.hash() == base.hash()
+    assert base.encounter is not None
+    changed = dataclasses.replace(base.encounter, max_distance_m=base.encounter.max_distance_m / 2)
+    other = dataclasses.replace(base, encounter=changed)
+    assert other.encounter != base.encounter  # a real change of an encounter parameter ...
+    assert other.hash() == base.hash()  # ... leaves the per-vessel hash alone
+    assert other.to_dict()["encounter"]["max_distance_m"] == base.encounter.max_distance_m / 2

@@ -32,6 +32,7 @@ def test_gfw_port_visit_cases_independent_of_event_order(data_dir):
     fixture = json.loads((data_dir / FIXTURE).read_text())
     max_nm = fixture["params"]["max_interseg_dist_nm"]
     rng = random.Random(4321)
+    assert len(fixture["cases"]) == 4 and all(c["expected_visits"] for c in fixture["cases"])
     for case in fixture["cases"]:
         expected = [(int(v["start_timestamp"] * 1e6), int(v["end_timestamp"] * 1e6),
                      v["start_anchorage_id"], v["end_anchorage_id"], v["confidence"],

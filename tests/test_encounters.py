@@ -248,28 +248,32 @@ def test_meetings_near_a_port_are_not_encounters_and_the_nearest_port_is_recorde
     assert detect_encounters(pa.concat_tables([in_port, offshore]), p, None).num_rows == 2
 
 
-def test_suez_queue_ships_at_anchor_are_not_encounters_with_the_gazetteer(data_dir):
-    """Real AIS from the Ever Given blockage (Mar 2021): hundreds of ships wait at anchor side
-    by side (vessel ids anonymised). They are close and slow for hours, but in anchorages, not
-    meeting at sea."""
-    import duckdb
+def _queue(lat: float, lon: float, ships: int = 6, hours: float = 6.0) -> pa.Table:
+    """Ships waiting at anchor in a row, 200 m apart east-west, still for hours."""
+    parts = [_pair(lat, lon + i * 200 / (111195 * math.cos(math.radians(lat))), hours=hours,
+                   sep_m=200, mmsis=(273000100 + 2 * i, 273000101 + 2 * i)) for i in range(ships // 2)]
+    return pa.concat_tables(parts)
 
+
+def test_ships_queued_in_a_named_anchorage_are_not_encounters_with_the_gazetteer():
+    """Ships waiting side by side in an anchorage are close and slow for hours, but they are not
+    meeting at sea: with the gazetteer's ports and anchorages the port filter removes them, while
+    the same queue far out at sea stays a set of encounters."""
     from corridor.places import PlaceIndex, gazetteer_table
 
-    t = duckdb.sql(
-        "SELECT ID::BIGINT AS mmsi, strptime(ais_pos_timestamp, '%d/%m/%Y %H:%M') AS ts, "
-        "latitude::DOUBLE AS lat, longitude::DOUBLE AS lon FROM read_csv_auto(?)",
-        params=[str(data_dir / "ais-positions/suez-2021/boat-positions.csv")]).to_arrow_table()
-    t = _positions(t["mmsi"].to_numpy(), t["ts"].to_pylist(), t["lat"].to_numpy(),
-                   t["lon"].to_numpy())
-    p = EncounterParams()
-    without = detect_encounters(t, p, None)
-    assert without.num_rows >= 20  # side by side for >= 2 h in the queue
     gaz = gazetteer_table()
+    anchorages = gaz.filter(pc.equal(gaz["kind"], "anchorage")).sort_by("place_id")
+    assert anchorages.num_rows > 1000
     ports = PlaceIndex.from_arrow(gaz.filter(pc.is_in(gaz["kind"], pa.array(["port", "anchorage"]))))
+    p = EncounterParams()
+    at_anchor = _queue(anchorages["lat"][0].as_py(), anchorages["lon"][0].as_py())
+    without = detect_encounters(at_anchor, p, None)
+    assert without.num_rows >= 2  # neighbours in the row, side by side for 6 h
     _, d = ports.nearest(without["lat"].to_numpy(), without["lon"].to_numpy(), 50_000.0)
-    assert (d < p.min_port_distance_m).all()  # every one lies inside a named anchorage area
-    assert detect_encounters(t, p, ports).num_rows == 0
+    assert (d < p.min_port_distance_m).all()  # every one lies inside the anchorage area
+    assert detect_encounters(at_anchor, p, ports).num_rows == 0
+    at_sea = _queue(-20.0, -20.0)  # South Atlantic, over 1,000 km from any port
+    assert detect_encounters(at_sea, p, ports).num_rows == without.num_rows
 
 
 def test_port_filter_gives_the_same_events_with_or_without_the_bucket_prefilter():

@@ -31,10 +31,25 @@ def _corridor_commands() -> set[tuple[str, ...]]:
     return found
 
 
+def test_the_readme_has_python_examples():
+    assert len(_python_blocks()) >= 1
+
+
 @pytest.mark.parametrize("block", _python_blocks())
-def test_python_examples_run(block, tmp_path, monkeypatch):
+def test_python_examples_run_and_give_what_they_say(block, tmp_path, monkeypatch):
+    """Every block runs; every table or frame it names has rows; the gap example's rows are gaps
+    longer than the documented 6 h."""
     monkeypatch.chdir(tmp_path)
-    exec(compile(block, str(README), "exec"), {})
+    names: dict = {}
+    exec(compile(block, str(README), "exec"), names)
+    tables = {k: v for k, v in names.items() if hasattr(v, "num_rows") or hasattr(v, "iloc")}
+    assert tables, "a README example should end in a result the reader can look at"
+    for name, value in tables.items():
+        assert len(value) > 0, f"{name} is empty"
+    if "gaps" in tables:
+        gaps = tables["gaps"]
+        assert set(gaps["type"]) == {"gap"}
+        assert ((gaps["end_ts"] - gaps["start_ts"]).dt.total_seconds() > 6 * 3600).all()
 
 
 def test_every_command_shown_exists():

@@ -12,8 +12,8 @@ from corridor.ingest.reports import ReportError, ingest_report, read_report, rep
 
 
 @pytest.fixture()
-def seed(shared):
-    return shared / "seed" / "kirby-2023-10-13-article.txt"
+def seed(seed_article):
+    return seed_article
 
 
 def test_same_text_twice_is_stored_once(store, seed, tmp_path):
