@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test setup setup-dev system-deps lint bench clean
+.PHONY: demo test test-fast setup setup-dev system-deps lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ demo: setup
 test: setup-dev system-deps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# the quick loop while editing: no Spark, no browser, nothing slow (make test runs everything)
+test-fast: setup-dev
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not spark and not browser and not slow"
 
 lint: setup-dev
 	$(BIN)/ruff check src tests bench

@@ -1,6 +1,6 @@
 """Benchmark: ``corridor ingest nmea`` end to end into DuckDB vs a bare pyais decode loop.
 
-The input is built from the real captures in ../shared/data/ais-nmea, repeated with every
+The input is built from the real captures in tests/data/ais-nmea, repeated with every
 receive time shifted (tag-block ``c:`` values, ``$PGHP`` times and USCG trailing epochs
 rewritten, checksums recomputed): each repetition starts all captures at the same moment, 8
 days after the previous repetition, so the log moves forward in time like a real one and
@@ -31,7 +31,7 @@ from _machine import cpu_model
 from corridor.ingest.nmea_time import nmea_checksum
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("CORRIDOR_SHARED", REPO.parent / "shared")) / "data" / "ais-nmea"
+DATA = REPO / "tests" / "data" / "ais-nmea"  # --data DIR reads another copy
 #: Timed captures and their first receive time (epoch s), so that every repetition can
 #: start them all at the same moment: the built log moves forward in time like a real one.
 TIMED = {
@@ -191,8 +191,12 @@ def corridor_ingest(path: Path, workers: int = 0) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sentences", type=int, default=2_000_000)
+    ap.add_argument("--data", type=Path, default=None,
+                    help="folder with the real captures (default tests/data/ais-nmea)")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "ingest_nmea.md")
     args = ap.parse_args()
+    global DATA
+    DATA = args.data or DATA
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as d:
         big = Path(d) / "big.nmea"
@@ -227,7 +231,7 @@ def main() -> None:
         f"Command: `.venv/bin/python bench/bench_ingest_nmea.py --sentences {args.sentences}`",
         "",
         f"Input: {n_lines:,} lines ({size_mb:.0f} MB) built from the real captures in "
-        "../shared/data/ais-nmea, repeated with receive times shifted so that each repetition "
+        "tests/data/ais-nmea, repeated with receive times shifted so that each repetition "
         "starts all captures together, 8 days after the previous one (see the script).",
         "",
         "| measure | value |",

@@ -1,7 +1,7 @@
 """Benchmark: decoded position tables into the store (not a test).
 
 Builds a large MarineCadastre-layout file by repeating the real NOAA 2022-01-03 sample
-(../shared/data) with timestamps shifted by one day per copy, then times
+(tests/data) with timestamps shifted by one day per copy, then times
 ``corridor ingest positions`` end to end (process start, parse, normalise, hash, insert
 with the duplicate check) and records rows/s, CPU seconds, peak RSS and the machine's load
 average before and after (the machine is shared: a load above the core count means the
@@ -24,7 +24,7 @@ import duckdb
 from _machine import cpu_model, host_speed_ms  # bench/ is on sys.path when a script runs
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO.parent / "shared/data/ais-positions/noaa-us-2022-01-03/AISdata_2022-01-03_first99999.parquet"
+SAMPLE = REPO / "tests/data/ais-positions/noaa-us-2022-01-03/AISdata_2022-01-03_first99999.parquet"
 WORK = REPO / "bench" / "work"
 
 

@@ -2,7 +2,7 @@
 
 Writes bench/results/places_shore.md. Usage: ``python bench/bench_places_shore.py``
 (about 2 minutes on 2 cores). Real inputs: the shipped gazetteer, the first 99,999 rows of
-MarineCadastre AIS for 2022-01-03 (../shared/data/ais-positions/noaa-us-2022-01-03).
+MarineCadastre AIS for 2022-01-03 (tests/data/ais-positions/noaa-us-2022-01-03).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from corridor import places, shore
 from corridor.geo import haversine_m
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("CORRIDOR_SHARED", REPO.parent / "shared")) / "data"
+DATA = REPO / "tests" / "data"
 OUT = REPO / "bench" / "results" / "places_shore.md"
 
 

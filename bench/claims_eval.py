@@ -18,7 +18,7 @@ from corridor.claims.extract import extract_claims
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT / "tests" / "data" / "claims_labelled.yaml"
-SEED = ROOT.parent / "shared" / "seed" / "kirby-2023-10-13-article.txt"
+SEED = ROOT / "src" / "corridor" / "data" / "demo" / "kirby-2023-10-13-article.txt"
 OUT = ROOT / "bench" / "results" / "claims.md"
 
 SPLITS = [

@@ -1,7 +1,7 @@
 """Geography of the simulator: real ports of the Sea of Japan and sea lanes between them.
 
 Port names, countries and UN/LOCODEs are those of the NGA World Port Index (Pub. 150, public
-domain; ../shared/data/ports/nga-wpi/WPI.csv), except Dunai, which the WPI does not list: its
+domain; the project materials' copy of WPI.csv), except Dunai, which the WPI does not list: its
 position is the settlement of Dunay, Primorsky Krai (Wikipedia, as cited in the case file).
 The *berth* coordinates are the WPI point moved to the nearest water (at least 250 m from the
 shore of the bundled Natural Earth 1:10m land) from which a straight line reaches the
