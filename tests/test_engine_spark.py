@@ -30,6 +30,8 @@ from corridor.places import load_gazetteer
 from corridor.schema import EVENTS, POSITIONS
 from corridor.store import Store
 
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
 SIM_MMSI = 100_009_000  # fictitious: no ship MMSI starts with 1 (ITU ship MIDs are 201-775)
 
 

@@ -23,6 +23,8 @@ from corridor.ids import position_obs_ids
 from corridor.report.build import write_report
 from corridor.schema import POSITIONS
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
