@@ -4,12 +4,16 @@ Nothing here defines an event. Every event comes from the same pure functions th
 engine calls, fed the same rows, so the same archive gives the same events with the same
 ids on both engines (the tests check this):
 
-- per vessel: ``df.groupBy(g).applyInArrow(f)`` where ``g = pmod(xxhash64(mmsi), n)`` keeps
-  each vessel whole in one group and ``f`` hands each vessel's Arrow table to
-  :func:`corridor.detect.pipeline.detect_vessel` (port visits, gaps, loitering, voyages,
-  position conflicts). Grouping by ``mmsi`` itself gives the same events but costs one
-  Python round trip per vessel: measured here on 10,631 vessels (NOAA sample, local[2]),
-  42 s against 4 s for 16 coarse groups with the same per-vessel loop;
+- per vessel, over an archive: one Spark task per vessel bucket (or share of a large bucket,
+  :class:`VesselTask`). The archive is partitioned by ``bucket = hash(mmsi) mod n``, so a
+  bucket's files hold its vessels whole: the task's Python worker reads them itself with
+  pyarrow and hands each vessel's Arrow table to :func:`corridor.detect.pipeline.detect_vessel`
+  (port visits, gaps, loitering, voyages, position conflicts). The positions never pass
+  through the JVM and are never shuffled; what Spark moves is the events and the much
+  smaller encounter grid. (Reading the archive as a DataFrame and grouping it with
+  ``groupBy(pmod(xxhash64(mmsi), n)).applyInArrow`` gives the same events at several times
+  the CPU: every position is decoded by the JVM, shuffled, and converted to Arrow again;
+  :func:`detect_events_df` keeps that path for positions that come as a DataFrame.);
 - encounters, in the three stages of :mod:`corridor.detect.encounters`:
   1. in the same per-vessel pass, right after the vessel is detected, its positions minus
      those its marks exclude are resampled onto the 10-minute grid and points in port
@@ -226,18 +230,23 @@ def _vessel_out_schema() -> pa.Schema:
 VESSEL_OUT = _vessel_out_schema()
 
 
-def _vessel_fn(params: Any, places: pa.Table | None, token: str, n_buckets: int):
-    """Called with the Arrow table of one group of whole vessels: events and encounter grid."""
+def _detect_vessels(tbl: pa.Table, params: Any, places: pa.Table | None, token: str,
+                    n_buckets: int) -> pa.Table:
+    """Events and encounter grid of a table of whole vessels, in the VESSEL_OUT layout.
 
-    def fn(tbl: pa.Table) -> pa.Table:
-        from corridor.detect.encounters import vessel_grid
-        from corridor.detect.pipeline import split_by_mmsi
+    Also one ``count`` row: the number of vessels in ``mmsi``.
+    """
+    from corridor.detect.encounters import vessel_grid
+    from corridor.detect.pipeline import split_by_mmsi
 
-        pipe = _pipeline(token, params, places)
-        idx = _place_index(token, places)
-        enc = params.encounter
-        events, grids, failed = [], [], []
+    pipe = _pipeline(token, params, places)
+    idx = _place_index(token, places)
+    enc = params.encounter
+    events, grids, failed = [], [], []
+    vessels = 0
+    if tbl.num_rows:
         for part in split_by_mmsi(_sorted_vessels(_as_positions(tbl))):
+            vessels += 1
             marks = None
             try:
                 res = pipe.apply(part)
@@ -250,17 +259,89 @@ def _vessel_fn(params: Any, places: pa.Table | None, token: str, n_buckets: int)
                 grid = vessel_grid(part, marks, enc, idx)
                 if grid.num_rows:
                     grids.append(grid)
-        ev = _with_parts(pa.concat_tables(events) if events else EVENTS.empty_table(), n_buckets)
-        out = [_widen("event", {n: ev[n] for n in ev.column_names}, ev.num_rows)]
-        if grids:
-            g = pa.concat_tables(grids)
-            out.append(_widen("grid", {
-                _GRID_SHARED.get(n, f"grid_{n}"): g[n] for n in g.column_names}, g.num_rows))
-        if failed:
-            out.append(_widen("failed", {
-                "mmsi": pa.array([m for m, _ in failed], pa.int64()),
-                "error": pa.array([e for _, e in failed], pa.string())}, len(failed)))
-        return pa.concat_tables(out) if len(out) > 1 else out[0]
+    ev = _with_parts(pa.concat_tables(events) if events else EVENTS.empty_table(), n_buckets)
+    out = [_widen("event", {n: ev[n] for n in ev.column_names}, ev.num_rows),
+           _widen("count", {"mmsi": pa.array([vessels], pa.int64())}, 1)]
+    if grids:
+        g = pa.concat_tables(grids)
+        out.append(_widen("grid", {
+            _GRID_SHARED.get(n, f"grid_{n}"): g[n] for n in g.column_names}, g.num_rows))
+    if failed:
+        out.append(_widen("failed", {
+            "mmsi": pa.array([m for m, _ in failed], pa.int64()),
+            "error": pa.array([e for _, e in failed], pa.string())}, len(failed)))
+    return pa.concat_tables(out)
+
+
+def _vessel_fn(params: Any, places: pa.Table | None, token: str, n_buckets: int):
+    """Called with the Arrow table of one group of whole vessels (the DataFrame path)."""
+
+    def fn(tbl: pa.Table) -> pa.Table:
+        return _detect_vessels(tbl, params, places, token, n_buckets)
+
+    return fn
+
+
+# --------------------------------------------------------------------------- archive tasks
+@dataclass(frozen=True)
+class VesselTask:
+    """One Python call of the per-vessel pass over an archive: the positions files of one
+    vessel bucket (every day), and which share of the bucket's vessels to take.
+
+    A bucket holds whole vessels (``bucket = combine_u64(mmsi) mod n_buckets``), so a task
+    needs no shuffle: its executor reads the files itself. A bucket with more than
+    ``target_rows`` positions is split into ``parts`` tasks by a second digit of the same hash
+    (``combine_u64(mmsi) // n_buckets mod parts``), each reading the bucket's files and keeping
+    its vessels.
+    """
+
+    bucket: int
+    part: int
+    parts: int
+    files: tuple[str, ...]
+
+
+def vessel_tasks(archive_dir: str | os.PathLike[str], target_rows: int = 2_000_000
+                 ) -> list[VesselTask]:
+    """The per-vessel tasks of an archive, sized from the Parquet footers (rows per bucket)."""
+    import pyarrow.parquet as pq
+
+    root = arc.table_path(archive_dir, "positions")
+    by_bucket: dict[int, list[Path]] = {}
+    for f in sorted(root.glob("day=*/bucket=*/*.parquet")):
+        by_bucket.setdefault(int(f.parent.name.split("=", 1)[1]), []).append(f)
+    tasks = []
+    for bucket, files in sorted(by_bucket.items()):
+        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+        parts = max(1, -(-rows // max(1, target_rows)))
+        tasks += [VesselTask(bucket, j, parts, tuple(str(f) for f in files)) for j in range(parts)]
+    return tasks
+
+
+def read_task(task: VesselTask, n_buckets: int) -> pa.Table:
+    """The POSITIONS rows of one task's vessels, read from its files (no day/bucket columns)."""
+    import numpy as np
+
+    tbl = ds.dataset(list(task.files), format="parquet").to_table(columns=POSITIONS.names)
+    if task.parts > 1:
+        from corridor.ids import combine_u64
+
+        h = combine_u64(tbl["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64))
+        keep = (h // np.int64(n_buckets)) % np.int64(task.parts) == task.part
+        tbl = tbl.filter(pa.array(keep))
+    return _as_positions(tbl)
+
+
+def _task_fn(tasks: list[VesselTask], params: Any, places: pa.Table | None, token: str,
+             n_buckets: int):
+    """``mapInArrow`` over task numbers: each task's vessels read and detected in Python."""
+
+    def fn(batches):
+        for b in batches:
+            for i in b.column(0).to_pylist():
+                out = _detect_vessels(read_task(tasks[i], n_buckets), params, places, token,
+                                      n_buckets)
+                yield from out.to_batches()
 
     return fn
 
@@ -382,19 +463,32 @@ def _detect_events_df(
     reports: DataFrame | None = None,
     n_buckets: int = arc.DEFAULT_BUCKETS,
     n_groups: int | None = None,
+    tasks: list[VesselTask] | None = None,
 ) -> tuple[DataFrame, list[DataFrame]]:
+    """See :func:`detect_events_df`. With ``tasks`` (an archive's :func:`vessel_tasks`) the
+    per-vessel pass reads the archive's files in Python, one task per Spark task, and
+    ``positions`` is not read at all: no shuffle and no trip of the positions through the JVM.
+    """
     from pyspark.sql import functions as F
 
     token = uuid.uuid4().hex
     g = n_groups or int(spark.conf.get("spark.sql.shuffle.partitions"))
     out_schema = spark_schema(OUT_EVENTS)
     ev_cols = [f.name for f in out_schema.fields]
-    vessel_out = (
-        _groups(positions, g, "mmsi")
-        .groupBy("g")
-        .applyInArrow(_vessel_fn(params, places, token, n_buckets), spark_schema(VESSEL_OUT))
-        .persist()
-    )
+    if tasks is not None:
+        vessel_out = (
+            spark.range(len(tasks), numPartitions=max(1, len(tasks)))
+            .mapInArrow(_task_fn(tasks, params, places, token, n_buckets),
+                        spark_schema(VESSEL_OUT))
+            .persist()
+        )
+    else:
+        vessel_out = (
+            _groups(positions, g, "mmsi")
+            .groupBy("g")
+            .applyInArrow(_vessel_fn(params, places, token, n_buckets), spark_schema(VESSEL_OUT))
+            .persist()
+        )
     results = [vessel_out.where(F.col("kind") == "event").select(*ev_cols)]
 
     enc = params.encounter
@@ -447,6 +541,7 @@ def run_detect_spark(
     shuffle_partitions: int | None = None,
     arrow_batch_rows: int | None = None,
     spark: SparkSession | None = None,
+    target_rows: int = 2_000_000,
 ) -> SparkSummary:
     """Detect events over an archive with Spark; write them to ``out_dir/events``.
 
@@ -454,6 +549,9 @@ def run_detect_spark(
     as a whole, written beside it first so a failed run leaves the previous result. The
     archive's places table (exported with the positions) is the gazetteer. ``spark``: an
     existing session (tests, notebooks); otherwise one is built by :func:`spark_session`.
+    The per-vessel pass reads the archive's positions files directly in the Python workers
+    (:func:`vessel_tasks`, about ``target_rows`` positions per task), so executors must see
+    ``archive_dir`` at the same path as the driver.
     """
     from corridor.detect.params import DetectParams
 
@@ -468,11 +566,13 @@ def run_detect_spark(
     )
     if spark is not None and shuffle_partitions:
         session.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions))
-    positions = read_positions_df(session, archive_dir)
+    tasks = vessel_tasks(archive_dir, target_rows)
+    if not tasks:
+        raise arc.ArchiveError(f"{archive_dir}: archive has no positions")
     places = _places_table(archive_dir)
     reports = read_reports_df(session, archive_dir)
-    events, cached = _detect_events_df(session, positions, params, places, reports=reports,
-                                       n_buckets=n_buckets)
+    events, cached = _detect_events_df(session, None, params, places, reports=reports,
+                                       n_buckets=n_buckets, tasks=tasks)
 
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / f".events.tmp-{uuid.uuid4().hex}"
@@ -496,7 +596,7 @@ def run_detect_spark(
     arc._record(out_manifest, "events", n_events, "spark")
     arc._write_manifest(out, out_manifest)
     n_positions = arc.dataset(archive_dir, "positions").count_rows()
-    vessels = positions.select("mmsi").distinct().count()
+    vessels = cached[0].where("kind = 'count'").agg({"mmsi": "sum"}).collect()[0][0] or 0
     return SparkSummary(n_positions, int(vessels), n_events, time.perf_counter() - t0, str(out),
                         failed)
 
@@ -509,9 +609,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--master", default="local[2]", help="ignored under spark-submit")
     ap.add_argument("--shuffle-partitions", type=int, default=None)
     ap.add_argument("--arrow-batch-rows", type=int, default=None)
+    ap.add_argument("--target-rows", type=int, default=2_000_000,
+                    help="positions per per-vessel task (a larger vessel bucket is split)")
     a = ap.parse_args(argv)
     s = run_detect_spark(a.archive, a.out, None, a.master, shuffle_partitions=a.shuffle_partitions,
-                         arrow_batch_rows=a.arrow_batch_rows)
+                         arrow_batch_rows=a.arrow_batch_rows, target_rows=a.target_rows)
     print(f"{s.events} events from {s.positions} positions of {s.vessels} vessels "
           f"in {s.seconds:.1f} s -> {s.out}")
     return 0
