@@ -36,13 +36,16 @@ WORK = REPO / "bench" / "work" / "spark"
 
 
 class PeakRSS:
-    """Peak resident memory (bytes) of a process and all its descendants."""
+    """Peak resident memory (bytes) of a process and all its descendants, and the CPU seconds
+    (user + system) they used: the last reading of every process seen, so the JVM's Python
+    workers and the local engine's pool count too."""
 
     def __init__(self, pid: int, every_s: float = 0.2):
         import psutil
 
         self.proc = psutil.Process(pid)
         self.peak = 0
+        self._cpu: dict[tuple[int, float], float] = {}
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, args=(every_s,), daemon=True)
 
@@ -56,12 +59,18 @@ class PeakRSS:
                 for p in procs:
                     try:
                         total += p.memory_info().rss
+                        t = p.cpu_times()
+                        self._cpu[(p.pid, p.create_time())] = t.user + t.system
                     except psutil.Error:
                         pass
                 self.peak = max(self.peak, total)
             except psutil.Error:
                 pass
             self._stop.wait(every_s)
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(self._cpu.values())
 
     def __enter__(self) -> PeakRSS:
         self._t.start()
@@ -131,11 +140,22 @@ def child_local(sim: Path, workers: int) -> dict:
             store.con.execute("COMMIT")
         load_s = time.perf_counter() - t0
         t1 = time.perf_counter()
+        cpu0 = _cpu_self_and_children()
         with PeakRSS(os.getpid()) as mem:  # this process and its workers, detection only
             s = run_detect(store, full=True, workers=workers)
         detect_s = time.perf_counter() - t1
+        detect_cpu = _cpu_self_and_children() - cpu0
     db.unlink()
-    return {"load_s": load_s, "detect_s": detect_s, "events": s.events, "detect_peak": mem.peak}
+    return {"load_s": load_s, "detect_s": detect_s, "events": s.events, "detect_peak": mem.peak,
+            "detect_cpu_s": detect_cpu}
+
+
+def _cpu_self_and_children() -> float:
+    """CPU seconds of this process and its waited-for children (the local engine's pool)."""
+    import resource
+
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def child_spark(arc: Path, cores: int) -> dict:
@@ -158,20 +178,31 @@ def child_spark(arc: Path, cores: int) -> dict:
 
 
 def run_child(args: list[str]) -> tuple[dict, float, int]:
+    """Run a child; its result, wall time and peak memory; its CPU seconds (whole process
+    tree: the larger of the sampled sum and the kernel's count of waited-for children) are
+    added to the result as ``cpu_s``."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True)
     with PeakRSS(p.pid) as mem:
         out, _ = p.communicate()
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         raise RuntimeError(f"child {args} failed ({p.returncode})")
-    return json.loads(out.strip().splitlines()[-1]), wall, mem.peak
+    res = json.loads(out.strip().splitlines()[-1])
+    waited = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    res["cpu_s"] = max(mem.cpu_s, waited)
+    return res, wall, mem.peak
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--positions", type=float, nargs="+", default=[1e6])
     ap.add_argument("--engines", nargs="+", default=["local", "spark-1", "spark-2"])
+    ap.add_argument("--repeat", type=int, default=1, help="alternate the engines this many times")
     ap.add_argument("--child", nargs=3, metavar=("KIND", "PATH", "N"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
@@ -191,20 +222,22 @@ def main() -> None:
         rows = manifest["positions"]
         print(f"\n## {rows:,} positions, {manifest['vessels']} vessels "
               f"(simulate {sim_s:.0f} s, archive {arc_s:.1f} s)")
-        for eng in a.engines:
+        for eng in [e for _ in range(a.repeat) for e in a.engines]:
             if eng == "local":
                 res, wall, peak = run_child(["--child", "local", str(sim), "2"])
                 detect = res["detect_s"]
                 extra = (f"load into DuckDB {res['load_s']:.1f} s; detection alone peaks at "
-                         f"{res['detect_peak'] / 2**30:.2f} GiB")
+                         f"{res['detect_peak'] / 2**30:.2f} GiB and uses {res['detect_cpu_s']:.1f} "
+                         f"CPU s = {1e6 * res['detect_cpu_s'] / rows:.1f} µs/position")
             else:
                 cores = int(eng.split("-")[1])
                 res, wall, peak = run_child(["--child", "spark", str(arc), str(cores)])
                 detect = res["detect_s"]
                 extra = f"session start {res['session_s']:.1f} s, process wall {wall:.1f} s"
             print(f"{eng:8s} detect {detect:8.1f} s  {rows / detect:>10,.0f} pos/s  "
-                  f"peak RSS {peak / 2**30:5.2f} GiB  ({extra})  events {res['events']}",
-                  flush=True)
+                  f"CPU {res['cpu_s']:7.1f} s ({1e6 * res['cpu_s'] / rows:.1f} µs/position, whole "
+                  f"process incl. start and load)  peak RSS {peak / 2**30:5.2f} GiB  ({extra})  "
+                  f"events {res['events']}", flush=True)
         print(f"load average now: {os.getloadavg()[0]:.1f}")
 
 

@@ -4,8 +4,8 @@ Nothing here defines an event. Every event comes from the same pure functions th
 engine calls, fed the same rows, so the same archive gives the same events with the same
 ids on both engines (the tests check this):
 
-- per vessel, over an archive: one Spark task per vessel bucket (or share of a large bucket,
-  :class:`VesselTask`). The archive is partitioned by ``bucket = hash(mmsi) mod n``, so a
+- per vessel, over an archive: one Spark task per group of vessel buckets (or share of a
+  large bucket, :class:`VesselTask`). The archive is partitioned by ``bucket = hash(mmsi) mod n``, so a
   bucket's files hold its vessels whole: the task's Python worker reads them itself with
   pyarrow and hands each vessel's Arrow table to :func:`corridor.detect.pipeline.detect_vessel`
   (port visits, gaps, loitering, voyages, position conflicts). The positions never pass
@@ -285,36 +285,58 @@ def _vessel_fn(params: Any, places: pa.Table | None, token: str, n_buckets: int)
 # --------------------------------------------------------------------------- archive tasks
 @dataclass(frozen=True)
 class VesselTask:
-    """One Python call of the per-vessel pass over an archive: the positions files of one
-    vessel bucket (every day), and which share of the bucket's vessels to take.
+    """One Python call of the per-vessel pass over an archive: the positions files of some
+    vessel buckets (every day), and which share of their vessels to take.
 
     A bucket holds whole vessels (``bucket = combine_u64(mmsi) mod n_buckets``), so a task
-    needs no shuffle: its executor reads the files itself. A bucket with more than
-    ``target_rows`` positions is split into ``parts`` tasks by a second digit of the same hash
+    needs no shuffle: its executor reads the files itself. Small buckets are packed together
+    into one task (a Python call has a fixed cost); a bucket larger than the target is split
+    into ``parts`` tasks by a second digit of the same hash
     (``combine_u64(mmsi) // n_buckets mod parts``), each reading the bucket's files and keeping
-    its vessels.
+    its share of the vessels.
     """
 
-    bucket: int
+    buckets: tuple[int, ...]
     part: int
     parts: int
     files: tuple[str, ...]
 
 
-def vessel_tasks(archive_dir: str | os.PathLike[str], target_rows: int = 2_000_000
-                 ) -> list[VesselTask]:
-    """The per-vessel tasks of an archive, sized from the Parquet footers (rows per bucket)."""
+def vessel_tasks(archive_dir: str | os.PathLike[str], target_rows: int = 2_000_000,
+                 min_tasks: int = 1) -> list[VesselTask]:
+    """The per-vessel tasks of an archive, sized from the Parquet footers (rows per bucket):
+    about ``target_rows`` positions each, and at least ``min_tasks`` tasks when there are
+    enough buckets (so every core has work)."""
     import pyarrow.parquet as pq
 
     root = arc.table_path(archive_dir, "positions")
-    by_bucket: dict[int, list[Path]] = {}
+    by_bucket: dict[int, list[str]] = {}
     for f in sorted(root.glob("day=*/bucket=*/*.parquet")):
-        by_bucket.setdefault(int(f.parent.name.split("=", 1)[1]), []).append(f)
-    tasks = []
-    for bucket, files in sorted(by_bucket.items()):
-        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
-        parts = max(1, -(-rows // max(1, target_rows)))
-        tasks += [VesselTask(bucket, j, parts, tuple(str(f) for f in files)) for j in range(parts)]
+        by_bucket.setdefault(int(f.parent.name.split("=", 1)[1]), []).append(str(f))
+    rows = {b: sum(pq.ParquetFile(f).metadata.num_rows for f in fs) for b, fs in by_bucket.items()}
+    target = max(1, min(target_rows, -(-sum(rows.values()) // max(1, min_tasks))))
+    tasks: list[VesselTask] = []
+    packed: list[int] = []
+    packed_rows = 0
+
+    def flush() -> None:
+        nonlocal packed, packed_rows
+        if packed:
+            files = tuple(f for b in packed for f in by_bucket[b])
+            tasks.append(VesselTask(tuple(packed), 0, 1, files))
+        packed, packed_rows = [], 0
+
+    for bucket in sorted(by_bucket):
+        n = rows[bucket]
+        if n > target:
+            parts = -(-n // target)
+            tasks += [VesselTask((bucket,), j, parts, tuple(by_bucket[bucket])) for j in range(parts)]
+            continue
+        if packed and packed_rows + n > target:
+            flush()
+        packed.append(bucket)
+        packed_rows += n
+    flush()
     return tasks
 
 
@@ -550,7 +572,7 @@ def run_detect_spark(
     archive's places table (exported with the positions) is the gazetteer. ``spark``: an
     existing session (tests, notebooks); otherwise one is built by :func:`spark_session`.
     The per-vessel pass reads the archive's positions files directly in the Python workers
-    (:func:`vessel_tasks`, about ``target_rows`` positions per task), so executors must see
+    (:func:`vessel_tasks`, up to ``target_rows`` positions per task), so executors must see
     ``archive_dir`` at the same path as the driver.
     """
     from corridor.detect.params import DetectParams
@@ -566,7 +588,8 @@ def run_detect_spark(
     )
     if spark is not None and shuffle_partitions:
         session.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions))
-    tasks = vessel_tasks(archive_dir, target_rows)
+    tasks = vessel_tasks(archive_dir, target_rows,
+                         min_tasks=session.sparkContext.defaultParallelism)
     if not tasks:
         raise arc.ArchiveError(f"{archive_dir}: archive has no positions")
     places = _places_table(archive_dir)
