@@ -174,8 +174,8 @@ def ingest_report(
     given = {"title": title or meta.get("title"), "publisher": publisher or meta.get("publisher"),
              "published": published, "url": url or meta.get("url")}
     rid = result.report_id
-    row = store.con.execute("SELECT title, publisher, published, url FROM reports WHERE report_id = ?",
-                            [rid]).fetchone()
+    row = store.one("SELECT title, publisher, published, url FROM reports WHERE report_id = ?",
+                    [rid])
     digest = sha256_file(path)
     ingest_id = store.begin_ingest("report", str(path), path.stat().st_size, digest)
     try:
