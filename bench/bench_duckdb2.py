@@ -1,9 +1,10 @@
 """Benchmark: the cost of one ingest and one detection under the installed DuckDB (not a test).
 
-Times ``corridor ingest positions`` of the real 99,999-row MarineCadastre Parquet sample and
-``corridor detect --full`` on the result, each in a fresh process into a fresh store, and
-prints CPU seconds (user + system of the process and its workers) and wall seconds per run
-and their medians. Run it once per interpreter to compare DuckDB versions:
+Times ``corridor ingest positions`` of the real 99,999-row MarineCadastre Parquet sample (or
+``--file``) and ``corridor detect --full`` on the result (unless ``--no-detect``), each in a
+fresh process into a fresh store, and prints CPU seconds (user + system of the process and its
+workers), wall seconds and peak RSS per run, and their medians. Run it once per interpreter
+to compare DuckDB versions:
 
     /work/venv-duck2/bin/python bench/bench_duckdb2.py --runs 5
     .venv/bin/python bench/bench_duckdb2.py --runs 5            # a venv with DuckDB 1.5
@@ -40,18 +41,22 @@ s.stream_arrow = lambda con, sql, n, params=None: con.execute(sql, params or [])
 _CLI = "import sys; from corridor.cli import main; sys.argv[0] = 'corridor'; main()"
 
 
-def timed(args: list[str], db: Path, copying: bool) -> tuple[float, float]:
-    """(CPU seconds of the process tree, wall seconds) of ``corridor ARGS`` on store ``db``."""
+def timed(args: list[str], db: Path, copying: bool) -> tuple[float, float, int]:
+    """(CPU seconds of the process tree, wall seconds, peak RSS in MB of the main process) of
+    ``corridor ARGS`` on store ``db``."""
     code = (_COPYING if copying else "") + _CLI
     env = {**os.environ, "CORRIDOR_DB": str(db), "PYTHONPATH": str(REPO / "src")}
     before = os.times()
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code, *args], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t
+    if proc.returncode:
+        sys.exit(f"corridor {' '.join(args)}: exit {proc.returncode}")
     after = os.times()
     cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-    return cpu, wall
+    return cpu, wall, usage.ru_maxrss // 1024
 
 
 def read_cost(sample: Path, copies: int, repeats: int) -> None:
@@ -84,16 +89,18 @@ def read_cost(sample: Path, copies: int, repeats: int) -> None:
 
 
 _STREAM = """
-import resource, sys, warnings, duckdb
+import sys, warnings, duckdb
 warnings.simplefilter("ignore")
 con = duckdb.connect()
 con.execute("SET memory_limit = '256MB'")
+con.execute("SET enable_progress_bar = false")
 sql = ("SELECT range AS a, range * 2 AS b, range::VARCHAR AS c, random() AS d "
        "FROM range({rows})")
 res = con.sql(sql) if sys.argv[1] == "relation" else con.execute(sql)
 n = sum(b.num_rows for b in res.to_arrow_reader(122_880))
 assert n == {rows}
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+# VmHWM, not ru_maxrss: that one keeps the parent's peak across fork + exec
+print(next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM")) // 1024)
 """
 
 
@@ -103,43 +110,50 @@ def stream_peak(rows: int) -> None:
     for way in ("relation", "DB-API"):
         out = subprocess.run([sys.executable, "-c", _STREAM.format(rows=rows), way.lower()],
                              capture_output=True, text=True, check=True).stdout
-        print(f"stream {rows:,} rows x 4 columns, {way}: peak RSS {int(out)} MB", flush=True)
+        print(f"stream {rows:,} rows x 4 columns, {way}: peak RSS {int(out.split()[-1])} MB", flush=True)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     default_data = Path(os.environ.get("CORRIDOR_SHARED", REPO.parent / "shared")) / "data"
     ap.add_argument("--data", type=Path, default=default_data, help="folder holding " + SAMPLE)
-    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--file", type=Path, help="ingest this position table instead of the sample")
+    ap.add_argument("--no-detect", action="store_true", help="time the ingest only")
+    ap.add_argument("--runs", type=int, default=5, help="runs of ingest + detect (0: reads only)")
     ap.add_argument("--workers", type=int, default=2, help="detect --workers")
     ap.add_argument("--arrow-copy", action="store_true", help="read Arrow through DB-API results")
     ap.add_argument("--read-copies", type=int, default=0,
                     help="also time reading this many copies of the sample into Arrow, both ways")
     args = ap.parse_args()
     sample = args.data / SAMPLE
-    if not sample.is_file():
+    target = args.file or sample
+    if not sample.is_file() or not target.is_file():
         sys.exit(f"{sample}: not found (give --data)")
     import duckdb
 
     print(f"CPU {cpu_model()}, {os.cpu_count()} cores; Python {sys.version.split()[0]}, "
           f"DuckDB {duckdb.__version__}; Arrow read: {'DB-API (copy)' if args.arrow_copy else 'relation'}")
     if args.read_copies:
-        read_cost(sample, args.read_copies, args.runs)
         stream_peak(10_000_000)
-    results: dict[str, list[tuple[float, float]]] = {"ingest": [], "detect": []}
+        read_cost(sample, args.read_copies, max(3, args.runs))
+    results: dict[str, list[tuple[float, float, int]]] = {"ingest": [], "detect": []}
     for i in range(args.runs):
         with tempfile.TemporaryDirectory(prefix="corridor-bench-") as d:
             db = Path(d) / "bench.duckdb"
             timed(["init"], db, args.arrow_copy)  # the gazetteer, for port visits (not timed)
-            results["ingest"].append(timed(["ingest", "positions", str(sample)], db, args.arrow_copy))
-            results["detect"].append(timed(["detect", "--full", "--workers", str(args.workers)], db,
-                                           args.arrow_copy))
-        print(f"run {i + 1}: " + ", ".join(f"{k} {v[-1][0]:.2f} CPU s / {v[-1][1]:.2f} s"
-                                           for k, v in results.items()), flush=True)
+            results["ingest"].append(timed(["ingest", "positions", str(target)], db, args.arrow_copy))
+            if not args.no_detect:
+                results["detect"].append(timed(["detect", "--full", "--workers", str(args.workers)],
+                                               db, args.arrow_copy))
+        print(f"run {i + 1}: " + ", ".join(f"{k} {v[-1][0]:.2f} CPU s / {v[-1][1]:.2f} s / {v[-1][2]} MB"
+                                           for k, v in results.items() if v), flush=True)
     for k, v in results.items():
-        print(f"{k}: median {statistics.median(c for c, _ in v):.2f} CPU s, "
-              f"{statistics.median(w for _, w in v):.2f} s wall "
-              f"(CPU min {min(c for c, _ in v):.2f}, max {max(c for c, _ in v):.2f})")
+        if not v:
+            continue
+        print(f"{k}: median {statistics.median(r[0] for r in v):.2f} CPU s, "
+              f"{statistics.median(r[1] for r in v):.2f} s wall "
+              f"(CPU min {min(r[0] for r in v):.2f}, max {max(r[0] for r in v):.2f}), "
+              f"peak RSS of the main process {max(r[2] for r in v)} MB")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
