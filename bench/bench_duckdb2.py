@@ -6,8 +6,8 @@ fresh process into a fresh store, and prints CPU seconds (user + system of the p
 workers), wall seconds and peak RSS per run, and their medians. Run it once per interpreter
 to compare DuckDB versions:
 
-    /work/venv-duck2/bin/python bench/bench_duckdb2.py --runs 5
-    .venv/bin/python bench/bench_duckdb2.py --runs 5            # a venv with DuckDB 1.5
+    venv-duck2/bin/python bench/bench_duckdb2.py --runs 5 --data ../shared/data
+    venv-duck15/bin/python bench/bench_duckdb2.py --runs 5 --data ../shared/data
 
 ``--arrow-copy`` reads Arrow the way corridor did before the DuckDB 2 port (``con.execute(sql)``
 then ``.to_arrow_table()`` / ``.to_arrow_reader()``, a DB-API result, which DuckDB 2 copies),
@@ -115,8 +115,8 @@ def stream_peak(rows: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    default_data = Path(os.environ.get("CORRIDOR_SHARED", REPO.parent / "shared")) / "data"
-    ap.add_argument("--data", type=Path, default=default_data, help="folder holding " + SAMPLE)
+    ap.add_argument("--data", type=Path, default=REPO / "tests" / "data",
+                    help="folder holding " + SAMPLE + " (default: the repository's tests/data)")
     ap.add_argument("--file", type=Path, help="ingest this position table instead of the sample")
     ap.add_argument("--no-detect", action="store_true", help="time the ingest only")
     ap.add_argument("--runs", type=int, default=5, help="runs of ingest + detect (0: reads only)")
