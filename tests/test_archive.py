@@ -26,7 +26,7 @@ def noaa_positions(data_dir: Path) -> pa.Table:
     src = data_dir / "ais-positions" / "noaa-us-2022-01-03" / "*.parquet"
     t = (
         duckdb.connect()
-        .execute(
+        .sql(
             f"""SELECT MMSI::BIGINT AS mmsi,
                    strptime(BaseDateTime, '%Y-%m-%dT%H:%M:%S')::TIMESTAMP AS ts,
                    LAT AS lat, LON AS lon, SOG::REAL AS sog,

@@ -28,30 +28,30 @@ def test_marinecadastre_parquet_rows_and_values(store, data_dir):
     path = data_dir / NOAA_2022
     expected = duckdb.sql(
         f"SELECT count(*) FROM (SELECT DISTINCT MMSI, BaseDateTime, LAT, LON FROM '{path}')"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     result = _ingest(store, path)
     assert result.status == "done" and result.details["layout"] == "marinecadastre"
     assert store.count("positions") == expected  # exact duplicate rows collapse to one
-    row = store.con.execute(
+    row = store.one(
         "SELECT lat, lon, sog, cog FROM positions WHERE mmsi = 367379190 AND ts = '2022-01-03 00:00:00'"
-    ).fetchone()
+    )
     assert row == pytest.approx((30.3706, -88.56408, row[2], row[3]))
     # static fields become vessel reports with IMO digits extracted
-    n_named = store.con.execute(
+    n_named = store.one(
         "SELECT count(DISTINCT mmsi) FROM vessel_reports WHERE name IS NOT NULL"
-    ).fetchone()[0]
+    )[0]
     assert n_named > 10_000
 
 
 def test_marinecadastre_csv_imo_and_sentinels(store, data_dir):
     _ingest(store, data_dir / NOAA_2023)
     assert store.count("positions") == 1000
-    imo, name = store.con.execute(
+    imo, name = store.one(
         "SELECT imo, name FROM vessel_reports WHERE mmsi = 636021061"
-    ).fetchone()
+    )
     assert (imo, name) == (9307839, "MSC NAISHA III")
     # COG 360 is the "not available" sentinel: stored as NULL
-    assert store.con.execute("SELECT cog FROM positions WHERE mmsi = 367752440").fetchone()[0] is None
+    assert store.one("SELECT cog FROM positions WHERE mmsi = 367752440")[0] is None
 
 
 def test_spire_layout_keeps_positions_and_counts_other_messages(store, data_dir):
@@ -60,25 +60,25 @@ def test_spire_layout_keeps_positions_and_counts_other_messages(store, data_dir)
     expected = duckdb.sql(
         f"SELECT count(*) FROM read_csv('{data_dir / SPIRE}', all_varchar=true) "
         "WHERE Message_ID IN ('1','2','3','18','19','27')"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     stored = store.count("positions")
     skipped_positions = result.skipped.get("invalid_position", 0) + result.skipped.get("missing_mmsi", 0)
     assert stored + skipped_positions + result.duplicates == expected
     assert result.skipped["other_type"] > 0
     # milliseconds are added to the time
-    ts = store.con.execute(
+    ts = store.one(
         "SELECT ts FROM positions WHERE mmsi = 273455590 ORDER BY ts LIMIT 1"
-    ).fetchone()[0]
+    )[0]
     assert (ts.second, ts.microsecond) == (19, 160_000)
 
 
 def test_geopackage_points(store, data_dir):
     result = _ingest(store, data_dir / BOSTON)
     assert result.status == "done" and store.count("positions") == 972
-    assert store.con.execute("SELECT count(DISTINCT mmsi) FROM positions").fetchone()[0] == 4
-    lat, lon = store.con.execute(
+    assert store.one("SELECT count(DISTINCT mmsi) FROM positions")[0] == 4
+    lat, lon = store.one(
         "SELECT lat, lon FROM positions WHERE mmsi = 240000208 ORDER BY ts LIMIT 1"
-    ).fetchone()
+    )
     assert 42.24 < lat < 42.43 and -71.06 < lon < -70.80
 
 
@@ -92,17 +92,17 @@ def test_explicit_mapping_with_time_format(store, data_dir):
     assert result.status == "done", result.message
     expected = duckdb.sql(
         f"SELECT count(*) FROM (SELECT DISTINCT vessel_ref, seen_at, latitude, longitude FROM '{path}')"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     assert expected > 1900
     assert store.count("positions") == expected
-    first, last = store.con.execute("SELECT min(ts), max(ts) FROM positions").fetchone()
+    first, last = store.one("SELECT min(ts), max(ts) FROM positions")
     # day first: 03/01/2022 is the 3rd of January, not the 1st of March
     assert (first.date().isoformat(), last.date().isoformat()) == ("2022-01-03", "2022-01-03")
-    row = store.con.execute(
+    row = store.one(
         "SELECT lat, lon FROM positions WHERE mmsi = ? ORDER BY ts LIMIT 1",
-        [int(duckdb.sql(f"SELECT min(vessel_ref) FROM '{path}'").fetchone()[0])]).fetchone()
+        [int(duckdb.sql(f"SELECT min(vessel_ref) FROM '{path}'").fetchall()[0][0])])
     src = duckdb.sql(f"SELECT latitude::DOUBLE, longitude::DOUBLE FROM read_csv('{path}', all_varchar=true) "
-                     "ORDER BY vessel_ref, strptime(seen_at, '%d/%m/%Y %H:%M:%S') LIMIT 1").fetchone()
+                     "ORDER BY vessel_ref, strptime(seen_at, '%d/%m/%Y %H:%M:%S') LIMIT 1").fetchall()[0]
     assert row == pytest.approx(src)
 
 
@@ -130,10 +130,10 @@ def test_bad_rows_are_counted_with_line_numbers_and_the_rest_stored(store, tmp_p
     assert result.examples["invalid_position"] == [4]
     assert result.examples["malformed"] == [5]
     assert result.examples["future_timestamp"] == [6]
-    sog, cog, heading = store.con.execute(
-        "SELECT sog, cog, heading FROM positions ORDER BY ts DESC LIMIT 1").fetchone()
+    sog, cog, heading = store.one(
+        "SELECT sog, cog, heading FROM positions ORDER BY ts DESC LIMIT 1")
     assert (sog, cog, heading) == (None, None, 0)
-    assert store.con.execute("SELECT heading FROM positions ORDER BY ts LIMIT 1").fetchone()[0] is None
+    assert store.one("SELECT heading FROM positions ORDER BY ts LIMIT 1")[0] is None
 
 
 def test_strict_stores_nothing_from_a_file_with_bad_rows(store, tmp_path):

@@ -140,7 +140,7 @@ def test_memory_limit_is_restored_exactly(store):
     """A capped block leaves DuckDB's limit as it found it: the default exactly, however
     often (it reads back rounded), and a limit the caller had set within that rounding."""
     def limit():
-        return store.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        return store.one("SELECT current_setting('memory_limit')")[0]
 
     default = limit()
     for _ in range(3):

@@ -283,9 +283,7 @@ def export_table(
     tmp = root / f".{table}.tmp-{uuid.uuid4().hex}"
     store.con.register("_corridor_buckets", buckets)
     try:
-        rows = store.con.execute(
-            f"SELECT count(*) FROM ({inner}) t", params
-        ).fetchone()[0]
+        rows = store.one(f"SELECT count(*) FROM ({inner}) t", params)[0]
         store.con.execute(
             f"COPY (SELECT t.* , b.bucket FROM ({inner}) t "
             f"JOIN _corridor_buckets b ON coalesce(t.mmsi, 0) = b._m "

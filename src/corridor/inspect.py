@@ -41,9 +41,7 @@ def stats(store: Store) -> pa.Table:
     for table in ("positions", "vessel_reports", "events", "places", "sightings",
                   "rail_observations", "watchlist", "reports", "claims", "shipments"):
         rows.append({"what": table, "value": f"{store.count(table):,}"})
-    span = store.con.execute(
-        "SELECT min(ts), max(ts), count(DISTINCT mmsi) FROM positions"
-    ).fetchone()
+    span = store.one("SELECT min(ts), max(ts), count(DISTINCT mmsi) FROM positions")
     if span and span[0] is not None:
         rows.append({"what": "positions from", "value": span[0].isoformat(sep=" ")})
         rows.append({"what": "positions to", "value": span[1].isoformat(sep=" ")})

@@ -262,12 +262,12 @@ def _affected(store: Store, params_hash: str, vessels: list[int] | None, since, 
 
 def _pass_hash(store: Store, name: str) -> str | None:
     """Parameter hash of the cross-vessel pass ``name`` when it last covered every vessel."""
-    row = store.con.execute("SELECT params_hash FROM detect_passes WHERE pass = ?", [name]).fetchone()
+    row = store.one("SELECT params_hash FROM detect_passes WHERE pass = ?", [name])
     return row[0] if row else None
 
 
 def _positions_range(store: Store) -> tuple[datetime, datetime] | None:
-    lo, hi = store.con.execute("SELECT min(ts), max(ts) FROM positions").fetchone()
+    lo, hi = store.one("SELECT min(ts), max(ts) FROM positions")
     return None if lo is None else (lo, hi)
 
 

@@ -89,10 +89,13 @@ def _markdown_to_text(md: str) -> str:
 def _html_to_text(html: str, path: Path, notes: list[str]) -> tuple[str, dict]:
     try:
         import trafilatura
-    except ImportError as exc:  # the optional 'html' extra is not installed
-        raise ReportError(
-            f"{path}: reading HTML needs trafilatura: pip install 'corridor[html]' "
-            "(or save the page as text and ingest that)") from exc
+    except ImportError as exc:
+        if isinstance(exc, ModuleNotFoundError) and exc.name == "trafilatura":  # no 'html' extra
+            missing = "pip install 'corridor[html]'"
+        else:  # installed, but one of its own imports fails: say which (e.g. lxml_html_clean)
+            missing = "trafilatura is installed but cannot be imported: " + " ".join(str(exc).split())
+        raise ReportError(f"{path}: reading HTML needs trafilatura: {missing} "
+                          "(or save the page as text and ingest that)") from exc
     text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_precision=True)
     meta: dict = {}
     try:
@@ -174,8 +177,8 @@ def ingest_report(
     given = {"title": title or meta.get("title"), "publisher": publisher or meta.get("publisher"),
              "published": published, "url": url or meta.get("url")}
     rid = result.report_id
-    row = store.con.execute("SELECT title, publisher, published, url FROM reports WHERE report_id = ?",
-                            [rid]).fetchone()
+    row = store.one("SELECT title, publisher, published, url FROM reports WHERE report_id = ?",
+                    [rid])
     digest = sha256_file(path)
     ingest_id = store.begin_ingest("report", str(path), path.stat().st_size, digest)
     try:

@@ -50,7 +50,7 @@ import shapely
 
 from corridor.ids import combine_u64, position_obs_ids
 from corridor.ingest.summary import EXAMPLES_PER_REASON, INFO_REASONS, IngestError, IngestSummary
-from corridor.store import utcnow
+from corridor.store import fetch_arrow, stream_arrow, utcnow
 
 T = TypeVar("T")
 
@@ -606,7 +606,7 @@ def table_parser(
             src = source or path.name
             normalised = normalise_sql(layout, source_sql, None, future)
             # 1. one aggregate pass: what the file holds, before anything is stored
-            profile = _duck(lambda: con.execute(profile_sql(layout, normalised)).to_arrow_table(),
+            profile = _duck(lambda: fetch_arrow(con, profile_sql(layout, normalised)),
                             "cannot read rows")
             con.register("corridor_profile", profile)
             for reason, n in con.execute(
@@ -636,14 +636,14 @@ def table_parser(
                                   for r in summary.skipped if r not in INFO_REASONS)
                 raise IngestError(f"--strict: {summary.total_skipped} unusable rows: {first}")
             # 2. the usable positions, streamed
-            reader = _duck(lambda: con.execute(
-                f"SELECT {', '.join(POSITION_FIELDS)} FROM ({normalised}) WHERE reason IS NULL"
-            ).to_arrow_reader(BATCH_ROWS), "cannot read rows")
+            reader = _duck(lambda: stream_arrow(
+                con, f"SELECT {', '.join(POSITION_FIELDS)} FROM ({normalised}) WHERE reason IS NULL",
+                BATCH_ROWS), "cannot read rows")
             for good in _prefetch(_with_ids(pa.Table.from_batches([rb]), src) for rb in reader):
                 yield "positions", good
             # 3. the static reports, from the profile
             if _raw_static(layout):
-                merged = con.execute(static_sql(layout, "corridor_profile")).to_arrow_table()
+                merged = fetch_arrow(con, static_sql(layout, "corridor_profile"))
                 if merged.num_rows:
                     merged = merged.add_column(0, "obs_id", pa.array(_static_obs_ids(merged), pa.int64()))
                     merged = merged.append_column("source", pa.array([src] * merged.num_rows, pa.string()))
