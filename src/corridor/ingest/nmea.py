@@ -104,6 +104,8 @@ POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
 STATIC_TYPES = frozenset({5, 19, 24})
 _DECODED_TYPES = POSITION_TYPES | STATIC_TYPES
 _POSITION_LIST, _STATIC_LIST = sorted(POSITION_TYPES), sorted(STATIC_TYPES)
+_STATIC_SOURCE = ("mmsi", "partno", "imo", "shipname", "callsign", "ship_type", "to_bow",
+                  "to_stern", "to_port", "to_starboard", "draught", "destination")
 _SMALL_INTS = {str(i).encode(): i for i in range(1, 10)}  # fragment counts/numbers (1-9)
 
 _MINUTE_US = 60_000_000
@@ -405,8 +407,12 @@ class _Scanner:
             for i in np.flatnonzero(is_static & ~cols["mmsi"].present).tolist():
                 out.skip("malformed", batch[i][1], f"undecodable type {batch[i][3]}: no MMSI")
             is_static &= cols["mmsi"].present
-        for i in np.flatnonzero(is_static).tolist():
-            self._static(dec, i, batch[i][3], batch[i][1], batch[i][2])
+        rows = np.flatnonzero(is_static)
+        if len(rows):
+            values = {k: dec.column_list(k, rows) for k in _STATIC_SOURCE}
+            for j, i in enumerate(rows.tolist()):
+                self._static({k: v[j] for k, v in values.items()}, batch[i][3], batch[i][1],
+                             batch[i][2])
         self._positions(batch, dec, ok & np.isin(mtype, _POSITION_LIST), mtype, has_ts, ts)
 
     def _pyais(self, parts: list, line_no: int, mtype: int):
@@ -453,29 +459,26 @@ class _Scanner:
             "second": np.where(sec_ok & (sec <= 59) & ~lr, sec, -1),
         })
 
-    def _static(self, dec, i: int, mtype: int, line_no: int, ts: int | None) -> None:
-        def get(name: str):
-            return dec.value(name, i)
-
-        part = (get("partno") or 0) if mtype == 24 else 0
-        dims = [get(k) for k in ("to_bow", "to_stern", "to_port", "to_starboard")]
+    def _static(self, msg: dict, mtype: int, line_no: int, ts: int | None) -> None:
+        """One static report from its decoded fields (pyais names; None = not available)."""
+        part = (msg["partno"] or 0) if mtype == 24 else 0
+        dims = [msg[k] for k in ("to_bow", "to_stern", "to_port", "to_starboard")]
         length = dims[0] + dims[1] if None not in dims[:2] else None
         beam = dims[2] + dims[3] if None not in dims[2:] else None
-        ship_type = get("ship_type")
         rec = {
             "line": line_no,
-            "mmsi": get("mmsi"),
+            "mmsi": msg["mmsi"],
             "ts": ts,
             "msg_type": mtype,
             "part": part,
-            "imo": _nz(get("imo")),
-            "name": _text(get("shipname")),
-            "callsign": _text(get("callsign")),
-            "ship_type": _nz(ship_type),
+            "imo": _nz(msg["imo"]),
+            "name": _text(msg["shipname"]),
+            "callsign": _text(msg["callsign"]),
+            "ship_type": _nz(msg["ship_type"]),
             "length_m": _nz(length),
             "beam_m": _nz(beam),
-            "draught_m": _nz(get("draught")),
-            "destination": _text(get("destination")),
+            "draught_m": _nz(msg["draught"]),
+            "destination": _text(msg["destination"]),
         }
         if mtype == 24 and part == 0:  # part A carries only the name
             for k in ("callsign", "ship_type", "length_m", "beam_m"):
@@ -503,6 +506,13 @@ def _clean_payload(parts: list) -> tuple[bytes, int]:
     """(payload, fill bits) of a message whose sentences pyais reads without complaint:
     7 fields, ASCII, a numeric sequence id, at most 200 payload characters, fill bits 0-5.
     Anything else gives (b"", 0), which the vector decoder leaves to pyais."""
+    if len(parts) == 1:
+        raw, f = parts[0]
+        chk = f[-1]
+        if (len(f) == 7 and len(chk) == 4 and chk[1] == 42 and 48 <= chk[0] <= 53
+                and len(f[5]) <= 200 and raw.isascii() and (not f[3] or f[3].isdigit())):
+            return f[5], chk[0] - 48
+        return b"", 0
     for raw, f in parts:
         chk = f[-1]
         if (len(f) != 7 or len(chk) != 4 or chk[1] != 42 or not 48 <= chk[0] <= 53

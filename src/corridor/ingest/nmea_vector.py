@@ -80,6 +80,12 @@ class DecodedPayloads:
         v = col.values[row]
         return v if isinstance(v, str) else v.item()
 
+    def column_list(self, name: str, rows: np.ndarray) -> list:
+        """One field of some rows as Python values (``None`` where absent)."""
+        col = self.columns[name]
+        return [v if p else None
+                for v, p in zip(col.values[rows].tolist(), col.present[rows].tolist(), strict=True)]
+
 
 @dataclass(frozen=True)
 class _Field:
