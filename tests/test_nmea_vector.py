@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from pyais.encode import encode_dict
 from pyais.messages import AISSentence
 
-from corridor.ingest.nmea_vector import FIELDS, VECTOR_TYPES, decode_payloads
+from corridor.ingest.nmea_time import nmea_checksum
+from corridor.ingest.nmea_vector import FIELDS, VECTOR_TYPES, decode_payloads, frame_lines
 
 _SENTENCE = re.compile(rb"![A-Z]{2}VD[MO],[^*\\]*\*[0-9A-Fa-f]{2}")
 
@@ -202,3 +203,62 @@ def test_rate_of_turn_keeps_its_sign(fill):
     turns = [res.value("turn", i) for i in range(len(rows))]
     assert turns == [float(m.turn) for _, _, m in rows]
     assert turns[0] < 0 < turns[-2] and turns[3] == 0.0
+
+
+# ---------------------------------------------------------------- framing in bulk
+def _frame_one(line: bytes):
+    """The same framing written plainly for one line: (bang, star, checksum ok, commas)."""
+    close = line.find(b"\\", 1)
+    if line.startswith(b"!"):
+        bang = 0
+    elif line.startswith(b"\\") and close > 0 and line[close + 1:close + 2] == b"!":
+        bang = close + 1
+    else:
+        return -1, -1, False, []
+    star = line.find(b"*", bang)
+    hexdigits = b"0123456789abcdefABCDEF"
+    if star < 0 or len(line) < star + 3 or any(c not in hexdigits for c in line[star + 1:star + 3]):
+        return -1, -1, False, []
+    ok = nmea_checksum(line[bang + 1:star]) == int(line[star + 1:star + 3], 16)
+    commas = [i for i in range(bang, star) if line[i] == 44]
+    return bang, star, ok, commas
+
+
+def _check_framing(chunk: bytes) -> int:
+    fr = frame_lines(chunk)
+    lines = chunk.split(b"\n")
+    if chunk.endswith(b"\n"):
+        lines = lines[:-1]
+    assert len(fr.start) == len(lines)
+    framed = 0
+    for i, raw in enumerate(lines):
+        line = raw[:-1] if raw.endswith(b"\r") else raw
+        s = int(fr.start[i])
+        assert chunk[s:int(fr.end[i])] == line
+        bang, star, ok, commas = _frame_one(line)
+
+        def rel(v, s=s):
+            return -1 if v < 0 else int(v) - s
+
+        assert (rel(fr.bang[i]), rel(fr.star[i])) == (bang, star), line
+        assert bool(fr.checksum_ok[i]) == ok, line
+        assert int(fr.n_commas[i]) == len(commas), line
+        assert [rel(c) for c in fr.commas[i]] == (commas + [-1] * 6)[:6], line
+        framed += bang >= 0
+    return framed
+
+
+def test_bulk_framing_finds_what_line_by_line_framing_finds(data_dir):
+    files = sorted(p for p in (data_dir / "ais-nmea").rglob("*") if p.is_file())
+    assert len(files) >= 10
+    framed = sum(_check_framing(p.read_bytes()) for p in files)
+    assert framed > 8000
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"!AIVDM,1,1,,A,15M67F,0*7", b"\\s:x*1\\!", b"\\c:1*", b"*", b"!",
+                                 b"\\", b",", b"A", b"1F", b"\r", b"$GPGGA,1*", b"\n", b"*00",
+                                 b"!AIVDM,1,1,,B,13A><b0P010qaGPOo2Gcl?w208C?,0*04"]),
+                max_size=40).map(b"".join))
+def test_bulk_framing_on_broken_lines(chunk):
+    _check_framing(chunk)

@@ -257,3 +257,103 @@ def decode_payloads(payloads: list[bytes], fill_bits: np.ndarray | list[int]) ->
     for name in TEXT_FIELDS:
         columns[name].values[~columns[name].present] = None
     return DecodedPayloads(msg_type=mtype, supported=supported, columns=columns)
+
+
+# ------------------------------------------------------------------ framing in bulk
+_HEX = np.full(256, 255, np.uint8)
+_HEX[48:58] = np.arange(10)
+_HEX[65:71] = np.arange(10, 16)
+_HEX[97:103] = np.arange(10, 16)
+_COMMA, _STAR, _BANG, _BACKSLASH, _NL = 44, 42, 33, 92, 10
+
+#: Commas located per sentence: an AIVDM/AIVDO sentence has six (seven fields).
+SENTENCE_COMMAS = 6
+
+
+@dataclass(frozen=True)
+class FramedLines:
+    """Where the parts of every line of a chunk are, found for all lines at once.
+
+    Offsets are into the chunk's bytes. ``start``/``end``: each line without its line break
+    (and ``\r``). ``bang``: the sentence's ``!`` when the line is a bare sentence or a tag
+    block followed by one, and ``star``: the first ``*`` after it, when two hex digits follow
+    (else both are -1: ``$`` sentences, leading timestamps, blank or broken lines are for the
+    line-by-line reader). ``checksum_ok``: the XOR of the bytes between ``!`` and ``*``
+    equals those digits. ``commas``: offsets of the first :data:`SENTENCE_COMMAS` commas
+    between ``!`` and ``*`` (-1 past the last); ``n_commas``: how many there are in all.
+    """
+
+    start: np.ndarray
+    end: np.ndarray
+    bang: np.ndarray
+    star: np.ndarray
+    checksum_ok: np.ndarray
+    commas: np.ndarray
+    n_commas: np.ndarray
+
+
+def _first_per_line(pos: np.ndarray, line_of: np.ndarray, n: int,
+                    after: np.ndarray | None = None) -> np.ndarray:
+    """Offset of the first of ``pos`` on each line (after ``after[line]`` if given), else -1."""
+    if after is not None:
+        ok = pos > after[line_of]
+        pos, line_of = pos[ok], line_of[ok]
+    out = np.full(n, -1, np.int64)
+    lines, first = np.unique(line_of, return_index=True)
+    out[lines] = pos[first]
+    return out
+
+
+def frame_lines(chunk: bytes) -> FramedLines:
+    """Split a chunk of an NMEA log into lines and locate, checksum and cut every AIS sentence
+    in it with a few array operations over all its bytes (instead of a Python loop per line).
+    """
+    size = len(chunk)
+    buf = np.frombuffer(chunk + b"\0", np.uint8)  # the NUL keeps every lookup below in range
+    nl = np.flatnonzero(buf == _NL)
+    start = np.concatenate(([0], nl + 1))
+    end = np.concatenate((nl, [size]))
+    if size and chunk[-1] == _NL:  # no empty line after the final line break
+        start, end = start[:-1], end[:-1]
+    n = len(start)
+    cr = (end > start) & (buf[end - 1] == 13)
+    end = end - cr
+
+    def line_of(pos: np.ndarray) -> np.ndarray:
+        return np.searchsorted(start, pos, side="right") - 1
+
+    first = buf[start]
+    nonempty = end > start
+    # A sentence at the start of the line, or right after a tag block that opens the line.
+    slashes = np.flatnonzero(buf == _BACKSLASH)
+    closing = _first_per_line(slashes, line_of(slashes), n, after=start)
+    tagged = (nonempty & (first == _BACKSLASH) & (closing >= 0) & (closing + 1 < end)
+              & (buf[closing + 1] == _BANG))
+    bang = np.where(nonempty & (first == _BANG), start, np.where(tagged, closing + 1, -1))
+    stars = np.flatnonzero(buf == _STAR)
+    star = _first_per_line(stars, line_of(stars), n, after=np.where(bang >= 0, bang, end))
+    # Framed here: a "*" followed by two hex digits; anything else is for the line reader.
+    framed = (bang >= 0) & (star > bang) & (star + 3 <= end)
+    hi = _HEX[buf[np.where(framed, star + 1, 0)]]
+    lo = _HEX[buf[np.where(framed, star + 2, 0)]]
+    framed &= (hi < 16) & (lo < 16)
+    bang, star = np.where(framed, bang, -1), np.where(framed, star, -1)
+    # Checksum: XOR of the bytes between "!" and "*", all lines at once.
+    checksum_ok = framed & (star == bang + 1) & (hi == 0) & (lo == 0)  # nothing to XOR: 0
+    rows = np.flatnonzero(framed & (star > bang + 1))
+    if len(rows):
+        idx = np.empty(2 * len(rows), np.int64)
+        idx[0::2], idx[1::2] = bang[rows] + 1, star[rows]
+        xor = np.bitwise_xor.reduceat(buf, idx)[0::2]
+        checksum_ok[rows] = xor == (hi[rows].astype(np.int64) << 4 | lo[rows])
+    # The first commas of each sentence.
+    cpos = np.flatnonzero(buf == _COMMA)
+    cline = line_of(cpos)
+    inside = (bang[cline] >= 0) & (cpos > bang[cline]) & (cpos < star[cline])
+    cpos, cline = cpos[inside], cline[inside]
+    n_commas = np.bincount(cline, minlength=n).astype(np.int64)
+    rank = np.arange(len(cpos)) - (np.cumsum(n_commas) - n_commas)[cline]
+    commas = np.full((n, SENTENCE_COMMAS), -1, np.int64)
+    keep = rank < SENTENCE_COMMAS
+    commas[cline[keep], rank[keep]] = cpos[keep]
+    return FramedLines(start, end, bang, star, checksum_ok, commas, n_commas)
