@@ -61,6 +61,7 @@ the store. The parser's memory is bounded by the chunk size and the chunks in fl
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import hashlib
 import io
@@ -166,8 +167,12 @@ class _Out:
         if entry is None:
             entry = self.skips[reason] = [0, [], detail]
         entry[0] += n
-        if len(entry[1]) < 5:
-            entry[1].append(line_no)
+        # The first five lines, whatever order they were found in (messages are decoded
+        # after the chunk's lines are framed).
+        lines = entry[1]
+        if len(lines) < 5 or line_no < lines[-1]:
+            bisect.insort(lines, line_no)
+            del lines[5:]
 
 
 @dataclass
