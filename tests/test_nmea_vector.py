@@ -262,3 +262,72 @@ def test_bulk_framing_finds_what_line_by_line_framing_finds(data_dir):
                 max_size=40).map(b"".join))
 def test_bulk_framing_on_broken_lines(chunk):
     _check_framing(chunk)
+
+
+# ---------------------------------------------------------------- through the ingest
+def _mutated(line: bytes, i: int) -> bytes:
+    """A real sentence made odd in one of several ways (checksum kept valid)."""
+    body = line[1:line.index(b"*")]
+    f = body.split(b",")
+    kind = i % 6
+    if kind == 1:  # truncated payload, with fill bits
+        f[5] = f[5][: 1 + (7 * i) % max(len(f[5]) - 1, 1)]
+        f[6] = b"%d" % (i % 6)
+    elif kind == 2:
+        f[5] = f[5][:7] + b"X" + f[5][8:]  # a character outside the 6-bit alphabet
+    elif kind == 3:
+        f.append(b"extra")  # an eighth field
+    elif kind == 4:
+        f[6] = b"%d" % (i % 6)  # other fill bits
+    body = b",".join(f)
+    return b"!" + body + b"*%02X" % nmea_checksum(body)
+
+
+def test_odd_sentences_are_stored_as_pyais_reads_them(data_dir, tmp_path):
+    from datetime import datetime
+
+    from pyais import decode
+
+    from corridor.ingest.nmea import NmeaOptions, parse_nmea
+    from corridor.ingest.summary import IngestSummary
+
+    src = (data_dir / "ais-nmea" / "pyais" / "nmea_data_sample.txt").read_bytes().splitlines()
+    lines = [_mutated(ln, i) for i, ln in enumerate(x for x in src if x.startswith(b"!AIVDM,1,1"))]
+    assert len(lines) > 500
+    path = tmp_path / "odd.nmea"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    want = {}  # first reception of each (mmsi, type, lat, lon, fix time), as the store keeps
+    for ln in lines:
+        try:
+            m = decode(ln)
+        except Exception:  # noqa: BLE001 - pyais refuses it: corridor must not store it either
+            continue
+        if m.msg_type not in (1, 2, 3, 18, 19, 27) or m.lat is None or m.lon is None:
+            continue
+        if abs(m.lat) > 90 or abs(m.lon) > 180:
+            continue
+        sog = m.speed if m.speed is not None and m.speed < (63 if m.msg_type == 27 else 102.25) \
+            else None
+        cog = m.course if m.course is not None and m.course < 360 else None
+        heading = getattr(m, "heading", None)
+        heading = heading if heading is not None and heading <= 359 else None
+        status = int(m.status) if m.msg_type in (1, 2, 3, 27) else None
+        second = getattr(m, "second", None)
+        fix_s = 0 if second is None or second > 59 else (second if second <= 5 else second - 60)
+        want.setdefault((m.mmsi, m.msg_type, m.lat, m.lon, fix_s),
+                        (None if sog is None else round(sog, 1),
+                         None if cog is None else round(cog, 1), heading, status))
+    summary = IngestSummary(str(path), "nmea")
+    opts = NmeaOptions(assume_time=datetime(2024, 1, 1), workers=1)
+    got = {}
+    for name, table in parse_nmea(path, summary, opts):
+        if name != "positions":
+            continue
+        for r in table.to_pylist():
+            fix_s = round((r["ts"] - opts.assume_time).total_seconds())
+            got[(r["mmsi"], r["msg_type"], r["lat"], r["lon"], fix_s)] = (
+                None if r["sog"] is None else round(r["sog"], 1),
+                None if r["cog"] is None else round(r["cog"], 1), r["heading"], r["nav_status"])
+    assert len(want) > 300
+    assert got == want
+    assert summary.skipped.get("invalid_position", 0) > 0  # truncated before lat/lon
