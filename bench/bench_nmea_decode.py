@@ -182,11 +182,11 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def run_variant(name: str, path: Path, workdir: Path) -> dict:
+def run_variant(name: str, path: Path, workdir: Path, before: Path | None = None) -> dict:
     """Run one variant in a fresh process; CPU seconds of its whole tree and its report."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO / "src"),
-                                                         os.environ.get("PYTHONPATH", "")]))
-    if name == "corridor-ingest":
+    src = before if name == "corridor-ingest-before" else REPO / "src"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")]))
+    if name.startswith("corridor-ingest"):
         db = workdir / f"bench-{time.monotonic_ns()}.duckdb"
         cmd = [sys.executable, "-m", "corridor", "--db", str(db), "ingest", "nmea", str(path),
                "--workers", "1"]
@@ -197,7 +197,7 @@ def run_variant(name: str, path: Path, workdir: Path) -> dict:
     cpu, wall = _children_cpu() - c0, time.perf_counter() - t0
     if proc.returncode not in (0, 3):  # 3: lines skipped (counted), the rest stored
         raise RuntimeError(f"{name} failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    if name == "corridor-ingest":
+    if name.startswith("corridor-ingest"):
         report = {"output": [ln.strip() for ln in proc.stdout.splitlines() if "stored" in ln][:1]}
         db.unlink(missing_ok=True)
     else:
@@ -230,6 +230,8 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "nmea_decode.md")
+    ap.add_argument("--before", type=Path, default=None,
+                    help="src/ of an earlier corridor: its `ingest nmea` runs beside this one's")
     args = ap.parse_args()
     if not args.data.is_dir():
         sys.exit(f"no captures at {args.data} (use --data DIR)")
@@ -241,6 +243,8 @@ def main() -> None:
                 "corridor-frame"]
     if _libais_available():
         variants.insert(1, "libais")
+    if args.before:
+        variants.insert(variants.index("corridor-ingest") + 1, "corridor-ingest-before")
     load_before = os.getloadavg()[0]
     results: dict[str, list[dict]] = {v: [] for v in variants}
     with tempfile.TemporaryDirectory() as d:
@@ -250,7 +254,7 @@ def main() -> None:
         print(f"built {n_lines:,} lines ({size_mb:.0f} MB)", flush=True)
         for rnd in range(args.rounds):
             for v in variants:
-                r = run_variant(v, big, Path(d))
+                r = run_variant(v, big, Path(d), args.before)
                 results[v].append(r)
                 print(f"round {rnd + 1} {v}: {json.dumps(r)}", flush=True)
     load_after = os.getloadavg()[0]
@@ -262,6 +266,7 @@ def main() -> None:
         "libais": "libais loop (line split by hand, `ais.decode`)",
         "corridor-parse": "corridor parser in-process (`parse_nmea`, 1 process, no store)",
         "corridor-ingest": "`corridor ingest nmea --workers 1` into a new store (end to end)",
+        "corridor-ingest-before": f"the same with the code of `{args.before}` (before)",
         "pyais-decode": "pyais decode only (`AISSentence` + `.decode()`, payloads pre-framed)",
         "corridor-decode": "corridor vectorised decode only (`decode_payloads`, pre-framed)",
         "corridor-frame": "corridor bulk framing only (`frame_lines`, 4 MB chunks: lines, "
@@ -276,7 +281,8 @@ def main() -> None:
         f"{sys.version.split()[0]}.",
         "",
         f"Command: `.venv/bin/python bench/bench_nmea_decode.py --data {args.data} "
-        f"--lines {args.lines} --rounds {args.rounds}`",
+        f"--lines {args.lines} --rounds {args.rounds}"
+        + (f" --before {args.before}`" if args.before else "`"),
         "",
         f"Input: {n_lines:,} lines ({size_mb:.0f} MB) built from the real captures in "
         f"`{args.data}`, repeated with receive times shifted (`bench_ingest_nmea.build`).",
@@ -304,7 +310,8 @@ def main() -> None:
 
     lines += [
         f"- corridor ingest end to end vs bare pyais: **{ratio('corridor-ingest', 'pyais', med)}**"
-        f" (vs libais loop: {ratio('corridor-ingest', 'libais', med)})",
+        f" (vs libais loop: {ratio('corridor-ingest', 'libais', med)}; before: "
+        f"{ratio('corridor-ingest-before', 'pyais', med)})",
         f"- corridor parser in-process vs bare pyais: {ratio('corridor-parse', 'pyais', med)} "
         f"(loops alone: {ratio('corridor-parse', 'pyais', loop)}); vs libais loop: "
         f"{ratio('corridor-parse', 'libais', med)} (loops alone: "

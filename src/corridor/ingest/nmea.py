@@ -50,13 +50,15 @@ How it is fast
 --------------
 pyais's stream assembler drops orphan fragments silently, does not key on tag-block groups
 or stations and cannot read USCG trailers (it takes the last comma field as the checksum), so
-line framing and fragment assembly are done here with one ``bytes.split`` per line; pyais
-parses every sentence that is decoded (``AISSentence``), joins fragments
-(``AISSentence.assemble_from_iterable``) and decodes payloads. Only the message types corridor
-stores become pyais objects at all. Files above ``parallel_min_bytes`` are cut into chunks
-of lines decoded in a process pool (all cores); fragments that straddle a chunk boundary are
-handed back and assembled in the main process, which also merges type 24 parts and feeds
-the store. The parser's memory is bounded by the chunk size and the chunks in flight.
+line framing and fragment assembly are done here with one ``bytes.split`` per line. The
+payloads of the message types corridor stores are queued and decoded a chunk at a time by
+:mod:`corridor.ingest.nmea_vector` (numpy, field offsets and converters taken from pyais, the
+same values as pyais to the bit); pyais decodes the rest (odd sentences, characters outside
+the 6-bit alphabet) one by one. Other types never become pyais objects. Files above
+``parallel_min_bytes`` are cut into chunks of lines decoded in a process pool (all cores);
+fragments that straddle a chunk boundary are handed back and assembled in the main process,
+which also merges type 24 parts and feeds the store. The parser's memory is bounded by the
+chunk size and the chunks in flight.
 """
 
 from __future__ import annotations
