@@ -14,7 +14,20 @@ along a declared corridor; and write a self-contained evidence report.
 
 from __future__ import annotations
 
-from corridor.workspace import Workspace, open
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from corridor.workspace import Workspace, open
 
 __all__ = ["Workspace", "open"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # Loaded on first use, not on ``import corridor``: the workspace pulls in DuckDB, Arrow and
+    # numpy, which ``corridor --help`` and every light command would otherwise pay for.
+    if name in ("Workspace", "open"):
+        from corridor import workspace
+
+        return getattr(workspace, name)
+    raise AttributeError(f"module 'corridor' has no attribute {name!r}")

@@ -12,9 +12,10 @@ import io
 import json
 import math
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+if TYPE_CHECKING:  # tables are only passed through here; importing Arrow costs 0.3 s
+    import pyarrow as pa
 
 FORMATS = ("table", "csv", "json", "geojson")
 

@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 import shapely
 
 from corridor.geo import EARTH_RADIUS_M, haversine_m
+from corridor.place_kinds import KINDS, PRECISIONS
 from corridor.schema import PLACES
 from corridor.shore import SegmentIndex, lonlat_to_xyz
 from corridor.store import Store
@@ -41,12 +42,6 @@ from corridor.store import Store
 if TYPE_CHECKING:
     from scipy.spatial import cKDTree
 
-#: Kinds a place may have.
-KINDS = (
-    "port", "berth", "anchorage", "rail_crossing", "rail_terminal", "depot", "area", "settlement",
-)
-#: How precisely a place's coordinates locate it.
-PRECISIONS = ("facility", "settlement", "approximate")
 
 GAZETTEER_FILE = "data/gazetteer/places.parquet"
 

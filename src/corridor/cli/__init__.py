@@ -12,13 +12,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from corridor.ingest.summary import IngestSummary, exit_code
 from corridor.output import FORMATS
-from corridor.store import Store, StoreError, default_db_path
+
+if TYPE_CHECKING:  # the store (DuckDB, Arrow) is imported by the commands that use it
+    from corridor.ingest.summary import IngestSummary
+    from corridor.store import Store
 
 app = typer.Typer(
     name="corridor",
@@ -38,6 +40,8 @@ def _global(
         None, "--db", help="Database file (default: $CORRIDOR_DB or ./corridor.duckdb)."
     ),
 ) -> None:
+    from corridor.store import default_db_path
+
     ctx.obj = {"db": db or default_db_path()}
 
 
@@ -49,6 +53,8 @@ def db_path(ctx: typer.Context) -> Path:
 
 def open_store(ctx: typer.Context, read_only: bool = False) -> Store:
     """Open the store or exit with a one-line error."""
+    from corridor.store import Store, StoreError
+
     try:
         return Store.open(db_path(ctx), read_only=read_only)
     except StoreError as exc:
@@ -78,6 +84,8 @@ def ingest_files(
     ``notes``, a list ``ingest_one`` appends remarks to, is printed and emptied after each file.
     ``to_archive``, when given, is used instead of the store (``--archive DIR``).
     """
+    from corridor.ingest.summary import exit_code
+
     for m in missing:
         typer.echo(f"error: {m}: no such file", err=True)
     results = []

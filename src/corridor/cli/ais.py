@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from corridor import inspect
 from corridor.cli import check_format, ingest_files, open_store
 from corridor.ingest.files import expand_paths
-from corridor.ingest.summary import IngestSummary, ingest_file, ingest_to_archive
-from corridor.ingest.tables import parse_mapping, table_parser
 from corridor.output import render
-from corridor.store import Store
+
+if TYPE_CHECKING:
+    from corridor.ingest.summary import IngestSummary
+    from corridor.store import Store
 
 
 def register(app: typer.Typer, ingest: typer.Typer) -> None:
@@ -40,6 +41,9 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         ),
     ) -> None:
         """Ingest decoded AIS position tables (MarineCadastre, DMA, Spire-like, or --map)."""
+        from corridor.ingest.summary import ingest_file, ingest_to_archive
+        from corridor.ingest.tables import parse_mapping, table_parser
+
         try:
             mapping = parse_mapping(map_) if map_ else None
         except ValueError as exc:
@@ -61,6 +65,8 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         ctx: typer.Context, format: str = typer.Option("table", "--format", callback=check_format)
     ) -> None:
         """Counts of what the store holds."""
+        from corridor import inspect
+
         with open_store(ctx) as store:
             typer.echo(render(inspect.stats(store), format))
 
@@ -71,6 +77,8 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         limit: int | None = typer.Option(None, "--limit", help="At most this many vessels"),
     ) -> None:
         """One row per MMSI: latest name/IMO/type, flag from the MID, first/last seen, positions."""
+        from corridor import inspect
+
         with open_store(ctx) as store:
             typer.echo(render(inspect.vessels(store, limit), format))
 
@@ -83,6 +91,8 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         format: str = typer.Option("table", "--format", callback=check_format),
     ) -> None:
         """One vessel's positions in time order."""
+        from corridor import inspect
+
         with open_store(ctx) as store:
             tbl = inspect.track(store, mmsi, since, until)
         if tbl.num_rows == 0:

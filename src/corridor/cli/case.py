@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
 import typer
 
 from corridor.cli import check_format, ingest_files, open_store
-from corridor.corridors.case import CaseError, ingest_sources, load_case
-from corridor.corridors.model import CorridorError, load_corridor, shipped_corridors
-from corridor.corridors.reconstruct import ReconstructError, reconstruct
-from corridor.ingest.observations import ingest_rail, ingest_sightings
-from corridor.ingest.summary import exit_code
-from corridor.ingest.watchlist import ingest_watchlist
 from corridor.output import render
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 RECON_FORMATS = ("table", "json", "geojson")
 
@@ -28,6 +25,10 @@ def _recon_fmt(value: str) -> str:
 
 def corridors_table() -> pa.Table:
     """The shipped corridors: id, title, window, nodes, legs, case, file."""
+    import pyarrow as pa
+
+    from corridor.corridors.model import CorridorError, load_corridor, shipped_corridors
+
     rows = []
     for p in shipped_corridors():
         try:
@@ -66,6 +67,10 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Re-read sightings/rail files"),
     ) -> None:
         """Load a case's places, vessels, sanctions, sightings, rail counts, claims and sources."""
+        from corridor.corridors.case import CaseError, load_case
+        from corridor.corridors.model import CorridorError
+        from corridor.ingest.summary import exit_code
+
         with open_store(ctx) as store:
             try:
                 summary = load_case(store, target, force=force)
@@ -77,6 +82,8 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         raise typer.Exit(exit_code(summary.ingests))
 
     def _ingest(ctx: typer.Context, files: list[Path], fn, force: bool) -> None:
+        from corridor.ingest.observations import ingest_sightings
+
         notes: list[str] = []
         kw = {"notes": notes} if fn is ingest_sightings else {}
         ingest_files(ctx, [f for f in files if f.exists()],
@@ -90,6 +97,8 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Re-read files already ingested"),
     ) -> None:
         """Ingest sightings (date, place, vessel, subject, source…; see docs)."""
+        from corridor.ingest.observations import ingest_sightings
+
         _ingest(ctx, files, ingest_sightings, force)
 
     @ingest.command("rail")
@@ -99,6 +108,8 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Re-read files already ingested"),
     ) -> None:
         """Ingest rail counts (date, place, kind, railcars, source…)."""
+        from corridor.ingest.observations import ingest_rail
+
         _ingest(ctx, files, ingest_rail, force)
 
     @ingest.command("watchlist")
@@ -108,6 +119,8 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Re-read files already ingested"),
     ) -> None:
         """Ingest a watchlist: OpenSanctions/FollowTheMoney entities (Vessel) or a plain CSV."""
+        from corridor.ingest.watchlist import ingest_watchlist
+
         _ingest(ctx, files, ingest_watchlist, force)
 
     @ingest.command("sources")
@@ -119,6 +132,8 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
                                               help="Name of the list (default: file name)"),
     ) -> None:
         """Add a numbered sources list so that [S#] tags resolve to publishers and URLs."""
+        from corridor.corridors.case import CaseError, ingest_sources
+
         with open_store(ctx) as store:
             try:
                 n = ingest_sources(store, file, collection)
@@ -137,6 +152,9 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
                                      help="Do not write the shipments table"),
     ) -> None:
         """Reconstruct shipments, rail surges, estimates and claim verdicts for a corridor."""
+        from corridor.corridors.model import CorridorError
+        from corridor.corridors.reconstruct import ReconstructError, reconstruct
+
         with open_store(ctx) as store:
             try:
                 rec = reconstruct(store, corridor, save=not no_save)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from corridor.cli import ingest_files
 from corridor.ingest.files import expand_paths
-from corridor.ingest.summary import IngestSummary, ingest_to_archive
-from corridor.store import Store
+
+if TYPE_CHECKING:
+    from corridor.ingest.summary import IngestSummary
+    from corridor.store import Store
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -55,6 +58,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         # imported here, not with the CLI: pyais takes 0.2 s to import, which every other
         # command would pay
         from corridor.ingest.nmea import NmeaOptions, ingest_nmea_file, parse_nmea
+        from corridor.ingest.summary import ingest_to_archive
 
         when = _parse_time(assume_time)
         paths, missing = expand_paths(files, stdin_suffix=".nmea")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from corridor import places
 from corridor.cli import check_format, db_path, open_store
 from corridor.output import render
+from corridor.place_kinds import KINDS
 
 
 def _latlon(value: str | None) -> tuple[float, float] | None:
@@ -31,6 +31,8 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
     @app.command("init")
     def init_cmd(ctx: typer.Context) -> None:
         """Create the database (if needed) and load the world port gazetteer."""
+        from corridor import places
+
         with open_store(ctx) as store:
             counts = places.init_store(store)
         added = counts.pop("added")
@@ -45,6 +47,8 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
     ) -> None:
         """Add or replace places from CSV (place_id,name,kind,lat,lon,radius_m,country,
         precision,source[,aliases]) or GeoJSON (Point/Polygon features with those properties)."""
+        from corridor import places
+
         failed = skipped = False
         with open_store(ctx) as store:
             for f in files:
@@ -66,14 +70,16 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         ctx: typer.Context,
         near: str | None = typer.Option(None, "--near", help="LAT,LON: only places near here"),
         radius_km: float = typer.Option(10.0, "--radius-km", help="With --near: search radius"),
-        kind: list[str] = typer.Option(None, "--kind", help=f"Only these kinds ({', '.join(places.KINDS)})"),
+        kind: list[str] = typer.Option(None, "--kind", help=f"Only these kinds ({', '.join(KINDS)})"),
         limit: int | None = typer.Option(None, "--limit", help="At most this many rows"),
         format: str = typer.Option("table", "--format", callback=check_format),
     ) -> None:
         """List places (nearest first with --near)."""
+        from corridor import places
+
         for k in kind or []:
-            if k not in places.KINDS:
-                raise typer.BadParameter(f"kind {k!r}: choose from {', '.join(places.KINDS)}")
+            if k not in KINDS:
+                raise typer.BadParameter(f"kind {k!r}: choose from {', '.join(KINDS)}")
         with open_store(ctx) as store:
             tbl = places.list_places(store, near=_latlon(near), radius_km=radius_km,
                                      kinds=kind or None, limit=limit)

@@ -50,17 +50,20 @@ How it is fast
 --------------
 pyais's stream assembler drops orphan fragments silently, does not key on tag-block groups
 or stations and cannot read USCG trailers (it takes the last comma field as the checksum), so
-line framing and fragment assembly are done here with one ``bytes.split`` per line; pyais
-parses every sentence that is decoded (``AISSentence``), joins fragments
-(``AISSentence.assemble_from_iterable``) and decodes payloads. Only the message types corridor
-stores become pyais objects at all. Files above ``parallel_min_bytes`` are cut into chunks
-of lines decoded in a process pool (all cores); fragments that straddle a chunk boundary are
-handed back and assembled in the main process, which also merges type 24 parts and feeds
-the store. The parser's memory is bounded by the chunk size and the chunks in flight.
+line framing and fragment assembly are done here with one ``bytes.split`` per line. The
+payloads of the message types corridor stores are queued and decoded a chunk at a time by
+:mod:`corridor.ingest.nmea_vector` (numpy, field offsets and converters taken from pyais, the
+same values as pyais to the bit); pyais decodes the rest (odd sentences, characters outside
+the 6-bit alphabet) one by one. Other types never become pyais objects. Files above
+``parallel_min_bytes`` are cut into chunks of lines decoded in a process pool (all cores);
+fragments that straddle a chunk boundary are handed back and assembled in the main process,
+which also merges type 24 parts and feeds the store. The parser's memory is bounded by the
+chunk size and the chunks in flight.
 """
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import hashlib
 import io
@@ -94,6 +97,7 @@ from corridor.ingest.nmea_time import (
     tag_block_info,
     trailing_time,
 )
+from corridor.ingest.nmea_vector import FIELDS, decode_payloads
 from corridor.ingest.summary import INFO_REASONS, IngestError, IngestSummary, ingest_file
 from corridor.schema import POSITIONS, VESSEL_REPORTS
 from corridor.store import Store
@@ -102,6 +106,9 @@ KIND = "nmea"
 POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
 STATIC_TYPES = frozenset({5, 19, 24})
 _DECODED_TYPES = POSITION_TYPES | STATIC_TYPES
+_POSITION_LIST, _STATIC_LIST = sorted(POSITION_TYPES), sorted(STATIC_TYPES)
+_STATIC_SOURCE = ("mmsi", "partno", "imo", "shipname", "callsign", "ship_type", "to_bow",
+                  "to_stern", "to_port", "to_starboard", "draught", "destination")
 _SMALL_INTS = {str(i).encode(): i for i in range(1, 10)}  # fragment counts/numbers (1-9)
 
 _MINUTE_US = 60_000_000
@@ -153,16 +160,7 @@ Frag = tuple
 class _Out:
     """Accumulated results of decoding some lines."""
 
-    mmsi: list = field(default_factory=list)
-    ts: list = field(default_factory=list)
-    lat: list = field(default_factory=list)
-    lon: list = field(default_factory=list)
-    sog: list = field(default_factory=list)
-    cog: list = field(default_factory=list)
-    heading: list = field(default_factory=list)
-    status: list = field(default_factory=list)
-    msg_type: list = field(default_factory=list)
-    second: list = field(default_factory=list)
+    positions: list = field(default_factory=list)  # column blocks, see _Scanner._flush
     statics: list = field(default_factory=list)
     skips: dict = field(default_factory=dict)  # reason -> [count, [line_nos], detail]
 
@@ -171,8 +169,12 @@ class _Out:
         if entry is None:
             entry = self.skips[reason] = [0, [], detail]
         entry[0] += n
-        if len(entry[1]) < 5:
-            entry[1].append(line_no)
+        # The first five lines, whatever order they were found in (messages are decoded
+        # after the chunk's lines are framed).
+        lines = entry[1]
+        if len(lines) < 5 or line_no < lines[-1]:
+            bisect.insort(lines, line_no)
+            del lines[5:]
 
 
 @dataclass
@@ -210,6 +212,7 @@ class _Scanner:
         self.loose: list = []
         self.rows_in = 0
         self.nmea_lines = 0
+        self.batch: list = []  # messages waiting to be decoded: (parts, line_no, ts, mtype)
 
     # ---------------------------------------------------------------- lines
     def scan(self, lines: list[bytes], first_line_no: int) -> None:
@@ -349,7 +352,8 @@ class _Scanner:
         self.message(parts, frags[0][0], ts)
 
     def message(self, parts: list, line_no: int, ts: int | None) -> None:
-        """Decode one message given as [(sentence, fields), ...] in fragment order."""
+        """Queue one message, given as [(sentence, fields), ...] in fragment order, for decoding
+        (see :meth:`_flush`)."""
         out = self.out
         payload = parts[0][1][5]
         if not payload:
@@ -366,81 +370,122 @@ class _Scanner:
             else:
                 out.skip("malformed", line_no, "payload is not 6-bit ASCII")
             return
+        self.batch.append((parts, line_no, ts, mtype))
+
+    def _flush(self) -> None:
+        """Decode the messages collected by :meth:`message` all at once.
+
+        :func:`corridor.ingest.nmea_vector.decode_payloads` decodes the whole batch in numpy
+        with pyais's exact values; the few messages it leaves (odd sentences, characters
+        outside the 6-bit alphabet, type 24 parts 2-3) are decoded by pyais one by one into
+        the same columns. Rows stay in message order.
+        """
+        batch, self.batch = self.batch, []
+        if not batch:
+            return
+        out, ctx = self.out, self.ctx
+        n = len(batch)
+        clean = [_clean_payload(b[0]) for b in batch]
+        mtype = np.fromiter((b[3] for b in batch), np.int64, count=n)
+        dec = decode_payloads([c[0] for c in clean], [c[1] for c in clean])
+        cols = dec.columns
+        ok = dec.supported & (dec.msg_type == mtype)
+        for i in np.flatnonzero(~ok).tolist():
+            parts, line_no, _ts, mt = batch[i]
+            msg = self._pyais(parts, line_no, mt)
+            if msg is None:
+                continue
+            ok[i] = True
+            for name in FIELDS:
+                v = getattr(msg, name, None)
+                col = cols[name]
+                col.present[i] = v is not None
+                if v is not None:
+                    col.values[i] = v if isinstance(v, str) else (
+                        float(v) if isinstance(v, float) else int(v))
+        has_ts = np.fromiter((b[2] is not None for b in batch), bool, count=n)
+        ts = np.fromiter((-1 if b[2] is None else b[2] for b in batch), np.int64, count=n)
+        future = ok & has_ts & (ts > ctx.max_ts_us)
+        for i in np.flatnonzero(future).tolist():
+            out.skip("future_timestamp", batch[i][1], "receive time more than a day ahead")
+        ok &= ~future
+        is_static = ok & np.isin(mtype, _STATIC_LIST)
+        if not cols["mmsi"].present[is_static].all():
+            for i in np.flatnonzero(is_static & ~cols["mmsi"].present).tolist():
+                out.skip("malformed", batch[i][1], f"undecodable type {batch[i][3]}: no MMSI")
+            is_static &= cols["mmsi"].present
+        rows = np.flatnonzero(is_static)
+        if len(rows):
+            values = {k: dec.column_list(k, rows) for k in _STATIC_SOURCE}
+            for j, i in enumerate(rows.tolist()):
+                self._static({k: v[j] for k, v in values.items()}, batch[i][3], batch[i][1],
+                             batch[i][2])
+        self._positions(batch, dec, ok & np.isin(mtype, _POSITION_LIST), mtype, has_ts, ts)
+
+    def _pyais(self, parts: list, line_no: int, mtype: int):
+        """One message decoded by pyais (None, with the reason counted, if it cannot be)."""
         try:
             sentences = [AISSentence(raw, f) for raw, f in parts]
             s = sentences[0] if len(sentences) == 1 else AISSentence.assemble_from_iterable(sentences)
-            msg = s.decode()
+            return s.decode()
         except MissingPayloadException:
-            out.skip("malformed", line_no, "empty payload")
-            return
+            self.out.skip("malformed", line_no, "empty payload")
         except Exception as exc:  # pyais raises many kinds on truncated payloads
-            out.skip("malformed", line_no, f"undecodable type {mtype}: {type(exc).__name__}")
-            return
-        if ts is not None and ts > self.ctx.max_ts_us:
-            out.skip("future_timestamp", line_no, "receive time more than a day ahead")
-            return
-        try:
-            if mtype in STATIC_TYPES:
-                self._static(msg, mtype, line_no, ts)
-            if mtype in POSITION_TYPES:
-                self._position(msg, mtype, line_no, ts)
-        except (AttributeError, TypeError, ValueError) as exc:
-            out.skip("malformed", line_no, f"undecodable type {mtype}: {type(exc).__name__}")
+            self.out.skip("malformed", line_no, f"undecodable type {mtype}: {type(exc).__name__}")
+        return None
 
-    def _position(self, msg, mtype: int, line_no: int, ts: int | None) -> None:
-        out = self.out
-        lat, lon = msg.lat, msg.lon
-        if lat is None or lon is None or not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
-            out.skip("invalid_position", line_no, "latitude/longitude not available (91/181)")
+    def _positions(self, batch: list, dec, rows: np.ndarray, mtype: np.ndarray,
+                   has_ts: np.ndarray, ts: np.ndarray) -> None:
+        """Position reports of the batch (mask ``rows``) as one block of columns."""
+        out, c = self.out, dec.columns
+        lat, lon = c["lat"], c["lon"]
+        valid = (lat.present & lon.present & (np.abs(lat.values) <= 90.0)
+                 & (np.abs(lon.values) <= 180.0))
+        for i in np.flatnonzero(rows & ~valid).tolist():
+            out.skip("invalid_position", batch[i][1], "latitude/longitude not available (91/181)")
+        for i in np.flatnonzero(rows & valid & ~has_ts).tolist():
+            out.skip("missing_time", batch[i][1], "no receive time (use --assume-time)")
+        keep = np.flatnonzero(rows & valid & has_ts)
+        if not len(keep):
             return
-        if ts is None:
-            out.skip("missing_time", line_no, "no receive time (use --assume-time)")
-            return
-        sog, cog = msg.speed, msg.course
-        if mtype == 27:
-            sog = None if sog is None or sog >= 63 else float(sog)
-            cog = None if cog is None or cog >= 360 else float(cog)
-            heading, second = None, -1
-            status = int(msg.status)
-        else:
-            sog = None if sog is None or sog >= 102.25 else sog
-            cog = None if cog is None or cog >= 360.0 else cog
-            heading = msg.heading
-            heading = None if heading is None or heading > 359 else heading
-            second = msg.second
-            second = second if second is not None and 0 <= second <= 59 else -1
-            status = int(msg.status) if mtype <= 3 else None
-        out.mmsi.append(msg.mmsi)
-        out.ts.append(ts)
-        out.lat.append(lat)
-        out.lon.append(lon)
-        out.sog.append(sog)
-        out.cog.append(cog)
-        out.heading.append(heading)
-        out.status.append(status)
-        out.msg_type.append(mtype)
-        out.second.append(second)
+        t = mtype[keep]
+        lr = t == 27
+        sog, cog, hdg, sec = (c[k].values[keep] for k in ("speed", "course", "heading", "second"))
+        sog_ok, cog_ok, hdg_ok, sec_ok = (c[k].present[keep]
+                                          for k in ("speed", "course", "heading", "second"))
+        out.positions.append({
+            "mmsi": c["mmsi"].values[keep],
+            "ts": ts[keep],
+            "lat": lat.values[keep],
+            "lon": lon.values[keep],
+            "sog": sog, "sog_ok": sog_ok & (sog < np.where(lr, 63.0, 102.25)),
+            "cog": cog, "cog_ok": cog_ok & (cog < 360.0),
+            "heading": hdg, "heading_ok": hdg_ok & (hdg <= 359) & ~lr,
+            "status": c["status"].values[keep], "status_ok": (t <= 3) | lr,
+            "msg_type": t,
+            "second": np.where(sec_ok & (sec <= 59) & ~lr, sec, -1),
+        })
 
-    def _static(self, msg, mtype: int, line_no: int, ts: int | None) -> None:
-        part = getattr(msg, "partno", 0) if mtype == 24 else 0
-        dims = [getattr(msg, k, None) for k in ("to_bow", "to_stern", "to_port", "to_starboard")]
+    def _static(self, msg: dict, mtype: int, line_no: int, ts: int | None) -> None:
+        """One static report from its decoded fields (pyais names; None = not available)."""
+        part = (msg["partno"] or 0) if mtype == 24 else 0
+        dims = [msg[k] for k in ("to_bow", "to_stern", "to_port", "to_starboard")]
         length = dims[0] + dims[1] if None not in dims[:2] else None
         beam = dims[2] + dims[3] if None not in dims[2:] else None
-        ship_type = getattr(msg, "ship_type", None)
         rec = {
             "line": line_no,
-            "mmsi": msg.mmsi,
+            "mmsi": msg["mmsi"],
             "ts": ts,
             "msg_type": mtype,
             "part": part,
-            "imo": _nz(getattr(msg, "imo", None)),
-            "name": _text(getattr(msg, "shipname", None)),
-            "callsign": _text(getattr(msg, "callsign", None)),
-            "ship_type": _nz(int(ship_type) if ship_type is not None else None),
+            "imo": _nz(msg["imo"]),
+            "name": _text(msg["shipname"]),
+            "callsign": _text(msg["callsign"]),
+            "ship_type": _nz(msg["ship_type"]),
             "length_m": _nz(length),
             "beam_m": _nz(beam),
-            "draught_m": _nz(getattr(msg, "draught", None)),
-            "destination": _text(getattr(msg, "destination", None)),
+            "draught_m": _nz(msg["draught"]),
+            "destination": _text(msg["destination"]),
         }
         if mtype == 24 and part == 0:  # part A carries only the name
             for k in ("callsign", "ship_type", "length_m", "beam_m"):
@@ -450,6 +495,7 @@ class _Scanner:
 
     # --------------------------------------------------------------- result
     def result(self) -> ChunkResult:
+        self._flush()
         table, dups = positions_table(self.out, self.ctx.source)
         return ChunkResult(
             rows_in=self.rows_in,
@@ -461,6 +507,27 @@ class _Scanner:
             open={k: [f[:6] for f in parts] for k, parts in self.pending.items()},
             duplicates=dups,
         )
+
+
+def _clean_payload(parts: list) -> tuple[bytes, int]:
+    """(payload, fill bits) of a message whose sentences pyais reads without complaint:
+    7 fields, ASCII, a numeric sequence id, at most 200 payload characters, fill bits 0-5.
+    Anything else gives (b"", 0), which the vector decoder leaves to pyais."""
+    if len(parts) == 1:
+        raw, f = parts[0]
+        chk = f[-1]
+        if (len(f) == 7 and len(chk) == 4 and chk[1] == 42 and 48 <= chk[0] <= 53
+                and len(f[5]) <= 200 and raw.isascii() and (not f[3] or f[3].isdigit())):
+            return f[5], chk[0] - 48
+        return b"", 0
+    for raw, f in parts:
+        chk = f[-1]
+        if (len(f) != 7 or len(chk) != 4 or chk[1] != 42 or not 48 <= chk[0] <= 53
+                or len(f[5]) > 200 or not raw.isascii() or (f[3] and not f[3].isdigit())):
+            return b"", 0
+    if len(parts) == 1:
+        return f[5], chk[0] - 48
+    return b"".join(p[1][5] for p in parts), chk[0] - 48
 
 
 def _nz(v):
@@ -505,15 +572,12 @@ def transmission_time_us(ts_us: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 def positions_table(out: _Out, source: str) -> tuple[pa.Table, int]:
     """Positions accumulated in ``out`` as a POSITIONS table (duplicates dropped, first kept)."""
-    n = len(out.mmsi)
-    if n == 0:
+    if not out.positions:
         return POSITIONS.empty_table(), 0
-    mmsi = np.asarray(out.mmsi, dtype=np.int64)
-    ts = np.asarray(out.ts, dtype=np.int64)
-    lat = np.asarray(out.lat, dtype=np.float64)
-    lon = np.asarray(out.lon, dtype=np.float64)
-    mtype = np.asarray(out.msg_type, dtype=np.int64)
-    t_id = transmission_time_us(ts, np.asarray(out.second, dtype=np.int64))
+    col = {k: np.concatenate([b[k] for b in out.positions]) for k in out.positions[0]}
+    n = len(col["mmsi"])
+    mmsi, ts, lat, lon, mtype = col["mmsi"], col["ts"], col["lat"], col["lon"], col["msg_type"]
+    t_id = transmission_time_us(ts, col["second"])
     obs = position_obs_ids(mmsi, t_id, lat, lon, mtype)
     _, first = np.unique(obs, return_index=True)
     keep = np.sort(first)
@@ -524,10 +588,10 @@ def positions_table(out: _Out, source: str) -> tuple[pa.Table, int]:
             "ts": pa.array(t_id, pa.int64()).cast(pa.timestamp("us")),
             "lat": pa.array(lat),
             "lon": pa.array(lon),
-            "sog": pa.array(out.sog, pa.float32()),
-            "cog": pa.array(out.cog, pa.float32()),
-            "heading": pa.array(out.heading, pa.int16()),
-            "nav_status": pa.array(out.status, pa.int8()),
+            "sog": pa.array(col["sog"].astype(np.float32), mask=~col["sog_ok"]),
+            "cog": pa.array(col["cog"].astype(np.float32), mask=~col["cog_ok"]),
+            "heading": pa.array(col["heading"].astype(np.int16), mask=~col["heading_ok"]),
+            "nav_status": pa.array(col["status"].astype(np.int8), mask=~col["status_ok"]),
             "msg_type": pa.array(mtype, pa.int8()),
             "source": pa.array([source] * n, pa.string()),
         },
