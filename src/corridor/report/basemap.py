@@ -1,10 +1,9 @@
-"""The bundled basemap (Natural Earth) and the map projections the report draws with.
+"""The map projections the report draws with.
 
-``data/basemap/basemap.json`` holds two clipped, simplified views in WGS84 degrees
-(built by ``scripts/build_basemap.py``): ``route`` (Korean peninsula to the Black Sea)
-``ports`` (Rajin – Khasan – Vladivostok – Dunai – Vostochny) and ``sea`` (the Sea of
-Japan, for simulated voyages). The report projects
-them, and every place, track and marker, with :class:`Projection`, so all layers line up.
+The basemap data is ``data/basemap/world.json`` (Natural Earth 1:50m countries, see
+:func:`corridor.report.map.world`) and, for close-ups, the 1:10m land of ``data/land``. The
+report projects them, and every place, track and marker, with :class:`Projection`, so all
+layers line up.
 
 The projections are written out by hand (a dozen lines of spherical formulas) rather than
 taken from pyproj so that rendering a report needs no compiled geodesy library; the map
@@ -13,20 +12,10 @@ is an illustration at 1:10m–1:50m, where a spherical Lambert conic is exact en
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 
 import numpy as np
-
-
-@lru_cache(maxsize=1)
-def load_basemap() -> dict:
-    """The basemap document: ``{"source": str, "views": {name: {"bbox", "land", ...}}}``."""
-    text = resources.files("corridor").joinpath("data/basemap/basemap.json").read_text("utf-8")
-    return json.loads(text)
 
 
 @dataclass(frozen=True)
@@ -98,7 +87,7 @@ class Projection:
                                np.full(41, lat_max), lat_max - s * (lat_max - lat_min)])
         x, y = base._raw(lons, lats)
         # the frame is the projected box's outer extent; the basemap data is clipped wider
-        # than the box (see scripts/build_basemap.py) so the corners are not empty
+        # than the box (see corridor.report.map.render_map) so the corners are not empty
         xmin, xmax, ymin, ymax = float(x.min()), float(x.max()), float(y.min()), float(y.max())
         scale = width_px / (xmax - xmin)
         return cls(kind, base.lon0_deg, base.lat0_deg, lat1, lat2, scale, -xmin * scale,

@@ -21,8 +21,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from corridor import __version__
 from corridor.progress import Progress
-from corridor.report.html import Simulated, fmt_day, render_html
+from corridor.report.html import Provenance, Simulated, fmt_day, render_html
 from corridor.report.map import MapTrack
 from corridor.store import Store
 
@@ -180,12 +181,41 @@ def split_simulated(recon: dict, sim_mmsis: set[int], sim_event_ids: set[str]
     return real, sim
 
 
+#: tables whose rows say when something was done, not what the store holds
+FINGERPRINT_SKIP = ("ingest_log", "schema_info", "shipments")
+
+
+def store_fingerprint(store: Store) -> str:
+    """SHA-256 over the store's content: for every table (name order) its row count and an
+    order-independent combination of the MD5 of each row's text.
+
+    Two stores holding the same rows give the same fingerprint whatever the order or time
+    they were loaded in; the ingest log (times, local paths) and the derived ``shipments``
+    rows do not count. Returned as ``sha256:<first 16 hex digits>``.
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    tables = sorted(r["table_name"] for r in _rows(
+        store, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+               " AND table_type = 'BASE TABLE'"))
+    for t in tables:
+        if t in FINGERPRINT_SKIP:
+            continue
+        row = _rows(store, f'SELECT count(*) AS n, coalesce(bit_xor(md5_number(CAST(x AS VARCHAR)))'
+                           f', 0)::VARCHAR AS x FROM "{t}" AS x')[0]
+        h.update(f"{t}\t{row['n']}\t{row['x']}\n".encode())
+    return "sha256:" + h.hexdigest()[:16]
+
+
 def build_html(store: Store, recon: dict, sim_recon: dict | None = None,
-               params: TrackParams = TrackParams(), sim_scores: list[dict] | None = None) -> str:
-    """The HTML report for a reconstruction, with AIS from ``store``.
+               params: TrackParams = TrackParams(), sim_scores: list[dict] | None = None,
+               generated_at: str | None = None) -> str:
+    """The HTML report for a reconstruction, with AIS from ``store`` (read only).
 
     ``sim_scores``: detection scores against the simulator's truth (rows with type, truth,
     detected, matched, precision, recall), shown in the simulated section.
+    ``generated_at`` (UTC ISO text) defaults to now.
     """
     sim_mmsis: set[int] = set()
     sim_events: set[str] = set()
@@ -209,7 +239,12 @@ def build_html(store: Store, recon: dict, sim_recon: dict | None = None,
     tracks, gap_items = vessel_tracks(store, mmsis, params)
     lane_of = {str(v["mmsi"]): v["vessel_id"] for v in recon.get("vessels", []) if v.get("mmsi")}
     gaps = [dict(g, lane_id=lane_of.get(g["lane_id"], g["lane_id"])) for g in gap_items]
-    return render_html(recon, tracks, gaps, sim, ais_summary(store, recon))
+    if generated_at is None:
+        from datetime import datetime, timezone
+
+        generated_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    prov = Provenance(__version__, generated_at, store_fingerprint(store))
+    return render_html(recon, tracks, gaps, sim, ais_summary(store, recon), prov)
 
 
 def to_geojson(recon: dict) -> dict:
@@ -320,7 +355,8 @@ def write_report(store: Store, corridor: str, out: str | os.PathLike[str], fmt: 
         from corridor.corridors.reconstruct import reconstruct
 
         say("reconstruct", 0, 1)
-        recon = reconstruct(store, corridor).to_json()
+        # the report reads the store and never writes to it (no saved shipments)
+        recon = reconstruct(store, corridor, save=False).to_json()
         say("reconstruct", 1, 1)
     if fmt == "geojson":
         out.write_text(json.dumps(to_geojson(recon), ensure_ascii=False, indent=1, default=str))
@@ -329,7 +365,7 @@ def write_report(store: Store, corridor: str, out: str | os.PathLike[str], fmt: 
     if sim_corridor:
         from corridor.corridors.reconstruct import reconstruct
 
-        sim_recon = reconstruct(store, sim_corridor).to_json()
+        sim_recon = reconstruct(store, sim_corridor, save=False).to_json()
     say("render", 0, 1)
     html = build_html(store, recon, sim_recon, sim_scores=sim_scores)
     say("render", 1, 1)
@@ -344,5 +380,5 @@ def write_report(store: Store, corridor: str, out: str | os.PathLike[str], fmt: 
 
 
 __all__ = ["FORMATS", "ReportError", "TrackParams", "ais_summary", "build_html", "find_chromium",
-           "print_with_chromium", "simulated_content", "split_simulated", "to_geojson",
-           "vessel_tracks", "write_report"]
+           "print_with_chromium", "simulated_content", "split_simulated", "store_fingerprint",
+           "to_geojson", "vessel_tracks", "write_report"]
