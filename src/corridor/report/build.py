@@ -131,6 +131,11 @@ def ais_summary(store: Store, recon: dict) -> str:
     real = _rows(store, "SELECT count(*) AS n, count(DISTINCT mmsi) AS v FROM positions "
                         "WHERE source IS DISTINCT FROM ?", [SIM_SOURCE])[0]
     known = [v for v in recon.get("vessels", []) if v.get("mmsi")]
+    if not real["n"]:
+        return ("The store holds no real AIS positions"
+                + (" (only the simulated ones of the separate section)" if _rows(
+                    store, "SELECT count(*) AS n FROM positions WHERE source = ?",
+                    [SIM_SOURCE])[0]["n"] else "") + ".")
     if not known:
         return (f"The store holds {real['n']:,} real AIS positions from {real['v']:,} vessels, "
                 "but no source gives an MMSI for any of this corridor's vessels, so no track can "
@@ -182,7 +187,7 @@ def split_simulated(recon: dict, sim_mmsis: set[int], sim_event_ids: set[str]
 
 
 #: tables whose rows say when something was done, not what the store holds
-FINGERPRINT_SKIP = ("ingest_log", "schema_info", "shipments")
+FINGERPRINT_SKIP = ("ingest_log", "schema_version", "shipments")
 
 
 def store_fingerprint(store: Store) -> str:
@@ -190,8 +195,9 @@ def store_fingerprint(store: Store) -> str:
     order-independent combination of the MD5 of each row's text.
 
     Two stores holding the same rows give the same fingerprint whatever the order or time
-    they were loaded in; the ingest log (times, local paths) and the derived ``shipments``
-    rows do not count. Returned as ``sha256:<first 16 hex digits>``.
+    they were loaded in. Of the ingest log only the content hashes of the files stored count
+    (not times or local paths); the derived ``shipments`` rows do not count. Returned as
+    ``sha256:<64 hex digits>``.
     """
     import hashlib
 
@@ -205,7 +211,11 @@ def store_fingerprint(store: Store) -> str:
         row = _rows(store, f'SELECT count(*) AS n, coalesce(bit_xor(md5_number(CAST(x AS VARCHAR)))'
                            f', 0)::VARCHAR AS x FROM "{t}" AS x')[0]
         h.update(f"{t}\t{row['n']}\t{row['x']}\n".encode())
-    return "sha256:" + h.hexdigest()[:16]
+    if "ingest_log" in tables:
+        for r in _rows(store, "SELECT DISTINCT kind, content_sha256 FROM ingest_log WHERE "
+                              "status = 'done' ORDER BY kind, content_sha256"):
+            h.update(f"file\t{r['kind']}\t{r['content_sha256']}\n".encode())
+    return "sha256:" + h.hexdigest()
 
 
 def build_html(store: Store, recon: dict, sim_recon: dict | None = None,

@@ -428,7 +428,9 @@ def render_map(bbox: BBox, nodes: list[MapNode], legs: list[MapLeg],
         title = f"{n.name} — {n.role or 'node'}; coordinate precision: {n.precision}"
         if n.note:
             title += f". {n.note}"
-        out.append(linked(_ks(_node_marker(x, y, n.precision, n.role), x, y), list(n.sources), title))
+        marker = _node_marker(x, y, n.precision, n.role)
+        out.append(linked(f'<g class="ks" data-node="{esc(n.node_id)}" data-x="{num(x)}" '
+                          f'data-y="{num(y)}">{marker}</g>', list(n.sources), title))
         placed.append((x - 8, y - 8, x + 8, y + 8))
     groups: dict[tuple[str, float, float], list[MapMarker]] = {}
     for m in markers:

@@ -134,10 +134,10 @@ def fmt_num(v: Any) -> str:
 def short_name(name: str) -> str:
     """A place's label: the name without its parenthesised or slashed detail.
 
-    >>> short_name("Tikhoretsk ammunition depot (719th Artillery Ammunition Base)")
-    'Tikhoretsk ammunition depot'
-    >>> short_name("Dunai / Dunay (Primorsky Krai)")
-    'Dunai'
+    >>> short_name("Harbour depot (the 12th base)")
+    'Harbour depot'
+    >>> short_name("Portville / Port Ville (district)")
+    'Portville'
     """
     return name.split(" (")[0].split(" / ")[0].strip() or name
 
