@@ -19,6 +19,7 @@ drawn only in its own "Simulated scenario" section, never mixed with the case ev
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -377,8 +378,23 @@ def _object_links(recon: Any) -> dict[str, tuple[str, str]]:
     return links
 
 
+#: a URL in a citation (trailing punctuation is not part of it)
+URL_IN_TEXT = re.compile(r"https?://[^\s<>\"]+[^\s<>\"().,;:!?\]]")
+
+
+def _link_urls(text: str, prose: Prose) -> Markup:
+    """Citation text with each URL as a link (the rest escaped, inline Markdown rendered)."""
+    out, pos = Markup(""), 0
+    for m in URL_IN_TEXT.finditer(text):
+        out += prose(text[pos:m.start()]) + Markup(
+            '<a class="url" href="{0}" rel="noreferrer noopener">{0}</a>').format(m.group(0))
+        pos = m.end()
+    return out + prose(text[pos:])
+
+
 def _sources(recon: Any, prose: Prose) -> list[dict]:
-    """Sources in tag order, each URL once: the citation text without the URL it ends with."""
+    """Sources in tag order, each URL printed once: as a link where the citation names it,
+    appended after the citation where it does not."""
     def key(s: Any) -> tuple[int, str]:
         tag = at(s, "tag", "")
         digits = "".join(ch for ch in tag[1:] if ch.isdigit())
@@ -386,16 +402,13 @@ def _sources(recon: Any, prose: Prose) -> list[dict]:
 
     rows = []
     for s in sorted(at(recon, "sources", []), key=key):
-        url = at(s, "url", "")
         text = at(s, "citation", "") or " ".join(
             str(x) for x in (at(s, "publisher"), at(s, "title"), at(s, "date")) if x)
-        others = [u for u in at(s, "other_urls", []) if u and u != url]
-        for u in [url, *others]:
-            if u:
-                text = text.replace(u, " ").replace("  ", " ")
-        text = text.replace(" .", ".").replace(" ,", ",").strip().rstrip(".:").strip()
-        rows.append({"tag": at(s, "tag", "?"), "text": prose(text), "marks": at(s, "marks", []),
-                     "urls": [u for u in [url, *others] if u]})
+        named = set(URL_IN_TEXT.findall(text))
+        urls = [u for u in dict.fromkeys([at(s, "url", ""), *at(s, "other_urls", [])])
+                if u and u not in named]
+        rows.append({"tag": at(s, "tag", "?"), "text": _link_urls(text, prose),
+                     "marks": at(s, "marks", []), "urls": urls})
     return rows
 
 
@@ -493,8 +506,20 @@ def render_html(recon: Any, tracks: list[MapTrack] | None = None,
         "provenance": provenance or Provenance(),
         "glance": _glance(recon, ships, vessels, places),
         "n_claim_repeats": sum(len(g.repeats) for g in groups),
+        "common_basis": _common_basis(ships),
     }
     return environment().get_template("report.html.j2").render(ctx)
+
+
+def _common_basis(ships: list[Any]) -> str | None:
+    """The cargo basis most shipments share (stated once above the table), if any."""
+    counts: dict[str, int] = {}
+    for s in ships:
+        b = at(at(s, "cargo"), "basis")
+        if b:
+            counts[b] = counts.get(b, 0) + 1
+    best = max(counts.items(), key=lambda kv: (kv[1], kv[0]), default=(None, 0))
+    return best[0] if best[1] >= 2 else None
 
 
 def _glance(recon: Any, ships: list[Any], vessels: dict, places: dict) -> dict:

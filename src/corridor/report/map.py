@@ -508,10 +508,13 @@ def _scale_bar(proj: Projection, bbox: BBox, w: float, h: float) -> str:
             break
     bar = km * px_per_km
     y = h - 14
+    # the bar keeps its length in map units; its label keeps its screen size (class ks)
     return (f'<g class="scalebar" font-size="12" fill="#333"><rect x="10" y="{num(y - 15)}" '
-            f'width="{num(bar + 70)}" height="24" fill="#fff" opacity="0.8"/>'
+            f'width="{num(bar + 12)}" height="24" fill="#fff" opacity="0.8"/>'
             f'<line x1="16" y1="{num(y)}" x2="{num(16 + bar)}" y2="{num(y)}" stroke="#333" '
-            f'stroke-width="2"/><text x="{num(22 + bar)}" y="{num(y + 4)}">{km:,.0f} km</text></g>')
+            f'stroke-width="2"/>'
+            + _ks(f'<text x="{num(16)}" y="{num(y - 4)}" paint-order="stroke" stroke="#fff" '
+                  f'stroke-width="3">{km:,.0f} km</text>', 16, y) + "</g>")
 
 
 def _names(nodes: list[MapNode]) -> str:

@@ -3,14 +3,34 @@
 // are counter-scaled about their anchor (data-x, data-y) so they keep their size on screen;
 // lines keep their width through vector-effect="non-scaling-stroke". Tapping a symbol shows
 // its text (the SVG <title>, which touch screens never show) in a box under the figure.
+// On a narrow screen the kept-size elements are scaled up so map text stays readable
+// (about 11 px), and labels that then collide are hidden, first placed first kept.
 (function(){
   document.querySelectorAll('svg.zoomable').forEach(function(svg){
     var b=svg.viewBox.baseVal, o={x:b.x,y:b.y,w:b.width,h:b.height}, v={x:o.x,y:o.y,w:o.w,h:o.h};
     var o_text=svg.getAttribute('viewBox');
     var keep=svg.querySelectorAll('.ks');
-    function rescale(){var k=v.w/o.w;keep.forEach(function(el){
+    var labels=svg.querySelectorAll('.node-label,.country-label');
+    function declutter(){var kept=[],box=svg.getBoundingClientRect();
+      labels.forEach(function(t){t.style.visibility='';
+      if(t.dataset.x0===undefined){t.dataset.x0=t.getAttribute('x');t.dataset.a0=t.getAttribute('text-anchor');}
+      t.setAttribute('x',t.dataset.x0);t.setAttribute('text-anchor',t.dataset.a0);
+      var r=t.getBoundingClientRect();if(!r.width)return;
+      var g=t.parentNode,nx=+g.getAttribute('data-x');
+      if(r.right>box.right&&t.classList.contains('node-label')){
+        t.setAttribute('x',nx-10);t.setAttribute('text-anchor','end');r=t.getBoundingClientRect();}
+      else if(r.left<box.left&&t.classList.contains('node-label')){
+        t.setAttribute('x',nx+10);t.setAttribute('text-anchor','start');r=t.getBoundingClientRect();}
+      if(r.right>box.right+1||r.left<box.left-1){t.style.visibility='hidden';return;}
+      var hit=kept.some(function(q){return !(r.right<q.left||q.right<r.left||r.bottom<q.top||q.bottom<r.top);});
+      if(hit)t.style.visibility='hidden';else kept.push(r);});}
+    function rescale(){if(!keep.length)return;
+      var shown=svg.getBoundingClientRect().width||o.w;
+      var base=Math.max(1,0.85*o.w/shown), k=base*v.w/o.w;
+      keep.forEach(function(el){
       var x=+el.getAttribute('data-x'),y=+el.getAttribute('data-y');
-      el.setAttribute('transform',k===1?'':'translate('+x+' '+y+') scale('+k+') translate('+(-x)+' '+(-y)+')');});}
+      el.setAttribute('transform',k===1?'':'translate('+x+' '+y+') scale('+k+') translate('+(-x)+' '+(-y)+')');});
+      if(labels.length)declutter();}
     function set(){svg.setAttribute('viewBox',v.x+' '+v.y+' '+v.w+' '+v.h);rescale();}
     function reset(){v={x:o.x,y:o.y,w:o.w,h:o.h};svg.setAttribute('viewBox',o_text);rescale();}
     function clamp(){v.x=Math.max(o.x-v.w*0.5,Math.min(v.x,o.x+o.w-v.w*0.5));
@@ -52,5 +72,7 @@
         else zoom(a[1],{x:v.x+v.w/2,y:v.y+v.h/2});});ui.appendChild(bt);});
     svg.parentNode.insertBefore(ui,svg);
     svg.parentNode.insertBefore(tip,svg.nextSibling);
+    rescale();
+    window.addEventListener('resize',rescale);
   });
 })();
