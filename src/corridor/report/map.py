@@ -447,7 +447,7 @@ def render_map(bbox: BBox, nodes: list[MapNode], legs: list[MapLeg],
                      f'L{num(sx + 8)},{num(sy)}L{num(sx)},{num(sy + 8)}L{num(sx - 8)},{num(sy)}Z"'
                      ' fill="#f1a340" stroke="#5a3d00" stroke-width="0.8"/>')
         if len(ms) > 1:
-            shape += (f'<text x="{num(sx)}" y="{num(sy + 3.5)}" font-size="10" font-weight="700"'
+            shape += (f'<text x="{num(sx)}" y="{num(sy + 4)}" font-size="11" font-weight="700"'
                       f' text-anchor="middle" fill="{"#fff" if mkind == "rail" else "#3a2600"}">'
                       f'{len(ms)}</text>')
         tags = [t for m in ms for t in m.sources]

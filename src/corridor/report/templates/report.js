@@ -4,7 +4,7 @@
 // lines keep their width through vector-effect="non-scaling-stroke". Tapping a symbol shows
 // its text (the SVG <title>, which touch screens never show) in a box under the figure.
 // On a narrow screen the kept-size elements are scaled up so map text stays readable
-// (about 11 px), and labels that then collide are hidden, first placed first kept.
+// (the size it was drawn at), and labels that then collide are hidden, first placed first kept.
 (function(){
   document.querySelectorAll('svg.zoomable').forEach(function(svg){
     var b=svg.viewBox.baseVal, o={x:b.x,y:b.y,w:b.width,h:b.height}, v={x:o.x,y:o.y,w:o.w,h:o.h};
@@ -26,7 +26,7 @@
       if(hit)t.style.visibility='hidden';else kept.push(r);});}
     function rescale(){if(!keep.length)return;
       var shown=svg.getBoundingClientRect().width||o.w;
-      var base=Math.max(1,0.85*o.w/shown), k=base*v.w/o.w;
+      var base=Math.max(1,o.w/shown), k=base*v.w/o.w;
       keep.forEach(function(el){
       var x=+el.getAttribute('data-x'),y=+el.getAttribute('data-y');
       el.setAttribute('transform',k===1?'':'translate('+x+' '+y+') scale('+k+') translate('+(-x)+' '+(-y)+')');});
