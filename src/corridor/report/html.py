@@ -375,6 +375,9 @@ def _object_links(recon: Any) -> dict[str, tuple[str, str]]:
             f"departed {fmt_range(at(s, 'depart'))}")
     for c in at(recon, "claims", []):
         links[at(c, "claim_id")] = (f"claim-{at(c, 'claim_id')}", claim_title(c))
+        if at(c, "estimate_id") and at(c, "estimate_id") not in links:
+            links[at(c, "estimate_id")] = (f"claim-{at(c, 'claim_id')}",
+                                          f"the estimate held against {claim_title(c)}")
     return links
 
 
