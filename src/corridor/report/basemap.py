@@ -95,11 +95,12 @@ class Projection:
 
 
 def path_d(proj: Projection, lines: list[list[list[float]]], closed: bool,
-           min_step_px: float = 0.6) -> str:
+           min_step_px: float = 0.6, min_ring_px: float = 0.0) -> str:
     """SVG path data for polylines/rings of ``[lon, lat]`` points.
 
-    Consecutive points closer than ``min_step_px`` pixels are dropped, which keeps the
-    file small at the size the map is drawn.
+    Consecutive points closer than ``min_step_px`` pixels are dropped, and closed rings
+    smaller than ``min_ring_px`` across (specks of islands), which keeps the file small at
+    the size the map is drawn.
 
     >>> p = Projection.fit((0.0, 0.0, 10.0, 10.0), width_px=100, kind="eqc", lat1_deg=0.0)
     >>> path_d(p, [[[0, 0], [10, 0], [10, 10]]], closed=True)
@@ -111,6 +112,9 @@ def path_d(proj: Projection, lines: list[list[list[float]]], closed: bool,
             continue
         arr = np.asarray(line, dtype=float)
         x, y = proj.xy(arr[:, 0], arr[:, 1])
+        if closed and min_ring_px and max(float(x.max() - x.min()),
+                                          float(y.max() - y.min())) < min_ring_px:
+            continue
         keep = [0]
         for i in range(1, len(x)):
             j = keep[-1]

@@ -435,7 +435,8 @@ def _sim_view(sim: Simulated | None, prose: Prose) -> dict | None:
         if sim.recon:
             nodes, legs, _ = map_inputs(sim.recon, prose)
         maps = render_case_maps(nodes, legs, sim.tracks, [], id_prefix="sim-map",
-                                overview_caption="Simulated tracks and the dark gaps detected in them")
+                                overview_caption="Simulated tracks and the dark gaps detected "
+                                "in them", closeups=False)
         view["map"] = maps[0]
     for e in sim.events:
         view["counts"][at(e, "type", "?")] = view["counts"].get(at(e, "type", "?"), 0) + 1

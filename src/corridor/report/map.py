@@ -326,7 +326,8 @@ def render_map(bbox: BBox, nodes: list[MapNode], legs: list[MapLeg],
            '<g class="viewport">']
     span = max(bbox[2] - bbox[0], bbox[3] - bbox[1])
     # a wider clip than the box: a conic frame reaches beyond its lon/lat corners
-    clip = (bbox[0] - span * 0.3, bbox[1] - span * 0.3, bbox[2] + span * 0.3, bbox[3] + span * 0.3)
+    clip = (bbox[0] - span * 0.15, bbox[1] - span * 0.15, bbox[2] + span * 0.15,
+            bbox[3] + span * 0.15)
     labels: list[tuple[float, float, str, int]] = []
     if detail:
         land = _detail_land(clip, max(span / 1500.0, 0.0005))
@@ -342,15 +343,30 @@ def render_map(bbox: BBox, nodes: list[MapNode], legs: list[MapLeg],
         fill = "#ece4d4" if c["iso"] in highlight else "#f4f1ea"
         style = (f'fill="{fill}" fill-opacity="{0.55 if detail else 1}" stroke="#9a8f9f" '
                  f'stroke-width="{0.6 if detail else 0.7}" {nse}')
-        out.append(f'<path class="country country-{esc(c["iso"])}" '
-                   f'd="{path_d(proj, rings, True)}" {style} fill-rule="evenodd">'
+        d = path_d(proj, rings, True, min_step_px=1.2, min_ring_px=2.5)
+        out.append(f'<path class="country country-{esc(c["iso"])}" d="{d}" {style} '
+                   'fill-rule="evenodd">'
                    f'<title>{esc(c["name"])}</title></path>')
         lx, ly = c["label"]
-        if _inside(bbox, lx, ly):
-            x0, y0 = proj.xy(cb[0], cb[1])
-            x1, y1 = proj.xy(cb[2], cb[3])
-            if abs(float(x1 - x0)) > 90:  # large enough on this map to name
-                labels.append((lx, ly, str(c["name"]).upper(), 0))
+        if not _inside(bbox, lx, ly):
+            # the label point is off this map: name the country at its largest visible part
+            from shapely.geometry import Polygon, box
+
+            parts = [Polygon(r).intersection(box(*bbox)) for r in _clip_rings(c["rings"], bbox)]
+            parts = [p for p in parts if not p.is_empty and p.area > 0]
+            if not parts:
+                continue
+            big = max(parts, key=lambda p: p.area)
+            if big.area < 0.04 * (bbox[2] - bbox[0]) * (bbox[3] - bbox[1]):
+                continue
+            pt = big.representative_point()
+            lx, ly = pt.x, pt.y
+            labels.append((lx, ly, str(c["name"]).upper(), 0))
+            continue
+        x0, y0 = proj.xy(cb[0], cb[1])
+        x1, y1 = proj.xy(cb[2], cb[3])
+        if abs(float(x1 - x0)) > 90:  # large enough on this map to name
+            labels.append((lx, ly, str(c["name"]).upper(), 0))
     for fb, name in frames or []:
         xs, ys = proj.xy([fb[0], fb[2], fb[2], fb[0]], [fb[1], fb[1], fb[3], fb[3]])
         pts = " ".join(f"{num(a)},{num(b)}" for a, b in zip(xs, ys, strict=True))
@@ -522,11 +538,16 @@ def _names(nodes: list[MapNode]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
 
 
+#: an overview spanning less than this (degrees) draws the 1:10m coastline
+DETAIL_SPAN_DEG = 12.0
+
+
 def render_case_maps(nodes: list[MapNode], legs: list[MapLeg], tracks: list[MapTrack],
                      markers: list[MapMarker], id_prefix: str = "map",
-                     overview_caption: str | None = None) -> list[MapFigure]:
-    """The overview fitted to the corridor and a close-up per cluster the overview cannot
-    resolve. Every caption is built from the case's own place names."""
+                     overview_caption: str | None = None,
+                     closeups: bool = True) -> list[MapFigure]:
+    """The overview fitted to the corridor and (with ``closeups``) a close-up per cluster the
+    overview cannot resolve. Every caption is built from the case's own place names."""
     pts = [(n.lon, n.lat) for n in nodes]
     if not pts:
         pts = [p for t in tracks for p in t.points]
@@ -539,29 +560,36 @@ def render_case_maps(nodes: list[MapNode], legs: list[MapLeg], tracks: list[MapT
     bbox = fit_bbox(pts)
     highlight = {n.country for n in nodes if n.country}
     proj = _projection(bbox)
-    closeups: list[tuple[BBox, list[MapNode]]] = []
-    for group in clusters(nodes, proj):
+    areas: list[tuple[BBox, list[MapNode]]] = []
+    for group in (clusters(nodes, proj) if closeups else []):
         cb = fit_bbox([(n.lon, n.lat) for n in group], pad=0.35, min_span_deg=0.08)
         zoom = (bbox[2] - bbox[0]) / (cb[2] - cb[0])
         if zoom >= MIN_ZOOM:
-            closeups.append((cb, group))
-    frames = [(cb, f"close-up {i}") for i, (cb, _) in enumerate(closeups, 1)]
+            areas.append((cb, group))
+    frames = [(cb, f"close-up {i}") for i, (cb, _) in enumerate(areas, 1)]
     sources = tuple(dict.fromkeys(t for n in nodes for t in n.sources))
     if overview_caption is None:
         roles = {r: [n for n in nodes if n.role == r] for r in ("origin", "destination")}
+        modes = {leg.mode for leg in legs}
+        how = []
+        if "sea" in modes:
+            how.append("sea legs follow a plausible shipping lane (schematic, not a track)")
+        if modes - {"sea"}:
+            how.append(f"{' and '.join(sorted(modes - {'sea'}))} legs are straight schematic "
+                       "lines, not the line itself")
         overview_caption = (f"Overview of the corridor: {len(nodes)} places"
                             + (f", from {_names(roles['origin'])}" if roles["origin"] else "")
                             + (f" to {_names(roles['destination'])}" if roles["destination"] else "")
-                            + ". Sea legs follow a plausible shipping lane and land legs are "
-                            "straight: both are schematic, not tracks. AIS tracks, where the "
-                            "store has them, are drawn as recorded.")
+                            + (". " + "; ".join(how).capitalize() if how else "")
+                            + (". AIS tracks are drawn as recorded" if tracks else "") + ".")
         if frames:
             overview_caption += " Dashed boxes mark the close-ups below."
+    detail = max(bbox[2] - bbox[0], bbox[3] - bbox[1]) < DETAIL_SPAN_DEG
     figs = [MapFigure(Markup(render_map(bbox, nodes, legs, tracks, markers,
                                         svg_id=f"{id_prefix}-overview", caption=overview_caption,
-                                        frames=frames, highlight=highlight)),
+                                        frames=frames, highlight=highlight, detail=detail)),
                       overview_caption, bbox, sources, tuple(n.node_id for n in nodes))]
-    for i, (cb, _group) in enumerate(closeups, 1):
+    for i, (cb, _group) in enumerate(areas, 1):
         inside = [n for n in nodes if _inside(cb, n.lon, n.lat)]
         precise = [n for n in inside if n.precision in ("settlement", "approximate")]
         cap = f"Close-up {i}: {_names(inside)}."
