@@ -550,3 +550,20 @@ def test_without_an_image_each_count_names_its_source():
     assert "No image file is stored for this corridor" in sec
     assert "73 freight railcars at Tumangang" in sec and 'href="#src-S12"' in sec
     assert "<image" not in sec
+
+
+def test_a_typed_reconstruction_renders_the_same_report_as_its_dict():
+    """Templates read fields by attribute, so objects (the typed reconstruction) and the
+    JSON dict give the same document; a leg's ``from`` may be called ``from_`` on an object."""
+    from types import SimpleNamespace
+
+    def typed(x):
+        if isinstance(x, dict):
+            return SimpleNamespace(**{{"from": "from_", "to": "to_"}.get(k, k): typed(v)
+                                      for k, v in x.items()})
+        return [typed(v) for v in x] if isinstance(x, list) else x
+
+    rec = sample()
+    html = render_html(rec)
+    assert render_html(typed(rec)) == html
+    assert html.count('class="leg leg-') >= 6

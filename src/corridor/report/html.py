@@ -41,6 +41,7 @@ from corridor.report.text import (
     fmt_day,
     fmt_num,
     fmt_range,
+    leg_end,
     markdown_inline,
     mid,
     parse_ts,
@@ -204,9 +205,9 @@ def map_inputs(recon: Any, prose: Prose | None = None
         span = ""
         if at(d, "min") is not None and at(d, "max") is not None:
             span = f"; plausible duration {fmt_num(at(d, 'min'))}–{fmt_num(at(d, 'max'))} h"
-        a, b = (places.get(at(leg, k)) for k in ("from", "to"))
+        a, b = (places.get(leg_end(leg, k)) for k in ("from", "to"))
         names = f"{short_name(at(a, 'name', '?'))} → {short_name(at(b, 'name', '?'))}"
-        legs.append(MapLeg(at(leg, "from"), at(leg, "to"), at(leg, "mode", "sea"),
+        legs.append(MapLeg(leg_end(leg, "from"), leg_end(leg, "to"), at(leg, "mode", "sea"),
                            f"{at(leg, 'mode', '')} leg {names}{span}",
                            tuple(at(leg, "sources", ()))))
     vessels = {at(v, "vessel_id"): at(v, "name", at(v, "vessel_id")) for v in at(recon, "vessels", [])}
@@ -527,11 +528,24 @@ def render_html(recon: Any, tracks: list[MapTrack] | None = None,
         "glance": _glance(recon, ships, vessels, places),
         "n_claim_repeats": sum(len(g.repeats) for g in groups),
         "common_basis": _common_basis(ships),
+        "params_json": _params_json(at(recon, "params", {})),
         "imagery": [{"view": v, "svg": Markup(render_image_svg(v))} for v in imagery],
         "image_links": _image_links(imagery), "files": files or [],
         "imaged_counts": [o for o in at(rail, "observations", []) if at(o, "kind") == "count"],
     }
     return environment().get_template("report.html.j2").render(ctx)
+
+
+def _params_json(params: Any) -> str:
+    """The reconstruction parameters as indented JSON (a dict, a dataclass or an object)."""
+    import dataclasses
+    import json
+
+    if dataclasses.is_dataclass(params) and not isinstance(params, type):
+        params = dataclasses.asdict(params)
+    elif not isinstance(params, dict):
+        params = dict(vars(params))
+    return json.dumps(params, indent=1, sort_keys=True, default=str, ensure_ascii=False)
 
 
 def _common_basis(ships: list[Any]) -> str | None:
@@ -553,8 +567,9 @@ def _glance(recon: Any, ships: list[Any], vessels: dict, places: dict) -> dict:
     for s in ships:
         tiers[at(s, "tier", "?")] = tiers.get(at(s, "tier", "?"), 0) + 1
     times = [t for s in ships for k in ("depart", "arrive") for t in (bounds(at(s, k)) or ())]
-    route = [(short_name(at(places.get(at(leg, "from")), "name", at(leg, "from"))),
-              short_name(at(places.get(at(leg, "to")), "name", at(leg, "to"))), at(leg, "mode"))
+    route = [(short_name(at(places.get(leg_end(leg, "from")), "name", leg_end(leg, "from"))),
+              short_name(at(places.get(leg_end(leg, "to")), "name", leg_end(leg, "to"))),
+              at(leg, "mode"))
              for leg in at(recon, "legs", [])]
     return {"named": named, "unidentified": sum(1 for s in ships if not at(s, "vessel_id")),
             "when": f"{fmt_day(min(times))} – {fmt_day(max(times))}" if times else

@@ -40,6 +40,20 @@ def at(obj: Any, name: str, default: Any = None) -> Any:
     return default if v is None else v
 
 
+def leg_end(leg: Any, end: str) -> Any:
+    """A leg's ``from`` or ``to`` place id, whatever the field is called on a typed leg
+    (``from`` is a Python keyword: ``from_``, ``from_place_id``, ``from_id`` ...).
+
+    >>> leg_end({"from": "a", "to": "b"}, "to")
+    'b'
+    """
+    for name in (end, f"{end}_", f"{end}_place_id", f"{end}_id", f"{end}_place"):
+        v = at(leg, name)
+        if v is not None:
+            return v
+    return None
+
+
 def parse_ts(text: Any) -> datetime | None:
     """ISO date or timestamp (or a ``datetime``) -> naive datetime; ``None`` passes through.
 
