@@ -218,9 +218,11 @@ def test_zoom_keeps_labels_at_their_screen_size_and_tap_shows_details(browser, r
     page.close()
 
 
-def _pdf_pages(browser, path: Path, out: Path) -> list[tuple[str, float]]:
-    """(text, lowest text as a fraction of the page height from the top) per printed page."""
+def _pdf_pages(browser, path: Path, out: Path) -> tuple[list[tuple[str, float]], list[str]]:
+    """(text, lowest text as a fraction of the page height from the top) per printed page,
+    and the report's section headings."""
     page, _, _ = _open(browser, path, 1280)
+    headings = page.eval_on_selector_all("main h2, main h3", "els => els.map(e => e.innerText)")
     page.pdf(path=str(out), format="A4", print_background=True)
     page.close()
     pages = []
@@ -234,14 +236,14 @@ def _pdf_pages(browser, path: Path, out: Path) -> list[tuple[str, float]]:
 
         text = p.extract_text(visitor_text=visit)
         pages.append((text, (h - min(ys)) / h if ys else 0.0))
-    return pages
+    return pages, headings
 
 
 @pytest.mark.parametrize("name", ["demo", "caspian"])
 def test_printed_report_has_few_pages_and_none_mostly_blank(browser, reports, name):
     ARTIFACTS.mkdir(exist_ok=True)
-    pages = _pdf_pages(browser, reports[name], ARTIFACTS / f"report-{name}.pdf")
-    assert len(pages) >= 2
+    pages, headings = _pdf_pages(browser, reports[name], ARTIFACTS / f"report-{name}.pdf")
+    assert len(pages) >= 2 and len(headings) >= 8
     if name == "demo":
         assert len(pages) <= 10
     # sources start on their own page; every other page is filled at least half way down
@@ -252,3 +254,7 @@ def test_printed_report_has_few_pages_and_none_mostly_blank(browser, reports, na
             continue
         assert lowest > 0.5, (i + 1, lowest, text[:80])
     assert pages[0][1] > 0.7   # the first page is not half blank
+    # no heading is stranded at the foot of a page
+    for i, (text, _) in enumerate(pages):
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        assert lines and lines[-1] not in headings, (i + 1, lines[-1])
