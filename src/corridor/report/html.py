@@ -427,10 +427,11 @@ def _timeline_window(recon: Any, items: list[Item]) -> tuple[datetime, datetime]
     return t0 - pad, t1 + pad
 
 
-def _sim_view(sim: Simulated | None, prose: Prose) -> dict | None:
+def _sim_view(sim: Simulated | None, prose: Prose, places: dict[str, Any]) -> dict | None:
     if sim is None or (not sim.tracks and not sim.events and not sim.recon):
         return None
-    view: dict[str, Any] = {"sim": sim, "map": None, "counts": {}, "ships": [], "tiers": {}}
+    view: dict[str, Any] = {"sim": sim, "map": None, "counts": {}, "ships": [], "tiers": {},
+                            "sim_places": dict(places)}
     if sim.tracks:
         nodes, legs = [], []
         if sim.recon:
@@ -446,7 +447,7 @@ def _sim_view(sim: Simulated | None, prose: Prose) -> dict | None:
         for x in ships:
             view["tiers"][at(x, "tier", "?")] = view["tiers"].get(at(x, "tier", "?"), 0) + 1
         view["ships"] = ships
-        view["sim_places"] = _places(sim.recon)
+        view["sim_places"].update(_places(sim.recon))
     return view
 
 
@@ -507,7 +508,7 @@ def render_html(recon: Any, tracks: list[MapTrack] | None = None,
         focus = {"band": b, "svg": Markup(render_timeline(
             lanes, items, f0, f1, bands, svg_id="timeline-claim",
             caption=f"Timeline over the period of the claim {b.label}"))}
-    sim = _sim_view(simulated, prose)
+    sim = _sim_view(simulated, prose, places)
     sim_ids = {at(s, "shipment_id") for s in at(at(simulated, "recon"), "shipments", [])}
     ships = [s for s in at(recon, "shipments", []) if at(s, "shipment_id") not in sim_ids]
     vessels = {at(v, "vessel_id"): v for v in at(recon, "vessels", [])}
