@@ -11,19 +11,25 @@
     var o_text=svg.getAttribute('viewBox');
     var keep=svg.querySelectorAll('.ks');
     var labels=svg.querySelectorAll('.node-label,.country-label');
-    function declutter(){var kept=[],box=svg.getBoundingClientRect();
+    // labels avoid the place symbols and each other: each node label tries the positions
+    // below in turn (right, left, above, below its place) and is hidden if none is free
+    var nodes=svg.querySelectorAll('[data-node]');
+    var spots=[[10,5,'start'],[-10,5,'end'],[0,-12,'middle'],[0,21,'middle']];
+    function declutter(){var box=svg.getBoundingClientRect();
+      var kept=[].map.call(nodes,function(g){return g.getBoundingClientRect();});
+      function free(r){return r.width&&r.left>=box.left-1&&r.right<=box.right+1&&r.top>=box.top-1
+        &&r.bottom<=box.bottom+1&&!kept.some(function(q){
+          return !(r.right<q.left||q.right<r.left||r.bottom<q.top||q.bottom<r.top);});}
       labels.forEach(function(t){t.style.visibility='';
-      if(t.dataset.x0===undefined){t.dataset.x0=t.getAttribute('x');t.dataset.a0=t.getAttribute('text-anchor');}
-      t.setAttribute('x',t.dataset.x0);t.setAttribute('text-anchor',t.dataset.a0);
-      var r=t.getBoundingClientRect();if(!r.width)return;
-      var g=t.parentNode,nx=+g.getAttribute('data-x');
-      if(r.right>box.right&&t.classList.contains('node-label')){
-        t.setAttribute('x',nx-10);t.setAttribute('text-anchor','end');r=t.getBoundingClientRect();}
-      else if(r.left<box.left&&t.classList.contains('node-label')){
-        t.setAttribute('x',nx+10);t.setAttribute('text-anchor','start');r=t.getBoundingClientRect();}
-      if(r.right>box.right+1||r.left<box.left-1){t.style.visibility='hidden';return;}
-      var hit=kept.some(function(q){return !(r.right<q.left||q.right<r.left||r.bottom<q.top||q.bottom<r.top);});
-      if(hit)t.style.visibility='hidden';else kept.push(r);});}
+        if(t.dataset.x0===undefined){t.dataset.x0=t.getAttribute('x');t.dataset.y0=t.getAttribute('y');
+          t.dataset.a0=t.getAttribute('text-anchor');}
+        var g=t.parentNode,nx=+g.getAttribute('data-x'),ny=+g.getAttribute('data-y');
+        var tries=[[+t.dataset.x0,+t.dataset.y0,t.dataset.a0]];
+        if(t.classList.contains('node-label'))spots.forEach(function(p){tries.push([nx+p[0],ny+p[1],p[2]]);});
+        for(var i=0;i<tries.length;i++){
+          t.setAttribute('x',tries[i][0]);t.setAttribute('y',tries[i][1]);t.setAttribute('text-anchor',tries[i][2]);
+          var r=t.getBoundingClientRect();if(free(r)){kept.push(r);return;}}
+        t.style.visibility='hidden';});}
     function rescale(){if(!keep.length)return;
       var shown=svg.getBoundingClientRect().width||o.w;
       var base=Math.max(1,o.w/shown), k=base*v.w/o.w;
