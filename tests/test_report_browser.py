@@ -150,6 +150,18 @@ def test_report_is_usable_at_desktop_and_phone_width(browser, reports, name, wid
     assert len(texts) > 15
     small = [t for t in texts if t[2] < MIN_SVG_TEXT_PX]
     assert small == [], small[:5]
+    # the labels left visible on each map do not overlap one another
+    boxes = page.evaluate("""() => [...document.querySelectorAll('svg.map')].map(svg =>
+        [...svg.querySelectorAll('.node-label,.country-label')]
+          .filter(t => getComputedStyle(t).visibility !== 'hidden')
+          .map(t => { const r = t.getBoundingClientRect();
+                      return [t.textContent, r.left, r.top, r.right, r.bottom]; }))""")
+    assert sum(len(b) for b in boxes) >= 4
+    for labels in boxes:
+        for i, a in enumerate(labels):
+            for b in labels[i + 1:]:
+                assert a[3] <= b[1] + 0.5 or b[3] <= a[1] + 0.5 or a[4] <= b[2] + 0.5 \
+                    or b[4] <= a[2] + 0.5, (a, b)
     ov = page.locator("#map-overview")
     box = ov.bounding_box()
     assert box and box["width"] >= min(width - 40, 900) and box["height"] > 150

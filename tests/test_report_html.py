@@ -567,3 +567,17 @@ def test_a_typed_reconstruction_renders_the_same_report_as_its_dict():
     html = render_html(rec)
     assert render_html(typed(rec)) == html
     assert html.count('class="leg leg-') >= 6
+
+
+def test_prose_names_places_links_objects_and_hides_local_paths():
+    rec = sample()
+    ship = rec["shipments"][1]
+    rec["warnings"] = [f"shipment {ship['shipment_id']} from rajin checked against "
+                       "/home/analyst/cases/secret-case/corridor.yaml; record 0123456789abcdef"]
+    html = render_html(rec)
+    method = html[html.index('id="method"'):]
+    method = method[:method.index("</ul>")]
+    assert f'<a class="obj" href="#shp-{ship["shipment_id"]}">' in method
+    assert "from Rajin checked" in method and "from rajin" not in method
+    assert "corridor.yaml" in method and "/home/analyst" not in html and "secret-case" not in html
+    assert "0123456789abcdef" not in method and "a stored record" in method
