@@ -581,3 +581,16 @@ def test_prose_names_places_links_objects_and_hides_local_paths():
     assert "from Rajin checked" in method and "from rajin" not in method
     assert "corridor.yaml" in method and "/home/analyst" not in html and "secret-case" not in html
     assert "0123456789abcdef" not in method and "a stored record" in method
+
+
+def test_a_sea_leg_sailed_by_an_ais_track_is_drawn_as_recorded_not_as_a_lane():
+    from corridor.report.map import MapLeg, MapNode, MapTrack, render_map
+
+    nodes = [MapNode("a", "Alpha", 130.39, 42.34), MapNode("b", "Beta", 132.34, 42.88)]
+    legs = [MapLeg("a", "b", "sea", "sea leg Alpha → Beta")]
+    track = MapTrack("AIS track", tuple(zip(np.linspace(130.45, 132.3, 50).tolist(),
+                                            np.linspace(42.3, 42.85, 50).tolist(), strict=True)))
+    bbox = (129.0, 41.0, 134.0, 44.0)
+    assert 'class="leg leg-sea"' in render_map(bbox, nodes, legs)
+    with_track = render_map(bbox, nodes, legs, [track])
+    assert 'class="leg leg-sea"' not in with_track and 'class="track"' in with_track

@@ -237,6 +237,22 @@ def sea_lane(a: tuple[float, float], b: tuple[float, float]) -> tuple[tuple[floa
     return (a, *coords, b)  # type: ignore[return-value]
 
 
+#: a track passing this close to both ends of a sea leg stands for that leg (km)
+TRACK_NEAR_KM = 30.0
+
+
+def _track_joins(track: MapTrack, a: MapNode, b: MapNode, near_km: float = TRACK_NEAR_KM
+                 ) -> bool:
+    """Whether ``track`` passes within ``near_km`` of both ``a`` and ``b``."""
+    if len(track.points) < 2:
+        return False
+    from corridor.geo import haversine_m
+
+    pts = np.asarray(track.points, dtype=float)
+    return all(float(np.min(haversine_m(pts[:, 1], pts[:, 0], n.lat, n.lon))) <= near_km * 1000
+               for n in (a, b))
+
+
 def clusters(nodes: list[MapNode], proj: Projection, radius_px: float = CLUSTER_PX
              ) -> list[list[MapNode]]:
     """Groups of nodes closer than ``radius_px`` on ``proj`` (single linkage), largest first."""
@@ -399,6 +415,8 @@ def render_map(bbox: BBox, nodes: list[MapNode], legs: list[MapLeg],
         if (group_of.get(leg.from_id, leg.from_id), leg.from_id) > \
                 (group_of.get(leg.to_id, leg.to_id), leg.to_id):
             offset = -offset
+        if leg.mode == "sea" and any(_track_joins(t, a, b) for t in tracks):
+            continue  # an AIS track sailed this leg: it is drawn as recorded, not as a lane
         lonlat = list(sea_lane((a.lon, a.lat), (b.lon, b.lat))) if leg.mode == "sea" else []
         schematic = "schematic lane, not a track" if lonlat else "schematic line, not a track"
         if not lonlat:
