@@ -594,3 +594,18 @@ def test_a_sea_leg_sailed_by_an_ais_track_is_drawn_as_recorded_not_as_a_lane():
     assert 'class="leg leg-sea"' in render_map(bbox, nodes, legs)
     with_track = render_map(bbox, nodes, legs, [track])
     assert 'class="leg leg-sea"' not in with_track and 'class="track"' in with_track
+
+
+def test_a_user_restyles_the_report_with_own_templates(tmp_path, monkeypatch):
+    (tmp_path / "report.css").write_text("body{background:#123456}", encoding="utf-8")
+    (tmp_path / "custom.html.j2").write_text(
+        '{% extends "report.html.j2" %}{% block glance %}<p id="mine">{{ corridor.title }}'
+        "</p>{% endblock %}", encoding="utf-8")
+    monkeypatch.setenv("CORRIDOR_REPORT_TEMPLATES", str(tmp_path))
+    html = render_html(sample())
+    assert "body{background:#123456}" in html and 'id="map-overview"' in html
+    rec = sample()
+    rec["corridor"]["title"] = "<b>x</b>"
+    doc = render_html(rec, template="custom.html.j2")
+    assert '<p id="mine">&lt;b&gt;x&lt;/b&gt;</p>' in doc   # still escaped
+    assert 'id="glance"' not in doc and 'id="claims"' in doc

@@ -451,10 +451,28 @@ def _sim_view(sim: Simulated | None, prose: Prose, places: dict[str, Any]) -> di
     return view
 
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    """The Jinja2 environment of the report templates (autoescaping on for every file)."""
-    env = Environment(loader=PackageLoader("corridor.report", "templates"),
+#: a directory whose templates replace the bundled ones of the same name (restyling)
+TEMPLATES_ENV = "CORRIDOR_REPORT_TEMPLATES"
+
+
+def environment(user_dir: str | None = None) -> Environment:
+    """The Jinja2 environment of the report templates (autoescaping on for every file).
+
+    Templates in ``user_dir`` (default ``$CORRIDOR_REPORT_TEMPLATES``) take precedence over
+    the bundled ones of the same name, so a user restyles the report by copying
+    ``report.css`` there, or extends ``report.html.j2`` and overrides one of its blocks.
+    """
+    import os
+
+    return _environment(user_dir if user_dir is not None else os.environ.get(TEMPLATES_ENV, ""))
+
+
+@lru_cache(maxsize=4)
+def _environment(user_dir: str) -> Environment:
+    from jinja2 import ChoiceLoader, FileSystemLoader
+
+    loaders = [FileSystemLoader(user_dir)] if user_dir else []
+    env = Environment(loader=ChoiceLoader([*loaders, PackageLoader("corridor.report", "templates")]),
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(fmt_range=fmt_range, fmt_num=fmt_num, fmt_date=fmt_date,
@@ -479,7 +497,7 @@ def render_html(recon: Any, tracks: list[MapTrack] | None = None,
                 gaps: list[dict] | None = None, simulated: Simulated | None = None,
                 ais_note: str = "", provenance: Provenance | None = None,
                 imagery: list[ImageView] | None = None,
-                files: list[dict] | None = None) -> str:
+                files: list[dict] | None = None, template: str = "report.html.j2") -> str:
     """The complete HTML report for one reconstruction (``corridor.reconstruction/1``).
 
     ``tracks``/``gaps`` are real AIS tracks and dark gaps of the corridor's vessels (from the
@@ -487,6 +505,7 @@ def render_html(recon: Any, tracks: list[MapTrack] | None = None,
     sentence on what AIS the store holds, ``provenance`` what the footer states,
     ``imagery`` the annotated images behind counts (:func:`corridor.report.imagery.imagery_views`)
     and ``files`` the source files the store was loaded from (name, size, SHA-256, time).
+    ``template`` names the document template (a user's may extend ``report.html.j2``).
     """
     imagery = imagery or []
     places = _places(recon)
@@ -534,7 +553,7 @@ def render_html(recon: Any, tracks: list[MapTrack] | None = None,
         "image_links": _image_links(imagery), "files": files or [],
         "imaged_counts": [o for o in at(rail, "observations", []) if at(o, "kind") == "count"],
     }
-    return environment().get_template("report.html.j2").render(ctx)
+    return environment().get_template(template).render(ctx)
 
 
 def _params_json(params: Any) -> str:
