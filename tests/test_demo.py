@@ -71,3 +71,13 @@ def test_demo_report_shows_no_internal_id_in_prose(demo):
     text = re.sub(r"<[^>]+>", " ", re.sub(r"<(svg|script|style)\b.*?</\1>", " ", html, flags=re.S))
     text = re.sub(r"sha256:[0-9a-f]{64}", "", text)  # the store fingerprint is meant to be there
     assert not re.search(r"\b[0-9a-f]{16}\b", text)
+
+
+def test_demo_report_states_a_repeated_claim_once(demo):
+    _, _, html = demo
+    claims = html[html.index('id="claims"'):html.index('id="rail"')]
+    # the White House figure is stated by the case and three times in the seed article
+    arts = [a for a in claims.split("<article")[1:] if "more than 1,000 containers" in a]
+    assert len(arts) == 1
+    assert arts[0].count("Also stated:") >= 2
+    assert "from Rajin by ANGARA" in claims and "by angara" not in claims

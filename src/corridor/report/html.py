@@ -116,17 +116,19 @@ def ordered_claims(recon: Any) -> list[Any]:
 
 
 def _claim_signature(c: Any) -> tuple:
+    """Two statements of the same figure, unit, qualifier and period are one claim (a
+    report quoting the case's source, say), whatever their wording."""
     per = at(c, "period", {})
-    if at(c, "quantity") is None:
+    if at(c, "quantity") is None or not (at(per, "start") or at(per, "end")):
         return ("sentence", " ".join(str(at(c, "sentence", "")).lower().split()))
-    return (at(c, "quantity"), at(c, "unit"), at(per, "start"), at(per, "end"),
-            at(c, "verdict"), at(c, "arithmetic"))
+    return (at(c, "quantity"), at(c, "unit"), at(c, "qualifier"), at(per, "start"),
+            at(per, "end"))
 
 
 @dataclass
 class ClaimGroup:
-    """One claim as the report shows it, with every repeat of it (same figure, unit, period
-    and arithmetic) folded in: their attributions and the union of their places."""
+    """One claim as the report shows it, with every repeat of it (same figure, unit,
+    qualifier and period) folded in: their attributions and the union of their places."""
 
     claim: Any
     repeats: list[Any]
@@ -145,7 +147,7 @@ def claim_groups(recon: Any) -> list[ClaimGroup]:
     ...      "period": {"start": "2023-09-01", "end": "2023-10-01"}, "arithmetic": "x",
     ...      "places": ["p"]},
     ...     {"key": "b", "quantity": 5, "unit": "ships", "verdict": "consistent",
-    ...      "period": {"start": "2023-09-01", "end": "2023-10-01"}, "arithmetic": "x",
+    ...      "period": {"start": "2023-09-01", "end": "2023-10-01"}, "arithmetic": "y",
     ...      "places": ["q", "p"]}]})
     >>> len(gs), gs[0].place_ids
     (1, ['p', 'q'])
@@ -509,8 +511,10 @@ def render_html(recon: Any, tracks: list[MapTrack] | None = None,
     """
     imagery = imagery or []
     places = _places(recon)
-    prose = Prose({pid: short_name(at(n, "name", pid)) for pid, n in places.items()},
-                  _object_links(recon))
+    names = {at(v, "vessel_id"): at(v, "name", at(v, "vessel_id"))
+             for v in at(recon, "vessels", [])}
+    names.update({pid: short_name(at(n, "name", pid)) for pid, n in places.items()})
+    prose = Prose(names, _object_links(recon))
     nodes, legs, markers = map_inputs(recon, prose)
     maps = render_case_maps(nodes, legs, tracks or [], markers, id_prefix="map")
     lanes, items, bands = timeline_inputs(recon, gaps, prose)

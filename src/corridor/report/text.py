@@ -215,12 +215,14 @@ def tag_link(tag: str) -> Markup:
 class Prose:
     """Turns generated text (reasons, arithmetic, warnings, notes) into readable HTML.
 
-    Place ids become place names, internal ids of shipments, claims and calls become links to
+    Place and vessel ids become their names, internal ids of shipments, claims and calls become links to
     the object (labelled in words), unknown ids are dropped from the text, ``[S6]`` tags link
     to the sources table, local paths shrink to a file name and inline Markdown is rendered.
     """
 
     def __init__(self, place_names: dict[str, str], links: dict[str, tuple[str, str]]):
+        """``place_names``: id -> name of every place or vessel the text may name by id;
+        ``links``: internal id -> (anchor, words) of every object the report shows."""
         self.place_names = place_names
         self.links = links
         ids = sorted(place_names, key=len, reverse=True)
