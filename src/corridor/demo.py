@@ -9,14 +9,15 @@ same report) and calls the same functions as the individual commands:
 2. the seed article (White House briefing of 13 Oct 2023, as reported in the press) as a
    report, with its claims extracted (:func:`corridor.ingest.reports.ingest_report`);
 3. the gazetteer of ports and anchorages (:func:`corridor.places.load_gazetteer`);
-4. a real AIS sample (:mod:`corridor.samples`, Boston Harbor 2014: real AIS, unrelated to
-   the case, showing what detection does with real tracks);
-5. the simulator's ``corridor`` scenario: fictitious vessels on the Najin – Dunai shuttle with
+4. the simulator's ``corridor`` scenario: fictitious vessels on the Najin – Dunai shuttle with
    AIS switched off, stored with ``source='simulated'`` (:mod:`corridor.sim`);
-6. event detection over all AIS (:func:`corridor.engines.local.run_detect`), scored against
+5. event detection over the simulated AIS (:func:`corridor.engines.local.run_detect`), scored against
    the simulator's ground truth (:func:`corridor.evaluate.score`);
-7. the reconstruction of the corridor (and of ``sim-najin-dunai`` from the simulated AIS,
+6. the reconstruction of the corridor (and of ``sim-najin-dunai`` from the simulated AIS,
    shown only in the report's "Simulated scenario" section) and the HTML report.
+
+No AIS unrelated to the case goes into the case database: the bundled real AIS sample
+(:mod:`corridor.samples`) serves ``corridor ingest`` examples, not this case.
 """
 
 from __future__ import annotations
@@ -92,16 +93,6 @@ def _step_report(store: Store, work: Path, progress: Progress, ctx: Context) -> 
     return f"seed article: report {r.report_id}, {r.claims} claims extracted"
 
 
-def _step_ais(store: Store, work: Path, progress: Progress, ctx: Context) -> str:
-    from corridor.ingest.summary import ingest_file
-    from corridor.ingest.tables import table_parser
-    from corridor.samples import sample_path
-
-    s = ingest_file(store, sample_path(), "positions", table_parser(source="noaa-boston-2014"))
-    stored = sum(s.stored.values())
-    return f"real AIS sample (Boston Harbor, Jan 2014): {stored:,} rows stored ({s.status})"
-
-
 #: the simulated corridor scenario: a few fictitious ships on the Najin - Dunai shuttle
 SIM_CONFIG = {"vessels": 4, "days": 14.0, "seed": 2023, "scenario": "corridor"}
 
@@ -120,9 +111,7 @@ def _step_sim(store: Store, work: Path, progress: Progress, ctx: Context) -> str
 def _step_detect(store: Store, work: Path, progress: Progress, ctx: Context) -> str:
     from corridor.engines.local import run_detect
 
-    # One process: the demo's few vessels do not repay starting workers. The encounter pass
-    # walks time in windows; the demo's AIS spans 2014 (real sample) to 2023 (simulation),
-    # so a year-long window avoids hundreds of empty weekly windows in between.
+    # One process: the demo's few vessels do not repay starting workers.
     summary = run_detect(store, progress=progress, workers=1)
     n = store.count("events")
     line = f"detection: {summary.vessels_detected} vessels, {n} events"
@@ -149,7 +138,6 @@ STEPS: list[tuple[str, Step]] = [
     ("case dprk-russia-2023", _step_case),
     ("seed article", _step_report),
     ("gazetteer", _step_places),
-    ("real AIS sample", _step_ais),
     ("simulated corridor scenario", _step_sim),
     ("detection", _step_detect),
 ]

@@ -1,10 +1,9 @@
-"""The bundled basemap (Natural Earth) and the map projections the report draws with.
+"""The map projections the report draws with.
 
-``data/basemap/basemap.json`` holds two clipped, simplified views in WGS84 degrees
-(built by ``scripts/build_basemap.py``): ``route`` (Korean peninsula to the Black Sea)
-``ports`` (Rajin – Khasan – Vladivostok – Dunai – Vostochny) and ``sea`` (the Sea of
-Japan, for simulated voyages). The report projects
-them, and every place, track and marker, with :class:`Projection`, so all layers line up.
+The basemap data is ``data/basemap/world.json`` (Natural Earth 1:50m countries, see
+:func:`corridor.report.map.world`) and, for close-ups, the 1:10m land of ``data/land``. The
+report projects them, and every place, track and marker, with :class:`Projection`, so all
+layers line up.
 
 The projections are written out by hand (a dozen lines of spherical formulas) rather than
 taken from pyproj so that rendering a report needs no compiled geodesy library; the map
@@ -13,20 +12,10 @@ is an illustration at 1:10m–1:50m, where a spherical Lambert conic is exact en
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 
 import numpy as np
-
-
-@lru_cache(maxsize=1)
-def load_basemap() -> dict:
-    """The basemap document: ``{"source": str, "views": {name: {"bbox", "land", ...}}}``."""
-    text = resources.files("corridor").joinpath("data/basemap/basemap.json").read_text("utf-8")
-    return json.loads(text)
 
 
 @dataclass(frozen=True)
@@ -98,7 +87,7 @@ class Projection:
                                np.full(41, lat_max), lat_max - s * (lat_max - lat_min)])
         x, y = base._raw(lons, lats)
         # the frame is the projected box's outer extent; the basemap data is clipped wider
-        # than the box (see scripts/build_basemap.py) so the corners are not empty
+        # than the box (see corridor.report.map.render_map) so the corners are not empty
         xmin, xmax, ymin, ymax = float(x.min()), float(x.max()), float(y.min()), float(y.max())
         scale = width_px / (xmax - xmin)
         return cls(kind, base.lon0_deg, base.lat0_deg, lat1, lat2, scale, -xmin * scale,
@@ -106,11 +95,12 @@ class Projection:
 
 
 def path_d(proj: Projection, lines: list[list[list[float]]], closed: bool,
-           min_step_px: float = 0.6) -> str:
+           min_step_px: float = 0.6, min_ring_px: float = 0.0) -> str:
     """SVG path data for polylines/rings of ``[lon, lat]`` points.
 
-    Consecutive points closer than ``min_step_px`` pixels are dropped, which keeps the
-    file small at the size the map is drawn.
+    Consecutive points closer than ``min_step_px`` pixels are dropped, and closed rings
+    smaller than ``min_ring_px`` across (specks of islands), which keeps the file small at
+    the size the map is drawn.
 
     >>> p = Projection.fit((0.0, 0.0, 10.0, 10.0), width_px=100, kind="eqc", lat1_deg=0.0)
     >>> path_d(p, [[[0, 0], [10, 0], [10, 10]]], closed=True)
@@ -122,6 +112,9 @@ def path_d(proj: Projection, lines: list[list[list[float]]], closed: bool,
             continue
         arr = np.asarray(line, dtype=float)
         x, y = proj.xy(arr[:, 0], arr[:, 1])
+        if closed and min_ring_px and max(float(x.max() - x.min()),
+                                          float(y.max() - y.min())) < min_ring_px:
+            continue
         keep = [0]
         for i in range(1, len(x)):
             j = keep[-1]

@@ -20,10 +20,13 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from corridor import __version__
 from corridor.progress import Progress
-from corridor.report.html import Simulated, fmt_day, render_html
+from corridor.report.html import Provenance, Simulated, fmt_day, render_html
 from corridor.report.map import MapTrack
+from corridor.report.text import at
 from corridor.store import Store
 
 FORMATS = ("html", "pdf", "png", "geojson")
@@ -129,7 +132,12 @@ def ais_summary(store: Store, recon: dict) -> str:
         return "The store holds no AIS positions."
     real = _rows(store, "SELECT count(*) AS n, count(DISTINCT mmsi) AS v FROM positions "
                         "WHERE source IS DISTINCT FROM ?", [SIM_SOURCE])[0]
-    known = [v for v in recon.get("vessels", []) if v.get("mmsi")]
+    known = [v for v in at(recon, "vessels", []) if at(v, "mmsi")]
+    if not real["n"]:
+        return ("The store holds no real AIS positions"
+                + (" (only the simulated ones of the separate section)" if _rows(
+                    store, "SELECT count(*) AS n FROM positions WHERE source = ?",
+                    [SIM_SOURCE])[0]["n"] else "") + ".")
     if not known:
         return (f"The store holds {real['n']:,} real AIS positions from {real['v']:,} vessels, "
                 "but no source gives an MMSI for any of this corridor's vessels, so no track can "
@@ -153,13 +161,13 @@ def split_simulated(recon: dict, sim_mmsis: set[int], sim_event_ids: set[str]
     (['b'], ['a'])
     """
     def is_sim(row: dict) -> bool:
-        if row.get("mmsi") is not None and int(row["mmsi"]) in sim_mmsis:
+        if at(row, "mmsi") is not None and int(row["mmsi"]) in sim_mmsis:
             return True
-        ids = [e.get("id") if isinstance(e, dict) else e for e in row.get("evidence") or []]
+        ids = [at(e, "id") if not isinstance(e, str) else e for e in at(row, "evidence") or []]
         return any(i in sim_event_ids for i in ids)
 
-    ships = recon.get("shipments") or []
-    calls = recon.get("calls") or []
+    ships = at(recon, "shipments") or []
+    calls = at(recon, "calls") or []
     sim_ships = [x for x in ships if is_sim(x)]
     sim_calls = [x for x in calls if is_sim(x)]
     if not sim_ships and not sim_calls:
@@ -168,10 +176,10 @@ def split_simulated(recon: dict, sim_mmsis: set[int], sim_event_ids: set[str]
     real["shipments"] = [x for x in ships if not is_sim(x)]
     real["calls"] = [x for x in calls if not is_sim(x)]
     bad = {x["shipment_id"] for x in sim_ships}
-    warns = list(recon.get("warnings") or [])
-    for e in recon.get("estimates") or []:
-        if bad & set(e.get("shipment_ids") or []):
-            warns.append(f"estimate {e.get('estimate_id')} sums shipments reconstructed from "
+    warns = list(at(recon, "warnings") or [])
+    for e in at(recon, "estimates") or []:
+        if bad & set(at(e, "shipment_ids") or []):
+            warns.append(f"estimate {at(e, 'estimate_id')} sums shipments reconstructed from "
                          "simulated AIS; they are shown only in the simulated section")
     real["warnings"] = warns
     sim = {k: v for k, v in recon.items() if k not in ("shipments", "calls", "claims",
@@ -180,13 +188,61 @@ def split_simulated(recon: dict, sim_mmsis: set[int], sim_event_ids: set[str]
     return real, sim
 
 
+#: tables whose rows say when something was done, not what the store holds
+FINGERPRINT_SKIP = ("ingest_log", "schema_version", "shipments")
+
+
+def store_fingerprint(store: Store) -> str:
+    """SHA-256 over the store's content: for every table (name order) its row count and an
+    order-independent combination of the MD5 of each row's text.
+
+    Two stores holding the same rows give the same fingerprint whatever the order or time
+    they were loaded in. Of the ingest log only the content hashes of the files stored count
+    (not times or local paths); the derived ``shipments`` rows do not count. Returned as
+    ``sha256:<64 hex digits>``.
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    tables = sorted(r["table_name"] for r in _rows(
+        store, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+               " AND table_type = 'BASE TABLE'"))
+    for t in tables:
+        if t in FINGERPRINT_SKIP:
+            continue
+        row = _rows(store, f'SELECT count(*) AS n, coalesce(bit_xor(md5_number(CAST(x AS VARCHAR)))'
+                           f', 0)::VARCHAR AS x FROM "{t}" AS x')[0]
+        h.update(f"{t}\t{row['n']}\t{row['x']}\n".encode())
+    if "ingest_log" in tables:
+        for r in _rows(store, "SELECT DISTINCT kind, content_sha256 FROM ingest_log WHERE "
+                              "status = 'done' ORDER BY kind, content_sha256"):
+            h.update(f"file\t{r['kind']}\t{r['content_sha256']}\n".encode())
+    return "sha256:" + h.hexdigest()
+
+
+def as_dict(recon: Any) -> dict:
+    """The reconstruction as its ``corridor.reconstruction/1`` JSON object: a dict passes
+    through, a typed reconstruction gives its ``to_dict()`` (or ``to_json()``)."""
+    if isinstance(recon, dict):
+        return recon
+    for name in ("to_dict", "to_json"):
+        if hasattr(recon, name):
+            return getattr(recon, name)()
+    raise TypeError(f"not a reconstruction: {type(recon).__name__}")
+
+
 def build_html(store: Store, recon: dict, sim_recon: dict | None = None,
-               params: TrackParams = TrackParams(), sim_scores: list[dict] | None = None) -> str:
-    """The HTML report for a reconstruction, with AIS from ``store``.
+               params: TrackParams = TrackParams(), sim_scores: list[dict] | None = None,
+               generated_at: str | None = None) -> str:
+    """The HTML report for a reconstruction, with AIS from ``store`` (read only).
 
     ``sim_scores``: detection scores against the simulator's truth (rows with type, truth,
     detected, matched, precision, recall), shown in the simulated section.
+    ``generated_at`` (UTC ISO text) defaults to now.
     """
+    recon = as_dict(recon)
+    if sim_recon is not None:
+        sim_recon = as_dict(sim_recon)
     sim_mmsis: set[int] = set()
     sim_events: set[str] = set()
     if _has_rows(store, "positions"):
@@ -202,14 +258,23 @@ def build_html(store: Store, recon: dict, sim_recon: dict | None = None,
     sim = simulated_content(store, sim_recon, params)
     if sim is not None and sim_scores:
         sim.scores = list(sim_scores)
-    mmsis = [int(v["mmsi"]) for v in recon.get("vessels", [])
-             if v.get("mmsi") and int(v["mmsi"]) not in sim_mmsis]
-    mmsis += [int(s["mmsi"]) for s in recon.get("shipments", [])
-              if s.get("mmsi") and int(s["mmsi"]) not in sim_mmsis]
+    mmsis = [int(v["mmsi"]) for v in at(recon, "vessels", [])
+             if at(v, "mmsi") and int(v["mmsi"]) not in sim_mmsis]
+    mmsis += [int(s["mmsi"]) for s in at(recon, "shipments", [])
+              if at(s, "mmsi") and int(s["mmsi"]) not in sim_mmsis]
     tracks, gap_items = vessel_tracks(store, mmsis, params)
-    lane_of = {str(v["mmsi"]): v["vessel_id"] for v in recon.get("vessels", []) if v.get("mmsi")}
+    lane_of = {str(v["mmsi"]): v["vessel_id"] for v in at(recon, "vessels", []) if at(v, "mmsi")}
     gaps = [dict(g, lane_id=lane_of.get(g["lane_id"], g["lane_id"])) for g in gap_items]
-    return render_html(recon, tracks, gaps, sim, ais_summary(store, recon))
+    if generated_at is None:
+        from datetime import datetime, timezone
+
+        generated_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    prov = Provenance(__version__, generated_at, store_fingerprint(store))
+    from corridor.report.imagery import imagery_views, source_files
+
+    nodes = {at(n, "place_id") for n in at(recon, "nodes", [])}
+    return render_html(recon, tracks, gaps, sim, ais_summary(store, recon), prov,
+                       imagery_views(store, nodes), source_files(store))
 
 
 def to_geojson(recon: dict) -> dict:
@@ -224,11 +289,11 @@ def to_geojson(recon: dict) -> dict:
     >>> [(f["properties"]["feature"], f["geometry"] and f["geometry"]["type"]) for f in fc["features"]]
     [('node', 'Point'), ('node', None), ('leg', None)]
     """
-    nodes = {n["place_id"]: n for n in recon.get("nodes", [])}
+    nodes = {n["place_id"]: n for n in at(recon, "nodes", [])}
 
     def pt(pid: str | None) -> list[float] | None:
         n = nodes.get(pid or "")
-        if n and n.get("lat") is not None and n.get("lon") is not None:
+        if n and at(n, "lat") is not None and at(n, "lon") is not None:
             return [float(n["lon"]), float(n["lat"])]
         return None
 
@@ -243,22 +308,22 @@ def to_geojson(recon: dict) -> dict:
         return {"type": "LineString", "coordinates": [pa_, pb]} if pa_ and pb else None
 
     feats = []
-    for n in recon.get("nodes", []):
+    for n in at(recon, "nodes", []):
         p = pt(n["place_id"])
         feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": p}
                       if p else None, "properties": flat(n, "node")})
-    for leg in recon.get("legs", []):
-        feats.append({"type": "Feature", "geometry": line(leg.get("from"), leg.get("to")),
+    for leg in at(recon, "legs", []):
+        feats.append({"type": "Feature", "geometry": line(at(leg, "from"), at(leg, "to")),
                       "properties": flat(leg, "leg")})
-    for s in recon.get("shipments", []):
-        feats.append({"type": "Feature", "geometry": line(s.get("from_place_id"),
-                                                           s.get("to_place_id")),
+    for s in at(recon, "shipments", []):
+        feats.append({"type": "Feature", "geometry": line(at(s, "from_place_id"),
+                                                           at(s, "to_place_id")),
                       "properties": flat(s, "shipment")})
-    for c in recon.get("calls", []):
-        p = pt(c.get("place_id"))
+    for c in at(recon, "calls", []):
+        p = pt(at(c, "place_id"))
         feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": p}
                       if p else None, "properties": flat(c, "call")})
-    return {"type": "FeatureCollection", "name": (recon.get("corridor") or {}).get("id"),
+    return {"type": "FeatureCollection", "name": at(at(recon, "corridor"), "id"),
             "features": feats}
 
 
@@ -320,8 +385,10 @@ def write_report(store: Store, corridor: str, out: str | os.PathLike[str], fmt: 
         from corridor.corridors.reconstruct import reconstruct
 
         say("reconstruct", 0, 1)
-        recon = reconstruct(store, corridor).to_json()
+        # the report reads the store and never writes to it (no saved shipments)
+        recon = as_dict(reconstruct(store, corridor, save=False))
         say("reconstruct", 1, 1)
+    recon = as_dict(recon)
     if fmt == "geojson":
         out.write_text(json.dumps(to_geojson(recon), ensure_ascii=False, indent=1, default=str))
         return out
@@ -329,7 +396,7 @@ def write_report(store: Store, corridor: str, out: str | os.PathLike[str], fmt: 
     if sim_corridor:
         from corridor.corridors.reconstruct import reconstruct
 
-        sim_recon = reconstruct(store, sim_corridor).to_json()
+        sim_recon = as_dict(reconstruct(store, sim_corridor, save=False))
     say("render", 0, 1)
     html = build_html(store, recon, sim_recon, sim_scores=sim_scores)
     say("render", 1, 1)
@@ -343,6 +410,6 @@ def write_report(store: Store, corridor: str, out: str | os.PathLike[str], fmt: 
     return out
 
 
-__all__ = ["FORMATS", "ReportError", "TrackParams", "ais_summary", "build_html", "find_chromium",
-           "print_with_chromium", "simulated_content", "split_simulated", "to_geojson",
-           "vessel_tracks", "write_report"]
+__all__ = ["FORMATS", "ReportError", "TrackParams", "ais_summary", "as_dict", "build_html", "find_chromium",
+           "print_with_chromium", "simulated_content", "split_simulated", "store_fingerprint",
+           "to_geojson", "vessel_tracks", "write_report"]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from corridor.report.svg import esc, linked, num
+from corridor.report.text import parse_ts  # noqa: F401 - re-exported for callers
 
 TIER_COLOR = {"confirmed": "#1b7837", "probable": "#e08214", "possible": "#8c8c8c"}
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
@@ -62,20 +63,84 @@ class Band:
     end: date
     label: str
     sources: tuple[str, ...] = ()
+    anchor: str = ""
 
 
-def parse_ts(text: str | None) -> datetime | None:
-    """ISO date or timestamp string -> naive datetime (``None`` passes through).
+#: axis steps, finest first: (unit, count); a step is used when its labels fit side by side
+AXIS_STEPS = (("hour", 1), ("hour", 3), ("hour", 6), ("hour", 12), ("day", 1), ("day", 2),
+              ("week", 1), ("week", 2), ("month", 1), ("month", 2), ("month", 3), ("month", 6),
+              ("year", 1), ("year", 2), ("year", 5), ("year", 10), ("year", 25))
+#: width of one axis character at 11 px (px); generous so labels never touch
+AXIS_CHAR_PX = 6.6
 
-    >>> parse_ts("2023-09-12"), parse_ts("2023-09-12T18:00:00")
-    (datetime.datetime(2023, 9, 12, 0, 0), datetime.datetime(2023, 9, 12, 18, 0))
+
+def _floor(t: datetime, unit: str, n: int) -> datetime:
+    if unit == "hour":
+        return t.replace(minute=0, second=0, microsecond=0, hour=t.hour - t.hour % n)
+    if unit in ("day", "week"):
+        d = t.replace(hour=0, minute=0, second=0, microsecond=0)
+        return d - timedelta(days=d.weekday()) if unit == "week" else d
+    if unit == "month":
+        return datetime(t.year, t.month - (t.month - 1) % n, 1)
+    return datetime(t.year - t.year % n, 1, 1)
+
+
+def _next(t: datetime, unit: str, n: int) -> datetime:
+    if unit == "hour":
+        return t + timedelta(hours=n)
+    if unit == "day":
+        return t + timedelta(days=n)
+    if unit == "week":
+        return t + timedelta(days=7 * n)
+    if unit == "month":
+        m = t.month - 1 + n
+        return datetime(t.year + m // 12, m % 12 + 1, 1)
+    return datetime(t.year + n, 1, 1)
+
+
+def _tick_label(t: datetime, unit: str, first: bool, prev: datetime | None) -> str:
+    new_year = prev is None or prev.year != t.year
+    if unit == "hour":
+        return f"{t.day} {MONTHS[t.month - 1]} {t:%H:%M}" if (first or t.hour == 0) else f"{t:%H:%M}"
+    if unit in ("day", "week"):
+        s = f"{t.day} {MONTHS[t.month - 1]}"
+        return f"{s} {t.year}" if (first or new_year) else s
+    if unit == "month":
+        return f"{MONTHS[t.month - 1]} {t.year}" if (first or new_year) else MONTHS[t.month - 1]
+    return str(t.year)
+
+
+def axis_ticks(t0: datetime, t1: datetime, plot_w_px: float
+               ) -> tuple[str, list[tuple[datetime, str]]]:
+    """Tick times and labels for ``t0``–``t1`` drawn ``plot_w_px`` wide, labels never touching.
+
+    Picks the finest step of :data:`AXIS_STEPS` whose widest label fits its spacing.
+
+    >>> unit, ticks = axis_ticks(datetime(2023, 1, 1), datetime(2023, 3, 15), 800)
+    >>> unit, [lab for _, lab in ticks][:3]
+    ('week', ['2 Jan 2023', '9 Jan', '16 Jan'])
+    >>> axis_ticks(datetime(2010, 1, 1), datetime(2024, 1, 1), 800)[0]
+    'year'
     """
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(str(text).replace("Z", ""))
-    except ValueError:
-        return None
+    span_s = max((t1 - t0).total_seconds(), 1.0)
+    for unit, n in AXIS_STEPS:
+        ticks: list[tuple[datetime, str]] = []
+        t = _floor(t0, unit, n)
+        while t < t0:
+            t = _next(t, unit, n)
+        prev = None
+        while t <= t1 and len(ticks) < 400:
+            ticks.append((t, _tick_label(t, unit, not ticks, prev)))
+            prev = t
+            t = _next(t, unit, n)
+        if len(ticks) >= 400:
+            continue
+        widest = max((len(lab) for _, lab in ticks), default=0) * AXIS_CHAR_PX + 10
+        step_px = plot_w_px * min(((b[0] - a[0]).total_seconds() for a, b in
+                                   zip(ticks, ticks[1:], strict=False)), default=span_s) / span_s
+        if step_px >= widest:
+            return unit, ticks
+    return "year", [(datetime(t0.year, 1, 1), str(t0.year))]
 
 
 def render_timeline(lanes: list[Lane], items: list[Item], t0: datetime, t1: datetime,
@@ -125,40 +190,37 @@ def render_timeline(lanes: list[Lane], items: list[Item], t0: datetime, t1: date
         bx0 = x(datetime.combine(b.start, datetime.min.time()))
         bx1 = x(datetime.combine(b.end, datetime.min.time()) + timedelta(days=1))
         tw = 6.2 * len(b.label)
-        row = next((i for i, e in enumerate(label_ends) if bx0 > e + 6), len(label_ends))
+        lx = max(min(bx0 + 3, width_px - right - tw), 2.0)  # never clipped at the right edge
+        row = next((i for i, e in enumerate(label_ends) if lx > e + 6), len(label_ends))
         if row == len(label_ends):
             label_ends.append(0.0)
-        label_ends[row] = bx0 + 3 + tw
+        label_ends[row] = lx + tw
         band = (f'<rect class="band" x="{num(bx0)}" y="{num(top - 4)}" width="{num(bx1 - bx0)}" '
                 f'height="{num(lane_h * len(lanes) + 8)}" fill="#fee391" opacity="0.45"/>'
                 f'<line x1="{num(bx0)}" y1="{num(top - 8 - 12 * row)}" x2="{num(bx0)}" '
                 f'y2="{num(top - 4)}" stroke="#c9a227" stroke-width="0.8"/>'
-                f'<text x="{num(bx0 + 3)}" y="{num(top - 8 - 12 * row)}" font-size="11" '
+                f'<text class="band-label" x="{num(lx)}" y="{num(top - 8 - 12 * row)}" font-size="11" '
                 f'fill="#7a5a00">{esc(b.label)}</text>')
-        out.append(linked(band, list(b.sources), f"Claim period: {b.label}"))
-    # axis: month boundaries, and week ticks when the range is short
-    days = (t1 - t0).days
-    m = datetime(t0.year, t0.month, 1)
+        title = f"Claim period: {b.label}, {b.start:%d %b %Y} – {b.end:%d %b %Y}"
+        if b.anchor:
+            out.append(f'<a href="#{esc(b.anchor)}"><title>{esc(title)}</title>{band}</a>')
+        else:
+            out.append(linked(band, list(b.sources), title))
+    # axis: a step whose labels fit (see axis_ticks); labels are kept inside the figure
     bottom = top + lane_h * len(lanes)
-    while m <= t1:
-        if m >= t0:
-            xm = x(m)
-            out.append(f'<line x1="{num(xm)}" y1="{num(top - 2)}" x2="{num(xm)}" '
-                       f'y2="{num(bottom)}" stroke="#bbb" stroke-width="0.8"/>')
-            lab = f"{MONTHS[m.month - 1]} {m.year}" if (m.month == 1 or m == datetime(
-                t0.year, t0.month, 1) or days < 400) else MONTHS[m.month - 1]
-            out.append(f'<text x="{num(xm + 3)}" y="{num(bottom + 14)}" fill="#444">{lab}</text>')
-        m = datetime(m.year + (m.month == 12), m.month % 12 + 1, 1)
-    if days <= 70:
-        d = datetime(t0.year, t0.month, t0.day)
-        while d <= t1:
-            if d.weekday() == 0 and d.day not in (1,):
-                xd = x(d)
-                out.append(f'<line x1="{num(xd)}" y1="{num(bottom)}" x2="{num(xd)}" '
-                           f'y2="{num(bottom + 4)}" stroke="#888"/><text x="{num(xd)}" '
-                           f'y="{num(bottom + 26)}" fill="#777" font-size="10" '
-                           f'text-anchor="middle">{d.day}</text>')
-            d += timedelta(days=1)
+    unit, ticks = axis_ticks(t0, t1, plot_w)
+    last_end = -1e9
+    for t, lab in ticks:
+        xm = x(t)
+        out.append(f'<line x1="{num(xm)}" y1="{num(top - 2)}" x2="{num(xm)}" '
+                   f'y2="{num(bottom + 4)}" stroke="#bbb" stroke-width="0.8"/>')
+        tw = len(lab) * AXIS_CHAR_PX
+        lx = min(max(xm - tw / 2, left), width_px - right - tw)
+        if lx < last_end + 6:
+            continue
+        last_end = lx + tw
+        out.append(f'<text class="axis-label" x="{num(lx)}" y="{num(bottom + 17)}" '
+                   f'font-size="11" fill="#444">{esc(lab)}</text>')
     # items
     hatch, unc, arr = f"url(#hatch-{svg_id})", f"url(#unc-{svg_id})", f"url(#arr-{svg_id})"
     label_end: dict[str, float] = {}  # per lane: where the last call label ends
