@@ -80,17 +80,29 @@ def _cell(value: Any, width: int = 40) -> str:
 
 
 def to_text_table(table: pa.Table, max_rows: int | None = None) -> str:
-    """A fixed-width text table for the terminal."""
+    """A text table for the terminal (drawn by rich; numbers right-aligned, long cells cut)."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
     rows = records(table)
     if max_rows is not None:
         rows = rows[:max_rows]
     cols = table.column_names
     cells = [[_cell(r.get(c)) for c in cols] for r in rows]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(cols)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
+    out = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+    for name, field in zip(cols, table.schema, strict=True):
+        numeric = pa.types.is_integer(field.type) or pa.types.is_floating(field.type)
+        out.add_column(name, justify="right" if numeric else "left", no_wrap=True)
     for row in cells:
-        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        out.add_row(*row)
+    buf = io.StringIO()
+    # wide enough that no row wraps: cells are already cut to 40 characters
+    console = Console(file=buf, width=sum(widths) + 3 * len(cols) + 4, color_system=None,
+                      force_terminal=False, emoji=False, markup=False, highlight=False)
+    console.print(out)
+    lines = [line.rstrip() for line in buf.getvalue().rstrip("\n").splitlines()]
     if max_rows is not None and table.num_rows > max_rows:
         lines.append(f"… {table.num_rows - max_rows} more rows (use --format csv for all)")
     return "\n".join(lines)

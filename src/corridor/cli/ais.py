@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from corridor import inspect
-from corridor.cli import check_format, ingest_files, open_store
+from corridor.cli import FormatOption, ingest_files, open_store
 from corridor.ingest.files import expand_paths
 from corridor.ingest.summary import IngestSummary, ingest_file, ingest_to_archive
 from corridor.ingest.tables import parse_mapping, table_parser
@@ -58,20 +58,20 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
 
     @app.command("stats")
     def stats_cmd(
-        ctx: typer.Context, format: str = typer.Option("table", "--format", callback=check_format)
+        ctx: typer.Context, format: FormatOption = "table"
     ) -> None:
         """Counts of what the store holds."""
-        with open_store(ctx) as store:
+        with open_store(ctx, must_exist=True) as store:
             typer.echo(render(inspect.stats(store), format))
 
     @app.command("vessels")
     def vessels_cmd(
         ctx: typer.Context,
-        format: str = typer.Option("table", "--format", callback=check_format),
-        limit: int | None = typer.Option(None, "--limit", help="At most this many vessels"),
+        format: FormatOption = "table",
+        limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many vessels"),
     ) -> None:
         """One row per MMSI: latest name/IMO/type, flag from the MID, first/last seen, positions."""
-        with open_store(ctx) as store:
+        with open_store(ctx, must_exist=True) as store:
             typer.echo(render(inspect.vessels(store, limit), format))
 
     @app.command("track")
@@ -80,10 +80,10 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         mmsi: int = typer.Argument(..., help="The vessel's MMSI"),
         since: datetime | None = typer.Option(None, "--since"),
         until: datetime | None = typer.Option(None, "--until"),
-        format: str = typer.Option("table", "--format", callback=check_format),
+        format: FormatOption = "table",
     ) -> None:
         """One vessel's positions in time order."""
-        with open_store(ctx) as store:
+        with open_store(ctx, must_exist=True) as store:
             tbl = inspect.track(store, mmsi, since, until)
         if tbl.num_rows == 0:
             typer.echo(f"no positions for MMSI {mmsi}", err=True)

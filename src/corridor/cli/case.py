@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 import pyarrow as pa
 import typer
 
-from corridor.cli import check_format, ingest_files, open_store
+from corridor.cli import FormatOption, ingest_files, open_store
 from corridor.corridors.case import CaseError, ingest_sources, load_case
 from corridor.corridors.model import CorridorError, load_corridor, shipped_corridors
 from corridor.corridors.reconstruct import ReconstructError, reconstruct
@@ -18,12 +19,6 @@ from corridor.ingest.watchlist import ingest_watchlist
 from corridor.output import render
 
 RECON_FORMATS = ("table", "json", "geojson")
-
-
-def _recon_fmt(value: str) -> str:
-    if value not in RECON_FORMATS:
-        raise typer.BadParameter(f"choose one of {', '.join(RECON_FORMATS)}")
-    return value
 
 
 def corridors_table() -> pa.Table:
@@ -52,7 +47,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
 
     @corridors_app.callback()
     def corridors_list(
-        ctx: typer.Context, format: str = typer.Option("table", "--format", callback=check_format)
+        ctx: typer.Context, format: FormatOption = "table"
     ) -> None:
         """List the shipped corridors (with no subcommand)."""
         if ctx.invoked_subcommand is None:
@@ -131,13 +126,13 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
     def reconstruct_cmd(
         ctx: typer.Context,
         corridor: str = typer.Argument(..., help="Shipped corridor id or a corridor YAML file"),
-        format: str = typer.Option("table", "--format", callback=_recon_fmt,
-                                   help="table, json (the report contract) or geojson"),
+        format: Literal[RECON_FORMATS] = typer.Option(  # type: ignore[valid-type]
+            "table", "--format", help="table, json (the report contract) or geojson"),
         no_save: bool = typer.Option(False, "--no-save",
                                      help="Do not write the shipments table"),
     ) -> None:
         """Reconstruct shipments, rail surges, estimates and claim verdicts for a corridor."""
-        with open_store(ctx) as store:
+        with open_store(ctx, must_exist=True) as store:
             try:
                 rec = reconstruct(store, corridor, save=not no_save)
             except (CorridorError, ReconstructError) as exc:

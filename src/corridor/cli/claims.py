@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from corridor.cli import open_store
+from corridor.cli import FormatOption, open_store
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -21,8 +21,6 @@ def _parse_date(value: str | None) -> date | None:
 
 def register(app: typer.Typer, ingest: typer.Typer) -> None:
     """Add this module's commands to the main app and the `ingest` group."""
-    from corridor.output import FORMATS
-
     @ingest.command("report")
     def ingest_report_cmd(
         ctx: typer.Context,
@@ -57,7 +55,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
     def claims_cmd(
         ctx: typer.Context,
         report: str | None = typer.Option(None, "--report", help="Only this report_id."),
-        fmt: str = typer.Option("table", "--format", help=f"One of {', '.join(FORMATS)}."),
+        fmt: FormatOption = "table",
     ) -> None:
         """List claims (sentence, supplier, recipient, materiel, quantity, period, attribution)."""
         if ctx.invoked_subcommand is not None:
@@ -65,9 +63,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         from corridor.claims.store import list_claims
         from corridor.output import render
 
-        if fmt not in FORMATS:
-            raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
-        with open_store(ctx, read_only=False) as store:
+        with open_store(ctx, must_exist=True) as store:
             tbl = list_claims(store, report)
         if fmt == "table":
             tbl = tbl.select(["claim_id", "supplier", "recipient", "quantity", "quantity_unit",
