@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from pathlib import Path
 from typing import Literal
 
@@ -14,8 +13,6 @@ from corridor.output import render
 
 EVENT_TYPES = ("port_visit", "gap", "encounter", "loitering", "voyage", "identity_change",
                "position_conflict")
-#: the choices of ``--type`` (a list of Literal values is not supported by Typer)
-EventType = Enum("EventType", {t: t for t in EVENT_TYPES}, type=str)
 
 
 def _types(values: list[str] | None) -> list[str] | None:
@@ -76,8 +73,8 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
     @app.command("events")
     def events_cmd(
         ctx: typer.Context,
-        type_: list[EventType] | None = typer.Option(  # type: ignore[valid-type]
-            None, "--type", help="Event type (repeatable)"),
+        type_: list[str] | None = typer.Option(None, "--type", metavar="[" + "|".join(EVENT_TYPES) + "]",
+                                               help="Event type (repeatable)"),
         vessel: list[int] | None = typer.Option(None, "--vessel", metavar="MMSI",
                                                 help="MMSI (repeatable)"),
         since: datetime | None = typer.Option(None, "--since", help="Events ending after (UTC)"),
@@ -88,5 +85,5 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         from corridor.engines.local import query_events
 
         with open_store(ctx, must_exist=True) as store:
-            tbl = query_events(store, _types([t.value for t in type_ or ()]), vessel or None, since, until)
+            tbl = query_events(store, _types(type_), vessel or None, since, until)
         typer.echo(render(tbl, format))
