@@ -51,18 +51,46 @@ def records(table: pa.Table, json_columns: tuple[str, ...] = ("attrs", "fields",
     return out
 
 
+#: GeoJSON coordinate decimals: 1e-6 degree is ~0.11 m, finer than any AIS position
+GEOJSON_DECIMALS = 6
+
+
+def round_coordinates(coords: Any, decimals: int = GEOJSON_DECIMALS) -> Any:
+    """GeoJSON ``coordinates`` (any nesting) rounded to ``decimals``.
+
+    >>> round_coordinates([[42.42405299999999, 130.1], [1.0000004, 2]])
+    [[42.424053, 130.1], [1.0, 2]]
+    """
+    if isinstance(coords, float):
+        return round(coords, decimals)
+    if isinstance(coords, list):
+        return [round_coordinates(c, decimals) for c in coords]
+    return coords
+
+
+def _round_geometry(geometry: Any) -> Any:
+    if isinstance(geometry, dict):
+        if "coordinates" in geometry:
+            geometry = {**geometry, "coordinates": round_coordinates(geometry["coordinates"])}
+        if isinstance(geometry.get("geometries"), list):
+            geometry = {**geometry, "geometries": [_round_geometry(g)
+                                                   for g in geometry["geometries"]]}
+    return geometry
+
+
 def to_geojson(table: pa.Table) -> dict:
-    """A FeatureCollection with one feature per row."""
+    """A FeatureCollection with one feature per row (coordinates to 6 decimals)."""
     features = []
     for row in records(table):
         geometry = None
         if isinstance(row.get("geometry"), str):
             try:
-                geometry = json.loads(row.pop("geometry"))
+                geometry = _round_geometry(json.loads(row.pop("geometry")))
             except ValueError:
                 geometry = None
         elif row.get("lon") is not None and row.get("lat") is not None:
-            geometry = {"type": "Point", "coordinates": [row["lon"], row["lat"]]}
+            geometry = {"type": "Point", "coordinates": round_coordinates(
+                [float(row["lon"]), float(row["lat"])])}
         features.append({"type": "Feature", "geometry": geometry, "properties": row})
     return {"type": "FeatureCollection", "features": features}
 

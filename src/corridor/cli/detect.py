@@ -86,4 +86,8 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
 
         with open_store(ctx, must_exist=True) as store:
             tbl = query_events(store, _types(type_), vessel or None, since, until)
+        if format == "geojson":  # gaps as OFF→ON lines
+            from corridor.export import with_event_geometry
+
+            tbl = with_event_geometry(tbl)
         typer.echo(render(tbl, format))
