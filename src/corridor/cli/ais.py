@@ -24,7 +24,8 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
     def ingest_positions(
         ctx: typer.Context,
         files: list[str] = typer.Argument(
-            ..., help="CSV / Parquet / GeoPackage / GeoJSON files, globs, or -"
+            ..., help="CSV / Parquet / GeoPackage / GeoJSON / Shapefile / FlatGeobuf files, globs, "
+                    "or -"
         ),
         map_: str | None = typer.Option(
             None, "--map", help="Column mapping for unknown layouts: ts=COL,mmsi=COL,lat=COL,lon=COL,..."

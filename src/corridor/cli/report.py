@@ -28,6 +28,10 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         """Write a self-contained evidence report (map, timeline, claims, sources) for CORRIDOR."""
         from corridor.report.build import ReportError, write_report
 
+        if fmt is None and out.suffix.lower() in (".kml", ".gpkg", ".fgb", ".gpx", ".parquet"):
+            typer.echo(f"error: {out}: a report is html, pdf, png or geojson; for GIS files use "
+                       f"`corridor export events|tracks|positions|shipments --to {out}`", err=True)
+            raise typer.Exit(2)
         store = open_store(ctx, must_exist=True)
         try:
             path = write_report(store, corridor, out, fmt, sim_corridor=sim_corridor,
