@@ -64,7 +64,7 @@ def test_verbose_says_which_database(db_file):
 
 
 def test_help_shows_choices_and_readable_metavars():
-    res = runner.invoke(app, ["events", "--help"], terminal_width=200)
+    res = runner.invoke(app, ["events", "--help"], env={"COLUMNS": "200"})
     assert res.exit_code == 0
     assert "[table|csv|json|geojson]" in res.output
     assert "port_visit|gap|encounter" in res.output
@@ -103,3 +103,25 @@ def test_a_locked_store_names_the_process_holding_it(db_file):
         holder.wait()
     time.sleep(0.1)
     assert runner.invoke(app, ["stats", "--db", str(db_file)]).exit_code == 0
+
+
+def test_progress_bars_show_rate_and_eta():
+    import io
+
+    from corridor.progress import RichProgress
+
+    out = io.StringIO()
+    bar = RichProgress(file=out)
+    for done in range(0, 5001, 1000):
+        bar("positions", done, 5000)
+    text = out.getvalue()
+    assert "positions" in text and "5000/5000" in text
+    assert "/s" in text and "ETA" in text  # the rate and the time left
+    assert not bar._started  # stopped by itself once complete
+
+
+def test_arguments_and_flags_read_plainly_in_help():
+    res = runner.invoke(app, ["track", "--help"], env={"COLUMNS": "200"})
+    assert "{MMSI}" in res.output and "<int>" not in res.output
+    res = runner.invoke(app, ["export", "--help"], env={"COLUMNS": "200"})
+    assert "[positions|events|tracks|shipments]" in res.output

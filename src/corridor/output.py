@@ -78,6 +78,15 @@ def _round_geometry(geometry: Any) -> Any:
     return geometry
 
 
+def round_geojson(doc: dict) -> dict:
+    """A FeatureCollection (or Feature) with every geometry's coordinates to 6 decimals."""
+    if doc.get("type") == "FeatureCollection":
+        return {**doc, "features": [round_geojson(f) for f in doc.get("features") or []]}
+    if doc.get("type") == "Feature":
+        return {**doc, "geometry": _round_geometry(doc.get("geometry"))}
+    return _round_geometry(doc)
+
+
 def to_geojson(table: pa.Table) -> dict:
     """A FeatureCollection with one feature per row (coordinates to 6 decimals)."""
     features = []

@@ -91,20 +91,11 @@ class _EchoHandler(logging.Handler):
 _TYPE_METAVARS = {int: "N", float: "NUMBER", str: "TEXT", datetime: "TIME", Path: "PATH"}
 
 
-def _readable_metavar(param: Any) -> None:
-    """Give an option a metavar a person reads: nothing for a flag, its choices, or its type
-    in capitals (an option that names its own metavar keeps it). Reads Typer's description
-    of the option's type; anything it does not recognise keeps Typer's own label."""
-    desc = getattr(param, "type_descriptor", None)
-    if not hasattr(param, "is_flag") or param.metavar is not None or desc is None:
-        return  # an argument, or a metavar chosen by the command
-    if param.is_flag or getattr(param, "count", False):
-        param.metavar = ""
-        return
+def _type_label(desc: Any) -> str | None:
+    """A readable label of a parameter's value type (choices, or the type in capitals)."""
     choices = desc.choices
     if choices:
-        param.metavar = "[" + "|".join(str(getattr(c, "value", c)) for c in choices) + "]"
-        return
+        return "[" + "|".join(str(getattr(c, "value", c)) for c in choices) + "]"
     annotation = desc.annotation
     if desc.is_list:
         annotation = (get_args(annotation) or (str,))[0]
@@ -112,8 +103,29 @@ def _readable_metavar(param: Any) -> None:
     if name == "PATH":
         info = desc.parameter_info
         name = "DIR" if not info.file_okay else ("FILE" if not info.dir_okay else "PATH")
-    if name:
-        param.metavar = name
+    return name
+
+
+def _readable_metavar(param: Any) -> None:
+    """Give a parameter a metavar a person reads: nothing for a flag, its choices, or its
+    type in capitals (a metavar chosen by the command is kept). Reads Typer's description of
+    the parameter's type; anything it does not recognise keeps Typer's own label."""
+    desc = getattr(param, "type_descriptor", None)
+    if desc is None or param.metavar is not None:
+        return
+    if not hasattr(param, "is_flag"):  # an argument: its name in the usage, its type beside
+        label = _type_label(desc)
+        param.metavar = param.name.upper()
+        if label:
+            many = "..." if param.nargs != 1 else ""
+            param.display_type_rich = lambda ctx: label + many
+        return
+    if param.is_flag or getattr(param, "count", False):
+        param.metavar = ""
+        return
+    label = _type_label(desc)
+    if label:
+        param.metavar = label
 
 
 def _plain_help_option(cmd: Any) -> None:
@@ -182,6 +194,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     cls=CorridorGroup,
+    rich_markup_mode="markdown",  # docstrings are Markdown: wrapped lines join, `code` shows
+    pretty_exceptions_show_locals=False,  # a crash must not print the rows it was holding
 )
 ingest_app = typer.Typer(help="Bring data into the store (AIS, observations, watchlists, reports).",
                          no_args_is_help=True)
@@ -314,6 +328,9 @@ def ingest_files(
         typer.echo(f"error: {m}: no such file", err=True)
     results = []
     quiet = is_quiet(ctx)
+    paths = list(paths)
+    # several files: a bar over them (rate, ETA); each file's summary is printed as it ends
+    bar = progress(ctx) if len(paths) > 1 else silent
 
     def report(result: IngestSummary) -> None:
         bad = result.status in ("failed", "partial")
@@ -327,12 +344,14 @@ def ingest_files(
         results.append(result)
 
     if to_archive is not None:
-        for path in paths:
+        for i, path in enumerate(paths):
             report(to_archive(path))
+            bar("files", i + 1, len(paths))
     else:
         with open_store(ctx) as store:
-            for path in paths:
+            for i, path in enumerate(paths):
                 report(ingest_one(store, path))
+                bar("files", i + 1, len(paths))
     raise typer.Exit(exit_code(results, missing))
 
 

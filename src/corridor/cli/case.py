@@ -141,6 +141,8 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         if format == "json":
             typer.echo(json.dumps(rec.to_json(), indent=2, ensure_ascii=False, default=str))
         elif format == "geojson":
-            typer.echo(json.dumps(rec.to_geojson(), ensure_ascii=False, default=str))
+            from corridor.output import round_geojson
+
+            typer.echo(json.dumps(round_geojson(rec.to_geojson()), ensure_ascii=False, default=str))
         else:
             typer.echo(rec.to_text())
