@@ -240,3 +240,20 @@ def test_nullable_integers_stay_integers(db):
     assert str(ev["other_mmsi"].dtype) == "Int64" and ev["other_mmsi"].isna().any()
     enc = ev[ev["type"] == "encounter"]
     assert len(enc) and enc["other_mmsi"].notna().all()
+
+
+def test_tracks_follow_stored_segment_ids(tmp_path):
+    """Where positions carry a ``segment_id`` (two ships sharing one MMSI, interleaved in
+    time), tracks are those segments, not time splits."""
+    with Store.open(tmp_path / "seg.duckdb") as s:
+        s.con.execute("ALTER TABLE positions ADD COLUMN segment_id VARCHAR")
+        rows = [(i, 100000009, f"2023-09-01 {i:02d}:00", 40.0 + 0.01 * i,
+                 (130.0 if i % 2 else 140.0) + 0.01 * i, "a" if i % 2 else "b")
+                for i in range(10)]
+        s.con.executemany("INSERT INTO positions (obs_id, mmsi, ts, lat, lon, segment_id) "
+                          "VALUES (?, ?, ?, ?, ?, ?)", rows)
+        tracks = export.tracks_layer(s)
+    assert sorted(tracks["segment_id"]) == ["a", "b"] and list(tracks["positions"]) == [5, 5]
+    for _, t in tracks.iterrows():  # each line stays on its own ship's side
+        xs = [x for x, _ in t.geometry.coords]
+        assert (max(xs) < 135) if t["segment_id"] == "a" else (min(xs) > 135)

@@ -156,8 +156,10 @@ def _where(f: ExportFilter, time_col: str, end_col: str | None = None,
 def _positions(store: Store, f: ExportFilter) -> pa.Table:
     cols = [c for c in store.columns("positions") if c != "ingest_id"]
     where, params = _where(f, "ts")
+    # with a stored per-position segment id, each segment's positions are contiguous
+    seg = "segment_id, " if "segment_id" in cols else ""
     return store.query(f"SELECT {', '.join(cols)} FROM positions {where} "
-                       "ORDER BY mmsi, ts, obs_id", params)
+                       f"ORDER BY mmsi, {seg}ts, obs_id", params)
 
 
 # --------------------------------------------------------------------------- layers
@@ -170,9 +172,10 @@ def positions_layer(store: Store, f: ExportFilter = ExportFilter()) -> gpd.GeoDa
 
 
 def track_ids(table: pa.Table, params: ExportParams = ExportParams()) -> np.ndarray:
-    """A track id (0, 1, ...) per row of positions sorted by ``mmsi, ts``: a new track at
-    each new vessel, each new ``segment_id`` (when the table has one), and each time step
-    longer than ``params.max_gap_hours``.
+    """A track id (0, 1, ...) per row of positions sorted by ``mmsi, ts`` (``mmsi,
+    segment_id, ts`` when the table has a ``segment_id``): a new track at each new vessel and
+    each new ``segment_id``, or, without segment ids, at each time step longer than
+    ``params.max_gap_hours``.
 
     >>> t = pa.table({"mmsi": [1, 1, 1, 2], "ts": pa.array([0, 3600, 30 * 3600, 0],
     ...               pa.int64()).cast(pa.timestamp("s"))})

@@ -208,8 +208,10 @@ class Workspace:
 
         gdf = self.to_geodataframe("positions", vessels=vessels, since=since, until=until)
         params = export.ExportParams(max_gap_hours=max_gap_hours)
-        ids = export.track_ids(pa.table({"mmsi": gdf["mmsi"].to_numpy(dtype="int64"),
-                                         "ts": pa.array(gdf["ts"])}), params)
+        cols = {"mmsi": gdf["mmsi"].to_numpy(dtype="int64"), "ts": pa.array(gdf["ts"])}
+        if "segment_id" in gdf:  # the detector's own segments, when the store keeps them
+            cols["segment_id"] = pa.array(gdf["segment_id"].astype(object), pa.string())
+        ids = export.track_ids(pa.table(cols), params)
         gdf["traj_id"] = [f"{m}-{i}" for m, i in zip(gdf["mmsi"], ids, strict=True)]
         return mpd.TrajectoryCollection(gdf, traj_id_col="traj_id", obj_id_col="mmsi", t="ts")
 
