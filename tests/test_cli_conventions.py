@@ -125,3 +125,11 @@ def test_arguments_and_flags_read_plainly_in_help():
     assert "{MMSI}" in res.output and "<int>" not in res.output
     res = runner.invoke(app, ["export", "--help"], env={"COLUMNS": "200"})
     assert "[positions|events|tracks|shipments]" in res.output
+
+
+def test_report_to_a_gis_extension_points_to_export(db_file, tmp_path):
+    runner.invoke(app, ["init", "--db", str(db_file), "-q"])
+    res = runner.invoke(app, ["report", "dprk-russia-2023", "-o", str(tmp_path / "x.kml"),
+                              "--db", str(db_file)])
+    assert res.exit_code == 2 and "corridor export" in res.stderr
+    assert not (tmp_path / "x.kml").exists()

@@ -9,7 +9,7 @@ from typing import Literal
 import pyarrow as pa
 import typer
 
-from corridor.cli import FormatOption, ingest_files, open_store
+from corridor.cli import FormatOption, info, ingest_files, open_store
 from corridor.corridors.case import CaseError, ingest_sources, load_case
 from corridor.corridors.model import CorridorError, load_corridor, shipped_corridors
 from corridor.corridors.reconstruct import ReconstructError, reconstruct
@@ -68,7 +68,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
                 typer.echo(f"error: {exc}", err=True)
                 raise typer.Exit(1) from exc
             for line in summary.lines():
-                typer.echo(line)
+                info(ctx, line)
         raise typer.Exit(exit_code(summary.ingests))
 
     def _ingest(ctx: typer.Context, files: list[Path], fn, force: bool) -> None:
@@ -120,7 +120,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
             except (CaseError, OSError) as exc:
                 typer.echo(f"error: {exc}", err=True)
                 raise typer.Exit(1) from exc
-        typer.echo(f"{file}: stored {n} sources")
+        info(ctx, f"{file}: stored {n} sources")
 
     @app.command("reconstruct")
     def reconstruct_cmd(

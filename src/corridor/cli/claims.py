@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from corridor.cli import FormatOption, open_store
+from corridor.cli import FormatOption, info, open_store
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -45,7 +45,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
                     failed += 1
                     continue
                 for line in res.lines():
-                    typer.echo(line)
+                    info(ctx, line)
         if failed:
             raise typer.Exit(1)
 
@@ -86,7 +86,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
                 typer.echo(f"error: {exc}", err=True)
                 raise typer.Exit(1) from exc
         for line in summary.lines():
-            typer.echo(line)
+            info(ctx, line)
 
     @claims_app.command("refresh")
     def claims_refresh_cmd(ctx: typer.Context) -> None:
@@ -95,6 +95,6 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
 
         with open_store(ctx) as store:
             n = refresh_places(store)
-        typer.echo(f"{n} claims now name different places")
+        info(ctx, f"{n} claims now name different places")
 
     app.add_typer(claims_app, name="claims")

@@ -61,8 +61,8 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
                     continue
                 for msg in res.errors:
                     typer.echo(f"skipped: {msg}", err=True)
-                typer.echo(f"{f}: {res.stored} places stored, {res.skipped} skipped "
-                           f"of {res.rows_in}")
+                info(ctx, f"{f}: {res.stored} places stored, {res.skipped} skipped "
+                          f"of {res.rows_in}")
                 skipped |= res.skipped > 0
         raise typer.Exit(2 if failed else (1 if strict and skipped else 0))
 

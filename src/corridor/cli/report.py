@@ -56,7 +56,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         from corridor.demo import run_demo
 
         result = run_demo(out, progress=progress(ctx), echo=lambda m: info(ctx, m))
-        typer.echo(result.summary())
+        info(ctx, result.summary())
         if open_:
             import webbrowser
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 import typer
 
-from corridor.cli import FormatOption, explicit_db, progress
+from corridor.cli import FormatOption, explicit_db, info, progress
 from corridor.output import render
 
 
@@ -41,11 +41,11 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         cfg = SimConfig(vessels=vessels, days=days, seed=seed, scenario=scenario,
                         positions=positions, start=start)
         res = simulate(cfg, out, progress(ctx))
-        typer.echo(f"simulated {res.vessels} ships, {res.positions:,} positions in "
-                   f"{res.seconds:.1f} s ({res.positions_per_s:,.0f} positions/s) -> {out}")
+        info(ctx, f"simulated {res.vessels} ships, {res.positions:,} positions in "
+                  f"{res.seconds:.1f} s ({res.positions_per_s:,.0f} positions/s) -> {out}")
         for name, path in res.paths.items():
-            typer.echo(f"  {name}: {path}")
-        typer.echo("  true events (wholly inside the window): " + ", ".join(
+            info(ctx, f"  {name}: {path}")
+        info(ctx, "  true events (wholly inside the window): " + ", ".join(
             f"{k} {v}" for k, v in sorted(res.truth_counts.items())))
         if evaluate:
             from corridor.evaluate import evaluate_sim, scores_table
