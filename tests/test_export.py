@@ -257,3 +257,15 @@ def test_tracks_follow_stored_segment_ids(tmp_path):
     for _, t in tracks.iterrows():  # each line stays on its own ship's side
         xs = [x for x, _ in t.geometry.coords]
         assert (max(xs) < 135) if t["segment_id"] == "a" else (min(xs) > 135)
+
+
+def test_any_table_with_lon_lat_becomes_a_geodataframe(db):
+    import corridor
+
+    with corridor.open(db) as ws:
+        events = ws.events()
+        gdf = ws.to_geodataframe(events)
+    assert len(gdf) == events.num_rows and gdf.crs.to_epsg() == 4326
+    no_position = gdf["lat"].isna()
+    assert no_position.any()  # identity changes have none: kept, without a geometry
+    assert gdf.geometry[no_position].isna().all() and gdf.geometry[~no_position].notna().all()

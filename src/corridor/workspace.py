@@ -182,10 +182,13 @@ class Workspace:
         from corridor import export
 
         if isinstance(what, pa.Table):
-            x = what["lon"].to_numpy(zero_copy_only=False)
-            y = what["lat"].to_numpy(zero_copy_only=False)
-            return gpd.GeoDataFrame(export.to_pandas(what), geometry=shapely.points(x, y),
-                                    crs=export.CRS)
+            import numpy as np
+
+            x = np.asarray(what["lon"].to_numpy(zero_copy_only=False), dtype=float)
+            y = np.asarray(what["lat"].to_numpy(zero_copy_only=False), dtype=float)
+            geoms = shapely.points(x, y)
+            geoms[np.isnan(x) | np.isnan(y)] = None  # no position: no geometry, row kept
+            return gpd.GeoDataFrame(export.to_pandas(what), geometry=geoms, crs=export.CRS)
         f = export.ExportFilter(mmsi=tuple(vessels) if vessels else None, since=since,
                                 until=until)
         if what == "events":
