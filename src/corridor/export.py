@@ -370,7 +370,7 @@ _KML_RESERVED = ("heading", "tilt", "roll", "altitudeMode", "tessellate", "extru
                  "name", "description")
 
 
-def _kml_ready(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+def _kml_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """LIBKML's fields: ``name`` (the placemark's label), ``description``, ``begin``/``end``
     (its ``TimeSpan`` in Google Earth's time slider); the other columns go to ExtendedData."""
     # LIBKML reads fields of these names as view and style settings (a position's
@@ -488,7 +488,7 @@ def write_layers(named: dict[str, gpd.GeoDataFrame], path: str | os.PathLike[str
                                     use_arrow=True)
         elif fmt == "kml":
             for name, g in named.items():
-                pyogrio.write_dataframe(_kml_ready(g, what), tmp, layer=name, driver="LIBKML",
+                pyogrio.write_dataframe(_kml_ready(g), tmp, layer=name, driver="LIBKML",
                                         append=tmp.exists())
         elif fmt == "gpx":
             write_gpx(named, tmp)
