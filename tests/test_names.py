@@ -74,3 +74,20 @@ def test_place_names_in_cyrillic_and_arabic_script_find_the_place():
     }))
     assert places.by_name("Восточный") == ["ru-vostochny"]  # "-ый" is "-YY", as in Vostochnyy
     assert places.by_name("بندر عباس") == ["ir-bandar-abbas"]
+
+
+def test_a_sighting_naming_a_ship_in_cyrillic_is_linked_to_it(store, tmp_path):
+    """The shipped case knows ANGARA; an analyst's sighting written in Russian finds it."""
+    from corridor.corridors.case import load_case
+    from corridor.ingest.observations import ingest_sightings
+
+    load_case(store, "dprk-russia-2023")
+    f = tmp_path / "sightings.csv"
+    f.write_text("date,place_id,vessel_name,identification,subject,activity,evidence_type,"
+                 "description,source\n"
+                 "2023-09-10,rajin,Ангара,stated,vessel,berthed,photo,у причала,test-photo-1\n",
+                 encoding="utf-8")
+    res = ingest_sightings(store, f)
+    assert res.status == "done", res.lines()
+    row = store.query("SELECT vessel_id, vessel_name FROM sightings WHERE source = 'test-photo-1'")
+    assert row.to_pylist() == [{"vessel_id": "angara", "vessel_name": "Ангара"}]
