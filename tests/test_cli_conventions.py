@@ -61,6 +61,8 @@ def test_verbose_says_which_database(db_file):
     res = runner.invoke(app, ["stats", "-v", "--db", str(db_file)])
     assert res.exit_code == 0
     assert f"INFO: opening {db_file}" in res.stderr
+    assert "INFO: stats took" in res.stderr
+    assert "INFO" not in runner.invoke(app, ["stats", "--db", str(db_file)]).stderr
 
 
 def test_help_shows_choices_and_readable_metavars():

@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -159,6 +160,15 @@ class CorridorGroup(TyperGroup):
         _plain_help_option(self)
         for cmd in self.commands.values():
             self._share(cmd, shared)
+
+    def invoke(self, ctx: Any) -> Any:
+        """Run the command; with ``-v`` say how long it took."""
+        start = time.perf_counter()
+        try:
+            return super().invoke(ctx)
+        finally:
+            log.info("%s took %.1f s", ctx.invoked_subcommand or "corridor",
+                     time.perf_counter() - start)
 
     def _share(self, cmd: Any, shared: list[Any]) -> None:
         names = {p.name for p in cmd.params}
