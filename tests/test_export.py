@@ -269,3 +269,21 @@ def test_any_table_with_lon_lat_becomes_a_geodataframe(db):
     no_position = gdf["lat"].isna()
     assert no_position.any()  # identity changes have none: kept, without a geometry
     assert gdf.geometry[no_position].isna().all() and gdf.geometry[~no_position].notna().all()
+
+
+def test_gpx_track_points_carry_their_times(db, stored, tmp_path):
+    out = tmp_path / "tracks.gpx"
+    _export(db, "tracks", out, "--vessel", str(stored["vessels"][0]))
+    root = etree.parse(str(out)).getroot()
+    points = root.findall(f"{GPX}trk/{GPX}trkseg/{GPX}trkpt")
+    assert len(points) >= 2
+    times = [datetime.fromisoformat(p.findtext(f"{GPX}time").replace("Z", "+00:00"))
+             for p in points]
+    with Store.open(db, read_only=True) as s:
+        n = s.query("SELECT count(*) AS n FROM positions WHERE mmsi = ?",
+                    [stored["vessels"][0]])["n"][0].as_py()
+    assert len(points) >= n  # every position is a track point (a lone one drawn twice)
+    for trk in root.findall(f"{GPX}trk"):
+        ts = [p.findtext(f"{GPX}time") for p in trk.iter(f"{GPX}trkpt")]
+        assert ts == sorted(ts)
+    assert times[0].tzinfo is not None

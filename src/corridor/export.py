@@ -222,6 +222,8 @@ def tracks_layer(store: Store, f: ExportFilter = ExportFilter(),
         line_of = ids
     lines = shapely.linestrings(coords, indices=line_of)
     obs, ts = t["obs_id"].to_numpy(), t["ts"]
+    us = pc.cast(pc.cast(ts, pa.timestamp("us")), pa.int64()).to_numpy()
+    vertex_us = us[extra] if single.any() else us
     seg = (t["segment_id"].take(pa.array(starts)) if "segment_id" in t.column_names
            else pa.nulls(len(starts), pa.string()))
     out = pa.table({
@@ -234,7 +236,16 @@ def tracks_layer(store: Store, f: ExportFilter = ExportFilter(),
         "first_obs_id": pa.array(obs[starts], pa.int64()),
         "last_obs_id": pa.array(obs[ends], pa.int64()),
     })
-    return _frame(out, lines)
+    gdf = _frame(out, lines)
+    # each vertex's time (µs since the epoch), for formats that keep one per point (GPX)
+    cut = np.flatnonzero(np.r_[True, line_of[1:] != line_of[:-1]])[1:]
+    gdf.attrs[VERTEX_TIMES] = np.split(vertex_us, cut)
+    return gdf
+
+
+#: ``GeoDataFrame.attrs`` key of a line layer's per-vertex times (a list of int64 arrays of
+#: microseconds since the epoch, one per row)
+VERTEX_TIMES = "corridor_vertex_times_us"
 
 
 #: layer name of each event type (GeoPackage, KML)
@@ -413,7 +424,9 @@ def write_gpx(named: dict[str, gpd.GeoDataFrame], path: Path) -> None:
     as tracks (``trk`` with one ``trkseg``), in the order the schema wants (waypoints first).
 
     Written with ElementTree: GDAL's GPX driver writes one layer per file (it cannot open a
-    GPX file to add the tracks after the waypoints), and an export of events has both.
+    GPX file to add the tracks after the waypoints), and an export of events has both; it
+    also has no way to give each track point its time, which tracks here have (``<time>``
+    of every ``trkpt``, from :data:`VERTEX_TIMES`).
     """
     import xml.etree.ElementTree as ET
 
@@ -427,8 +440,9 @@ def write_gpx(named: dict[str, gpd.GeoDataFrame], path: Path) -> None:
         key = next((c for c in ("event_id", "shipment_id", "obs_id", "track") if c in ready),
                    None)
         time_col = next((c for c in ("ts", "start_ts", "depart_earliest") if c in ready), None)
-        for row, geom in zip(ready.drop(columns="geometry").to_dict("records"), ready.geometry,
-                             strict=True):
+        vertex_times = gdf.attrs.get(VERTEX_TIMES) or [None] * len(gdf)
+        for row, geom, times in zip(ready.drop(columns="geometry").to_dict("records"),
+                                    ready.geometry, vertex_times, strict=True):
             if geom is None or geom.is_empty:
                 continue
             name = " ".join(str(row[c]) for c in ("mmsi", key) if c and row.get(c) is not None
@@ -440,20 +454,25 @@ def write_gpx(named: dict[str, gpd.GeoDataFrame], path: Path) -> None:
             if geom.geom_type == "Point":
                 wpts.append((geom, name, desc, when))
             else:
-                trks.append((geom, name, desc))
+                trks.append((geom, name, desc, times))
     for geom, name, desc, when in wpts:
         w = ET.SubElement(root, f"{{{GPX_NS}}}wpt", {"lat": f"{geom.y:.7f}", "lon": f"{geom.x:.7f}"})
         if when:
             ET.SubElement(w, f"{{{GPX_NS}}}time").text = when
         ET.SubElement(w, f"{{{GPX_NS}}}name").text = name
         ET.SubElement(w, f"{{{GPX_NS}}}desc").text = desc
-    for geom, name, desc in trks:
+    for geom, name, desc, times in trks:
         t = ET.SubElement(root, f"{{{GPX_NS}}}trk")
         ET.SubElement(t, f"{{{GPX_NS}}}name").text = name
         ET.SubElement(t, f"{{{GPX_NS}}}desc").text = desc
         seg = ET.SubElement(t, f"{{{GPX_NS}}}trkseg")
-        for x, y in geom.coords:
-            ET.SubElement(seg, f"{{{GPX_NS}}}trkpt", {"lat": f"{y:.7f}", "lon": f"{x:.7f}"})
+        coords = list(geom.coords)
+        stamps = (np.asarray(times, "datetime64[us]").astype("datetime64[s]").astype(str)
+                  if times is not None and len(times) == len(coords) else None)
+        for i, (x, y) in enumerate(coords):
+            pt = ET.SubElement(seg, f"{{{GPX_NS}}}trkpt", {"lat": f"{y:.7f}", "lon": f"{x:.7f}"})
+            if stamps is not None:
+                ET.SubElement(pt, f"{{{GPX_NS}}}time").text = stamps[i] + "Z"
     ET.ElementTree(root).write(path, encoding="UTF-8", xml_declaration=True)
 
 
