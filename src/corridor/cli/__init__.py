@@ -56,6 +56,9 @@ def _remember(ctx: typer.Context, param: Any, value: Any) -> Any:
     of the invocation; given twice, the one after the command wins)."""
     if param.name == "db" and value is not None:
         ctx.meta[_DB] = Path(value)
+        root = ctx.find_root()
+        if isinstance(root.obj, dict):  # ``ctx.obj["db"]``, as commands read it before
+            root.obj["db"] = Path(value)
     elif param.name == "quiet" and value:
         ctx.meta[_QUIET] = True
     elif param.name == "verbose" and value:
@@ -228,7 +231,7 @@ def _global(
     version_: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                   help="Print corridor's version and exit."),
 ) -> None:
-    ctx.obj = ctx.obj if isinstance(ctx.obj, dict) else {}
+    ctx.obj = {"db": db_path(ctx)}
 
 
 def db_path(ctx: typer.Context) -> Path:
