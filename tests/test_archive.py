@@ -83,8 +83,9 @@ def test_partition_directories_hold_the_vessel_bucket(noaa_store: Store, tmp_pat
     assert {f.parent.parent.name for f in files} == {"day=2022-01-03"}
     for f in files[:4]:
         part = pq.read_table(f)
-        # partition values live in the path only; the file has the canonical columns
-        assert part.schema.names == POSITIONS.names
+        # partition values live in the path only; the file has the canonical columns and
+        # the GeoParquet point geometry
+        assert part.schema.names == [*POSITIONS.names, "geometry"]
         bucket = int(f.parent.name.split("=")[1])
         assert set(archive.vessel_bucket(part["mmsi"], 8).tolist()) == {bucket}
     manifest = json.loads((out / archive.MANIFEST).read_text())

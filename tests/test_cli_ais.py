@@ -56,6 +56,7 @@ def test_exit_codes_say_what_was_skipped(db_file, tmp_path, data_dir):
 
 
 def test_track_of_unknown_vessel(db_file):
+    assert _run(db_file, "init").exit_code == 0
     res = _run(db_file, "track", "123456789")
     assert res.exit_code == 1 and "no positions" in res.output
 

@@ -23,9 +23,12 @@ Layout (Hive-style partitioning, so DuckDB, Arrow, Spark, Polars, Trino... all r
   bucket a vessel lands in is the same for every writer, so one vessel's day is in one
   directory whichever program wrote it.
 
-The partition columns live in the directory names only; files hold exactly the canonical
-columns (:data:`corridor.schema.POSITIONS`, :data:`corridor.schema.EVENTS`), and the
-readers here return exactly those schemas.
+The partition columns live in the directory names only; files hold the canonical columns
+(:data:`corridor.schema.POSITIONS`, :data:`corridor.schema.EVENTS`), and the readers here
+return exactly those schemas. Position and event files are also GeoParquet 1.1: a WKB point
+``geometry`` column built from ``lon``/``lat`` (null where an event has no position) and the
+``geo`` metadata naming it, so QGIS, geopandas, GDAL or DuckDB spatial open them as layers
+(the canonical readers drop the column).
 
 Writes never leave a half-written table: an export is written to a hidden sibling
 directory and renamed into place; appends (:func:`append_positions`) add new files with
@@ -241,6 +244,23 @@ def _export_columns(store: Store, table: str) -> str:
     return ", ".join(f"CAST({c} AS VARCHAR) AS {c}" if c in json_cols else c for c in names)
 
 
+#: tables whose files carry a GeoParquet point geometry (from their lon/lat columns)
+GEO_TABLES = ("positions", "events")
+
+
+def _add_geometry(directory: Path) -> None:
+    """Rewrite each Parquet file under ``directory`` as GeoParquet (a WKB point ``geometry``
+    column and ``geo`` metadata). DuckDB's COPY cannot make WKB without its spatial
+    extension (a download), so the files it wrote are rewritten here, one at a time."""
+    import pyarrow.parquet as pq
+
+    from corridor.export import with_point_geometry
+
+    for f in sorted(directory.rglob("*.parquet")):
+        tbl = with_point_geometry(pq.read_table(f, partitioning=None))
+        pq.write_table(tbl, f, compression="zstd")
+
+
 def export_table(
     store: Store,
     table: str,
@@ -294,6 +314,8 @@ def export_table(
         )
         if not tmp.exists():  # nothing to write: an empty table is an empty directory
             tmp.mkdir()
+        if table in GEO_TABLES:
+            _add_geometry(tmp)
         _swap_in(tmp, final)
     finally:
         store.con.unregister("_corridor_buckets")
@@ -417,6 +439,10 @@ def _append(
         if batch.num_rows == 0:
             continue
         tbl = pa.Table.from_batches([batch]).select(schema.names).cast(schema)
+        if table in GEO_TABLES:
+            from corridor.export import with_point_geometry
+
+            tbl = with_point_geometry(tbl)
         tbl = with_partition_columns(tbl, time_col, n)
         ds.write_dataset(
             tbl,

@@ -8,9 +8,14 @@ module resolves them against the ``vessels`` table in a fixed order:
    An IMO that names no known vessel is *not* overridden by a name match when the vessel of
    that name has a different IMO on record (reported as ``conflict``).
 2. **MMSI** (9 digits): ships change MMSI with flag, so a match is good but weaker.
-3. **Normalised name**, then the **alias table** (each vessel's ``aliases``): case, accents,
-   punctuation, spaces and "MV"/"M/V" prefixes are removed and Cyrillic transliteration
-   variants are folded ("YA"→"IA", so "MAYA-1" and "MAIA-1" meet). Aliases such as "Maia"
+3. **Normalised name**, then the **alias table** (each vessel's ``aliases``): every script is
+   folded to ASCII with anyascii (Cyrillic "Ангара" is "ANGARA", Korean "금강" is "GEUMGANG"
+   in Revised Romanization), then case, accents, punctuation, spaces and "MV"/"M/V" prefixes are
+   removed and Cyrillic transliteration variants are folded ("YA"→"IA", so "MAYA-1" and
+   "MAIA-1" meet). Arabic and Hebrew script write no short vowels, so a name in them meets a
+   Latin name with the same consonants ("سهند" and "SAHAND" are both S-H-N-D); this is the
+   last resort, after every exact key. Korean names romanised the DPRK way (McCune–Reischauer,
+   "KUMGANG") differ from Revised Romanization and need an alias. Aliases such as "Maia"
    (no number) are listed explicitly; corridor does not guess with edit distances, because
    "MARIA" and "MAIA" are different ships in the same case.
 
@@ -26,27 +31,105 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+from anyascii import anyascii
 
 _PREFIX = re.compile(r"^(M\s*/\s*V|M\.\s*V\.|MV|M/S|MS)\s+", re.IGNORECASE)
 _IOTATED = (("YA", "IA"), ("YE", "IE"), ("YU", "IU"), ("YO", "IO"))
 
 
+#: Arabic, Hebrew, Syriac and Thaana blocks (and their presentation forms): abjads, which
+#: write consonants and long vowels only
+_ABJAD = re.compile("[\u0590-\u07BF\u0860-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]")
+
+
+def fold_ascii(text: str) -> str:
+    """``text`` in ASCII, whatever its script (anyascii's transliteration tables: Cyrillic
+    and Greek letter by letter, Korean in Revised Romanization, Chinese in pinyin, Arabic
+    script by its consonants; accents dropped).
+
+    >>> fold_ascii("Ангара"), fold_ascii("금강"), fold_ascii("Île-d'Yeu")
+    ('Angara', 'GeumGang', "Ile-d'Yeu")
+    """
+    return anyascii(unicodedata.normalize("NFC", text))
+
+
 def normalise_name(name: str | None) -> str:
-    """A name folded for matching: upper case, ASCII letters and digits only.
+    """A name folded for matching: any script to ASCII, upper case, letters and digits only.
 
     >>> normalise_name("MAIA-1"), normalise_name("Maya-1"), normalise_name("M/V Lady R")
     ('MAIA1', 'MAIA1', 'LADYR')
     >>> normalise_name("Maria") == normalise_name("Maia")
     False
+    >>> normalise_name("Ангара"), normalise_name("Мая-1")
+    ('ANGARA', 'MAIA1')
     """
     if not name:
         return ""
-    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
+    text = fold_ascii(str(name))
     text = _PREFIX.sub("", text.strip())
     text = re.sub(r"[^A-Za-z0-9]", "", text).upper()
     for a, b in _IOTATED:
         text = text.replace(a, b)
     return text
+
+
+def written_without_vowels(name: str | None) -> bool:
+    """Whether ``name`` is in an abjad (Arabic, Persian, Urdu, Hebrew... script), whose
+    transliteration lacks the short vowels a Latin spelling has."""
+    return bool(name) and bool(_ABJAD.search(str(name)))
+
+
+def name_skeleton(key: str) -> str:
+    """The consonants of a normalised name: vowels and W/Y (the letters Arabic script writes
+    long vowels with) dropped, doubled letters single (no shadda in plain text).
+
+    >>> name_skeleton(normalise_name("SAHAND")), name_skeleton(normalise_name("سهند"))
+    ('SHND', 'SHND')
+    >>> name_skeleton("BANDARABBAS"), name_skeleton(normalise_name("بندر عباس"))
+    ('BNDRBS', 'BNDRBS')
+    """
+    return re.sub(r"(.)\1+", r"\1", re.sub(r"[AEIOUWY]", "", key))
+
+
+class NameIndex:
+    """Ids by folded name (:func:`normalise_name`); a name in an abjad also finds a Latin
+    name with the same consonants (:func:`name_skeleton`), and the other way round.
+
+    >>> ix = NameIndex()
+    >>> ix.add("ANGARA", "angara"); ix.add("SAHAND", "sahand")
+    >>> ix.find("Ангара"), ix.find("سهند"), ix.find("SHND")
+    ({'angara'}, {'sahand'}, set())
+    """
+
+    def __init__(self) -> None:
+        self._exact: dict[str, set[str]] = {}
+        # consonant skeletons of names, by whether the name was written in an abjad
+        self._skeleton: dict[bool, dict[str, set[str]]] = {True: {}, False: {}}
+
+    def add(self, name: str | None, id_: str) -> None:
+        key = normalise_name(name)
+        if not key:
+            return
+        self._exact.setdefault(key, set()).add(id_)
+        skel = name_skeleton(key)
+        if skel:
+            self._skeleton[written_without_vowels(name)].setdefault(skel, set()).add(id_)
+
+    def exact(self, name: str | None) -> set[str]:
+        """Ids whose folded name equals ``name``'s."""
+        return set(self._exact.get(normalise_name(name), ()))
+
+    def by_consonants(self, name: str | None) -> set[str]:
+        """Ids of names in the other kind of script (abjad / not) with ``name``'s consonants."""
+        key = normalise_name(name)
+        skel = name_skeleton(key) if key else ""
+        if not skel:
+            return set()
+        return set(self._skeleton[not written_without_vowels(name)].get(skel, ()))
+
+    def find(self, name: str | None) -> set[str]:
+        """:meth:`exact`, else :meth:`by_consonants`."""
+        return self.exact(name) or self.by_consonants(name)
 
 
 def imo_valid(imo: int | str | None) -> bool:
@@ -137,12 +220,13 @@ class VesselResolver:
     vessels: list[VesselRecord]
     _by_imo: dict[int, list[str]] = field(init=False, repr=False)
     _by_mmsi: dict[int, list[str]] = field(init=False, repr=False)
-    _by_name: dict[str, list[str]] = field(init=False, repr=False)
-    _by_alias: dict[str, list[str]] = field(init=False, repr=False)
+    _by_name: NameIndex = field(init=False, repr=False)
+    _by_alias: NameIndex = field(init=False, repr=False)
     _records: dict[str, VesselRecord] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._by_imo, self._by_mmsi, self._by_name, self._by_alias = {}, {}, {}, {}
+        self._by_imo, self._by_mmsi = {}, {}
+        self._by_name, self._by_alias = NameIndex(), NameIndex()
         self._records = {}
         for v in self.vessels:
             self._records[v.vessel_id] = v
@@ -150,13 +234,9 @@ class VesselResolver:
                 self._by_imo.setdefault(int(v.imo), []).append(v.vessel_id)
             if v.mmsi is not None:
                 self._by_mmsi.setdefault(int(v.mmsi), []).append(v.vessel_id)
-            key = normalise_name(v.name)
-            if key:
-                self._by_name.setdefault(key, []).append(v.vessel_id)
+            self._by_name.add(v.name, v.vessel_id)
             for alias in v.aliases:
-                akey = normalise_name(alias)
-                if akey and v.vessel_id not in self._by_alias.get(akey, []):
-                    self._by_alias.setdefault(akey, []).append(v.vessel_id)
+                self._by_alias.add(alias, v.vessel_id)
 
     @classmethod
     def from_arrow(cls, table: pa.Table) -> VesselResolver:
@@ -202,8 +282,11 @@ class VesselResolver:
                 msg = f"IMO {imo!r} is not a valid IMO number" if bad_imo else ""
                 return Resolution(None, "empty", None, (), msg)
             return Resolution(None, "unmatched", None, (), "no vessel with this IMO/MMSI")
-        for how, table in (("name", self._by_name), ("alias", self._by_alias)):
-            hit = sorted(set(table.get(key, [])))
+        # exact keys first; the consonants of an abjad spelling only when none matched
+        for how, hits in (("name", self._by_name.exact), ("alias", self._by_alias.exact),
+                          ("name", self._by_name.by_consonants),
+                          ("alias", self._by_alias.by_consonants)):
+            hit = sorted(hits(name))
             if not hit:
                 continue
             if len(hit) > 1:

@@ -52,18 +52,55 @@ def records(table: pa.Table, json_columns: tuple[str, ...] = ("attrs", "fields",
     return out
 
 
+#: GeoJSON coordinate decimals: 1e-6 degree is ~0.11 m, finer than any AIS position
+GEOJSON_DECIMALS = 6
+
+
+def round_coordinates(coords: Any, decimals: int = GEOJSON_DECIMALS) -> Any:
+    """GeoJSON ``coordinates`` (any nesting) rounded to ``decimals``.
+
+    >>> round_coordinates([[42.42405299999999, 130.1], [1.0000004, 2]])
+    [[42.424053, 130.1], [1.0, 2]]
+    """
+    if isinstance(coords, float):
+        return round(coords, decimals)
+    if isinstance(coords, list):
+        return [round_coordinates(c, decimals) for c in coords]
+    return coords
+
+
+def _round_geometry(geometry: Any) -> Any:
+    if isinstance(geometry, dict):
+        if "coordinates" in geometry:
+            geometry = {**geometry, "coordinates": round_coordinates(geometry["coordinates"])}
+        if isinstance(geometry.get("geometries"), list):
+            geometry = {**geometry, "geometries": [_round_geometry(g)
+                                                   for g in geometry["geometries"]]}
+    return geometry
+
+
+def round_geojson(doc: dict) -> dict:
+    """A FeatureCollection (or Feature) with every geometry's coordinates to 6 decimals."""
+    if doc.get("type") == "FeatureCollection":
+        return {**doc, "features": [round_geojson(f) for f in doc.get("features") or []]}
+    if doc.get("type") == "Feature":
+        return {**doc, "geometry": _round_geometry(doc.get("geometry"))}
+    return _round_geometry(doc)
+
+
 def to_geojson(table: pa.Table) -> dict:
-    """A FeatureCollection with one feature per row."""
+    """A FeatureCollection with one feature per row (coordinates to 6 decimals)."""
     features = []
     for row in records(table):
         geometry = None
         if isinstance(row.get("geometry"), str):
             try:
-                geometry = json.loads(row.pop("geometry"))
+                geometry = _round_geometry(json.loads(row.pop("geometry")))
             except ValueError:
                 geometry = None
         elif row.get("lon") is not None and row.get("lat") is not None:
-            geometry = {"type": "Point", "coordinates": [row["lon"], row["lat"]]}
+            geometry = {"type": "Point", "coordinates": round_coordinates(
+                [float(row["lon"]), float(row["lat"])])}
         features.append({"type": "Feature", "geometry": geometry, "properties": row})
     return {"type": "FeatureCollection", "features": features}
 
@@ -81,17 +118,29 @@ def _cell(value: Any, width: int = 40) -> str:
 
 
 def to_text_table(table: pa.Table, max_rows: int | None = None) -> str:
-    """A fixed-width text table for the terminal."""
+    """A text table for the terminal (drawn by rich; numbers right-aligned, long cells cut)."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
     rows = records(table)
     if max_rows is not None:
         rows = rows[:max_rows]
     cols = table.column_names
     cells = [[_cell(r.get(c)) for c in cols] for r in rows]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(cols)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
+    out = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+    for name, field in zip(cols, table.schema, strict=True):
+        numeric = pa.types.is_integer(field.type) or pa.types.is_floating(field.type)
+        out.add_column(name, justify="right" if numeric else "left", no_wrap=True)
     for row in cells:
-        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        out.add_row(*row)
+    buf = io.StringIO()
+    # wide enough that no row wraps: cells are already cut to 40 characters
+    console = Console(file=buf, width=sum(widths) + 3 * len(cols) + 4, color_system=None,
+                      force_terminal=False, emoji=False, markup=False, highlight=False)
+    console.print(out)
+    lines = [line.rstrip() for line in buf.getvalue().rstrip("\n").splitlines()]
     if max_rows is not None and table.num_rows > max_rows:
         lines.append(f"… {table.num_rows - max_rows} more rows (use --format csv for all)")
     return "\n".join(lines)

@@ -22,7 +22,6 @@ import csv
 import json
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -53,8 +52,12 @@ def slugify(text: str) -> str:
     'posyet-posyet-bay'
     >>> slugify("Île-d'Yeu")
     'ile-dyeu'
+    >>> slugify("Ангара"), slugify("Бандар-Аббас")
+    ('angara', 'bandar-abbas')
     """
-    t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    from corridor.identity import fold_ascii
+
+    t = fold_ascii(text).lower()
     t = re.sub(r"['’`]", "", t)
     return re.sub(r"[^a-z0-9]+", "-", t).strip("-")
 

@@ -2,8 +2,10 @@
 
 A workspace is a store plus the verbs of the CLI as methods, each a thin call into the
 module that does the work (imported when first used, so ``import corridor`` stays light).
-Queries return Arrow tables (``.to_pandas()``, ``polars.from_arrow``); long work takes a
-``progress`` callback (see :mod:`corridor.progress`).
+Queries return Arrow tables (``.to_pandas()``, ``polars.from_arrow``); with the ``geo`` extra,
+:meth:`Workspace.to_geodataframe` and :meth:`Workspace.to_trajectories` give geopandas and
+movingpandas objects and :meth:`Workspace.export` writes GIS files (see ``docs/gis.md``).
+Long work takes a ``progress`` callback (see :mod:`corridor.progress`).
 
 >>> import corridor, tempfile, os
 >>> with tempfile.TemporaryDirectory() as d, corridor.open(os.path.join(d, "w.duckdb")) as ws:
@@ -164,6 +166,67 @@ class Workspace:
         from corridor.samples import sample_path
 
         return sample_path()
+
+    # -------------------------------------------------------------------- GIS
+    def to_geodataframe(self, what: str | pa.Table = "positions", *,
+                        vessels: list[int] | None = None, since: datetime | None = None,
+                        until: datetime | None = None) -> Any:
+        """A geopandas GeoDataFrame in WGS84 (EPSG:4326) of ``positions`` (points),
+        ``tracks`` (a line per track segment), ``events`` (gaps as OFF→ON lines, others as
+        points) or ``shipments`` (origin→destination lines); or of any Arrow table with
+        ``lon``/``lat`` columns (e.g. :meth:`track`). Integer columns with nulls stay integers
+        (pandas ``Int64``), so an ``other_mmsi`` is never a float."""
+        import geopandas as gpd
+        import shapely
+
+        from corridor import export
+
+        if isinstance(what, pa.Table):
+            import numpy as np
+
+            x = np.asarray(what["lon"].to_numpy(zero_copy_only=False), dtype=float)
+            y = np.asarray(what["lat"].to_numpy(zero_copy_only=False), dtype=float)
+            geoms = shapely.points(x, y)
+            geoms[np.isnan(x) | np.isnan(y)] = None  # no position: no geometry, row kept
+            return gpd.GeoDataFrame(export.to_pandas(what), geometry=geoms, crs=export.CRS)
+        f = export.ExportFilter(mmsi=tuple(vessels) if vessels else None, since=since,
+                                until=until)
+        if what == "events":
+            return export.events_layer(self.store, f)
+        (layer,) = export.layers(self.store, what, f).values()
+        return layer
+
+    def to_trajectories(self, vessels: list[int] | None = None, since: datetime | None = None,
+                        until: datetime | None = None, *, max_gap_hours: float = 6.0) -> Any:
+        """Positions as a movingpandas ``TrajectoryCollection``: one trajectory per track
+        segment (the same segments as :meth:`to_geodataframe` ``("tracks")``), ``traj_id``
+        ``"<mmsi>-<n>"``, ``obj_id`` the MMSI, times in UTC (naive, as stored)."""
+        import warnings
+
+        from corridor import export
+
+        with warnings.catch_warnings():  # movingpandas names optional smoothers it lacks
+            warnings.filterwarnings("ignore", message="Missing optional dependencies")
+            import movingpandas as mpd
+
+        gdf = self.to_geodataframe("positions", vessels=vessels, since=since, until=until)
+        params = export.ExportParams(max_gap_hours=max_gap_hours)
+        cols = {"mmsi": gdf["mmsi"].to_numpy(dtype="int64"), "ts": pa.array(gdf["ts"])}
+        if "segment_id" in gdf:  # the detector's own segments, when the store keeps them
+            cols["segment_id"] = pa.array(gdf["segment_id"].astype(object), pa.string())
+        ids = export.track_ids(pa.table(cols), params)
+        gdf["traj_id"] = [f"{m}-{i}" for m, i in zip(gdf["mmsi"], ids, strict=True)]
+        return mpd.TrajectoryCollection(gdf, traj_id_col="traj_id", obj_id_col="mmsi", t="ts")
+
+    def export(self, what: str, path: PathLike, *, vessels: list[int] | None = None,
+               since: datetime | None = None, until: datetime | None = None) -> Any:
+        """Write ``events``, ``positions``, ``tracks`` or ``shipments`` to a GIS file whose
+        extension names the format (.parquet, .gpkg, .fgb, .kml, .gpx, .geojson)."""
+        from corridor import export
+
+        f = export.ExportFilter(mmsi=tuple(vessels) if vessels else None, since=since,
+                                until=until)
+        return export.export_file(self.store, what, path, f)
 
     # ------------------------------------------------------------------ misc
     def query(self, sql: str, params: list | None = None) -> pa.Table:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from corridor.cli import check_format, ingest_files, open_store
+from corridor.cli import FormatOption, ingest_files, open_store
 from corridor.ingest.files import expand_paths
 from corridor.output import render
 
@@ -25,7 +25,8 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
     def ingest_positions(
         ctx: typer.Context,
         files: list[str] = typer.Argument(
-            ..., help="CSV / Parquet / GeoPackage / GeoJSON files, globs, or -"
+            ..., help="CSV / Parquet / GeoPackage / GeoJSON / Shapefile / FlatGeobuf files, globs, "
+                    "or -"
         ),
         map_: str | None = typer.Option(
             None, "--map", help="Column mapping for unknown layouts: ts=COL,mmsi=COL,lat=COL,lon=COL,..."
@@ -62,24 +63,24 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
 
     @app.command("stats")
     def stats_cmd(
-        ctx: typer.Context, format: str = typer.Option("table", "--format", callback=check_format)
+        ctx: typer.Context, format: FormatOption = "table"
     ) -> None:
         """Counts of what the store holds."""
         from corridor import inspect
 
-        with open_store(ctx) as store:
+        with open_store(ctx, must_exist=True) as store:
             typer.echo(render(inspect.stats(store), format))
 
     @app.command("vessels")
     def vessels_cmd(
         ctx: typer.Context,
-        format: str = typer.Option("table", "--format", callback=check_format),
-        limit: int | None = typer.Option(None, "--limit", help="At most this many vessels"),
+        format: FormatOption = "table",
+        limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many vessels"),
     ) -> None:
         """One row per MMSI: latest name/IMO/type, flag from the MID, first/last seen, positions."""
         from corridor import inspect
 
-        with open_store(ctx) as store:
+        with open_store(ctx, must_exist=True) as store:
             typer.echo(render(inspect.vessels(store, limit), format))
 
     @app.command("track")
@@ -88,12 +89,12 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         mmsi: int = typer.Argument(..., help="The vessel's MMSI"),
         since: datetime | None = typer.Option(None, "--since"),
         until: datetime | None = typer.Option(None, "--until"),
-        format: str = typer.Option("table", "--format", callback=check_format),
+        format: FormatOption = "table",
     ) -> None:
         """One vessel's positions in time order."""
         from corridor import inspect
 
-        with open_store(ctx) as store:
+        with open_store(ctx, must_exist=True) as store:
             tbl = inspect.track(store, mmsi, since, until)
         if tbl.num_rows == 0:
             typer.echo(f"no positions for MMSI {mmsi}", err=True)

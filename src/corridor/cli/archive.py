@@ -1,4 +1,4 @@
-"""CLI: ``corridor export`` (store -> Parquet archive) and ``corridor detect-spark``."""
+"""CLI: ``corridor export`` (store -> GIS file or Parquet archive) and ``corridor detect-spark``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import typer
 class ExportWhat(str, Enum):
     positions = "positions"
     events = "events"
+    tracks = "tracks"
     shipments = "shipments"
 
 
@@ -44,29 +45,70 @@ def detect_with_spark(archive: Path, out: Path, master: str | None,
         typer.echo(f"warning: vessel {mmsi} skipped: {err}", err=True)
 
 
+def _export_file(ctx: typer.Context, what: str, to: Path, vessel: list[int] | None,
+                 since: datetime | None, until: datetime | None) -> None:
+    """``corridor export WHAT --to FILE.gpkg|.kml|...``: see :mod:`corridor.export`."""
+    from corridor.cli import info, open_store
+
+    try:
+        import geopandas  # noqa: F401 - the geo extra
+    except ImportError as exc:
+        typer.echo("error: GIS files need the geo extra: pip install 'corridor[geo]'", err=True)
+        raise typer.Exit(2) from exc
+    from corridor.export import ExportError, ExportFilter, export_file
+
+    filt = ExportFilter(mmsi=tuple(vessel) if vessel else None, since=since, until=until)
+    with open_store(ctx, read_only=True, must_exist=True) as store:
+        try:
+            summary = export_file(store, what, to, filt)
+        except ExportError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from exc
+    info(ctx, summary.line())
+
+
 def register(app: typer.Typer, ingest: typer.Typer) -> None:
     """Add ``export`` and ``detect-spark`` to the main app."""
 
     @app.command("export")
     def export_cmd(
         ctx: typer.Context,
-        what: ExportWhat = typer.Argument(..., help="Table to export."),
-        to: Path = typer.Option(..., "--to", help="Archive directory (created if missing)."),
+        what: ExportWhat = typer.Argument(..., help="What to export."),
+        to: Path = typer.Option(..., "--to", metavar="FILE|DIR",
+                                help="A GIS file, format by extension: .parquet (GeoParquet), "
+                                     ".gpkg, .fgb, .kml, .gpx, .geojson; or an archive directory."),
+        vessel: list[int] | None = typer.Option(None, "--vessel", metavar="MMSI",
+                                                help="GIS file: only this MMSI (repeatable)."),
         buckets: int = typer.Option(
-            None, "--buckets", min=1, help="Vessel hash buckets per day (new archives; default 64)."
+            None, "--buckets", min=1, help="Archive: vessel hash buckets per day (new archives; "
+                                           "default 64)."
         ),
-        since: str = typer.Option(None, "--since", help="Only rows at/after this UTC time."),
-        until: str = typer.Option(None, "--until", help="Only rows before this UTC time."),
+        since: str = typer.Option(None, "--since", metavar="TIME",
+                                  help="Only rows at/after this UTC time."),
+        until: str = typer.Option(None, "--until", metavar="TIME",
+                                  help="Only rows before this UTC time."),
     ) -> None:
-        """Write a stored table to a Parquet archive partitioned by day and vessel bucket.
+        """Write events, positions, tracks or shipments to a GIS file (GeoParquet, GeoPackage,
+        FlatGeobuf, KML, GPX, GeoJSON; WGS84), or a stored table to a Parquet archive
+        partitioned by day and vessel bucket.
 
-        Exporting positions also writes the static reports and the places (what detection
-        reads).
+        In GIS files tracks are lines per segment, gaps OFF→ON lines and encounters the
+        meeting point with both vessels. Exporting positions to an archive also writes the
+        static reports and the places (what detection reads).
         """
-        from corridor.archive import ArchiveError, export_positions, export_table
-        from corridor.cli import open_store
+        from corridor.cli import info, open_store
+        from corridor.export import FORMATS
 
-        store = open_store(ctx, read_only=True)
+        if to.suffix.lower() in FORMATS:
+            _export_file(ctx, what.value, to, vessel, _parse_day(since, "--since"),
+                         _parse_day(until, "--until"))
+            return
+        if what is ExportWhat.tracks:
+            raise typer.BadParameter(f"tracks go to a GIS file ({', '.join(sorted(FORMATS))}), "
+                                     "not an archive", param_hint="--to")
+        from corridor.archive import ArchiveError, export_positions, export_table
+
+        store = open_store(ctx, read_only=True, must_exist=True)
         try:
             # positions come with what detection also reads: static reports and places
             export = export_positions if what is ExportWhat.positions else (
@@ -83,9 +125,9 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
             raise typer.Exit(2) from exc
         finally:
             store.close()
-        typer.echo(
-            f"exported {summary.rows:,} {what.value} to {summary.path} "
-            f"({summary.days} days, {summary.files} files)"
+        info(ctx,
+             f"exported {summary.rows:,} {what.value} to {summary.path} "
+             f"({summary.days} days, {summary.files} files)"
         )
 
     @app.command("detect-spark")

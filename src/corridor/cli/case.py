@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import typer
 
-from corridor.cli import check_format, ingest_files, open_store
+from corridor.cli import FormatOption, info, ingest_files, open_store
 from corridor.output import render
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 RECON_FORMATS = ("table", "json", "geojson")
-
-
-def _recon_fmt(value: str) -> str:
-    if value not in RECON_FORMATS:
-        raise typer.BadParameter(f"choose one of {', '.join(RECON_FORMATS)}")
-    return value
 
 
 def corridors_table() -> pa.Table:
@@ -53,7 +47,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
 
     @corridors_app.callback()
     def corridors_list(
-        ctx: typer.Context, format: str = typer.Option("table", "--format", callback=check_format)
+        ctx: typer.Context, format: FormatOption = "table"
     ) -> None:
         """List the shipped corridors (with no subcommand)."""
         if ctx.invoked_subcommand is None:
@@ -78,7 +72,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
                 typer.echo(f"error: {exc}", err=True)
                 raise typer.Exit(1) from exc
             for line in summary.lines():
-                typer.echo(line)
+                info(ctx, line)
         raise typer.Exit(exit_code(summary.ingests))
 
     def _ingest(ctx: typer.Context, files: list[Path], fn, force: bool) -> None:
@@ -140,14 +134,14 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
             except (CaseError, OSError) as exc:
                 typer.echo(f"error: {exc}", err=True)
                 raise typer.Exit(1) from exc
-        typer.echo(f"{file}: stored {n} sources")
+        info(ctx, f"{file}: stored {n} sources")
 
     @app.command("reconstruct")
     def reconstruct_cmd(
         ctx: typer.Context,
         corridor: str = typer.Argument(..., help="Shipped corridor id or a corridor YAML file"),
-        format: str = typer.Option("table", "--format", callback=_recon_fmt,
-                                   help="table, json (the report contract) or geojson"),
+        format: Literal[RECON_FORMATS] = typer.Option(  # type: ignore[valid-type]
+            "table", "--format", help="table, json (the report contract) or geojson"),
         no_save: bool = typer.Option(False, "--no-save",
                                      help="Do not write the shipments table"),
     ) -> None:
@@ -155,7 +149,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         from corridor.corridors.model import CorridorError
         from corridor.corridors.reconstruct import ReconstructError, reconstruct
 
-        with open_store(ctx) as store:
+        with open_store(ctx, must_exist=True) as store:
             try:
                 rec = reconstruct(store, corridor, save=not no_save)
             except (CorridorError, ReconstructError) as exc:
@@ -164,6 +158,8 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         if format == "json":
             typer.echo(json.dumps(rec.to_json(), indent=2, ensure_ascii=False, default=str))
         elif format == "geojson":
-            typer.echo(json.dumps(rec.to_geojson(), ensure_ascii=False, default=str))
+            from corridor.output import round_geojson
+
+            typer.echo(json.dumps(round_geojson(rec.to_geojson()), ensure_ascii=False, default=str))
         else:
             typer.echo(rec.to_text())

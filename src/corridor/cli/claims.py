@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from corridor.cli import open_store
+from corridor.cli import FormatOption, info, open_store
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -21,8 +21,6 @@ def _parse_date(value: str | None) -> date | None:
 
 def register(app: typer.Typer, ingest: typer.Typer) -> None:
     """Add this module's commands to the main app and the `ingest` group."""
-    from corridor.output import FORMATS
-
     @ingest.command("report")
     def ingest_report_cmd(
         ctx: typer.Context,
@@ -47,7 +45,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
                     failed += 1
                     continue
                 for line in res.lines():
-                    typer.echo(line)
+                    info(ctx, line)
         if failed:
             raise typer.Exit(1)
 
@@ -57,7 +55,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
     def claims_cmd(
         ctx: typer.Context,
         report: str | None = typer.Option(None, "--report", help="Only this report_id."),
-        fmt: str = typer.Option("table", "--format", help=f"One of {', '.join(FORMATS)}."),
+        fmt: FormatOption = "table",
     ) -> None:
         """List claims (sentence, supplier, recipient, materiel, quantity, period, attribution)."""
         if ctx.invoked_subcommand is not None:
@@ -65,9 +63,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         from corridor.claims.store import list_claims
         from corridor.output import render
 
-        if fmt not in FORMATS:
-            raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
-        with open_store(ctx, read_only=False) as store:
+        with open_store(ctx, must_exist=True) as store:
             tbl = list_claims(store, report)
         if fmt == "table":
             tbl = tbl.select(["claim_id", "supplier", "recipient", "quantity", "quantity_unit",
@@ -90,7 +86,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
                 typer.echo(f"error: {exc}", err=True)
                 raise typer.Exit(1) from exc
         for line in summary.lines():
-            typer.echo(line)
+            info(ctx, line)
 
     @claims_app.command("refresh")
     def claims_refresh_cmd(ctx: typer.Context) -> None:
@@ -99,6 +95,6 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
 
         with open_store(ctx) as store:
             n = refresh_places(store)
-        typer.echo(f"{n} claims now name different places")
+        info(ctx, f"{n} claims now name different places")
 
     app.add_typer(claims_app, name="claims")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 import typer
 
+from corridor.cli import FormatOption, info, open_store, progress
 from corridor.output import render
 
 EVENT_TYPES = ("port_visit", "gap", "encounter", "loitering", "voyage", "identity_change",
@@ -22,17 +24,18 @@ def _types(values: list[str] | None) -> list[str] | None:
 
 def register(app: typer.Typer, ingest: typer.Typer) -> None:
     """Add ``detect`` and ``events`` to the main app."""
-    from corridor.cli import check_format, open_store
 
     @app.command("detect")
     def detect_cmd(
         ctx: typer.Context,
-        vessel: list[int] | None = typer.Option(None, "--vessel", help="Only this MMSI (repeatable)"),
+        vessel: list[int] | None = typer.Option(None, "--vessel", metavar="MMSI",
+                                                help="Only this MMSI (repeatable)"),
         since: datetime | None = typer.Option(None, "--since", help="Only positions from (UTC)"),
         until: datetime | None = typer.Option(None, "--until", help="Only positions before (UTC)"),
         full: bool = typer.Option(False, "--full", help="Recompute every vessel, not only changed ones"),
         workers: int | None = typer.Option(None, "--workers", help="Processes (default: all cores)"),
-        engine: str = typer.Option("local", "--engine", help="local (the DuckDB store) or spark"),
+        engine: Literal["local", "spark"] = typer.Option(
+            "local", "--engine", help="local (the DuckDB store) or spark"),
         archive: Path | None = typer.Option(None, "--archive", help="spark: archive to read"),
         out: Path | None = typer.Option(None, "--out", help="spark: directory for the events"),
         master: str = typer.Option("local[2]", "--master", help="spark: master URL"),
@@ -42,8 +45,6 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
 
         ``--engine spark --archive DIR --out DIR`` runs the same detectors on Spark over a
         Parquet archive (``corridor export positions --to DIR``)."""
-        if engine not in ("local", "spark"):
-            raise typer.BadParameter("choose local or spark", param_hint="--engine")
         if engine == "spark":
             if archive is None or out is None:
                 raise typer.BadParameter("--engine spark needs --archive DIR and --out DIR")
@@ -53,35 +54,40 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
             return
         from corridor.detect.params import DetectParams
         from corridor.engines.local import run_detect
-        from corridor.progress import terminal_progress
 
         with open_store(ctx) as store:
             summary = run_detect(store, DetectParams(), vessel or None, since, until,
-                                 terminal_progress(), full=full, workers=workers)
+                                 progress(ctx), full=full, workers=workers)
         d = summary.to_dict()
-        typer.echo(f"detected {d['vessels_detected']} of {d['vessels_total']} vessels "
-                   f"({d['positions']:,} positions) in {d['seconds']:.1f} s")
+        info(ctx, f"detected {d['vessels_detected']} of {d['vessels_total']} vessels "
+                  f"({d['positions']:,} positions) in {d['seconds']:.1f} s")
         for k, v in d["events"].items():
-            typer.echo(f"  {k}: {v}")
+            info(ctx, f"  {k}: {v}")
         for k, v in d["marks"].items():
-            typer.echo(f"  marked {k}: {v}")
+            info(ctx, f"  marked {k}: {v}")
         for note in d["notes"]:
-            typer.echo(f"  note: {note}")
+            info(ctx, f"  note: {note}")
         if not d["vessels_detected"] and d["encounter_range"] is None:
-            typer.echo("  nothing changed since the last run (use --full to recompute)")
+            info(ctx, "  nothing changed since the last run (use --full to recompute)")
 
     @app.command("events")
     def events_cmd(
         ctx: typer.Context,
-        type_: list[str] | None = typer.Option(None, "--type", help="Event type (repeatable)"),
-        vessel: list[int] | None = typer.Option(None, "--vessel", help="MMSI (repeatable)"),
+        type_: list[str] | None = typer.Option(None, "--type", metavar="[" + "|".join(EVENT_TYPES) + "]",
+                                               help="Event type (repeatable)"),
+        vessel: list[int] | None = typer.Option(None, "--vessel", metavar="MMSI",
+                                                help="MMSI (repeatable)"),
         since: datetime | None = typer.Option(None, "--since", help="Events ending after (UTC)"),
         until: datetime | None = typer.Option(None, "--until", help="Events starting before (UTC)"),
-        format: str = typer.Option("table", "--format", callback=check_format),
+        format: FormatOption = "table",
     ) -> None:
         """List detected events."""
         from corridor.engines.local import query_events
 
-        with open_store(ctx, read_only=False) as store:
+        with open_store(ctx, must_exist=True) as store:
             tbl = query_events(store, _types(type_), vessel or None, since, until)
+        if format == "geojson":  # gaps as OFF→ON lines
+            from corridor.export import with_event_geometry
+
+            tbl = with_event_geometry(tbl)
         typer.echo(render(tbl, format))

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 import typer
 
-from corridor.cli import check_format, db_path, open_store
+from corridor.cli import FormatOption, db_path, info, open_store
 from corridor.output import render
 from corridor.place_kinds import KINDS
+
+#: the choices of ``--kind`` (a list of Literal values is not supported by Typer)
+Kind = Enum("Kind", {k: k for k in KINDS}, type=str)
 
 
 def _latlon(value: str | None) -> tuple[float, float] | None:
@@ -37,7 +42,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
             counts = places.init_store(store)
         added = counts.pop("added")
         per_kind = ", ".join(f"{n:,} {k}" for k, n in counts.items())
-        typer.echo(f"{db_path(ctx)}: {added:,} places added; places now: {per_kind}")
+        info(ctx, f"{db_path(ctx)}: {added:,} places added; places now: {per_kind}")
 
     @places_app.command("add")
     def add_cmd(
@@ -60,8 +65,8 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
                     continue
                 for msg in res.errors:
                     typer.echo(f"skipped: {msg}", err=True)
-                typer.echo(f"{f}: {res.stored} places stored, {res.skipped} skipped "
-                           f"of {res.rows_in}")
+                info(ctx, f"{f}: {res.stored} places stored, {res.skipped} skipped "
+                          f"of {res.rows_in}")
                 skipped |= res.skipped > 0
         raise typer.Exit(2 if failed else (1 if strict and skipped else 0))
 
@@ -70,19 +75,17 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         ctx: typer.Context,
         near: str | None = typer.Option(None, "--near", help="LAT,LON: only places near here"),
         radius_km: float = typer.Option(10.0, "--radius-km", help="With --near: search radius"),
-        kind: list[str] = typer.Option(None, "--kind", help=f"Only these kinds ({', '.join(KINDS)})"),
+        kind: list[Kind] = typer.Option(  # type: ignore[valid-type]
+            None, "--kind", help="Only these kinds (repeatable)"),
         limit: int | None = typer.Option(None, "--limit", help="At most this many rows"),
-        format: str = typer.Option("table", "--format", callback=check_format),
+        format: FormatOption = "table",
     ) -> None:
         """List places (nearest first with --near)."""
         from corridor import places
 
-        for k in kind or []:
-            if k not in KINDS:
-                raise typer.BadParameter(f"kind {k!r}: choose from {', '.join(KINDS)}")
-        with open_store(ctx) as store:
+        with open_store(ctx, must_exist=True) as store:
             tbl = places.list_places(store, near=_latlon(near), radius_km=radius_km,
-                                     kinds=kind or None, limit=limit)
+                                     kinds=[k.value for k in kind or ()] or None, limit=limit)
         if format == "table":
             cols = [c for c in ("place_id", "name", "kind", "country", "lat", "lon", "radius_m",
                                 "distance_km", "port_id") if c in tbl.column_names]

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 import typer
 
-from corridor.output import FORMATS, render
-
-
-def _explicit_db(ctx: typer.Context) -> Path | None:
-    """The database the user named (``--db`` or ``$CORRIDOR_DB``), else None."""
-    db = ctx.find_root().params.get("db")
-    if db is not None:
-        return Path(db)
-    env = os.environ.get("CORRIDOR_DB")
-    return Path(env) if env else None
+from corridor.cli import FormatOption, explicit_db, info, progress
+from corridor.output import render
 
 
 def register(app: typer.Typer, ingest: typer.Typer) -> None:
@@ -33,36 +25,32 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         positions: int | None = typer.Option(
             None, "--positions", min=1,
             help="Target number of positions (sets the reporting interval)"),
-        scenario: str = typer.Option("mixed", "--scenario", help="mixed | corridor"),
+        scenario: Literal["mixed", "corridor"] = typer.Option(
+            "mixed", "--scenario", help="Ships going anywhere, or the corridor scenario"),
         start: datetime = typer.Option(datetime(2023, 9, 1), "--start",
                                        help="Start of the window (UTC)"),
         evaluate: bool = typer.Option(
             False, "--evaluate",
             help="Ingest into a temporary store (or --db), run detection, print precision/recall"),
-        format: str = typer.Option("table", "--format", help="table | csv | json (scores)"),
+        format: FormatOption = "table",
     ) -> None:
         """Simulate fictitious ships (MMSI 1000xxxxx, source 'simulated') between real ports,
         with the true port visits, voyages, gaps, loitering, encounters and MMSI conflicts."""
-        from corridor.progress import terminal_progress
         from corridor.sim import SimConfig, simulate
 
-        if scenario not in ("mixed", "corridor"):
-            raise typer.BadParameter("choose mixed or corridor", param_hint="--scenario")
-        if format not in FORMATS:
-            raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
         cfg = SimConfig(vessels=vessels, days=days, seed=seed, scenario=scenario,
                         positions=positions, start=start)
-        res = simulate(cfg, out, terminal_progress())
-        typer.echo(f"simulated {res.vessels} ships, {res.positions:,} positions in "
-                   f"{res.seconds:.1f} s ({res.positions_per_s:,.0f} positions/s) -> {out}")
+        res = simulate(cfg, out, progress(ctx))
+        info(ctx, f"simulated {res.vessels} ships, {res.positions:,} positions in "
+                  f"{res.seconds:.1f} s ({res.positions_per_s:,.0f} positions/s) -> {out}")
         for name, path in res.paths.items():
-            typer.echo(f"  {name}: {path}")
-        typer.echo("  true events (wholly inside the window): " + ", ".join(
+            info(ctx, f"  {name}: {path}")
+        info(ctx, "  true events (wholly inside the window): " + ", ".join(
             f"{k} {v}" for k, v in sorted(res.truth_counts.items())))
         if evaluate:
             from corridor.evaluate import evaluate_sim, scores_table
 
-            db = _explicit_db(ctx)
-            scores = evaluate_sim(out, db, progress=terminal_progress())
+            db = explicit_db(ctx)
+            scores = evaluate_sim(out, db, progress=progress(ctx))
             typer.echo(f"detection against the truth ({db or 'temporary store'}):")
             typer.echo(render(scores_table(scores), format))

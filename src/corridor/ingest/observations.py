@@ -42,7 +42,7 @@ import numpy as np
 import pyarrow as pa
 
 from corridor.geo import haversine_m
-from corridor.identity import VesselResolver, normalise_name, parse_imo, parse_mmsi
+from corridor.identity import NameIndex, VesselResolver, parse_imo, parse_mmsi
 from corridor.ids import stable_id
 from corridor.ingest.summary import IngestError, IngestSummary, ingest_file
 from corridor.store import Store
@@ -228,13 +228,11 @@ class PlaceLookup:
         rows = self.table.to_pylist()
         self.ids = [r["place_id"] for r in rows]
         self._known = set(self.ids)
-        self._names: dict[str, set[str]] = {}
+        self._names = NameIndex()
         for r in rows:
             keys = {r["place_id"], r.get("name") or ""} | set(r.get("aliases") or [])
-            for k in keys:
-                nk = normalise_name(k)
-                if nk:
-                    self._names.setdefault(nk, set()).add(r["place_id"])
+            for k in sorted(keys):
+                self._names.add(k, r["place_id"])
         self.lat = np.array([r["lat"] for r in rows], dtype=float)
         self.lon = np.array([r["lon"] for r in rows], dtype=float)
         self.radius = np.array([r.get("radius_m") or 0.0 for r in rows], dtype=float)
@@ -248,8 +246,9 @@ class PlaceLookup:
         return place_id if place_id in self._known else None
 
     def by_name(self, text: str) -> list[str]:
-        """All place ids whose id, name or alias matches ``text`` (normalised)."""
-        return sorted(self._names.get(normalise_name(text), set()))
+        """All place ids whose id, name or alias matches ``text`` (folded to ASCII and
+        normalised; an Arabic-script name by its consonants when nothing matches exactly)."""
+        return sorted(self._names.find(text))
 
     def nearest(self, lat: float, lon: float, default_radius_m: float = 5000.0) -> str | None:
         """The nearest place whose radius (or ``default_radius_m``) contains the point."""

@@ -1,4 +1,5 @@
-"""Decoded position tables (CSV, Parquet, GeoPackage, GeoJSON) into ``positions`` and ``vessel_reports``.
+"""Decoded position tables (CSV, Parquet, GeoPackage, GeoJSON, Shapefile) into ``positions``
+and ``vessel_reports``.
 
 The layout is detected from the header; each known layout is a mapping from the file's
 columns to canonical fields plus a time format:
@@ -18,8 +19,10 @@ DuckDB's own CSV and Parquet readers do the parsing (multi-threaded, typed); row
 normalised in SQL (sentinels to NULL, invalid rows labelled with a reason). A first
 aggregate pass counts the rows by reason and collects the static reports, so the counts
 (and ``--strict``) are settled before any row is stored; a second pass streams the usable
-rows to the store as Arrow batches. GeoPackage is read with the standard library's sqlite3
-(the DuckDB spatial extension would have to be downloaded at run time); GeoJSON with json.
+rows to the store as Arrow batches. GeoPackage, GeoJSON, Shapefile and FlatGeobuf are read
+through pyogrio (GDAL; the DuckDB spatial extension would have to be downloaded at run time),
+their points reprojected to WGS84 with pyproj from the layer's declared coordinate system; a
+layer that declares none is refused.
 
 Every row that cannot be a position is counted by reason with its line number:
 ``malformed`` (a CSV line DuckDB rejects: wrong column count, unparsable value),
@@ -34,7 +37,6 @@ import bisect
 import json
 import queue
 import re
-import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -387,73 +389,107 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, li
     return sql, header
 
 
-def _gpkg_point(blob: bytes) -> tuple[float, float]:
-    """(lon, lat) of a GeoPackage point geometry blob (header + WKB; spec §2.1.3)."""
-    if blob is None or blob[:2] != b"GP":
-        raise ValueError("not a GeoPackage geometry")
-    envelope = (blob[3] >> 1) & 0b111
-    offset = 8 + {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}[envelope]
-    geom = shapely.from_wkb(blob[offset:])
-    return geom.x, geom.y
+#: what each vector format is called in messages
+_VECTOR_NAMES = {"gpkg": "GeoPackage", "geojson": "GeoJSON", "shapefile": "Shapefile",
+                 "flatgeobuf": "FlatGeobuf"}
 
 
-def _gpkg_table(path: Path) -> pa.Table:
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _wgs84_transformer(crs_text: str | None, what: str, layer: str):
+    """A pyproj transformer from the layer's CRS to WGS84 longitude/latitude (None when it
+    is WGS84 already); :class:`IngestError` when the layer has no usable CRS."""
+    import pyproj
+
+    hint = ("declare it (e.g. `ogr2ogr -a_srs EPSG:4326 out.gpkg in.gpkg`) and ingest again")
+    if not crs_text:
+        raise IngestError(f"{what} layer {layer!r} declares no coordinate system, so its "
+                          f"coordinates cannot be placed on the map; {hint}")
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        row = con.execute(
-            "SELECT c.table_name, g.column_name FROM gpkg_contents c "
-            "JOIN gpkg_geometry_columns g USING (table_name) WHERE c.data_type = 'features' LIMIT 1"
-        ).fetchone()
-    except sqlite3.Error as exc:
-        raise IngestError(f"not a readable GeoPackage: {exc}") from exc
-    if row is None:
-        raise IngestError("GeoPackage has no feature table")
-    table, geom_col = row
-    cur = con.execute(f'SELECT * FROM "{table}"')
-    names = [d[0] for d in cur.description]
-    gi = names.index(geom_col)
-    cols: dict[str, list] = {n: [] for n in names if n != geom_col}
-    cols["lon"], cols["lat"] = [], []
-    for rec in cur:
-        try:
-            x, y = _gpkg_point(rec[gi])
-        except (ValueError, shapely.errors.GEOSException, IndexError, KeyError):
-            x, y = None, None
-        cols["lon"].append(x)
-        cols["lat"].append(y)
-        for i, n in enumerate(names):
-            if i != gi:
-                cols[n].append(rec[i])
-    con.close()
-    return pa.table({k: pa.array([None if v is None else str(v) for v in vals], pa.string())
-                     for k, vals in cols.items()})
+        crs = pyproj.CRS.from_user_input(crs_text)
+    except pyproj.exceptions.CRSError as exc:
+        raise IngestError(f"{what} layer {layer!r}: unreadable coordinate system "
+                          f"({_first_line(exc)}); {hint}") from exc
+    if not (crs.is_geographic or crs.is_projected):  # an engineering / "undefined" system
+        raise IngestError(f"{what} layer {layer!r}: coordinate system {crs.name!r} is not tied "
+                          f"to the Earth; {hint}")
+    wgs84 = pyproj.CRS.from_epsg(4326)
+    if crs.equals(wgs84, ignore_axis_order=True) or crs.equals(pyproj.CRS("OGC:CRS84")):
+        return None
+    return pyproj.Transformer.from_crs(crs, wgs84, always_xy=True)
 
 
-def _geojson_table(path: Path) -> pa.Table:
+def _vector_table(path: Path, kind: str) -> tuple[pa.Table, str]:
+    """The first feature layer of a GeoPackage, GeoJSON, Shapefile or FlatGeobuf through
+    pyogrio (GDAL): attribute columns as text (as the CSV reader sees them) plus ``lon`` and
+    ``lat`` of point features in WGS84, reprojected with pyproj from the layer's coordinate
+    system (a non-point or empty geometry gives null coordinates: ``invalid_position``).
+    Also returns a note naming the layer and its coordinate system.
+
+    Anything GDAL cannot read (malformed GeoJSON, a GeoPackage whose table is missing) and a
+    layer without a usable coordinate system raise :class:`IngestError`: the file is
+    skipped with one line, the other files go on.
+    """
+    import warnings
+
+    what = _VECTOR_NAMES[kind]
+    with warnings.catch_warnings():  # GDAL's remarks on odd files; failures raise below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _read_vector(path, what)
+
+
+def _read_vector(path: Path, what: str) -> tuple[pa.Table, str]:
+    import pyogrio
+    from pyogrio import errors as ogr_errors
+
+    failures = (ogr_errors.DataSourceError, ogr_errors.DataLayerError, ogr_errors.FeatureError,
+                ogr_errors.FieldError, ogr_errors.GeometryError, ogr_errors.CRSError,
+                RuntimeError, ValueError, OSError)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IngestError(f"not valid GeoJSON: {exc}") from exc
-    feats = doc.get("features") if isinstance(doc, dict) else None
-    if not isinstance(feats, list):
-        raise IngestError("GeoJSON has no 'features' list")
-    keys: list[str] = []
-    for f in feats:
-        for k in (f.get("properties") or {}):
-            if k not in keys:
-                keys.append(k)
-    cols: dict[str, list] = {k: [] for k in keys}
-    cols["lon"], cols["lat"] = [], []
-    for f in feats:
-        g = f.get("geometry") or {}
-        c = g.get("coordinates") if g.get("type") == "Point" else None
-        cols["lon"].append(str(c[0]) if c else None)
-        cols["lat"].append(str(c[1]) if c else None)
-        props = f.get("properties") or {}
-        for k in keys:
-            v = props.get(k)
-            cols[k].append(None if v is None else str(v))
-    return pa.table({k: pa.array(v, pa.string()) for k, v in cols.items()})
+        layers = [(str(n), g) for n, g in pyogrio.list_layers(path)]
+    except failures as exc:
+        raise IngestError(f"not a readable {what}: {_first_line(exc)}") from exc
+    features = [n for n, g in layers if g is not None]
+    if not features:  # GDAL leaves out a table listed in a GeoPackage but missing from it
+        raise IngestError(f"{what} has no readable feature table")
+    layer = features[0]
+    try:
+        meta, table = pyogrio.read_arrow(path, layer=layer)
+    except failures as exc:
+        raise IngestError(f"{what} layer {layer!r} cannot be read: {_first_line(exc)}") from exc
+    transformer = _wgs84_transformer(meta.get("crs"), what, layer)
+    geom_col = meta.get("geometry_name") or "wkb_geometry"
+    if geom_col not in table.column_names:
+        raise IngestError(f"{what} layer {layer!r} has no geometry column")
+    try:
+        geoms = shapely.from_wkb(table[geom_col].to_numpy(zero_copy_only=False), on_invalid="ignore")
+    except (shapely.errors.GEOSException, ValueError, TypeError) as exc:
+        raise IngestError(f"{what} layer {layer!r}: unreadable geometry: {_first_line(exc)}") \
+            from exc
+    if table.num_rows == 0:  # GDAL drops what is not a Feature object
+        raise IngestError(f"{what} layer {layer!r} has no readable features")
+    if shapely.is_missing(geoms).all():
+        raise IngestError(f"{what} layer {layer!r}: none of its {table.num_rows:,} features has "
+                          "a readable geometry (are they Feature objects with a geometry?)")
+    is_point = shapely.get_type_id(geoms) == 0
+    x = np.where(is_point, shapely.get_x(geoms), np.nan)
+    y = np.where(is_point, shapely.get_y(geoms), np.nan)
+    note = f"layer {layer!r}, {meta.get('crs')}"
+    if transformer is not None:
+        x, y = transformer.transform(x, y)
+        note += " reprojected to WGS84"
+    cols = {}
+    for name in table.column_names:
+        if name == geom_col:
+            continue
+        col = table[name]
+        cols[name] = col if pa.types.is_string(col.type) else col.cast(pa.string())
+    finite = np.isfinite(x) & np.isfinite(y)
+    cols["lon"] = pa.array(np.where(finite, x, np.nan), pa.float64(), mask=~finite).cast(pa.string())
+    cols["lat"] = pa.array(np.where(finite, y, np.nan), pa.float64(), mask=~finite).cast(pa.string())
+    return pa.table(cols), note
 
 
 def _physical_line(row_line: int, rejected: list[int]) -> int:
@@ -475,13 +511,18 @@ def _physical_line(row_line: int, rejected: list[int]) -> int:
 
 
 def sniff_format(path: Path) -> str:
-    """csv, parquet, gpkg or geojson, from the file's first bytes (then its suffix)."""
+    """csv, parquet, gpkg, flatgeobuf, shapefile or geojson, from the file's first bytes
+    (then its suffix)."""
     with open(path, "rb") as fh:
         head = fh.read(64)
     if head.startswith(b"PAR1"):
         return "parquet"
     if head.startswith(b"SQLite format 3"):
         return "gpkg"
+    if head.startswith(b"fgb\x03"):
+        return "flatgeobuf"
+    if path.suffix.lower() == ".shp":
+        return "shapefile"
     if path.suffix.lower() in (".geojson", ".json") or head.lstrip().startswith(b"{"):
         return "geojson"
     if b"\x00" in head:
@@ -594,7 +635,7 @@ def table_parser(
                 source_sql, header = _parquet_source(con, path)
                 header_lines = 0
             else:
-                arrow = _gpkg_table(path) if kind == "gpkg" else _geojson_table(path)
+                arrow, summary.details["coordinates"] = _vector_table(path, kind)
                 con.register("corridor_features", arrow)
                 source_sql, header, header_lines = "SELECT * FROM corridor_features", arrow.column_names, 0
             try:
