@@ -119,6 +119,7 @@ def _cell(value: Any, width: int = 40) -> str:
 
 def to_text_table(table: pa.Table, max_rows: int | None = None) -> str:
     """A text table for the terminal (drawn by rich; numbers right-aligned, long cells cut)."""
+    import pyarrow as pa
     from rich import box
     from rich.console import Console
     from rich.table import Table
