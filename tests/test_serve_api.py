@@ -380,3 +380,16 @@ def test_admin_manages_users_and_a_disabled_user_is_logged_out(app):
     names = [u["username"] for u in admin.get("/api/users").json()["users"]]
     assert "nina" in names and all("password" not in k for u in admin.get("/api/users").json()["users"]
                                    for k in u)
+
+
+def test_basemap_is_the_bundled_land_whole_or_by_box(app, vera):
+    world = vera.get("/api/basemap/land")
+    assert world.status_code == 200 and world.headers["content-type"].startswith("application/geo+json")
+    feats = world.json()["features"]
+    assert len(feats) > 100 and "Natural Earth" in world.json()["source"]
+    box = vera.get("/api/basemap/land", params={"tolerance_deg": 0.001, "bbox": "-71.3,42.1,-70.6,42.6"})
+    assert box.status_code == 200
+    coords = [pt for f in box.json()["features"] for ring in f["geometry"]["coordinates"] for pt in ring]
+    assert coords and all(-72 <= x <= -70 and 42 <= y <= 43 for x, y in coords)  # whole degrees
+    assert vera.get("/api/basemap/land", params={"tolerance_deg": 0.001}).status_code == 422
+    assert vera.get("/api/basemap/land", params={"bbox": "0,0,40,40"}).status_code == 422

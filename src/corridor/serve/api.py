@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 import shutil
 import tempfile
@@ -181,10 +182,21 @@ def openapi(request: Request, session: Session = VIEWER) -> dict:
 # --------------------------------------------------------------------------- map
 @router.get("/api/basemap/land", tags=["map"])
 def basemap_land(request: Request, tolerance_deg: float = Query(0.05, ge=0.001, le=1.0),
+                 bbox: str | None = Query(None, description="min_lon,min_lat,max_lon,max_lat: only "
+                                          "this box (whole degrees, at most 20 x 20; needed below "
+                                          "0.01 degree tolerance)"),
                  session: Session = VIEWER) -> Response:
     """Natural Earth 1:10m land, simplified to ``tolerance_deg`` degrees (GeoJSON)."""
     tol = round(tolerance_deg, 3)
-    body = _cache(request, ("land", tol), lambda: json.dumps(land_geojson(tol)))
+    box = _bbox(bbox)
+    if box is not None:
+        box = tuple(float(f(v)) for f, v in zip((math.floor, math.floor, math.ceil, math.ceil), box,
+                                                strict=True))
+        if box[2] - box[0] > 20 or box[3] - box[1] > 20:
+            raise HTTPException(422, "bbox: at most 20 x 20 degrees")
+    elif tol < 0.01:
+        raise HTTPException(422, "tolerance_deg below 0.01 needs a bbox")
+    body = _cache(request, ("land", tol, box), lambda: json.dumps(land_geojson(tol, box)))
     return Response(body, media_type="application/geo+json",
                     headers={"Cache-Control": "private, max-age=86400"})
 

@@ -18,6 +18,7 @@ could not run.
 from __future__ import annotations
 
 import logging
+import threading
 from importlib import resources
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from corridor.serve.auth import LoginThrottle, Sessions, cookie_secret
+from corridor.serve.basemap import land_geojson
 from corridor.serve.db import Database
 
 STATIC = Path(str(resources.files("corridor").joinpath("serve", "static")))
@@ -63,6 +65,8 @@ def create_app(db_path: str | Path, *, secure_cookie: bool = False, session_hour
     pages = {name: (STATIC / name).read_text(encoding="utf-8") for name in ("app.html", "login.html")}
     app.state.page = pages.__getitem__
     app.include_router(router)
+    # the world's land outline takes ~2 s to simplify: done now, not on the first page view
+    threading.Thread(target=land_geojson, args=(0.05,), daemon=True).start()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(HTTPException)

@@ -59,17 +59,40 @@ function fmtTime(iso) { return iso ? iso.replace("T", " ").slice(0, 19) : ""; }
 
 // ------------------------------------------------------------------ map
 const map = L.map("map", { worldCopyJump: true, preferCanvas: false }).setView([30, 0], 2);
+map.createPane("land").style.zIndex = 350;  // under the tracks and markers (overlayPane: 400)
 const trackLayer = L.layerGroup().addTo(map);
 const eventLayer = L.layerGroup().addTo(map);
 const caseLayer = L.layerGroup().addTo(map);
 let cursor = null;
 
+const LAND_STYLE = { color: "#9aa79b", weight: 0.6, fillColor: "#eae6da", fillOpacity: 1 };
+let detailLand = null;
+let detailKey = "";
+
 async function loadLand() {
   const { data } = await api("/api/basemap/land?tolerance_deg=0.05");
-  L.geoJSON(data, { style: { color: "#9aa79b", weight: 0.6, fillColor: "#eae6da", fillOpacity: 1 },
-                    interactive: false }).addTo(map);
-  trackLayer.eachLayer((l) => l.bringToFront && l.bringToFront());
+  L.geoJSON(data, { style: LAND_STYLE, interactive: false, pane: "land" }).addTo(map);
 }
+
+// zoomed in, the coast is drawn from the full 1:10m outline of the area in view
+async function loadDetailLand() {
+  if (map.getZoom() < 8) {
+    if (detailLand) { map.removeLayer(detailLand); detailLand = null; detailKey = ""; }
+    return;
+  }
+  const b = map.getBounds();
+  const box = [Math.floor(b.getWest()), Math.floor(b.getSouth()), Math.ceil(b.getEast()),
+               Math.ceil(b.getNorth())].map((x) => Math.max(-180, Math.min(180, x)));
+  box[1] = Math.max(-90, box[1]); box[3] = Math.min(90, box[3]);
+  const key = box.join(",");
+  if (key === detailKey || box[2] - box[0] > 20 || box[3] - box[1] > 20) return;
+  detailKey = key;
+  const { data } = await api(`/api/basemap/land?tolerance_deg=0.001&bbox=${key}`);
+  if (detailKey !== key) return;
+  if (detailLand) map.removeLayer(detailLand);
+  detailLand = L.geoJSON(data, { style: LAND_STYLE, interactive: false, pane: "land" }).addTo(map);
+}
+map.on("moveend", () => { loadDetailLand().catch(() => {}); });
 
 const EVENT_COLOURS = { port_visit: "#1b6e3a", encounter: "#a4161a", loitering: "#c9820a",
   gap: "#5a2ca0", voyage: "#3a5575", identity_change: "#6b7785", position_conflict: "#000" };
@@ -309,7 +332,10 @@ async function openCase(id) {
       sl.appendChild(el("li", { class: "tier-" + tier },
         `${s.mode} ${s.vessel_name || ""} ${s.from_place_id || "?"} → ${s.to_place_id || "?"} ` +
         `${fmtTime(s.depart && s.depart.earliest).slice(0, 10)}`,
-        el("div", { class: "muted" }, "evidence: " + (s.evidence || []).map((x) => x.id).join(", "))));
+        el("div", { class: "muted case-evidence" }, "evidence: ",
+          (s.evidence || []).map((x) => el("a", { href: "#", class: "evidence-link", "data-id": x.id,
+            title: x.summary || x.kind, onclick: (ev) => { ev.preventDefault(); openEvidence(x); } },
+          `${x.kind} ${x.id}`, " ")))));
     }
     v.appendChild(sl);
   }
@@ -321,6 +347,14 @@ async function openCase(id) {
   }
   v.appendChild(cl);
   if (bounds.length) map.fitBounds(bounds, { padding: [30, 30] });
+}
+
+function openEvidence(x) {
+  if (x.kind === "sighting") return openSighting(x.id);
+  if (["gap", "port_visit", "encounter", "loitering", "voyage", "event"].includes(x.kind)) return openEvent(x.id);
+  const d = clear(document.getElementById("detail"));
+  d.appendChild(el("h3", {}, `${x.kind} ${x.id}`));
+  d.appendChild(kvTable(x));
 }
 
 async function openClaim(id) {
