@@ -14,6 +14,7 @@ from importlib import resources
 
 import numpy as np
 import shapely
+import shapely.geometry
 
 _MICRODEG = 1e-6
 
