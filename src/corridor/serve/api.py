@@ -58,10 +58,11 @@ def _db(request: Request):
     return request.app.state.db
 
 
-def _cache(request: Request, key: tuple, build):
-    """A value derived from the store, rebuilt after any write (keyed by the generation)."""
+def _cache(request: Request, key: tuple, build, tables: tuple[str, ...] = ()):
+    """A value derived from ``tables`` of the store, rebuilt after a write to one of them (or
+    to any table: an ingest)."""
     state = request.app.state
-    gen = state.db.generation
+    gen = state.db.generation(tables)
     hit = state.cache.get(key)
     if hit is not None and hit[0] == gen:
         return hit[1]
@@ -145,11 +146,11 @@ def login(body: LoginBody, request: Request, response: Response) -> dict:
     if user is None:
         throttle.fail(*keys)
         state.log.warning("failed login for %r from %s", body.username[:64], client)
-        with state.db.write() as store, store.transaction():
+        with state.db.write(("audit_log",)) as store, store.transaction():
             audit.record(store, None, "login_failed", "user", body.username[:64], detail=f"from {client}")
         raise HTTPException(401, "wrong user name or password")
     throttle.clear(keys[1])
-    with state.db.write() as store, store.transaction():
+    with state.db.write(("sessions", "audit_log")) as store, store.transaction():
         cookie, session = state.sessions.create(store, user)
         audit.record(store, user.username, "login", "user", user.username, detail=f"from {client}")
     response.set_cookie(COOKIE, cookie, max_age=int(state.sessions.lifetime.total_seconds()),
@@ -160,7 +161,7 @@ def login(body: LoginBody, request: Request, response: Response) -> dict:
 @router.post("/api/logout", tags=["session"])
 def logout(request: Request, response: Response, session: Session = VIEWER) -> dict:
     """End this session (the cookie stops working at once)."""
-    with request.app.state.db.write() as store:
+    with request.app.state.db.write(("sessions",)) as store:
         request.app.state.sessions.end(store, session.session_id)
     response.delete_cookie(COOKIE, path="/")
     return {"ok": True}
@@ -211,7 +212,8 @@ def vessels(request: Request,
             limit: int = Query(50, ge=1, le=1000),
             session: Session = VIEWER) -> dict:
     """Search vessels: AIS identities (MMSI) and case-file vessels, with watchlist hits."""
-    index = _cache(request, ("vessels",), lambda: build_index(_db(request).reader()))
+    index = _cache(request, ("vessels",), lambda: build_index(_db(request).reader()),
+                   ("positions", "vessel_reports", "vessels", "watchlist"))
     found = search(index, q, flag, watchlisted, limit)
     return {"vessels": [e.as_json() for e in found], "count": len(found)}
 
@@ -340,7 +342,8 @@ def _reconstruction(request: Request, case_id: str) -> dict:
 
     c = _corridor(case_id)
     return _cache(request, ("recon", case_id),
-                  lambda: reconstruct(_db(request).reader(), c, save=False).to_json())
+                  lambda: reconstruct(_db(request).reader(), c, save=False).to_json(),
+                  ("sightings", "claims", "places", "vessels", "events", "rail_observations"))
 
 
 @router.get("/api/cases/{case_id}/reconstruction", tags=["cases"])
@@ -445,7 +448,7 @@ def add_annotation(request: Request, body: AnnotationBody, session: Session = AN
                                       session.user.username, now.isoformat()),
            "object_kind": body.object_kind, "object_id": body.object_id, "text": body.text,
            "username": session.user.username, "created_at": now}
-    with _db(request).write() as store, store.transaction():
+    with _db(request).write(("annotations", "audit_log")) as store, store.transaction():
         store.con.execute("INSERT INTO annotations VALUES (?, ?, ?, ?, ?, ?)", list(row.values()))
         audit.record(store, session.user.username, "create", "annotation", row["annotation_id"], None, row)
     return records_one(row)
@@ -563,7 +566,7 @@ def sighting(request: Request, sighting_id: str, session: Session = VIEWER) -> J
 @router.post("/api/sightings", tags=["sightings"], status_code=201)
 def add_sighting(request: Request, body: SightingBody, session: Session = ANALYST) -> JSONResponse:
     """Add a sighting, validated exactly as a row of ``corridor ingest sightings``."""
-    with _db(request).write() as store:
+    with _db(request).write(("sightings", "audit_log")) as store:
         row = _parse_sighting(store, body.model_dump())
         if _sighting(store, row["sighting_id"]) is not None:
             raise HTTPException(409, f"this sighting is already stored as {row['sighting_id']}")
@@ -602,7 +605,7 @@ def correct_sighting(request: Request, sighting_id: str, body: SightingBody,
                      if_match: str | None = Header(None), session: Session = ANALYST) -> JSONResponse:
     """Correct a sighting: the fields given replace the stored ones, the result is validated as
     a CSV row, and the id stays. Needs ``If-Match`` with the version the correction is based on."""
-    with _db(request).write() as store:
+    with _db(request).write(("sightings", "audit_log")) as store:
         before = _sighting(store, sighting_id)
         if before is None:
             raise HTTPException(404, "no such sighting")
@@ -710,7 +713,7 @@ def add_claim(request: Request, body: ClaimBody, session: Session = ANALYST) -> 
     if not item.get("sentence"):
         raise HTTPException(422, "no sentence (and no existing claim_id to correct)")
     claim_id = stable_id("manual", item.get("report_id"), item["sentence"])
-    with _db(request).write() as store:
+    with _db(request).write(("claims", "audit_log")) as store:
         if _claim(store, claim_id) is not None:
             raise HTTPException(409, f"this claim is already stored as {claim_id}")
         _run_add_claims(store, dict(item, claim_id=claim_id))
@@ -727,7 +730,7 @@ def correct_claim(request: Request, claim_id: str, body: ClaimBody, if_match: st
                   session: Session = ANALYST) -> JSONResponse:
     """Correct a claim (the columns given replace the stored ones; it becomes ``manual``).
     Needs ``If-Match`` with the version the correction is based on."""
-    with _db(request).write() as store:
+    with _db(request).write(("claims", "audit_log")) as store:
         before = _claim(store, claim_id)
         if before is None:
             raise HTTPException(404, "no such claim")
@@ -894,7 +897,7 @@ def users(request: Request, session: Session = ADMIN) -> dict:
 @router.post("/api/users", tags=["users"], status_code=201)
 def create_user(request: Request, body: UserBody, session: Session = ADMIN) -> dict:
     """Create an account."""
-    with _db(request).write() as store:
+    with _db(request).write(("users", "audit_log")) as store:
         try:
             user = add_user(store, body.username, body.role, body.password)
         except AuthError as exc:
@@ -910,7 +913,7 @@ def change_user(request: Request, username: str, body: UserChange, session: Sess
     """Change an account's role or disable it (its sessions end at once)."""
     if body.role is not None and body.role not in Role.__members__:
         raise HTTPException(422, f"role: one of {', '.join(Role.__members__)}")
-    with _db(request).write() as store:
+    with _db(request).write(("users", "sessions", "audit_log")) as store:
         row = store.con.execute("SELECT role, disabled FROM users WHERE username = ?", [username]).fetchone()
         if row is None:
             raise HTTPException(404, "no such user")

@@ -7,14 +7,17 @@ connection as the only writer, and hands each worker thread its own cursor for r
 the last committed state). Every write goes through :meth:`Database.write`, which holds one
 lock for the whole write, so writes are serialised and a reader never sees half of one.
 
-``generation`` counts committed writes; caches of derived data (the vessel index, case
-reconstructions) are keyed by it and so never serve data older than the last write.
+:meth:`generation` counts the writes to given tables; caches of derived data (the vessel index,
+case reconstructions) are keyed by the generation of the tables they read, so they never serve
+data older than the last write that could change them, and a login or a new sighting does not
+throw away the vessel index.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,7 +34,7 @@ class Database:
         self._local = threading.local()
         self._readers: list[Store] = []
         self._readers_lock = threading.Lock()
-        self.generation = 0
+        self._writes: Counter[str] = Counter()
 
     def reader(self) -> Store:
         """A :class:`Store` on this thread's own cursor (made on first use)."""
@@ -44,14 +47,19 @@ class Database:
                 self._readers.append(store)
         return store
 
+    def generation(self, tables: Iterable[str]) -> tuple[int, ...]:
+        """How many writes touched each of ``tables`` (and how many touched any table)."""
+        return (self._writes["*"], *(self._writes[t] for t in tables))
+
     @contextmanager
-    def write(self) -> Iterator[Store]:
-        """The writing store, held alone for the block; ``generation`` advances after it."""
+    def write(self, tables: Iterable[str] = ("*",)) -> Iterator[Store]:
+        """The writing store, held alone for the block; afterwards the generation of ``tables``
+        (``"*"``: any table, e.g. an ingest) advances."""
         with self._lock:
             try:
                 yield self.writer
             finally:
-                self.generation += 1
+                self._writes.update(tables)
 
     def close(self) -> None:
         with self._readers_lock:
