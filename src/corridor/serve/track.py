@@ -16,7 +16,6 @@ Every kept point keeps its ``obs_id`` and time, so any point on the map traces t
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,32 +40,18 @@ class ThinParams:
 
 
 def _kept_indices(lon: np.ndarray, lat: np.ndarray, tol_deg: float) -> np.ndarray:
-    """Indices of the vertices Douglas-Peucker keeps (start and end always kept)."""
+    """Indices of the vertices Douglas-Peucker keeps (start and end always kept).
+
+    Each vertex carries its index as its Z value: GEOS simplifies in the plane and keeps the
+    Z of the vertices it keeps, so the indices come back without matching coordinates.
+    """
     n = len(lon)
     if n <= 2 or tol_deg <= 0:
         return np.arange(n)
-    simple = shapely.simplify(shapely.linestrings(np.column_stack([lon, lat])), tol_deg,
-                              preserve_topology=False)
-    kept = shapely.get_coordinates(simple)
-    # simplify returns a subsequence of the input vertices; map it back in order (a vertex
-    # repeated along the track is matched to its next occurrence)
-    where: dict[tuple[float, float], list[int]] = {}
-    for i, key in enumerate(zip(lon.tolist(), lat.tolist(), strict=True)):
-        where.setdefault(key, []).append(i)
-    out, last = [], -1
-    for x, y in kept.tolist():
-        occ = where.get((x, y))
-        if not occ:
-            continue
-        j = bisect_left(occ, last + 1)
-        if j < len(occ):
-            last = occ[j]
-            out.append(last)
-    if not out or out[0] != 0:
-        out.insert(0, 0)
-    if out[-1] != n - 1:
-        out.append(n - 1)
-    return np.asarray(out, dtype=np.int64)
+    line = shapely.linestrings(lon, lat, np.arange(n, dtype=np.float64))
+    kept = shapely.get_coordinates(shapely.simplify(line, tol_deg, preserve_topology=False),
+                                   include_z=True)[:, 2].astype(np.int64)
+    return np.unique(np.r_[0, kept, n - 1])
 
 
 def thin_track(tbl: pa.Table, params: ThinParams = ThinParams()) -> dict:
@@ -92,17 +77,19 @@ def thin_track(tbl: pa.Table, params: ThinParams = ThinParams()) -> dict:
         first = np.r_[True, bucket[1:] != bucket[:-1]]
         ends = np.isin(keep, bounds[:-1]) | np.isin(keep, bounds[1:] - 1)  # keep every run's ends
         keep = keep[first | ends]
-    obs = tbl.column("obs_id").to_numpy(zero_copy_only=False)
-    sog = tbl.column("sog").to_pylist() if "sog" in tbl.column_names else [None] * n
-    times = tbl.column("ts").to_pylist()
+    kept = tbl.take(pa.array(keep))  # only the kept rows become Python values
+    lon_k, lat_k = lon[keep].tolist(), lat[keep].tolist()
+    obs = kept.column("obs_id").to_pylist()
+    sog = kept.column("sog").to_pylist() if "sog" in kept.column_names else [None] * len(keep)
+    times = kept.column("ts").to_pylist()
     segments = []
     run_of = np.searchsorted(bounds, keep, side="right") - 1
     for r in np.unique(run_of):
-        idx = keep[run_of == r]
+        idx = np.flatnonzero(run_of == r).tolist()
         segments.append({
-            "coords": [[float(lon[i]), float(lat[i])] for i in idx],
+            "coords": [[lon_k[i], lat_k[i]] for i in idx],
             "ts": [times[i].isoformat() for i in idx],
-            "obs_id": [str(int(obs[i])) for i in idx],
+            "obs_id": [str(obs[i]) for i in idx],
             "sog": [sog[i] for i in idx],
         })
     return {"segments": segments, "positions": n, "points": int(len(keep))}
