@@ -216,6 +216,13 @@ def test_sources_claims_reports_places_listings(app, vera):
     one = vera.get("/api/claims").json()["claims"][0]
     got = vera.get(f"/api/claims/{one['claim_id']}")
     assert got.status_code == 200 and got.json()["sentence"] == one["sentence"] and got.headers["etag"]
+    reports = vera.get("/api/reports").json()["reports"]
+    assert len(reports) == store.count("reports")
+    for r in reports[:1]:
+        full = vera.get(f"/api/reports/{r['report_id']}").json()
+        assert len(full["text"]) == r["chars"]
+        assert all(c["report_id"] == r["report_id"] for c in full["claims"])
+    assert vera.get("/api/reports/nope").status_code == 404
     places = vera.get("/api/places", params={"q": "_"}).json()["places"]
     assert all("_" in (p["place_id"] + (p["name"] or "")) for p in places)
 

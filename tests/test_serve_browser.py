@@ -184,6 +184,16 @@ def test_workspace_in_a_real_browser(server, browser, tmp_path):
     assert "1 sightings" in page.text_content("#upload-result")
     assert page.locator("#upload-result img").count() == 0
 
+    # a report text and title written to attack the reader, uploaded and then read in the case tab
+    rep = tmp_path / XSS_FILE.replace(".csv", ".txt")
+    rep.write_text(f"Officials said 300 containers were shipped in September 2023. {XSS_TEXT}\n")
+    page.select_option("#upload-form select[name=kind]", "report")
+    page.fill("#upload-form [name=title]", XSS_NAME)
+    page.fill("#upload-form [name=published]", "2023-10-13")
+    page.set_input_files("#upload-form input[type=file]", str(rep))
+    page.click("#upload-form button")
+    page.wait_for_function("document.getElementById('upload-result').textContent.includes('stored report')")
+
     # the case view: shipments by tier and claims with verdicts, and the report link
     page.click("[data-tab='case']")
     page.wait_for_selector("#case-view h3", timeout=60_000)
@@ -197,6 +207,11 @@ def test_workspace_in_a_real_browser(server, browser, tmp_path):
     link.first.click()
     page.wait_for_function(f"document.getElementById('sighting-title')?.textContent.includes('{sid}')")
     page.screenshot(path=str(ARTIFACTS / "serve-case.png"))
+    page.locator("#report-list li.report-item", has_text=XSS_NAME).first.click()
+    page.wait_for_selector("#report-text")
+    assert page.text_content("#report-title") == XSS_NAME
+    assert XSS_TEXT in page.text_content("#report-text")
+    assert page.locator("#detail img, #detail script, #detail b").count() == 0
 
     assert page.evaluate("window.__xss") is None
     assert dialogs == [], dialogs

@@ -85,6 +85,8 @@ def fill(app, path: str) -> str:
         "sighting_id": store.query("SELECT sighting_id FROM sightings ORDER BY 1 LIMIT 1"
                                    ).column(0)[0].as_py(),
         "claim_id": store.query("SELECT claim_id FROM claims ORDER BY 1 LIMIT 1").column(0)[0].as_py(),
+        "report_id": (store.query("SELECT report_id FROM reports ORDER BY 1 LIMIT 1").column(0).to_pylist()
+                      or ["no-report"])[0],
         "kind": "sightings",
         "username": "vera",
     }

@@ -389,6 +389,21 @@ def reports(request: Request, session: Session = VIEWER) -> dict:
         "FROM reports ORDER BY published NULLS LAST, report_id"))}
 
 
+@router.get("/api/reports/{report_id}", tags=["sources"])
+def report_text(request: Request, report_id: str, session: Session = VIEWER) -> dict:
+    """One stored report: its metadata, its full text, and the claims extracted from it."""
+    from corridor.claims.store import list_claims
+
+    store = _db(request).reader()
+    rows = records(store.query("SELECT report_id, title, publisher, published, url, text, ingested_at "
+                               "FROM reports WHERE report_id = ?", [report_id]))
+    if not rows:
+        raise HTTPException(404, "no such report")
+    out = rows[0]
+    out["claims"] = [records_one(r) for r in list_claims(store, report_id).to_pylist()]
+    return out
+
+
 @router.get("/api/places", tags=["sources"])
 def places(request: Request, q: str | None = Query(None, max_length=200),
            limit: int = Query(200, ge=1, le=MAX_LIMIT), session: Session = VIEWER) -> dict:

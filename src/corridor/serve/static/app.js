@@ -296,6 +296,32 @@ async function loadCases() {
   sel.addEventListener("change", () => openCase(sel.value));
   CASES_LOADED = true;
   if (data.cases.length) openCase(data.cases[0].id);
+  loadReports();
+}
+
+async function loadReports() {
+  const ul = clear(document.getElementById("report-list"));
+  const { data } = await api("/api/reports");
+  for (const r of data.reports) {
+    ul.appendChild(el("li", { class: "report-item", "data-id": r.report_id, onclick: () => openReport(r.report_id) },
+      el("strong", {}, r.title || r.report_id), el("div", { class: "muted" },
+        [r.publisher, r.published, `${r.chars} characters`].filter(Boolean).join(" · "))));
+  }
+  if (!data.reports.length) ul.appendChild(el("li", { class: "muted" }, "no report text stored"));
+}
+
+async function openReport(id) {
+  const d = clear(document.getElementById("detail"));
+  const { data } = await api(`/api/reports/${encodeURIComponent(id)}`);
+  d.appendChild(el("h3", { id: "report-title" }, data.title || data.report_id));
+  d.appendChild(kvTable({ report_id: data.report_id, publisher: data.publisher, published: data.published,
+                          url: data.url }));
+  d.appendChild(el("h3", {}, `Claims (${data.claims.length})`));
+  const ul = el("ul", { class: "list" });
+  for (const c of data.claims) ul.appendChild(el("li", { onclick: () => openClaim(c.claim_id) }, c.sentence));
+  d.appendChild(ul);
+  d.appendChild(el("h3", {}, "Text"));
+  d.appendChild(el("pre", { id: "report-text" }, data.text));
 }
 
 async function openCase(id) {
@@ -359,10 +385,31 @@ function openEvidence(x) {
 
 async function openClaim(id) {
   const d = clear(document.getElementById("detail"));
-  const { data } = await api(`/api/claims/${encodeURIComponent(id)}`);
+  const { data, etag } = await api(`/api/claims/${encodeURIComponent(id)}`);
   d.appendChild(el("h3", {}, "Claim"));
   d.appendChild(el("blockquote", {}, data.sentence));
   d.appendChild(kvTable(data, ["sentence", "audit", "annotations", "fields"]));
+  if (ME && ME.role !== "viewer") {
+    const fields = ["quantity", "quantity_unit", "qualifier", "period_start", "period_end"];
+    const inputs = {};
+    const msg = el("p", { role: "status" });
+    const f = el("form", { id: "claim-edit" }, el("div", { class: "muted" },
+      "Correct the extracted values (the sentence stays as the source wrote it):"),
+      fields.map((k) => { inputs[k] = el("input", { name: k, size: 10 }); inputs[k].value = data[k] ?? "";
+                          return el("label", {}, k + " ", inputs[k]); }),
+      el("button", { type: "submit" }, "Save correction"), msg);
+    f.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const body = {};
+      for (const k of fields) if (String(inputs[k].value) !== String(data[k] ?? "")) body[k] = inputs[k].value;
+      try {
+        await api(`/api/claims/${encodeURIComponent(id)}`, { method: "PUT", json: body,
+                                                             headers: { "If-Match": etag } });
+        openClaim(id);
+      } catch (e) { msg.className = "error"; msg.textContent = e.message; }
+    });
+    d.appendChild(f);
+  }
   auditBox(d, data.audit);
   annotationsBox(d, "claim", data.claim_id, data.annotations);
 }
@@ -431,12 +478,27 @@ document.getElementById("sighting-form").addEventListener("submit", async (ev) =
   } catch (e) { out.className = "error"; out.textContent = e.message; }
 });
 
+document.getElementById("claim-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const out = document.getElementById("claim-result");
+  const body = {};
+  for (const [k, v] of new FormData(ev.target).entries()) if (String(v).trim()) body[k] = String(v).trim();
+  try {
+    const { data } = await api("/api/claims", { method: "POST", json: body });
+    out.className = "ok";
+    out.textContent = `stored claim ${data.claim_id}`;
+    ev.target.reset();
+    openClaim(data.claim_id);
+  } catch (e) { out.className = "error"; out.textContent = e.message; }
+});
+
 document.getElementById("upload-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const out = document.getElementById("upload-result");
   const fd = new FormData(ev.target);
   const kind = fd.get("kind");
   fd.delete("kind");
+  for (const k of ["title", "published"]) if (kind !== "report" || !String(fd.get(k)).trim()) fd.delete(k);
   out.textContent = "uploading…";
   try {
     const { data } = await api(`/api/uploads/${encodeURIComponent(kind)}`, { method: "POST", body: fd });
