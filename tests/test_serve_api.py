@@ -337,6 +337,16 @@ def test_upload_positions_gives_the_cli_counts(tmp_path):
         assert a.state.db.reader().count("positions") == cli.stored["positions"]
         audit = c.get("/api/audit", params={"kind": "upload"}).json()["audit"]
         assert audit[0]["username"] == "ana" and audit[0]["after"]["kind"] == "positions"
+        # the uploaded positions become the CLI's events, with the same ids
+        a.state.db.writer.con.execute("DELETE FROM events")
+        a.state.db.writer.con.execute("DELETE FROM detect_state")
+        r = c.post("/api/detect", headers={"X-CSRF-Token": c.csrf})
+        assert r.status_code == 200 and r.json()["vessels_detected"] > 0
+        with corridor.open(tmp_path / "cli.duckdb") as ws:
+            ws.detect()
+            cli_events = sorted(ws.query("SELECT event_id FROM events").column(0).to_pylist())
+        served = sorted(a.state.db.reader().query("SELECT event_id FROM events").column(0).to_pylist())
+        assert served == cli_events and len(served) > 0
     finally:
         a.state.db.close()
 
@@ -354,6 +364,9 @@ def test_upload_checks_type_size_and_reports_bad_rows_like_the_cli(tmp_path):
                       headers=h).status_code == 415
         big = b"a" * ((1 << 20) + 10)
         assert c.post("/api/uploads/report", files={"file": ("big.txt", big)}, headers=h).status_code == 413
+        huge = b"a" * (2 << 20)  # refused from its Content-Length, before it is read
+        r = c.post("/api/uploads/report", files={"file": ("huge.txt", huge)}, headers=h)
+        assert r.status_code == 413 and "upload limit" in r.json()["detail"]
         assert c.post("/api/uploads/nope", files={"file": ("x.csv", b"a")}, headers=h).status_code == 404
         rows = b"date,source,place\n2023-09-07,[S6],rajin\nmid-Oct,[S6],rajin\n"
         r = c.post("/api/uploads/sightings", files={"file": ("<b>s</b>.csv", rows)}, headers=h)

@@ -894,6 +894,25 @@ def _ingest(store: Store, kind: str, path: Path, title, publisher, published, ur
         raise HTTPException(422, str(exc).replace(str(path.parent) + "/", "")) from exc
 
 
+@router.post("/api/detect", tags=["uploads"])
+def detect(request: Request, session: Session = ANALYST) -> dict:
+    """Detect events for the vessels with new positions (``corridor detect``: incremental, the
+    same parameters and event ids). While the server holds the store the CLI cannot write to
+    it, so this is how uploaded AIS becomes events.
+
+    Runs in this process, on one core: the detector's worker pool forks, and forking a
+    process whose other threads are serving requests could copy a lock held mid-request.
+    """
+    from corridor.engines.local import run_detect
+
+    with _db(request).write() as store:
+        summary = run_detect(store, workers=1)
+        with store.transaction():
+            audit.record(store, session.user.username, "detect", "events", None, None,
+                         {"events": summary.events, "vessels_detected": summary.vessels_detected})
+    return summary.to_dict()
+
+
 # --------------------------------------------------------------------------- users
 class UserBody(BaseModel):
     username: str = Field(max_length=64)

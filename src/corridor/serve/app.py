@@ -24,7 +24,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from corridor.serve.auth import LoginThrottle, Sessions, cookie_secret
@@ -77,6 +77,15 @@ def create_app(db_path: str | Path, *, secure_cookie: bool = False, session_hour
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):
+        if request.url.path.startswith("/api/uploads/"):
+            # refuse a declared oversize body before it is read (the handler also counts the
+            # bytes it stores, for bodies sent without a length)
+            size = request.headers.get("content-length", "")
+            if size.isdigit() and int(size) > app.state.max_upload_bytes + (1 << 16):
+                response = JSONResponse({"detail": "larger than the upload limit "
+                                         f"({app.state.max_upload_bytes >> 20} MB)"}, status_code=413)
+                response.headers["Content-Security-Policy"] = CSP
+                return response
         response = await call_next(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"

@@ -205,6 +205,9 @@ class LoginThrottle:
         with self._lock:
             for k in keys:
                 self._recent(k, now).append(now)
+            if len(self._fails) > 10_000:  # many names tried: forget those with no recent failure
+                for k in [k for k in self._fails if not self._recent(k, now)]:
+                    del self._fails[k]
 
     def clear(self, key: str) -> None:
         with self._lock:

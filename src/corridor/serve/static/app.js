@@ -506,6 +506,16 @@ document.getElementById("upload-form").addEventListener("submit", async (ev) => 
   } catch (e) { out.textContent = "error: " + e.message; }
 });
 
+document.getElementById("detect-button").addEventListener("click", async () => {
+  const out = document.getElementById("detect-result");
+  out.textContent = "detecting…";
+  try {
+    const { data } = await api("/api/detect", { method: "POST" });
+    out.textContent = `${data.vessels_detected} vessels detected: ` +
+      Object.entries(data.events).map(([k, v]) => `${v} ${k}`).join(", ");
+  } catch (e) { out.textContent = "error: " + e.message; }
+});
+
 // ------------------------------------------------------------------ audit log
 async function loadAudit() {
   const ul = clear(document.getElementById("audit-list"));
