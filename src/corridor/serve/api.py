@@ -103,6 +103,13 @@ def _jsonable(rows: list[dict]) -> list[dict]:
     return rows
 
 
+def _fast(payload: dict) -> JSONResponse:
+    """``payload`` (plain JSON values already) sent as it is: returning a dict would make
+    FastAPI walk every value through ``jsonable_encoder`` first, the costliest step of a
+    track or event listing."""
+    return JSONResponse(payload)
+
+
 def _etag(version: str | None) -> dict[str, str]:
     return {"ETag": f'"{version}"'} if version else {}
 
@@ -210,19 +217,19 @@ def vessels(request: Request,
             watchlisted: bool | None = Query(None, description="only vessels with (true) or without "
                                                                "(false) a watchlist hit"),
             limit: int = Query(50, ge=1, le=1000),
-            session: Session = VIEWER) -> dict:
+            session: Session = VIEWER) -> JSONResponse:
     """Search vessels: AIS identities (MMSI) and case-file vessels, with watchlist hits."""
     index = _cache(request, ("vessels",), lambda: build_index(_db(request).reader()),
                    ("positions", "vessel_reports", "vessels", "watchlist"))
     found = search(index, q, flag, watchlisted, limit)
-    return {"vessels": [e.as_json() for e in found], "count": len(found)}
+    return _fast({"vessels": [e.as_json() for e in found], "count": len(found)})
 
 
 @router.get("/api/vessels/{mmsi}/track", tags=["vessels"])
 def vessel_track(request: Request, mmsi: int, since: str | None = None, until: str | None = None,
                  zoom: float = Query(6.0, ge=0, le=22),
                  max_points: int = Query(5000, ge=2, le=50000),
-                 session: Session = VIEWER) -> dict:
+                 session: Session = VIEWER) -> JSONResponse:
     """One vessel's track for a time range, thinned for ``zoom``, cut at silences, and its
     events (gaps, port visits, encounters, loitering...) in the same range."""
     t0, t1 = _parse_time(since, "since"), _parse_time(until, "until")
@@ -239,7 +246,7 @@ def vessel_track(request: Request, mmsi: int, since: str | None = None, until: s
     out = thin_track(tbl, ThinParams(zoom=zoom, max_points=max_points))
     out["mmsi"] = mmsi
     out["events"] = _events(store, None, t0, t1, None, mmsi, 2000)
-    return out
+    return _fast(out)
 
 
 # --------------------------------------------------------------------------- events
@@ -279,18 +286,18 @@ def events(request: Request,
            since: str | None = None, until: str | None = None,
            bbox: str | None = Query(None, description="min_lon,min_lat,max_lon,max_lat"),
            mmsi: int | None = None, limit: int = Query(500, ge=1, le=MAX_LIMIT),
-           session: Session = VIEWER) -> dict:
+           session: Session = VIEWER) -> JSONResponse:
     """Detected events by type, time window (overlapping), area and vessel."""
     for t in type or []:
         if t not in EVENT_TYPES:
             raise HTTPException(422, f"type: choose from {', '.join(EVENT_TYPES)}")
     rows = _events(_db(request).reader(), type, _parse_time(since, "since"), _parse_time(until, "until"),
                    _bbox(bbox), mmsi, limit)
-    return {"events": rows, "count": len(rows)}
+    return _fast({"events": rows, "count": len(rows)})
 
 
 @router.get("/api/events/{event_id}", tags=["events"])
-def event(request: Request, event_id: str, session: Session = VIEWER) -> dict:
+def event(request: Request, event_id: str, session: Session = VIEWER) -> JSONResponse:
     """One event with its parameters and the observations behind it (obs ids, times, places)."""
     store = _db(request).reader()
     tbl = store.query("SELECT event_id, type, mmsi, other_mmsi, segment_id, start_ts, end_ts, lat, lon, "
@@ -309,7 +316,7 @@ def event(request: Request, event_id: str, session: Session = VIEWER) -> dict:
     ev = _jsonable([ev])[0]
     ev["observations"] = obs
     ev["annotations"] = _annotations(store, "event", event_id)
-    return ev
+    return _fast(ev)
 
 
 # --------------------------------------------------------------------------- cases
