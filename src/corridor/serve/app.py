@@ -56,7 +56,13 @@ def create_app(db_path: str | Path, *, secure_cookie: bool = False, session_hour
     with db.write() as store, store.transaction():
         secret = cookie_secret(store)
     app.state.db = db
-    app.state.sessions = Sessions(secret, session_hours)
+    app.state.sessions = sessions = Sessions(secret, session_hours)
+
+    def _written(tables: set[str]) -> None:
+        if tables & {"*", "sessions", "users"}:
+            sessions.forget()
+
+    db.on_write = _written
     app.state.throttle = LoginThrottle(login_max_failures, login_window_s)
     app.state.secure_cookie = secure_cookie
     app.state.max_upload_bytes = int(max_upload_mb) << 20

@@ -146,6 +146,10 @@ class Sessions:
     def __init__(self, secret: str, lifetime_hours: float):
         self.signer = TimestampSigner(secret, salt="corridor-session")
         self.lifetime = timedelta(hours=lifetime_hours)
+        # live sessions already looked up (one query less per request); every write to the
+        # sessions or users table goes through this process and calls forget()
+        self._cache: dict[str, tuple[Session, object]] = {}
+        self._cache_lock = threading.Lock()
 
     def create(self, store: Store, user: User) -> tuple[str, Session]:
         """A new session row for ``user``; returns (cookie value, session)."""
@@ -163,13 +167,28 @@ class Sessions:
             sid = self.signer.unsign(cookie, max_age=int(self.lifetime.total_seconds())).decode()
         except (BadSignature, SignatureExpired):
             return None
+        now = utcnow()
+        hit = self._cache.get(sid)
+        if hit is not None and hit[1] > now:
+            return hit[0]
         row = store.con.execute(
-            "SELECT s.username, u.role, s.csrf_token FROM sessions s JOIN users u USING (username) "
-            "WHERE s.session_id = ? AND NOT s.revoked AND s.expires_at > ? AND NOT u.disabled",
-            [sid, utcnow()]).fetchone()
+            "SELECT s.username, u.role, s.csrf_token, s.expires_at FROM sessions s JOIN users u "
+            "USING (username) WHERE s.session_id = ? AND NOT s.revoked AND s.expires_at > ? "
+            "AND NOT u.disabled", [sid, now]).fetchone()
         if row is None:
             return None
-        return Session(sid, User(row[0], Role[row[1]]), row[2])
+        session = Session(sid, User(row[0], Role[row[1]]), row[2])
+        with self._cache_lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[sid] = (session, row[3])
+        return session
+
+    def forget(self) -> None:
+        """Drop the remembered sessions (after any write to ``sessions`` or ``users``: a
+        logout, a disabled account or a changed role takes effect on the next request)."""
+        with self._cache_lock:
+            self._cache.clear()
 
     @staticmethod
     def end(store: Store, session_id: str) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from corridor.store import Store
 class Database:
     """The store as the server uses it: :meth:`reader` for reads, :meth:`write` for writes."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, on_write: Callable[[set[str]], None] | None = None):
         self.path = Path(path)
         self.writer = Store.open(self.path)
         self._lock = threading.RLock()
@@ -35,6 +35,7 @@ class Database:
         self._readers: list[Store] = []
         self._readers_lock = threading.Lock()
         self._writes: Counter[str] = Counter()
+        self.on_write = on_write
 
     def reader(self) -> Store:
         """A :class:`Store` on this thread's own cursor (made on first use)."""
@@ -60,6 +61,8 @@ class Database:
                 yield self.writer
             finally:
                 self._writes.update(tables)
+                if self.on_write is not None:
+                    self.on_write(set(tables))
 
     def close(self) -> None:
         with self._readers_lock:

@@ -31,9 +31,17 @@ class VesselEntry:
     first_seen: str | None = None
     last_seen: str | None = None
     watchlist: tuple[dict, ...] = field(default_factory=tuple)
+    #: name and aliases folded by normalise_name, once (search compares these)
+    folded: tuple[str, ...] = field(default=(), repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.folded:
+            object.__setattr__(self, "folded", tuple(
+                f for f in (normalise_name(n) for n in (self.name or "", *self.aliases)) if f))
 
     def as_json(self) -> dict:
         d = asdict(self)
+        del d["folded"]
         d["aliases"] = list(self.aliases)
         d["watchlist"] = list(self.watchlist)
         return d
@@ -107,7 +115,7 @@ def search(index: list[VesselEntry], q: str | None = None, flag: str | None = No
                 ok = (e.mmsi is not None and str(e.mmsi).startswith(digits)) or \
                      (e.imo is not None and str(e.imo) == digits)
             if not ok and qn:
-                ok = any(qn in normalise_name(n) for n in (e.name or "", *e.aliases))
+                ok = any(qn in f for f in e.folded)
             if not ok:
                 continue
         if flag and flag.strip().lower() not in (e.flag or "").lower():
