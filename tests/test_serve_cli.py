@@ -29,7 +29,7 @@ def test_users_add_prompts_and_stores_only_a_hash(db_file):
     short = CliRunner().invoke(app, ["--db", str(db_file), "users", "add", "y", "--role", "viewer"],
                                input="short\nshort\n")
     assert short.exit_code == 1 and "at least" in short.output
-    listed = CliRunner().invoke(app, ["--db", str(db_file), "users", "list"])
+    listed = CliRunner().invoke(app, ["users", "list", "--db", str(db_file)])  # --db after works too
     assert listed.output.split() == ["maria", "analyst"]
 
 
@@ -54,7 +54,7 @@ def test_corridor_serve_starts_one_process_over_the_store(db_file):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    proc = subprocess.Popen([sys.executable, "-m", "corridor", "--db", str(db_file), "serve", "--port",
+    proc = subprocess.Popen([sys.executable, "-m", "corridor", "serve", "--db", str(db_file), "--port",
                              str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         base = f"http://127.0.0.1:{port}"
