@@ -222,6 +222,12 @@ async function openEvent(id) {
   d.appendChild(kvTable({ event_id: data.event_id, mmsi: data.mmsi, other_mmsi: data.other_mmsi,
     start: fmtTime(data.start_ts), end: fmtTime(data.end_ts), lat: data.lat, lon: data.lon,
     place_id: data.place_id, from: data.from_place_id, to: data.to_place_id }));
+  // an encounter has two ships: either track can be opened from here
+  for (const m of [data.mmsi, data.other_mmsi]) {
+    if (m && (!TRACK || String(TRACK.mmsi) !== String(m))) {
+      d.appendChild(el("button", { class: "open-track", onclick: () => loadTrack(m) }, `Show the track of ${m}`));
+    }
+  }
   d.appendChild(el("h3", {}, "Parameters and measurements"));
   const attrs = Object.assign({}, data.attrs || {});
   const params = attrs.params; delete attrs.params;
