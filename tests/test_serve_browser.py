@@ -218,3 +218,52 @@ def test_workspace_in_a_real_browser(server, browser, tmp_path):
     assert outside == [], outside
     assert errors == [], errors
     page.close()
+
+
+def _login(browser, base: str, username: str, password: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#login-button")
+    page.wait_for_url(base + "/")
+    page.wait_for_selector("body[data-ready='1']")
+    return page, errors
+
+
+def test_admin_adds_a_viewer_who_can_read_but_not_write(server, browser):
+    base = server["url"]
+    admin, errors = _login(browser, base, "adam", PASSWORDS["adam"])
+    assert admin.locator("[data-tab='users']").is_visible()
+    admin.click("[data-tab='users']")
+    admin.wait_for_selector("#user-list li.user-item")
+    admin.fill("#user-form [name=username]", "olga")
+    admin.select_option("#user-form [name=role]", "viewer")
+    admin.fill("#user-form [name=password]", "olga-password-1")
+    admin.click("#user-form button")
+    admin.wait_for_selector("#user-list li.user-item:has-text('olga')")
+    assert admin.text_content("#user-result") == "user olga (viewer) added"
+    viewer, verrors = _login(browser, base, "olga", "olga-password-1")
+    assert viewer.text_content("#who") == "olga (viewer)"
+    assert not viewer.locator("[data-tab='work']").is_visible()
+    assert not viewer.locator("[data-tab='users']").is_visible()
+    viewer.fill("#q", str(server["mmsi"]))
+    viewer.click("#search-button")
+    viewer.wait_for_selector(f"#results li[data-key='{server['mmsi']}']")
+    # a write forced from the page (as a curious viewer could) is refused by the server
+    status = viewer.evaluate("""async () => {
+        const me = await (await fetch('/api/me')).json();
+        const r = await fetch('/api/sightings', {method: 'POST', headers: {'Content-Type':
+          'application/json', 'X-CSRF-Token': me.csrf_token}, body: JSON.stringify({date:
+          '2023-09-07', source: 'x', place_text: 'somewhere'})});
+        return r.status; }""")
+    assert status == 403
+    viewer.click("#logout")
+    viewer.wait_for_url(base + "/login")
+    viewer.goto(base + "/")
+    assert viewer.url == base + "/login"
+    assert errors == [] and verrors == []
+    admin.close()
+    viewer.close()

@@ -94,6 +94,19 @@ async function loadDetailLand() {
 }
 map.on("moveend", () => { loadDetailLand().catch(() => {}); });
 
+// the server thins a track for a zoom level: zoomed in or out by two levels, fetch it again
+map.on("zoomend", async () => {
+  if (!TRACK || Math.abs(map.getZoom() - TRACK.zoom) < 2) return;
+  const want = TRACK;
+  want.zoom = map.getZoom();
+  const { data } = await api(`/api/vessels/${encodeURIComponent(want.mmsi)}/track?zoom=${want.zoom}`);
+  if (TRACK !== want) return;  // another vessel was opened meanwhile
+  TRACK.points = drawSegments(data.segments).points;
+  const s = document.getElementById("track-summary");
+  if (s) s.textContent = `${data.positions} positions, ${data.points} drawn, ${data.events.length} events`;
+  moveCursor();
+});
+
 const EVENT_COLOURS = { port_visit: "#1b6e3a", encounter: "#a4161a", loitering: "#c9820a",
   gap: "#5a2ca0", voyage: "#3a5575", identity_change: "#6b7785", position_conflict: "#000" };
 
@@ -105,6 +118,7 @@ for (const b of document.querySelectorAll(".tab")) {
     document.getElementById("tab-" + b.dataset.tab).classList.remove("hidden");
     if (b.dataset.tab === "audit") loadAudit();
     if (b.dataset.tab === "case") loadCases();
+    if (b.dataset.tab === "users") loadUsers();
   });
 }
 
@@ -161,22 +175,28 @@ async function openVessel(v) {
   d.appendChild(ul);
 }
 
-async function loadTrack(mmsi) {
-  const zoom = Math.max(map.getZoom(), 6);
-  const { data } = await api(`/api/vessels/${encodeURIComponent(mmsi)}/track?zoom=${zoom}`);
-  trackLayer.clearLayers(); eventLayer.clearLayers();
+function drawSegments(segments) {
+  trackLayer.clearLayers();
   const points = [];
   const bounds = [];
-  for (const seg of data.segments) {
+  for (const seg of segments) {
     const ll = seg.coords.map(([lon, lat]) => [lat, lon]);
-    L.polyline(ll, { color: "#1d4e89", weight: 2 }).addTo(trackLayer);
+    L.polyline(ll, { color: "#1d4e89", weight: 2, className: "track-line", interactive: false }).addTo(trackLayer);
     seg.ts.forEach((t, i) => points.push({ t: Date.parse(t + "Z"), lat: ll[i][0], lon: ll[i][1],
                                            obs: seg.obs_id[i] }));
     bounds.push(...ll);
   }
+  return { points, bounds };
+}
+
+async function loadTrack(mmsi) {
+  const zoom = Math.max(map.getZoom(), 6);
+  const { data } = await api(`/api/vessels/${encodeURIComponent(mmsi)}/track?zoom=${zoom}`);
+  eventLayer.clearLayers();
+  const { points, bounds } = drawSegments(data.segments);
   for (const e of data.events) drawEvent(e);
+  TRACK = { points, events: data.events, mmsi, zoom };
   if (bounds.length) map.fitBounds(bounds, { padding: [30, 30] });
-  TRACK = { points, events: data.events, mmsi };
   const slider = document.getElementById("slider");
   slider.disabled = points.length === 0;
   slider.value = 1000;
@@ -537,6 +557,38 @@ async function loadAudit() {
 }
 document.getElementById("audit-refresh").addEventListener("click", loadAudit);
 
+// ------------------------------------------------------------------ users (admins)
+async function loadUsers() {
+  const ul = clear(document.getElementById("user-list"));
+  try {
+    const { data } = await api("/api/users");
+    for (const u of data.users) {
+      const role = el("select", {}, ["viewer", "analyst", "admin"].map((r) =>
+        el("option", { value: r, selected: r === u.role ? "selected" : null }, r)));
+      const change = async (body) => {
+        try { await api(`/api/users/${encodeURIComponent(u.username)}`, { method: "PUT", json: body }); }
+        catch (e) { ul.appendChild(el("li", { class: "error" }, e.message)); }
+        loadUsers();
+      };
+      role.addEventListener("change", () => change({ role: role.value }));
+      ul.appendChild(el("li", { class: "user-item" }, el("strong", {}, u.username), " ", role, " ",
+        el("button", { onclick: () => change({ disabled: !u.disabled }) }, u.disabled ? "Enable" : "Disable"),
+        u.disabled ? el("span", { class: "badge" }, "disabled") : null));
+    }
+  } catch (e) { ul.appendChild(el("li", { class: "error" }, e.message)); }
+}
+
+document.getElementById("user-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const out = document.getElementById("user-result");
+  const body = Object.fromEntries(new FormData(ev.target).entries());
+  try {
+    const { data } = await api("/api/users", { method: "POST", json: body });
+    out.className = "ok"; out.textContent = `user ${data.username} (${data.role}) added`;
+    ev.target.reset(); loadUsers();
+  } catch (e) { out.className = "error"; out.textContent = e.message; }
+});
+
 // ------------------------------------------------------------------ session
 document.getElementById("logout").addEventListener("click", async () => {
   try { await api("/api/logout", { method: "POST" }); } finally { window.location.assign("/login"); }
@@ -547,6 +599,7 @@ document.getElementById("logout").addEventListener("click", async () => {
   ME = data; CSRF = data.csrf_token;
   document.getElementById("who").textContent = `${data.username} (${data.role})`;
   if (data.role === "viewer") document.querySelector('[data-tab="work"]').classList.add("hidden");
+  if (data.role === "admin") document.querySelector('[data-tab="users"]').classList.remove("hidden");
   document.body.dataset.ready = "1";
   loadLand().catch(() => {});
 })();
