@@ -417,3 +417,35 @@ def test_basemap_is_the_bundled_land_whole_or_by_box(app, vera):
     assert ((coords[:, 0] >= -72) & (coords[:, 0] <= -70) & (coords[:, 1] >= 42) & (coords[:, 1] <= 43)).all()
     assert vera.get("/api/basemap/land", params={"tolerance_deg": 0.001}).status_code == 422
     assert vera.get("/api/basemap/land", params={"bbox": "0,0,40,40"}).status_code == 422
+
+
+def test_images_attach_to_a_sighting_checked_by_their_bytes(app, ana, vera):
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 3), (200, 30, 30)).save(buf, format="PNG")
+    png = buf.getvalue()
+    sid = vera.get("/api/sightings").json()["sightings"][0]["sighting_id"]
+    h = {"X-CSRF-Token": ana.csrf}
+    form = {"object_kind": "sighting", "object_id": sid}
+    r = ana.post("/api/attachments", data=form, files={"file": ("../pier <1>.png", png)}, headers=h)
+    assert r.status_code == 201, r.text
+    att = r.json()
+    assert att["media_type"] == "image/png" and att["filename"] == "pier_1_.png"
+    assert att["sha256"] == __import__("hashlib").sha256(png).hexdigest()
+    listed = vera.get("/api/attachments", params=form).json()["attachments"]
+    assert [a["attachment_id"] for a in listed] == [att["attachment_id"]]
+    got = vera.get(f"/api/attachments/{att['attachment_id']}")
+    assert got.content == png and got.headers["content-type"] == "image/png"
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert "sandbox" in got.headers["content-security-policy"]
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    for name, body in (("x.svg", svg), ("x.png", b"not an image"), ("x.png", b"<html>")):
+        r = ana.post("/api/attachments", data=form, files={"file": (name, body)}, headers=h)
+        assert r.status_code == 415
+    r = ana.post("/api/attachments", data=form, files={"file": ("p.png", png)}, headers=h)
+    assert r.status_code == 409
+    assert vera.post("/api/attachments", data=form, files={"file": ("p.png", png)},
+                     headers={"X-CSRF-Token": vera.csrf}).status_code == 403

@@ -168,6 +168,15 @@ def test_workspace_in_a_real_browser(server, browser, tmp_path):
     stored = server["app"].state.db.reader().con.execute(
         "SELECT description, place_id FROM sightings WHERE sighting_id = ?", [sid]).fetchone()
     assert stored == (XSS_TEXT, "rajin")
+    # a satellite image attached to it, shown from the server
+    from PIL import Image
+
+    img = tmp_path / "pier.png"
+    Image.new("RGB", (40, 30), (10, 120, 200)).save(img)
+    page.set_input_files(".attach-form input[type=file]", str(img))
+    page.click(".attach-form button")
+    page.wait_for_selector("img.attachment")
+    page.wait_for_function("document.querySelector('img.attachment').naturalWidth === 40")
     page.click("[data-tab='audit']")
     page.wait_for_selector("#audit-list li.audit-item")
     items = page.locator("#audit-list li.audit-item").all_text_contents()

@@ -88,6 +88,7 @@ def fill(app, path: str) -> str:
         "report_id": (store.query("SELECT report_id FROM reports ORDER BY 1 LIMIT 1").column(0).to_pylist()
                       or ["no-report"])[0],
         "kind": "sightings",
+        "attachment_id": "no-attachment",
         "username": "vera",
     }
     return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)

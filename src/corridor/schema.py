@@ -399,4 +399,17 @@ DDL: dict[str, str] = {
             username VARCHAR NOT NULL,
             created_at TIMESTAMP NOT NULL
         )""",
+    "attachments": """
+        CREATE TABLE IF NOT EXISTS attachments (
+            attachment_id VARCHAR PRIMARY KEY, -- hash of the bytes and the object
+            object_kind VARCHAR NOT NULL,   -- sighting, event, claim, vessel, shipment
+            object_id VARCHAR NOT NULL,
+            filename VARCHAR NOT NULL,      -- as uploaded, cleaned to letters, digits, . _ -
+            media_type VARCHAR NOT NULL,    -- image/png, image/jpeg, image/webp (checked bytes)
+            sha256 VARCHAR NOT NULL,
+            size_bytes BIGINT NOT NULL,
+            content BLOB NOT NULL,
+            username VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL
+        )""",
 }

@@ -920,6 +920,86 @@ def detect(request: Request, session: Session = ANALYST) -> dict:
     return summary.to_dict()
 
 
+# --------------------------------------------------------------------------- images
+#: image types accepted as evidence, by their first bytes (never by the name or the browser's
+#: word): SVG is refused on purpose, it can carry script
+IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
+
+
+def image_type(head: bytes) -> str | None:
+    """The media type of image bytes corridor accepts, or None.
+
+    >>> image_type(bytes.fromhex("89504e470d0a1a0a")), image_type(b"RIFF0000WEBPVP8 "), image_type(b"<svg")
+    ('image/png', 'image/webp', None)
+    """
+    for magic, media in IMAGE_MAGIC:
+        if head.startswith(magic):
+            return media
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+@router.post("/api/attachments", tags=["images"], status_code=201)
+def add_attachment(request: Request, object_kind: str = Form(..., max_length=20),
+                   object_id: str = Form(..., min_length=1, max_length=200), file: UploadFile = File(...),
+                   session: Session = ANALYST) -> dict:
+    """Attach an image (PNG, JPEG or WebP: a satellite image, a photo) to a sighting, event,
+    claim, vessel or shipment. The bytes are kept in the store with their SHA-256."""
+    import hashlib
+
+    from corridor.ids import stable_id
+    from corridor.store import utcnow
+
+    if object_kind not in ANNOTATED:
+        raise HTTPException(422, f"object_kind: one of {', '.join(ANNOTATED)}")
+    name = safe_filename(file.filename)
+    limit = request.app.state.max_upload_bytes
+    content = file.file.read(limit + 1)
+    if len(content) > limit:
+        raise HTTPException(413, f"{name}: larger than the upload limit ({limit >> 20} MB)")
+    media = image_type(content[:16])
+    if media is None:
+        raise HTTPException(415, f"{name}: not a PNG, JPEG or WebP image")
+    digest = hashlib.sha256(content).hexdigest()
+    row = {"attachment_id": stable_id("attachment", object_kind, object_id, digest),
+           "object_kind": object_kind, "object_id": object_id, "filename": name, "media_type": media,
+           "sha256": digest, "size_bytes": len(content)}
+    with _db(request).write(("attachments", "audit_log")) as store:
+        if store.con.execute("SELECT count(*) FROM attachments WHERE attachment_id = ?",
+                             [row["attachment_id"]]).fetchone()[0]:
+            raise HTTPException(409, f"this image is already attached as {row['attachment_id']}")
+        with store.transaction():
+            store.con.execute("INSERT INTO attachments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              [*row.values(), content, session.user.username, utcnow()])
+            audit.record(store, session.user.username, "create", "attachment", row["attachment_id"], None,
+                         row)
+    return row
+
+
+@router.get("/api/attachments", tags=["images"])
+def attachments(request: Request, object_kind: str = Query(..., max_length=20),
+                object_id: str = Query(..., max_length=200), session: Session = VIEWER) -> dict:
+    """The images attached to an object (metadata; the bytes at ``/api/attachments/{id}``)."""
+    return {"attachments": records(_db(request).reader().query(
+        "SELECT attachment_id, object_kind, object_id, filename, media_type, sha256, size_bytes, "
+        "username, created_at FROM attachments WHERE object_kind = ? AND object_id = ? "
+        "ORDER BY created_at, attachment_id", [object_kind, object_id]))}
+
+
+@router.get("/api/attachments/{attachment_id}", tags=["images"])
+def attachment(request: Request, attachment_id: str, session: Session = VIEWER) -> Response:
+    """An attached image's bytes, with the type its bytes were checked to be."""
+    row = _db(request).reader().con.execute(
+        "SELECT media_type, filename, content FROM attachments WHERE attachment_id = ?",
+        [attachment_id]).fetchone()
+    if row is None:
+        raise HTTPException(404, "no such attachment")
+    return Response(bytes(row[2]), media_type=row[0], headers={
+        "Content-Disposition": f'inline; filename="{row[1]}"', "Content-Security-Policy": "sandbox",
+        "Cache-Control": "private, max-age=3600"})
+
+
 # --------------------------------------------------------------------------- users
 class UserBody(BaseModel):
     username: str = Field(max_length=64)

@@ -83,7 +83,7 @@ def create_app(db_path: str | Path, *, secure_cookie: bool = False, session_hour
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):
-        if request.url.path.startswith("/api/uploads/"):
+        if request.method == "POST" and request.url.path.startswith(("/api/uploads/", "/api/attachments")):
             # refuse a declared oversize body before it is read (the handler also counts the
             # bytes it stores, for bodies sent without a length)
             size = request.headers.get("content-length", "")

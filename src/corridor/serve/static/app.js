@@ -261,6 +261,39 @@ async function openEvent(id) {
   }
   d.appendChild(t);
   annotationsBox(d, "event", data.event_id, data.annotations);
+  attachmentsBox(d, "event", data.event_id);
+}
+
+async function attachmentsBox(d, kind, id) {
+  d.appendChild(el("h3", {}, "Images"));
+  const box = el("div", { class: "attachments" });
+  d.appendChild(box);
+  const show = async () => {
+    clear(box);
+    const p = new URLSearchParams({ object_kind: kind, object_id: id });
+    const { data } = await api("/api/attachments?" + p.toString());
+    for (const a of data.attachments) {
+      box.appendChild(el("figure", {}, el("img", { src: `/api/attachments/${encodeURIComponent(a.attachment_id)}`,
+        alt: a.filename, class: "attachment" }), el("figcaption", { class: "muted" },
+        `${a.filename} · ${a.username} · sha256 ${a.sha256.slice(0, 12)}…`)));
+    }
+    if (!data.attachments.length) box.appendChild(el("p", { class: "muted" }, "no image attached"));
+  };
+  await show();
+  if (ME && ME.role !== "viewer") {
+    const input = el("input", { type: "file", accept: "image/png,image/jpeg,image/webp", name: "file" });
+    const msg = el("p", { role: "status" });
+    const f = el("form", { class: "attach-form" }, input, el("button", { type: "submit" }, "Attach image"), msg);
+    f.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const fd = new FormData();
+      fd.append("object_kind", kind); fd.append("object_id", id);
+      if (input.files[0]) fd.append("file", input.files[0]);
+      try { await api("/api/attachments", { method: "POST", body: fd }); msg.textContent = ""; await show(); }
+      catch (e) { msg.className = "error"; msg.textContent = e.message; }
+    });
+    d.appendChild(f);
+  }
 }
 
 function annotationsBox(d, kind, id, notes) {
@@ -464,6 +497,7 @@ async function openSighting(id) {
   }
   auditBox(d, data.audit);
   annotationsBox(d, "sighting", data.sighting_id, data.annotations);
+  attachmentsBox(d, "sighting", data.sighting_id);
 }
 
 function auditBox(d, rows) {
