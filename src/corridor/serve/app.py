@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -49,10 +50,17 @@ def create_app(db_path: str | Path, *, secure_cookie: bool = False, session_hour
     """The application over the store at ``db_path`` (opened, and migrated, now)."""
     from corridor.serve.api import router
 
+    db = Database(db_path)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        db.close()  # the server stops: the store is released for the command line
+
     app = FastAPI(title="corridor serve", version="1", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan,
                   description="The corridor team workspace: vessels, tracks, events, cases, claims, "
                               "sightings, sources and uploads over one corridor store.")
-    db = Database(db_path)
     with db.write() as store, store.transaction():
         secret = cookie_secret(store)
     app.state.db = db
@@ -100,10 +108,6 @@ def create_app(db_path: str | Path, *, secure_cookie: bool = False, session_hour
         if not request.url.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
-
-    @app.on_event("shutdown")
-    def _close() -> None:
-        db.close()
 
     return app
 

@@ -65,6 +65,7 @@ class Database:
                     self.on_write(set(tables))
 
     def close(self) -> None:
+        """Close every cursor and the writer (again: nothing)."""
         with self._readers_lock:
             for s in self._readers:
                 try:
