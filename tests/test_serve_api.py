@@ -136,6 +136,21 @@ def test_vessel_search_by_mmsi_imo_name_alias_flag_and_watchlist(app, vera):
     assert vera.get("/api/vessels", params={"q": "no such vessel anywhere"}).json()["count"] == 0
 
 
+def test_a_case_vessel_with_an_mmsi_has_that_mmsis_track(tmp_path):
+    a = make_app(tmp_path)
+    try:
+        mmsi, _ = _gap_vessel(a)
+        a.state.db.writer.con.execute("INSERT INTO vessels (vessel_id, name, mmsi, flag) VALUES "
+                                      "('test-ship', 'TEST SHIP', ?, 'MT')", [mmsi])
+        c = client(a, "vera")
+        hits = c.get("/api/vessels", params={"q": "test ship"}).json()["vessels"]
+        assert [(h["kind"], h["mmsi"]) for h in hits] == [("case", mmsi)]
+        n = a.state.db.reader().query("SELECT count(*) FROM positions WHERE mmsi = ?", [mmsi]).column(0)[0]
+        assert hits[0]["positions"] == n.as_py() > 0
+    finally:
+        a.state.db.close()
+
+
 def test_track_is_thinned_per_zoom_cut_at_gaps_and_traceable(app, vera):
     mmsi, gap = _gap_vessel(app)
     store = app.state.db.reader()

@@ -84,11 +84,15 @@ def build_index(store: Store) -> list[VesselEntry]:
             v["first_seen"].isoformat() if v["first_seen"] else None,
             v["last_seen"].isoformat() if v["last_seen"] else None,
             hits(v["imo"], v["mmsi"], [v["name"] or "", *aliases])))
+    heard = {e.mmsi: e for e in out}
     for v in store.query("SELECT vessel_id, name, aliases, imo, mmsi, flag FROM vessels "
                          "ORDER BY vessel_id").to_pylist():
         aliases = tuple(v["aliases"] or [])
+        ais = heard.get(v["mmsi"])  # a case vessel with a known MMSI has that MMSI's track
         out.append(VesselEntry("case", v["vessel_id"], v["name"], aliases, v["mmsi"], v["imo"],
-                               v["flag"], watchlist=hits(v["imo"], v["mmsi"], [v["name"], *aliases])))
+                               v["flag"], ais.positions if ais else 0, ais.first_seen if ais else None,
+                               ais.last_seen if ais else None,
+                               watchlist=hits(v["imo"], v["mmsi"], [v["name"], *aliases])))
     return out
 
 
