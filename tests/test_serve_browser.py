@@ -177,6 +177,7 @@ def test_workspace_in_a_real_browser(server, browser, tmp_path):
     page.click(".attach-form button")
     page.wait_for_selector("img.attachment")
     page.wait_for_function("document.querySelector('img.attachment').naturalWidth === 40")
+    page.screenshot(path=str(ARTIFACTS / "serve-sighting.png"))
     page.click("[data-tab='audit']")
     page.wait_for_selector("#audit-list li.audit-item")
     items = page.locator("#audit-list li.audit-item").all_text_contents()

@@ -66,18 +66,21 @@ const caseLayer = L.layerGroup().addTo(map);
 let cursor = null;
 
 const LAND_STYLE = { color: "#9aa79b", weight: 0.6, fillColor: "#eae6da", fillOpacity: 1 };
+let worldLand = null;
 let detailLand = null;
 let detailKey = "";
 
 async function loadLand() {
   const { data } = await api("/api/basemap/land?tolerance_deg=0.05");
-  L.geoJSON(data, { style: LAND_STYLE, interactive: false, pane: "land" }).addTo(map);
+  worldLand = L.geoJSON(data, { style: LAND_STYLE, interactive: false, pane: "land" });
+  if (!detailLand) worldLand.addTo(map);
 }
 
 // zoomed in, the coast is drawn from the full 1:10m outline of the area in view
 async function loadDetailLand() {
   if (map.getZoom() < 8) {
     if (detailLand) { map.removeLayer(detailLand); detailLand = null; detailKey = ""; }
+    if (worldLand && !map.hasLayer(worldLand)) worldLand.addTo(map);
     return;
   }
   const b = map.getBounds();
@@ -91,6 +94,7 @@ async function loadDetailLand() {
   if (detailKey !== key) return;
   if (detailLand) map.removeLayer(detailLand);
   detailLand = L.geoJSON(data, { style: LAND_STYLE, interactive: false, pane: "land" }).addTo(map);
+  if (worldLand && map.hasLayer(worldLand)) map.removeLayer(worldLand);  // its coarse coast would show
 }
 map.on("moveend", () => { loadDetailLand().catch(() => {}); });
 
