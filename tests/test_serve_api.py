@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import html
+import json
 import time
 
 import pytest
@@ -391,6 +392,7 @@ def test_upload_checks_type_size_and_reports_bad_rows_like_the_cli(tmp_path):
         assert res["stored"] == {"sightings": 1} and res["skipped"] == {"bad date": 1}
         assert res["examples"] == {"bad date": [3]}
         assert any("skipped: 1 bad date (lines 3)" in line for line in res["lines"])
+        assert "corridor-upload-" not in json.dumps(res)  # no server path shown
         report = b"Officials said 300 containers of munitions were shipped in September 2023."
         r = c.post("/api/uploads/report", files={"file": ("note.txt", report)},
                    data={"published": "2023-10-13", "title": "a note"}, headers=h)

@@ -6,7 +6,8 @@ use the calling thread's own cursor, writes the single writer under the server's
 ingest functions with the uploaded file, sightings go through the sightings CSV parser, claims
 through ``corridor claims add``, so the counts, skip reasons and messages are the CLI's. Every
 write is recorded in the audit log; a correction must name the version it is based on
-(``If-Match``), see :mod:`corridor.serve.audit`.
+(``If-Match``), see :mod:`corridor.serve.audit`. Images (PNG, JPEG, WebP) attach to objects as
+evidence; ``/api/detect`` turns uploaded AIS into events.
 
 64-bit ids (``obs_id``, evidence lists) are sent as strings: JavaScript numbers hold 53 bits.
 """
@@ -819,13 +820,15 @@ def _check_content(path: Path, name: str, how: str) -> None:
 
 
 def _summary_json(s: Any) -> dict:
-    out = {"path": Path(s.path).name, "lines": [line.replace(str(Path(s.path).parent) + "/", "")
-                                                 for line in s.lines()]}
+    """An ingest summary as the CLI prints it (``lines``) and its counts, naming the file as
+    uploaded, never the server's temporary folder."""
+    out = {"path": Path(s.path).name, "lines": s.lines()}
     for k in ("status", "kind", "rows_in", "stored", "skipped", "examples", "details", "message",
               "report_id", "claims", "chars", "notes", "ingest_id"):
         if hasattr(s, k):
             out[k] = getattr(s, k)
-    return out
+    text = json.dumps(out, ensure_ascii=False, default=str)
+    return json.loads(text.replace(json.dumps(str(Path(s.path).parent) + "/")[1:-1], ""))
 
 
 @router.post("/api/uploads/{kind}", tags=["uploads"])
