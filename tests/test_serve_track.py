@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pyarrow as pa
 
-from corridor.serve.track import ThinParams, thin_track
+from corridor.serve.track import ThinParams, TrackCache, thin_track
 
 
 def _track(n: int, gap_after: int | None = None) -> pa.Table:
@@ -47,3 +47,28 @@ def test_track_is_cut_at_a_silence_and_capped():
 
 def test_empty_track():
     assert thin_track(_track(0)) == {"segments": [], "positions": 0, "points": 0}
+
+
+def test_track_cache_reads_again_after_a_write_and_stays_bounded():
+    reads = []
+
+    def reader(n):
+        def read():
+            reads.append(n)
+            return _track(n)
+        return read
+
+    cache = TrackCache(max_rows=250)
+    assert cache.get("a", 1, reader(100)).num_rows == 100
+    assert cache.get("a", 1, reader(100)).num_rows == 100 and reads == [100]  # kept
+    cache.get("a", 2, reader(100))  # the store changed: read again
+    assert reads == [100, 100]
+    cache.get("b", 2, reader(100))
+    cache.get("c", 2, reader(100))  # 300 rows > 250: "a", the least recently used, goes
+    cache.get("b", 2, reader(100))
+    assert reads == [100, 100, 100, 100]
+    cache.get("a", 2, reader(100))
+    assert reads == [100, 100, 100, 100, 100]
+    cache.get("huge", 2, reader(300))  # larger than the whole cache: returned, not kept
+    cache.get("huge", 2, reader(300))
+    assert reads[-2:] == [300, 300]

@@ -243,7 +243,10 @@ def vessel_track(request: Request, mmsi: int, since: str | None = None, until: s
     if t1:
         sql += " AND ts <= ?"
         args.append(t1)
-    tbl = store.query(sql + " ORDER BY ts, obs_id", args)
+    # the map asks again for the same track at each zoom level: the positions read once are
+    # kept (a few recent tracks, dropped on any write to positions)
+    tbl = request.app.state.tracks.get((mmsi, t0, t1), _db(request).generation(("positions",)),
+                                       lambda: store.query(sql + " ORDER BY ts, obs_id", args))
     out = thin_track(tbl, ThinParams(zoom=zoom, max_points=max_points))
     out["mmsi"] = mmsi
     out["events"] = _events(store, None, t0, t1, None, mmsi, 2000)

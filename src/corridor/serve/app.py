@@ -31,6 +31,7 @@ from fastapi.staticfiles import StaticFiles
 from corridor.serve.auth import LoginThrottle, Sessions, cookie_secret
 from corridor.serve.basemap import land_geojson
 from corridor.serve.db import Database
+from corridor.serve.track import TrackCache
 
 STATIC = Path(str(resources.files("corridor").joinpath("serve", "static")))
 
@@ -75,6 +76,7 @@ def create_app(db_path: str | Path, *, secure_cookie: bool = False, session_hour
     app.state.secure_cookie = secure_cookie
     app.state.max_upload_bytes = int(max_upload_mb) << 20
     app.state.cache = {}
+    app.state.tracks = TrackCache()
     app.state.log = logging.getLogger("corridor.serve")
     pages = {name: (STATIC / name).read_text(encoding="utf-8") for name in ("app.html", "login.html")}
     app.state.page = pages.__getitem__

@@ -16,6 +16,9 @@ Every kept point keeps its ``obs_id`` and time, so any point on the map traces t
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,3 +96,32 @@ def thin_track(tbl: pa.Table, params: ThinParams = ThinParams()) -> dict:
             "sog": [sog[i] for i in idx],
         })
     return {"segments": segments, "positions": n, "points": int(len(keep))}
+
+
+class TrackCache:
+    """Recently read tracks (Arrow tables), least recently used dropped first, at most
+    ``max_rows`` positions in all; an entry read at another store generation is read again."""
+
+    def __init__(self, max_rows: int = 2_000_000):
+        self.max_rows = max_rows
+        self._items: OrderedDict[Hashable, tuple[object, pa.Table]] = OrderedDict()
+        self._rows = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, generation: object, read: Callable[[], pa.Table]) -> pa.Table:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None and hit[0] == generation:
+                self._items.move_to_end(key)
+                return hit[1]
+        tbl = read()
+        with self._lock:
+            old = self._items.pop(key, None)
+            self._rows -= old[1].num_rows if old else 0
+            if tbl.num_rows <= self.max_rows:
+                self._items[key] = (generation, tbl)
+                self._rows += tbl.num_rows
+            while self._rows > self.max_rows:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self._rows -= dropped.num_rows
+        return tbl
