@@ -354,4 +354,62 @@ DDL: dict[str, str] = {
             cargo_basis VARCHAR,
             attrs JSON
         )""",
+    # ---- corridor serve (the team workspace): accounts, sessions, audit. New tables only,
+    # created by Store._migrate without a version bump (see there); nothing else reads them.
+    "users": """
+        CREATE TABLE IF NOT EXISTS users (
+            username VARCHAR PRIMARY KEY,
+            role VARCHAR NOT NULL,          -- viewer, analyst, admin
+            password_hash VARCHAR NOT NULL, -- argon2id (argon2-cffi), never the password
+            created_at TIMESTAMP NOT NULL,
+            disabled BOOLEAN NOT NULL DEFAULT false
+        )""",
+    "sessions": """
+        CREATE TABLE IF NOT EXISTS sessions (
+            session_id VARCHAR PRIMARY KEY, -- random; the cookie holds it signed
+            username VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            expires_at TIMESTAMP NOT NULL,
+            csrf_token VARCHAR NOT NULL,
+            revoked BOOLEAN NOT NULL DEFAULT false
+        )""",
+    "serve_settings": """
+        CREATE TABLE IF NOT EXISTS serve_settings (
+            key VARCHAR PRIMARY KEY,        -- e.g. cookie_secret
+            value VARCHAR NOT NULL
+        )""",
+    "audit_log": """
+        CREATE TABLE IF NOT EXISTS audit_log (
+            audit_id BIGINT PRIMARY KEY,
+            changed_at TIMESTAMP NOT NULL,  -- UTC
+            username VARCHAR,               -- who (NULL: an anonymous attempt)
+            action VARCHAR NOT NULL,        -- create, update, upload, login, login_failed, ...
+            object_kind VARCHAR,            -- sighting, claim, user, upload, annotation
+            object_id VARCHAR,
+            before JSON,                    -- the object before the write (NULL when created)
+            after JSON,                     -- the object after the write
+            detail VARCHAR
+        )""",
+    "annotations": """
+        CREATE TABLE IF NOT EXISTS annotations (
+            annotation_id VARCHAR PRIMARY KEY,
+            object_kind VARCHAR NOT NULL,   -- event, vessel, sighting, claim, shipment
+            object_id VARCHAR NOT NULL,
+            text VARCHAR NOT NULL,
+            username VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL
+        )""",
+    "attachments": """
+        CREATE TABLE IF NOT EXISTS attachments (
+            attachment_id VARCHAR PRIMARY KEY, -- hash of the bytes and the object
+            object_kind VARCHAR NOT NULL,   -- sighting, event, claim, vessel, shipment
+            object_id VARCHAR NOT NULL,
+            filename VARCHAR NOT NULL,      -- as uploaded, cleaned to letters, digits, . _ -
+            media_type VARCHAR NOT NULL,    -- image/png, image/jpeg, image/webp (checked bytes)
+            sha256 VARCHAR NOT NULL,
+            size_bytes BIGINT NOT NULL,
+            content BLOB NOT NULL,
+            username VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL
+        )""",
 }

@@ -379,9 +379,9 @@ def ingest_files(
 
 
 def _register_all() -> None:
-    from corridor.cli import ais, archive, case, claims, detect, nmea, places, report, sim
+    from corridor.cli import ais, archive, case, claims, detect, nmea, places, report, serve, sim
 
-    for module in (nmea, ais, places, detect, sim, case, claims, report, archive):
+    for module in (nmea, ais, places, detect, sim, case, claims, report, archive, serve):
         module.register(app, ingest_app)
 
 
