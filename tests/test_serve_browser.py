@@ -39,8 +39,7 @@ pytestmark = pytest.mark.browser
 
 
 def _gap_vessel(store: Store) -> tuple[int, str]:
-    row = store.con.execute("SELECT mmsi, event_id FROM events WHERE type = 'gap' ORDER BY event_id "
-                            "LIMIT 1").fetchone()
+    row = store.one("SELECT mmsi, event_id FROM events WHERE type = 'gap' ORDER BY event_id LIMIT 1")
     assert row, "the sample has gaps"
     return int(row[0]), row[1]
 
@@ -165,8 +164,8 @@ def test_workspace_in_a_real_browser(server, browser, tmp_path):
     sid = page.text_content("#sighting-title").split()[-1]
     assert page.locator(".audit-history .audit-item").first.text_content().count("ana create") == 1
     assert XSS_TEXT in page.text_content("#detail")
-    stored = server["app"].state.db.reader().con.execute(
-        "SELECT description, place_id FROM sightings WHERE sighting_id = ?", [sid]).fetchone()
+    stored = server["app"].state.db.reader().one(
+        "SELECT description, place_id FROM sightings WHERE sighting_id = ?", [sid])
     assert stored == (XSS_TEXT, "rajin")
     # a satellite image attached to it, shown from the server
     from PIL import Image

@@ -16,7 +16,7 @@ def test_users_add_prompts_and_stores_only_a_hash(db_file):
     assert r.exit_code == 0, r.output
     assert "maria (analyst) saved" in r.output
     with Store.open(db_file) as s:
-        h = s.con.execute("SELECT password_hash, role FROM users WHERE username = 'maria'").fetchone()
+        h = s.one("SELECT password_hash, role FROM users WHERE username = 'maria'")
         assert h[0].startswith("$argon2id$") and "a-long-password" not in h[0] and h[1] == "analyst"
         assert verify_login(s, "maria", "a-long-password").role.name == "analyst"
         assert verify_login(s, "maria", "wrong") is None
