@@ -69,7 +69,7 @@ def test_corridor_serve_starts_one_process_over_the_store(db_file):
         assert httpx.get(base + "/api/vessels").status_code == 401
         # the store is held by the server: a second writer is refused with a clear message
         other = CliRunner().invoke(app, ["--db", str(db_file), "users", "list"])
-        assert other.exit_code == 2 and "cannot open database" in other.output
+        assert other.exit_code == 75 and "is in use by another process" in other.output
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=20)

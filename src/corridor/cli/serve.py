@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from corridor.cli import db_path, open_store
-
-DB_HELP = "Database file (also accepted before the command, as for every command)."
-
-
-def _db(ctx: typer.Context, db: Path | None) -> Path:
-    if db is not None:  # `corridor serve --db case.duckdb`, as well as `corridor --db case.duckdb serve`
-        ctx.find_root().obj = dict(ctx.find_root().obj or {}, db=db)
-    return db_path(ctx)
 
 
 def register(app: typer.Typer, ingest: typer.Typer) -> None:
@@ -23,7 +13,6 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
     @app.command("serve")
     def serve_cmd(
         ctx: typer.Context,
-        db: Path | None = typer.Option(None, "--db", help=DB_HELP),
         host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (default: this "
                                  "machine only; anything else needs a TLS proxy in front)."),
         port: int = typer.Option(8000, "--port", min=1, max=65535),
@@ -36,7 +25,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         from corridor.store import StoreError
 
         try:
-            run(_db(ctx, db), host, port, session_hours=session_hours, max_upload_mb=max_upload_mb,
+            run(db_path(ctx), host, port, session_hours=session_hours, max_upload_mb=max_upload_mb,
                 echo=typer.echo)
         except StoreError as exc:
             typer.echo(f"error: {exc}", err=True)
@@ -52,12 +41,10 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         role: str = typer.Option(..., "--role", help="viewer (reads), analyst (also writes), "
                                  "admin (also manages users)."),
         replace: bool = typer.Option(False, "--replace", help="Reset an existing user's password and role."),
-        db: Path | None = typer.Option(None, "--db", help=DB_HELP),
     ) -> None:
         """Add a user; the password is asked for (twice) and stored as an argon2 hash."""
         from corridor.serve.auth import AuthError, add_user, check_new_user
 
-        _db(ctx, db)
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
         try:
             check_new_user(name, role, password)
@@ -69,10 +56,9 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         typer.echo(f"user {user.username} ({user.role.name}) saved")
 
     @users_app.command("list")
-    def users_list(ctx: typer.Context, db: Path | None = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    def users_list(ctx: typer.Context) -> None:
         """List the users and their roles."""
-        _db(ctx, db)
-        with open_store(ctx) as store:
+        with open_store(ctx, must_exist=True) as store:
             rows = store.con.execute(
                 "SELECT username, role, disabled FROM users ORDER BY username").fetchall()
         for name, role, disabled in rows:
