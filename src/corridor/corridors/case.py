@@ -27,6 +27,7 @@ from corridor.identity import parse_imo
 from corridor.ids import stable_id
 from corridor.ingest.observations import ingest_rail, ingest_sightings, parse_marks
 from corridor.ingest.summary import IngestSummary
+from corridor.schema import CASE_PLACES
 from corridor.store import Store
 
 CASE_FILES = ("places.csv", "vessels.csv", "sanctions.csv", "sightings.csv", "rail.csv",
@@ -133,6 +134,25 @@ def read_places(d: Path, case_id: str) -> tuple[pa.Table, list[str]]:
 def read_place_notes(d: Path) -> dict[str, dict]:
     """Every row of places.csv (with or without coordinate) by place_id: marks, sources, notes."""
     return {r["place_id"]: r for _, r in _rows(d / "places.csv", ("place_id",))}
+
+
+def read_case_places(d: Path, case_id: str) -> pa.Table:
+    """Every row of places.csv, with or without a coordinate, as ``case_places`` rows: the
+    analyst's precision note, mark, sources and note reach the reconstruction from the store."""
+    path = d / "places.csv"
+    rows = []
+    for line, r in _rows(path, ("place_id", "name", "kind", "lat", "lon", "precision", "sources")):
+        rows.append({
+            "collection": case_id, "place_id": r["place_id"], "name": r["name"],
+            "kind": r["kind"] or None, "country": r.get("country") or None,
+            "lat": _float(path, line, "lat", r["lat"]), "lon": _float(path, line, "lon", r["lon"]),
+            "precision": r["precision"] or None,
+            "precision_note": r.get("precision_note") or None,
+            "radius_m": _float(path, line, "radius_m", r.get("radius_m", "")),
+            "aliases": _list(r.get("aliases", "")), "mark": r.get("mark") or None,
+            "sources": _list(r["sources"]), "note": r.get("note") or None,
+        })
+    return pa.Table.from_pylist(rows, schema=CASE_PLACES)
 
 
 def read_vessels(d: Path, case_id: str) -> pa.Table:
@@ -285,8 +305,11 @@ def load_case(store: Store, id_or_path: str | Path, *, force: bool = False) -> C
     sanctions = read_sanctions(d, case_id, vessels)
     claims = read_claims(d, case_id)
     sources = read_sources(d, case_id)
+    case_places = read_case_places(d, case_id)
     summary = CaseLoadSummary(case_id=case_id, not_stored=skipped)
     with store.transaction():
+        store.con.execute("DELETE FROM case_places WHERE collection = ?", [case_id])
+        store.insert_arrow("case_places", case_places)
         for table, data in (("places", places), ("vessels", vessels), ("watchlist", sanctions),
                             ("claims", claims), ("sources", sources)):
             store.insert_arrow(table, data, on_conflict="replace")
