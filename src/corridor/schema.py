@@ -379,6 +379,12 @@ DDL: dict[str, str] = {
             citation VARCHAR,               -- the full citation as written
             PRIMARY KEY (collection, tag)
         )""",
+    "sighting_cargo": """
+        CREATE TABLE IF NOT EXISTS sighting_cargo (
+            sighting_id VARCHAR PRIMARY KEY,
+            unit VARCHAR,                   -- the unit of the sighting's count (shells, tonnes…)
+            vessels INTEGER                 -- how many ships the count covers (default 1)
+        )""",
     "case_places": """
         CREATE TABLE IF NOT EXISTS case_places (
             collection VARCHAR NOT NULL,    -- the case id

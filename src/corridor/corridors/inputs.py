@@ -83,9 +83,12 @@ def load_inputs(store: Store, corridor: Corridor, params: ReconstructParams) -> 
                             "can be matched to it by position (load the case or a gazetteer)")
     vessels = store.query("SELECT * FROM vessels ORDER BY vessel_id")
     observed = corridor.data != "simulated"
+    cargo_join = ("LEFT JOIN (SELECT sighting_id, unit AS count_unit, vessels AS count_vessels "
+                  "FROM sighting_cargo) USING (sighting_id) "
+                  if _has_table(store, "sighting_cargo") else "")
     sightings = store.query(
-        "SELECT * FROM sightings WHERE ts_end >= ? AND ts_start < ? ORDER BY ts_start, sighting_id",
-        [w0, w1]).to_pylist() if observed else []
+        f"SELECT * FROM sightings {cargo_join}WHERE ts_end >= ? AND ts_start < ? "
+        "ORDER BY ts_start, sighting_id", [w0, w1]).to_pylist() if observed else []
     sim_filter = {
         "real": " AND (mmsi IS NULL OR mmsi NOT IN (SELECT DISTINCT mmsi FROM positions "
                 "WHERE source = 'simulated'))",
