@@ -95,6 +95,8 @@ class Observations:
     gaps: tuple[AisEvent, ...]
     voyages: tuple[AisEvent, ...]
     matcher: NodeMatcher
+    #: AIS port visits off the corridor: (ident, start, end)
+    elsewhere: tuple[tuple[str, datetime, datetime], ...] = ()
 
 
 def rng(a: datetime | None, b: datetime | None, uncertain: bool, text: str | None = None
@@ -147,6 +149,31 @@ def sighting_summary(s: dict) -> str:
     return text
 
 
+def _count_unit(inp: Inputs, s: dict) -> str | None:
+    """The corridor unit a sighting's count is in: its ``unit`` column, else its subject
+    (``containers``, ``railcars``), else the corridor's main unit for ``cargo``. A unit the
+    corridor does not declare is kept as written (never counted) and warned about."""
+    if not s.get("count"):
+        return None
+    cargo = inp.corridor.cargo
+    written = s.get("count_unit") or None
+    if written is None and s["subject"] in ("containers", "railcars", "cargo", "train"):
+        hit = cargo.unit_for(s["subject"])
+        if hit is not None:
+            return hit.unit
+        return cargo.unit if s["subject"] in ("containers", "cargo") else None
+    if written is None:
+        return None
+    hit = cargo.unit_for(written)
+    if hit is not None:
+        return hit.unit
+    msg = (f"sightings count {written!r}, a unit the corridor does not declare (cargo.unit / "
+           f"cargo.units): those counts are not used")
+    if msg not in inp.warnings:
+        inp.warnings.append(msg)
+    return written
+
+
 def build_observations(store: Store, inp: Inputs) -> Observations:
     """Observations at nodes, context rows, and AIS gap/voyage events."""
     c, p = inp.corridor, inp.params
@@ -183,6 +210,7 @@ def build_observations(store: Store, inp: Inputs) -> Observations:
         ident = vid
         if ident is None and s.get("mmsi"):
             ident = f"mmsi:{s['mmsi']}"
+        unit = _count_unit(inp, s)
         obs.append(Obs(
             kind="sighting", id=s["sighting_id"], place_id=place, ident=ident, vessel_id=vid,
             label=s.get("vessel_name") or ({"train": "train", "containers": "containers"}
@@ -190,12 +218,13 @@ def build_observations(store: Store, inp: Inputs) -> Observations:
             mmsi=s.get("mmsi"), subject=s["subject"], start=s["ts_start"], end=s["ts_end"],
             uncertain=bool(s.get("date_uncertain")), text=s.get("date_text"),
             activity=s.get("activity"), count=s.get("count"), summary=summary, sources=tags,
-            marks=marks,
+            marks=marks, unit=unit, shared_by=max(int(s.get("count_vessels") or 1), 1),
         ))
     mmsis = sorted({e["mmsi"] for e in inp.events if e["mmsi"] is not None})
     idents = mmsi_identities(store, mmsis, inp.resolver)
     gaps: list[AisEvent] = []
     voyages: list[AisEvent] = []
+    elsewhere: list[tuple[str, datetime, datetime]] = []
     for e in inp.events:
         attrs = json.loads(e["attrs"]) if isinstance(e["attrs"], str) else (e["attrs"] or {})
         ident, vid, label = idents.get(e["mmsi"], (None, None, None))
@@ -206,6 +235,8 @@ def build_observations(store: Store, inp: Inputs) -> Observations:
             continue
         place = e["place_id"] if e["place_id"] in nodes else matcher.node_at(e["lat"], e["lon"])
         if place is None:
+            if ident is not None:  # a port call off the corridor: the ship went somewhere else
+                elsewhere.append((ident, e["start_ts"], e["end_ts"] or e["start_ts"]))
             continue
         end = e["end_ts"] or e["start_ts"]
         obs.append(Obs(
@@ -214,7 +245,8 @@ def build_observations(store: Store, inp: Inputs) -> Observations:
             uncertain=False, text=None, activity="port visit (AIS)", count=None,
             summary=f"AIS port visit of {label} at {place}", sources=(), marks=(),
         ))
-    return Observations(tuple(obs), tuple(context), tuple(gaps), tuple(voyages), matcher)
+    return Observations(tuple(obs), tuple(context), tuple(gaps), tuple(voyages), matcher,
+                        tuple(elsewhere))
 
 
 # ------------------------------------------------------------------------- calls
@@ -224,6 +256,7 @@ class _Open:
 
     place_id: str
     ident: str | None
+    main_unit: str | None = None
     obs: list[Obs] = field(default_factory=list)
     closed: bool = False
     departed: tuple[datetime, datetime] | None = None
@@ -242,7 +275,8 @@ class _Open:
         start, end = min(o.start for o in obs), max(o.end for o in obs)
         ided = [o.label for o in obs if o.ident == self.ident and o.label]
         label = ided[0] if ided else next((o.label for o in obs if o.label), None)
-        counted = [o for o in obs if o.subject in ("containers", "cargo") and o.count]
+        counted = [o for o in obs if o.subject in ("containers", "cargo") and o.count
+                   and o.unit == self.main_unit]
         top = max(counted, key=lambda o: o.count) if counted else None
         text = "; ".join(dict.fromkeys(o.text for o in obs if o.text)) or None
         return Call(
@@ -271,11 +305,32 @@ def _mode_o(o: Obs) -> str:
     return "rail" if o.subject in ("train", "railcars") else "sea"
 
 
-def build_calls(obs: tuple[Obs, ...] | list[Obs], merge_hours: float) -> tuple[Call, ...]:
-    """Merge observations into calls per node (see the module docstring)."""
+def build_calls(obs: tuple[Obs, ...] | list[Obs], merge_hours: float, *,
+                max_stay_days: float = 0.0, main_unit: str | None = "containers",
+                elsewhere: tuple[tuple[str, datetime, datetime], ...] = ()) -> tuple[Call, ...]:
+    """Merge observations into calls per node (see the module docstring).
+
+    A departure of an identified ship (activity ``depart…``) also joins that ship's open call
+    at the same place up to ``max_stay_days`` back, when nothing shows the ship anywhere else
+    in between ("arrived 27 Jan", "departed 3 Feb": one call). ``main_unit``: the unit a
+    call's ``count`` is in. ``elsewhere``: (ident, start, end) of the ship's presence off the
+    corridor (AIS port visits), which keeps such calls apart.
+    """
     merge = timedelta(hours=merge_hours)
+    stay = timedelta(days=max_stay_days)
     calls: list[_Open] = []
     active: dict[str, list[_Open]] = {}  # calls that a later observation can still join
+    seen_at: dict[str, list[tuple[datetime, datetime, str]]] = {}  # ident -> (start, end, place)
+    for o in obs:
+        if o.ident is not None:
+            seen_at.setdefault(o.ident, []).append((o.start, o.end, o.place_id))
+    for ident, a, b in elsewhere:
+        seen_at.setdefault(ident, []).append((a, b, "\x00elsewhere"))
+    by_ident: dict[tuple[str, str], list[_Open]] = {}  # (place, ident) -> calls, for departures
+
+    def away_between(ident: str, place: str, t0: datetime, t1: datetime) -> bool:
+        return any(p != place and s < t1 and e > t0 for s, e, p in seen_at.get(ident, []))
+
     for o in sorted(obs, key=lambda o: (o.place_id, o.start, o.end, o.id)):
         # observations come in start order, so a call that ended more than ``merge`` before
         # this one can never be joined again: drop it (keeps the pass linear)
@@ -283,6 +338,12 @@ def build_calls(obs: tuple[Obs, ...] | list[Obs], merge_hours: float) -> tuple[C
         active[o.place_id] = live
         open_calls = [c for c in live if c.mode == _mode_o(o)]
         same = [c for c in open_calls if o.ident is not None and c.ident == o.ident]
+        departs = (o.activity or "").lower().startswith("depart")
+        if not same and departs and o.ident is not None and stay > timedelta(0):
+            prior = [c for c in by_ident.get((o.place_id, o.ident), [])
+                     if not c.closed and c.mode == _mode_o(o) and o.start - c.end <= stay
+                     and not away_between(o.ident, o.place_id, c.end, o.start)]
+            same = prior[-1:]
         if o.ident is None:
             fits = open_calls
         else:
@@ -294,7 +355,7 @@ def build_calls(obs: tuple[Obs, ...] | list[Obs], merge_hours: float) -> tuple[C
         elif fits and len(idents) <= 1:
             target = fits[-1]
         if target is None:
-            target = _Open(place_id=o.place_id, ident=o.ident)
+            target = _Open(place_id=o.place_id, ident=o.ident, main_unit=main_unit)
             active[o.place_id].append(target)
             calls.append(target)
         else:
@@ -304,8 +365,12 @@ def build_calls(obs: tuple[Obs, ...] | list[Obs], merge_hours: float) -> tuple[C
                 target.unidentified_merged += sum(1 for x in target.obs
                                                   if x.subject == "vessel" and x.ident is None)
                 target.ident = o.ident
+        if target.ident is not None:
+            lst = by_ident.setdefault((o.place_id, target.ident), [])
+            if not lst or lst[-1] is not target:
+                lst.append(target)
         target.obs.append(o)
-        if (o.activity or "").lower().startswith("depart"):
+        if departs:
             target.departed = (o.start, o.end)
             target.closed = True
     frozen = [c.freeze() for c in calls]

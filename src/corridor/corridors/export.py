@@ -81,6 +81,8 @@ def to_text(rec: Reconstruction) -> str:
     for cl in rec.claims:
         out.append(f"  [{cl.verdict}] {cl.key or cl.claim_id}: {cl.sentence}")
         out.append(f"      {cl.arithmetic}")
+        if cl.independence:
+            out.append(f"      {cl.independence}")
     if rec.warnings:
         out.append("")
         out.extend(f"warning: {w}" for w in rec.warnings)

@@ -101,8 +101,9 @@ class Leg:
 
 
 def _unit_key(word: str) -> str:
-    """A unit word compared loosely: lower case, single spaces, a plural ``s`` dropped."""
-    w = " ".join(word.lower().replace("-", " ").split())
+    """A unit word compared loosely: lower case, no spaces or hyphens, a plural ``s`` dropped
+    ("Rail cars" = "railcar")."""
+    w = "".join(word.lower().replace("-", " ").split())
     return w[:-1] if w.endswith("s") and not w.endswith("ss") else w
 
 

@@ -269,6 +269,8 @@ class Verdict(_Dict):
     note: str | None = None
     #: additive: evidence the estimate rests on that comes from the claim's own sources
     own_source_evidence: tuple[str, ...] = ()
+    #: additive: the sentence saying so (None when the evidence is independent of the claim)
+    independence: str | None = None
 
 
 @dataclass(frozen=True)

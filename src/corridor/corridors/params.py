@@ -17,9 +17,10 @@ class ReconstructParams:
     """Parameters of the reconstruction. Set them in the corridor YAML's ``params``; every value
     used is reported in the output.
 
-    ``call_merge_hours``: observations of one identity at one node this close merge into a call;
-    an arrival and a later departure of the same vessel merge when no more than
-    ``max_call_span_days`` apart. ``max_call_span_days``: a sighting dated more loosely than
+    ``call_merge_hours``: observations of one identity at one node this close merge into a call.
+    ``max_stay_days``: a ship's departure joins its earlier call at the same place up to this
+    long before, when nothing shows the ship elsewhere in between (one port stay, one call).
+    ``max_call_span_days``: a sighting dated more loosely than
     this cannot date a call. ``surge_ratio``: rail count / baseline at which a count is a
     surge. ``about_tolerance``: "about" as a fraction (0.1 = ±10%). ``min_load_factor``: the low
     end of a load from a vessel's capacity. ``default_radius_m``: node geofence when the place has
@@ -29,6 +30,7 @@ class ReconstructParams:
 
     call_merge_hours: float = 12.0
     max_call_span_days: float = 7.0
+    max_stay_days: float = 14.0
     surge_ratio: float = 2.0
     about_tolerance: float = 0.10
     min_load_factor: float = 0.5

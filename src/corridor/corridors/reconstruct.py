@@ -58,8 +58,11 @@ def reconstruct(store: Store, corridor: str | Path | Corridor,
         params = ReconstructParams.from_dict(c.params, f"{c.path}: params")
     inp = load_inputs(store, c, params)
     observed = build_observations(store, inp)
-    calls = build_calls(observed.obs, params.call_merge_hours)
-    shipments = ShipmentBuilder(inp, calls, observed).build()
+    calls = build_calls(observed.obs, params.call_merge_hours,
+                        max_stay_days=params.max_stay_days, main_unit=c.cargo.unit,
+                        elsewhere=observed.elsewhere)
+    builder = ShipmentBuilder(inp, calls, observed)
+    shipments = builder.build()
     rail = rail_section(inp)
     claims, estimates = judge_claims(inp, select_claims(inp), shipments, calls)
     origins = [n.place_id for n in c.nodes if n.role == "origin"]
@@ -71,6 +74,11 @@ def reconstruct(store: Store, corridor: str | Path | Corridor,
                                      origins, None, ep)):
         if all(x.estimate_id != e.estimate_id for x in ests):
             ests.insert(0, e)
+    for k, u in enumerate(c.cargo.units):  # the window in every further unit, after those two
+        e = est.estimate_cargo(c.corridor_id, shipments, c.window_start, c.window_end, origins,
+                               None, ep, unit=u.unit)
+        if all(x.estimate_id != e.estimate_id for x in ests):
+            ests.insert(2 + k, e)
     corridor_json = {
         "id": c.corridor_id, "title": c.title, "description": c.description, "file": c.path,
         "case": c.case, "data": c.data, "cargo_unit": c.cargo.unit,
@@ -83,7 +91,8 @@ def reconstruct(store: Store, corridor: str | Path | Corridor,
         window={"start": c.window_start.isoformat(), "end": c.window_end.isoformat()},
         nodes=tuple(_nodes_json(inp)), legs=tuple(_leg_json(g) for g in c.legs),
         vessels=tuple(vessels), calls=calls, shipments=shipments, rail=rail,
-        estimates=tuple(ests), claims=claims, context=observed.context, sources=(),
+        estimates=tuple(ests), claims=claims,
+        context=observed.context + tuple(builder.context), sources=(),
         warnings=(), params={k: (list(v) if isinstance(v, tuple) else v)
                              for k, v in asdict(params).items()},
     )

@@ -20,7 +20,7 @@ from corridor.corridors import estimate as est
 from corridor.corridors.calls import AisEvent, NodeMatcher, Observations, rng, union
 from corridor.corridors.inputs import Inputs
 from corridor.corridors.model import Leg
-from corridor.corridors.objects import Call, CargoRange, Evidence, Shipment, TimeRange
+from corridor.corridors.objects import Call, CargoRange, Evidence, Obs, Shipment, TimeRange
 from corridor.ids import stable_id
 
 
@@ -36,6 +36,40 @@ def evidence(c: Call, role: str) -> tuple[Evidence, ...]:
     """The observations of a call as evidence with ``role``."""
     return tuple(Evidence(o.kind, o.id, role, o.place_id, rng(o.start, o.end, o.uncertain, o.text),
                           o.summary, o.sources, o.marks) for o in c.obs)
+
+
+TIERS = ("possible", "probable", "confirmed")
+
+
+def strong(e: Evidence) -> bool:
+    """Evidence that can carry a tier on its own: AIS (measured), or a sighting stated by its
+    source (``C``, or no mark given) and not marked unverified (``U``). Evidence marked only
+    ``I`` (inference) and/or ``⚠`` (sources conflict), or ``U``, is weak."""
+    if e.kind == "event" or not e.marks:
+        return True
+    return "C" in e.marks and "U" not in e.marks
+
+
+def bound_tier(tier: str, ev: tuple[Evidence, ...]) -> tuple[str, str | None]:
+    """The tier the source marks allow (docs/reconstruction.md, "Source marks bound the tier"):
+    *confirmed* needs strong evidence at both ends; a shipment whose every piece of evidence
+    is weak is at most *possible*. Returns (tier, why it was lowered or None)."""
+    if not ev:
+        return tier, None
+    weak = [e for e in ev if not strong(e)]
+    if len(weak) == len(ev) and tier != "possible":
+        tags = "".join(f"[{t}]" for t in union(e.sources for e in weak))
+        return "possible", (f"held at possible: every piece of evidence is marked "
+                            f"{'/'.join(union(e.marks for e in weak))} {tags}".rstrip())
+    if tier == "confirmed":
+        ends = {"origin": [e for e in ev if e.role in ("origin", "cargo")],
+                "destination": [e for e in ev if e.role == "destination"]}
+        for end, items in ends.items():
+            if items and not any(strong(e) for e in items):
+                tags = "".join(f"[{t}]" for t in union(e.sources for e in items))
+                return "probable", (f"held at probable: the {end} rests only on evidence marked "
+                                    f"{'/'.join(union(e.marks for e in items))} {tags}".rstrip())
+    return tier, None
 
 
 def _gap_evidence(g: AisEvent) -> Evidence:
@@ -67,6 +101,18 @@ class ShipmentBuilder:
         self._voyages: dict[str | None, list[AisEvent]] = {}
         for v in obs.voyages:
             self._voyages.setdefault(v.ident, []).append(v)
+        self._shared: dict[tuple[str, str], list[Obs]] = {}
+        for c in calls:
+            for o in c.obs:
+                if o.count and o.unit and o.shared_by > 1:
+                    self._shared.setdefault((c.place_id, o.unit), []).append(o)
+        self._elsewhere: dict[str, list[tuple[datetime, datetime]]] = {}
+        for ident, a, b in obs.elsewhere:
+            self._elsewhere.setdefault(ident, []).append((a, b))
+        #: shipments left out, with the reason (a round trip AIS shows)
+        self.context: list[dict] = []
+        #: how many shipments used a call as their origin (a count covering N ships: N)
+        self.origin_uses: dict[str, int] = {}
 
     def build(self) -> tuple[Shipment, ...]:
         """Sea legs, then rail legs; sorted by departure."""
@@ -77,6 +123,38 @@ class ShipmentBuilder:
             if (s.depart.earliest or s.arrive.earliest) else "", s.mode, s.shipment_id)))
 
     # -- helpers
+    def _origin_free(self, a: Call) -> bool:
+        """A call can be the origin of one shipment; a count covering N ships, of N."""
+        cap = max((o.shared_by for o in a.obs if o.count), default=1)
+        return self.origin_uses.get(a.call_id, 0) < cap
+
+    def _use_origin(self, a_id: str) -> None:
+        self.origin_uses[a_id] = self.origin_uses.get(a_id, 0) + 1
+        self.used_origin.add(a_id)
+
+    def _round_trip(self, a: Call) -> Call | None:
+        """The ship's next call, if AIS shows it leaving ``a`` and coming back to the same place
+        with no call anywhere else in between (a voyage event from ``a`` back to it, or AIS
+        port visits at both ends and no AIS gap between them); else None."""
+        if a.ident is None:
+            return None
+        later = [c for p in self.c.place_ids for c in self.at_ident(p, a.ident)
+                 if c.start >= a.end and c.call_id != a.call_id]
+        if not later:
+            return None
+        nxt = min(later, key=lambda c: (c.start, c.call_id))
+        if nxt.place_id != a.place_id:
+            return None
+        if any(s < nxt.start and e > a.end for s, e in self._elsewhere.get(a.ident, [])):
+            return None
+        if self._voyage(a.ident, a, nxt) is not None:
+            return nxt
+        dark = any(g.start_ts < nxt.start and (g.end_ts or g.start_ts) > a.end
+                   for g in self._gaps.get(a.ident, []))
+        if a.ais_only and nxt.ais_only and not dark:
+            return nxt
+        return None
+
     def at(self, place: str) -> list[Call]:
         """Calls at ``place`` in time order."""
         return self._by_place.get(place, [])
@@ -115,21 +193,54 @@ class ShipmentBuilder:
         return None
 
     def _cargo(self, calls: list[Call], vessel_id: str | None) -> CargoRange:
-        seen = [(cl.count, cl) for cl in calls if cl.count]
-        cg = self.c.cargo
-        if seen:
-            count, cl = max(seen, key=lambda x: x[0])
-            srcs = tuple(union(o.sources for o in cl.obs if o.count))
-            return est.cargo_range(seen_count=count, seen_sources=srcs, unit=cg.unit,
-                                   params=self.p.estimate_params())
-        return est.cargo_range(capacity_teu=self.vessel_caps.get(vessel_id) if vessel_id else None,
-                               per_load_low=cg.per_load_low, per_load_high=cg.per_load_high,
-                               per_load_basis=cg.basis, per_load_sources=cg.sources, unit=cg.unit,
-                               params=self.p.estimate_params())
+        """The cargo in the corridor's main unit (see :meth:`_cargo_units`)."""
+        return self._cargo_units(calls, vessel_id)[0]
+
+    def _cargo_units(self, calls: list[Call], vessel_id: str | None) -> tuple[CargoRange, ...]:
+        """The load in every unit the corridor declares, main unit first: a count seen in the
+        calls (a count covering several ships gives each its share), else a count shared by
+        several ships seen at the same place and time, else the vessel's capacity (main unit),
+        else the unit's per-vessel or per-load figure."""
+        ep = self.p.estimate_params()
+        out = []
+        for i, u in enumerate(self.c.cargo.all_units):
+            seen = [(o.count / o.shared_by, o) for cl in calls for o in cl.obs
+                    if o.count and o.unit == u.unit]
+            if not seen:
+                seen = [(o.count / o.shared_by, o) for o in self._shared_near(calls, u.unit)]
+            if seen:
+                share, o = max(seen, key=lambda x: (x[0], x[1].id))
+                shared = [x for x in seen if x[1].count == o.count and x[1].shared_by == o.shared_by]
+                srcs = tuple(union(x[1].sources for x in shared))
+                cr = est.cargo_range(seen_count=share, seen_sources=srcs, unit=u.unit, params=ep)
+                if o.shared_by > 1:
+                    cr = replace(cr, basis=f"{cr.basis}; the count of {est.fmt(o.count)} "
+                                           f"{u.unit} covers {o.shared_by} ships, this one's "
+                                           f"share is {est.fmt(share)} (I)")
+                out.append(cr)
+                continue
+            per = u.per_load_for(vessel_id)
+            cap = self.vessel_caps.get(vessel_id) if (vessel_id and i == 0) else None
+            out.append(est.cargo_range(
+                capacity_teu=cap, per_load_low=per[0] if per else None,
+                per_load_high=per[1] if per else None, per_load_basis=u.basis,
+                per_load_sources=u.sources, unit=u.unit, params=ep))
+        return tuple(out)
+
+    def _shared_near(self, calls: list[Call], unit: str) -> list[Obs]:
+        """Counts covering several ships (``vessels`` > 1) seen at the place of one of
+        ``calls`` within ``call_merge_hours`` of it."""
+        merge = timedelta(hours=self.p.call_merge_hours)
+        out = []
+        for cl in calls:
+            for o in self._shared.get((cl.place_id, unit), []):
+                if o.start - merge <= cl.end and o.end + merge >= cl.start and o not in out:
+                    out.append(o)
+        return out
 
     def _add(self, *, mode: str, leg: Leg | None, a: Call | None, b: Call | None, tier: str,
              reason: str, depart: TimeRange, arrive: TimeRange, evidence: tuple[Evidence, ...],
-             cargo: CargoRange, counts: bool, from_place: str | None, to_place: str | None,
+             cargo: tuple[CargoRange, ...], counts: bool, from_place: str | None, to_place: str | None,
              from_candidates: list[str] | None = None, to_candidates: list[str] | None = None,
              origin_inferred: bool = False, carries: str | None = None) -> Shipment:
         main = b if (b is not None and b.ident is not None) else (a if a is not None else b)
@@ -140,6 +251,9 @@ class ShipmentBuilder:
         if mode == "rail":
             vessel_id = None
             label, mmsi = (b.label if b is not None else None) or "train", None
+        tier, capped = bound_tier(tier, evidence)
+        if capped:
+            reason = f"{reason}; {capped}"
         ev_ids = sorted(e.id for e in evidence)
         sid = stable_id("shipment", self.c.corridor_id, mode, leg.leg_id if leg else None,
                         from_place, to_place, ident if mode == "sea" else None, ev_ids)
@@ -150,11 +264,12 @@ class ShipmentBuilder:
             from_place_id=from_place, to_place_id=to_place,
             from_candidates=tuple(from_candidates or ()), to_candidates=tuple(to_candidates or ()),
             depart=depart, arrive=arrive, tier=tier, tier_reason=reason,
-            evidence=tuple(evidence), cargo=cargo, counts_toward_totals=counts,
+            evidence=tuple(evidence), cargo=cargo[0], cargo_by_unit=tuple(cargo[1:]),
+            counts_toward_totals=counts,
             carries_shipment_id=carries, origin_call_inferred=origin_inferred,
             unidentified_merged=unmerged if mode == "sea" else 0,
             sources=union(e.sources for e in evidence),
-            marks=union(e.marks for e in evidence),
+            marks=union(e.marks for e in evidence), tier_capped_by=capped,
         )
         self.shipments.append(row)
         if b is not None:
@@ -200,7 +315,7 @@ class ShipmentBuilder:
                     continue
                 if b.start - a.end > hi:
                     break
-                if a.call_id in self.used_origin or not feasible(a, b, leg):
+                if not self._origin_free(a) or not feasible(a, b, leg):
                     continue
                 if best is None or a.start > best[0].start:
                     best = (a, leg)
@@ -234,10 +349,10 @@ class ShipmentBuilder:
                   reason=f"{b.label} seen at {a.place_id} and then at {b.place_id} "
                          f"{hours:.0f} h after it was last seen at {a.place_id}; the leg "
                          f"allows {leg.min_duration_hours:g}–{leg.max_duration_hours:g} h",
-                  depart=dep, arrive=arr, evidence=ev, cargo=self._cargo([a, b], b.vessel_id),
+                  depart=dep, arrive=arr, evidence=ev, cargo=self._cargo_units([a, b], b.vessel_id),
                   counts=leg.from_place in counts_from, from_place=leg.from_place,
                   to_place=leg.to_place)
-        self.used_origin.add(a.call_id)
+        self._use_origin(a.call_id)
         self.used_destination.add(b.call_id)
         return True
 
@@ -249,18 +364,18 @@ class ShipmentBuilder:
             if g is None:
                 continue
             prior = [a for a in self.at_ident(leg.from_place, b.ident)
-                     if a.call_id not in self.used_origin
+                     if self._origin_free(a)
                      and a.end <= g.start_ts and g.start_ts - a.end <= hi]
             ev = (() if not prior else evidence(prior[-1], "origin")) + (_gap_evidence(g),) + \
                 evidence(b, "destination")
             if prior:
-                self.used_origin.add(prior[-1].call_id)
+                self._use_origin(prior[-1].call_id)
             self._add(mode="sea", leg=leg, a=prior[-1] if prior else None, b=b, tier="probable",
                       reason=f"{b.label} seen at {b.place_id}; AIS went dark near "
                              f"{leg.from_place} and came back near {leg.to_place}",
                       depart=rng(prior[-1].start if prior else b.start - hi, g.start_ts, True),
                       arrive=rng(g.end_ts, b.end, b.uncertain), evidence=ev,
-                      cargo=self._cargo([b] + prior[-1:], b.vessel_id),
+                      cargo=self._cargo_units([b] + prior[-1:], b.vessel_id),
                       counts=leg.from_place in counts_from, from_place=leg.from_place,
                       to_place=leg.to_place)
             self.used_destination.add(b.call_id)
@@ -269,7 +384,7 @@ class ShipmentBuilder:
         best = None
         for leg in legs:
             for a in self.at_ident(leg.from_place, None):
-                if a.call_id in self.used_origin or not feasible(a, b, leg):
+                if not self._origin_free(a) or not feasible(a, b, leg):
                     continue
                 key = (a.subject in ("containers", "cargo"), a.start)
                 if best is None or key > best[0]:
@@ -289,10 +404,10 @@ class ShipmentBuilder:
                   arrive=rng(a.start + lo, b.end, True),
                   evidence=evidence(a, "cargo" if a.subject != "vessel" else "origin")
                   + evidence(b, "destination"),
-                  cargo=self._cargo([a, b], b.vessel_id), counts=leg.from_place in counts_from,
+                  cargo=self._cargo_units([a, b], b.vessel_id), counts=leg.from_place in counts_from,
                   from_place=leg.from_place, to_place=leg.to_place,
                   origin_inferred=a.subject != "vessel")
-        self.used_origin.add(a.call_id)
+        self._use_origin(a.call_id)
         self.used_destination.add(b.call_id)
         return True
 
@@ -309,7 +424,7 @@ class ShipmentBuilder:
                              if b.ais_only else b.end - timedelta(hours=lo), True),
                   arrive=rng(b.start, b.start, False) if b.ais_only
                   else rng(b.start - timedelta(hours=hi - lo), b.end, True),
-                  evidence=evidence(b, "destination"), cargo=self._cargo([b], b.vessel_id),
+                  evidence=evidence(b, "destination"), cargo=self._cargo_units([b], b.vessel_id),
                   counts=frm in counts_from if frm else False, from_place=frm,
                   to_place=b.place_id, from_candidates=froms if frm is None else [])
         self.used_destination.add(b.call_id)
@@ -327,11 +442,24 @@ class ShipmentBuilder:
                           depart=rng(a.start, g.start_ts, True),
                           arrive=rng(g.end_ts, g.end_ts + hi, True),
                           evidence=evidence(a, "origin") + (_gap_evidence(g),),
-                          cargo=self._cargo([a], a.vessel_id),
+                          cargo=self._cargo_units([a], a.vessel_id),
                           counts=leg.from_place in counts_from, from_place=leg.from_place,
                           to_place=leg.to_place)
-                self.used_origin.add(a.call_id)
+                self._use_origin(a.call_id)
                 return
+        back = self._round_trip(a)
+        if back is not None:
+            self.context.append({
+                "kind": "call", "id": a.call_id, "place_id": a.place_id, "place_text": None,
+                "vessel_id": a.vessel_id, "time": a.time.to_dict(),
+                "summary": f"{a.label or 'a vessel'} left {a.place_id} and AIS shows it back "
+                           f"at {a.place_id} from {back.start.isoformat()} with no call "
+                           "elsewhere in between",
+                "reason": "round trip: AIS shows the ship returning to where it left",
+                "sources": list(a.sources), "marks": list(a.marks),
+            })
+            self._use_origin(a.call_id)
+            return
         tos = sorted({g.to_place for g in active})
         hi = max(g.max_duration_hours for g in active)
         lo = min(g.min_duration_hours for g in active)
@@ -349,10 +477,10 @@ class ShipmentBuilder:
                   if not a.departed_at else f"{a.label or 'a vessel'} seen leaving "
                                             f"{a.place_id}; no arrival found",
                   depart=dep, arrive=arr, evidence=evidence(a, "origin"),
-                  cargo=self._cargo([a], a.vessel_id), counts=a.place_id in counts_from,
+                  cargo=self._cargo_units([a], a.vessel_id), counts=a.place_id in counts_from,
                   from_place=a.place_id, to_place=tos[0] if len(tos) == 1 else None,
                   to_candidates=tos if len(tos) > 1 else [])
-        self.used_origin.add(a.call_id)
+        self._use_origin(a.call_id)
 
     # -- rail
     def rail(self) -> None:
@@ -401,7 +529,7 @@ class ShipmentBuilder:
                   arrive=rng(b.start, b.end, b.uncertain, b.time.text),
                   evidence=evidence(b, "destination")
                   + tuple(e for a, _ in cands for e in evidence(a, "context")),
-                  cargo=self._cargo([b], None), counts=False, from_place=frm,
+                  cargo=self._cargo_units([b], None), counts=False, from_place=frm,
                   to_place=b.place_id, from_candidates=froms if frm is None else [])
 
     def _rail_add(self, a: Call, b: Call, leg: Leg, tier: str, reason: str,
@@ -409,12 +537,14 @@ class ShipmentBuilder:
         lo = timedelta(hours=leg.min_duration_hours)
         hi = timedelta(hours=leg.max_duration_hours)
         sea = self.by_dest_call.get(a.call_id)
+        cargo: tuple[CargoRange, ...]
         if sea is not None:
-            cargo = replace(sea.cargo, basis=f"carries the load of sea shipment "
-                                             f"{sea.shipment_id} ({sea.cargo.basis})")
+            cargo = tuple(replace(x, basis=f"carries the load of sea shipment {sea.shipment_id} "
+                                           f"({x.basis})")
+                          for x in (sea.cargo, *sea.cargo_by_unit))
             counts = False
         else:
-            cargo = self._cargo([a, b], None)
+            cargo = self._cargo_units([a, b], None)
             counts = leg.from_place in counts_from
         self._add(mode="rail", leg=leg, a=a, b=b, tier=tier, reason=reason,
                   depart=rng(max(a.start, b.start - hi), b.end - lo, True),
