@@ -15,6 +15,7 @@ is recognised and not added twice. Places without a sourced coordinate are *not*
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -86,7 +87,7 @@ def _rows(path: Path | None, required: tuple[str, ...]) -> list[tuple[int, dict]
             raise CaseError(f"{path}:{row.line}: more fields than columns (an unquoted comma?)")
         if not any(row.values.values()):
             continue
-        out.append((row.line, dict(row.values)))
+        out.append((row.line, defaultdict(str, row.values)))  # absent optional columns: ""
     return out
 
 
@@ -125,7 +126,7 @@ def read_places(d: Path, case_id: str) -> tuple[pa.Table, list[str]]:
     """Rows for the ``places`` table, and the places left out (no sourced coordinate)."""
     path = _sheet(d, "places")
     rows, skipped = [], []
-    for line, r in _rows(path, ("place_id", "name", "kind", "lat", "lon", "precision", "sources")):
+    for line, r in _rows(path, ("place_id", "name", "kind", "precision")):
         lat = _float(path, line, "lat", r["lat"])
         lon = _float(path, line, "lon", r["lon"])
         if lat is None or lon is None:
@@ -158,7 +159,7 @@ def read_case_places(d: Path, case_id: str) -> pa.Table:
     analyst's precision note, mark, sources and note reach the reconstruction from the store."""
     path = _sheet(d, "places")
     rows = []
-    for line, r in _rows(path, ("place_id", "name", "kind", "lat", "lon", "precision", "sources")):
+    for line, r in _rows(path, ("place_id", "name", "kind", "precision")):
         rows.append({
             "collection": case_id, "place_id": r["place_id"], "name": r["name"],
             "kind": r["kind"] or None, "country": r.get("country") or None,
@@ -175,7 +176,7 @@ def read_case_places(d: Path, case_id: str) -> pa.Table:
 def read_vessels(d: Path, case_id: str) -> pa.Table:
     path = _sheet(d, "vessels")
     rows = []
-    for line, r in _rows(path, ("vessel_id", "name", "imo", "imo_status", "mmsi", "sources")):
+    for line, r in _rows(path, ("vessel_id", "name")):
         imo = None
         if r["imo"]:
             imo = parse_imo(r["imo"])
@@ -211,7 +212,7 @@ def read_sanctions(d: Path, case_id: str, vessels: pa.Table) -> pa.Table:
     path = _sheet(d, "sanctions")
     by_id = {v["vessel_id"]: v for v in vessels.to_pylist()}
     rows = []
-    for line, r in _rows(path, ("vessel_id", "authority", "program", "listed_on", "sources")):
+    for line, r in _rows(path, ("vessel_id", "authority", "program")):
         v = by_id.get(r["vessel_id"])
         if v is None:
             raise CaseError(f"{path}:{line}: vessel_id {r['vessel_id']!r} is not in the vessels "
@@ -241,8 +242,7 @@ def read_claims(d: Path, case_id: str) -> pa.Table:
     """The case's sourced claims (§4 quantities and trip counts) as ``claims`` rows."""
     path = _sheet(d, "claims")
     rows = []
-    for line, r in _rows(path, ("key", "sentence", "quantity", "unit", "qualifier", "period_start",
-                                "period_end", "sources", "mark")):
+    for line, r in _rows(path, ("key", "sentence", "sources")):
         tags = _list(r["sources"])
         fields = {
             "key": r["key"], "case": case_id, "measure": r.get("measure") or None,
@@ -280,7 +280,7 @@ def read_sources(d: Path, case_id: str, path: Path | None = None) -> pa.Table:
     ``sources`` table under collection ``case_id``; ``path`` defaults to ``d/sources.csv``."""
     path = path or _sheet(d, "sources")
     rows = []
-    for _, r in _rows(path, ("tag", "parent", "publisher", "title", "date", "url", "citation")):
+    for _, r in _rows(path, ("tag", "citation")):
         rows.append({
             "collection": case_id, "tag": r["tag"], "parent": r["parent"] or None,
             "publisher": r["publisher"] or None, "title": r["title"] or None,

@@ -418,7 +418,11 @@ def _pydantic_message(err: dict) -> str:
     if kind == "missing":
         return "missing, expected a value (this key is required)"
     if kind == "literal_error":
-        return f"{err.get('input')!r} is not allowed, {msg.lower()}"
+        return f"{err.get('input')!r} is not allowed, expected {err['ctx']['expected']}"
+    if kind in ("float_parsing", "float_type", "int_parsing"):
+        return f"{err.get('input')!r} is not a number, expected a number"
+    if kind in ("string_type", "list_type", "dict_type", "model_type", "tuple_type"):
+        return f"{err.get('input')!r} has the wrong shape, {msg[0].lower() + msg[1:]}"
     if kind.startswith("date"):
         return f"{err.get('input')!r} is not a real date, expected YYYY-MM-DD"
     return msg[0].lower() + msg[1:] if msg else kind
