@@ -29,7 +29,7 @@ def _missing_or_changed(old, new, path="") -> list[str]:
     elif isinstance(old, list) and isinstance(new, list):
         if len(old) != len(new):
             out.append(f"{path}: {len(old)} items before, {len(new)} now")
-        for i, (a, b) in enumerate(zip(old, new)):
+        for i, (a, b) in enumerate(zip(old, new, strict=False)):
             out.extend(_missing_or_changed(a, b, f"{path}[{i}]"))
     elif old != new:
         out.append(f"{path}: {old!r} before, {new!r} now")
