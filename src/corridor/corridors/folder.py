@@ -76,7 +76,8 @@ SHEETS: dict[str, tuple[str, list[str]]] = {
             "precision: facility, settlement or approximate; precision_note: what the "
             "coordinate stands for",
             "radius_m: geofence to match AIS and coordinates to the place; aliases: other "
-            "spellings separated by ;",
+            "spellings separated by ; (write ~Name for a spelling that is also something else, "
+            "a river or a word: it then counts only after 'the port of', 'the village of'…)",
             "mark: C, I, U or ⚠; sources: tags of sources.csv separated by ; (S1;S2)",
             "port-a,Port A,port,XA,10.5,20.25,settlement,town centre not the quays,8000,"
             "Port-A;Porta,C,S1,example row",

@@ -116,7 +116,9 @@ def _nodes_json(inp: Inputs) -> list[dict]:
             "lat": p["lat"] if p else None, "lon": p["lon"] if p else None,
             "precision": p["precision"] if p else (note.get("precision") or "approximate"),
             "precision_note": note.get("precision_note") or None,
-            "radius_m": p["radius_m"] if p else None, "aliases": list(p["aliases"] or []) if p else [],
+            "radius_m": p["radius_m"] if p else None,
+            # a guarded alias (~Name: only after a place cue) is shown as written in sources
+            "aliases": [a.lstrip("~") for a in (p["aliases"] or [])] if p else [],
             "mark": note.get("mark") or None, "sources": tags,
             "note": n.note or note.get("note") or None,
         })
