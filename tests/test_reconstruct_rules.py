@@ -244,3 +244,24 @@ def test_an_unknown_case_is_refused(tmp_path, bad):
            "end": "2024-02-01"}, "nodes": [{"place": "a", "role": "origin"}]}
     with pytest.raises(CorridorError, match="neither a shipped case"):
         parse_corridor(doc, str(tmp_path / "c.yaml"))
+
+
+def test_an_ingested_report_is_cited_with_its_own_source_tag(store, tmp_path):
+    from corridor.ingest.reports import ingest_report
+
+    d = _case(tmp_path, "2024-02-01,port-a,SHIP X,vessel,,,,loading,S1,C\n"
+                        "2024-02-05,port-b,SHIP X,vessel,,,,arrived,S2,C\n")
+    load_case(store, d)
+    txt = tmp_path / "wire.txt"
+    txt.write_text("Officials said that North Korea shipped more than 500 containers of "
+                   "munitions to Russia from Port A between February 1 and February 10, 2024.\n",
+                   encoding="utf-8")
+    ingest_report(store, txt, published=datetime(2024, 2, 12).date())
+    rec = reconstruct(store, d, save=False)
+    extracted = [c for c in rec.claims if c.origin == "extracted"]
+    assert len(extracted) == 1, [c.sentence for c in rec.claims]
+    tag = extracted[0].sources[0]
+    assert tag == "S4"  # after the case's S1-S3
+    src = next(s for s in rec.sources if s["tag"] == tag)
+    assert "ingested report" in src["citation"] and src["date"] == "2024-02-12"
+    assert f"[{tag}]" in extracted[0].arithmetic

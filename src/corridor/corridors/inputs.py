@@ -7,6 +7,7 @@ analyst's notes on them (``case_places``, written when a case is loaded).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,6 +41,8 @@ class Inputs:
     sources: dict[str, dict[str, Any]]
     reports: dict[str, dict[str, Any]]
     warnings: list[str]
+    #: report_id → the source tag given to an ingested report (``S<n>``)
+    report_tags: dict[str, str]
 
 
 def window(c: Corridor) -> tuple[datetime, datetime]:
@@ -111,7 +114,32 @@ def load_inputs(store: Store, corridor: Corridor, params: ReconstructParams) -> 
         if r["tag"] not in sources or r["collection"] in coll:
             sources[r["tag"]] = r
     reports = {r["report_id"]: r for r in store.query(
-        "SELECT report_id, title, publisher, published, url FROM reports ORDER BY report_id"
-    ).to_pylist()}
+        "SELECT report_id, title, publisher, published, url, path FROM reports "
+        "ORDER BY published NULLS LAST, report_id").to_pylist()}
+    report_tags = _report_tags(reports, sources)
     return Inputs(corridor, params, places, notes, vessels, VesselResolver.from_arrow(vessels),
-                  sightings, events, rail, watchlist, claims, sources, reports, warnings)
+                  sightings, events, rail, watchlist, claims, sources, reports, warnings,
+                  report_tags)
+
+
+def _report_tags(reports: dict[str, dict], sources: dict[str, dict]) -> dict[str, str]:
+    """A source tag ``S<n>`` for every ingested report, numbered after the highest tag of the
+    sources lists (in publication order, so the same store gives the same tags), and its row
+    added to ``sources``: claims extracted from a report then cite it like any other source."""
+    nums = [int(m.group(1)) for t in sources if (m := re.match(r"S(\d+)", t))]
+    n = max(nums, default=0)
+    tags: dict[str, str] = {}
+    for rid, r in reports.items():
+        n += 1
+        tag = f"S{n}"
+        tags[rid] = tag
+        pub = r["published"].isoformat() if r.get("published") else None
+        title = r.get("title") or (r.get("path") or "").rsplit("/", 1)[-1] or None
+        sources[tag] = {
+            "collection": "reports", "tag": tag, "parent": None,
+            "publisher": r.get("publisher"), "title": title, "date": pub, "url": r.get("url"),
+            "other_urls": [], "marks": [],
+            "citation": ", ".join(x for x in (r.get("publisher"), title and f"'{title}'", pub)
+                                  if x) + f" (ingested report {rid})",
+        }
+    return tags

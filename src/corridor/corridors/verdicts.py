@@ -111,6 +111,8 @@ def judge_claims(inp: Inputs, claims: list[dict[str, Any]], shipments: Sequence[
     results: list[Verdict] = []
     for cl in claims:
         f = cl["fields"]
+        if not f.get("sources") and cl.get("report_id") in inp.report_tags:
+            f = dict(f, sources=[inp.report_tags[cl["report_id"]]])  # the report it came from
         measure = measure_for(c, cl.get("quantity_unit"), f.get("measure"))
         ps, pe = cl.get("period_start"), cl.get("period_end")
         vessel = f.get("vessel_id")
