@@ -463,6 +463,36 @@ def check_corridor_file(path: Path, sheet_places: set[str] | None,
             line, col = at(loc, key=err["type"] == "extra_forbidden")
             where = ".".join(str(x) for x in loc)
             problems.append(Problem(name, line, col, f"{where}: {_pydantic_message(err)}"))
+    from dataclasses import fields as dc_fields
+
+    from corridor.corridors.params import ReconstructParams
+
+    known = {f.name for f in dc_fields(ReconstructParams)}
+    for k in (data.get("params") or {}) if isinstance(data.get("params"), dict) else {}:
+        if k not in known:
+            line, col = at(("params", k), key=True)
+            problems.append(Problem(name, line, col, f"params.{k}: unknown parameter, expected "
+                                    f"one of {', '.join(sorted(known))}"))
+    from corridor.corridors.model import CorridorError, resolve_case_ref, parse_corridor
+
+    try:
+        resolve_case_ref(name, data.get("case"))
+    except CorridorError as exc:
+        line, col = at(("case",))
+        problems.append(Problem(name, line, col, str(exc).removeprefix(f"{name}: ") +
+                                "; expected a shipped case id or a folder path"))
+    if not problems:  # the loader's other rules
+
+        try:
+            parse_corridor(data, name)
+        except CorridorError as exc:
+            msg = str(exc).removeprefix(f"{name}: ")
+            field = msg.split(":", 1)[0]
+            loc = tuple(int(x) if x.isdigit() else x
+                        for x in re.split(r"[.\[\]]+", field) if x)
+            line, col = at(loc)
+            problems.append(Problem(name, line, col, f"{msg}; expected a corridor file that "
+                                    "loads (see docs/your-own-case.md)"))
     # references
     nodes = [n.get("place") for n in data.get("nodes") or [] if isinstance(n, dict)]
     for i, g in enumerate(data.get("legs") or []):

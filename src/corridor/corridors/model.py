@@ -418,7 +418,7 @@ def parse_corridor(data: Any, where: str = "<corridor>") -> Corridor:
     kind = data.get("data", "real")
     if kind not in DATA:
         raise _err(where, "data", f"{kind!r} is not one of {', '.join(DATA)}")
-    case, case_path = _resolve_case_ref(where, data.get("case"))
+    case, case_path = resolve_case_ref(where, data.get("case"))
     return Corridor(
         corridor_id=cid,
         title=title.strip(),
@@ -453,7 +453,7 @@ def case_slug(name: str) -> str:
     return slug or "case"
 
 
-def _resolve_case_ref(where: str, case: Any) -> tuple[str | None, Path | None]:
+def resolve_case_ref(where: str, case: Any) -> tuple[str | None, Path | None]:
     """(case id, folder) for the corridor's ``case``: a shipped case id, or a folder (relative
     to the corridor file). Without ``case``, a ``corridor.yaml`` in a folder is that folder's
     case. Anything else is refused, naming what exists."""
