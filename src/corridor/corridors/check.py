@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import fields as dc_fields
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -25,7 +26,17 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from corridor.corridors.model import CASE_CORRIDOR_FILE, DATA, MODES, ROLES, read_yaml
+from corridor.corridors.model import (
+    CASE_CORRIDOR_FILE,
+    DATA,
+    MODES,
+    ROLES,
+    CorridorError,
+    parse_corridor,
+    read_yaml,
+    resolve_case_ref,
+)
+from corridor.corridors.params import ReconstructParams
 from corridor.identity import parse_imo, parse_mmsi
 from corridor.ingest.observations import (
     RAIL_KINDS,
@@ -463,18 +474,12 @@ def check_corridor_file(path: Path, sheet_places: set[str] | None,
             line, col = at(loc, key=err["type"] == "extra_forbidden")
             where = ".".join(str(x) for x in loc)
             problems.append(Problem(name, line, col, f"{where}: {_pydantic_message(err)}"))
-    from dataclasses import fields as dc_fields
-
-    from corridor.corridors.params import ReconstructParams
-
     known = {f.name for f in dc_fields(ReconstructParams)}
     for k in (data.get("params") or {}) if isinstance(data.get("params"), dict) else {}:
         if k not in known:
             line, col = at(("params", k), key=True)
             problems.append(Problem(name, line, col, f"params.{k}: unknown parameter, expected "
                                     f"one of {', '.join(sorted(known))}"))
-    from corridor.corridors.model import CorridorError, resolve_case_ref, parse_corridor
-
     try:
         resolve_case_ref(name, data.get("case"))
     except CorridorError as exc:
