@@ -117,3 +117,17 @@ def test_places_list_by_name_searches_names_and_aliases_case_first(db_file, tmp_
     assert "kp-najin" in ids  # the gazetteer's port of that name
     alias = runner.invoke(app, db + ["places", "list", "--name", "alderhaven", "--format", "csv"])
     assert [x.split(",")[0] for x in alias.output.strip().splitlines()[1:]] == ["port-alder"]
+
+
+def test_no_anchorage_is_labelled_with_another_countrys_port():
+    from corridor.places import gazetteer_table
+
+    t = gazetteer_table().to_pylist()
+    anch = {r["name"]: r for r in t if r["kind"] == "anchorage"}
+    assert len(anch) > 1000
+    # GFW sublabels naming a port of another country, far away, are not used as names
+    assert "Canakkale (Novorossiysk)" not in anch and "Canakkale" in anch
+    assert anch["Canakkale"]["country"] == "TR"
+    assert not any(n.startswith("Kavarna Anchorage (") for n in anch)
+    noted = [r for r in t if "names a port of another country" in (r["source"] or "")]
+    assert len(noted) >= 100

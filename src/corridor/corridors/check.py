@@ -487,7 +487,6 @@ def check_corridor_file(path: Path, sheet_places: set[str] | None,
         problems.append(Problem(name, line, col, str(exc).removeprefix(f"{name}: ") +
                                 "; expected a shipped case id or a folder path"))
     if not problems:  # the loader's other rules
-
         try:
             parse_corridor(data, name)
         except CorridorError as exc:
