@@ -34,6 +34,10 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
             None, "--positions", min=1,
             help="Target number of positions (sets the reporting interval)"),
         scenario: str = typer.Option("mixed", "--scenario", help="mixed | corridor"),
+        corridor: str | None = typer.Option(
+            None, "--corridor",
+            help="A corridor (YAML file, case folder or shipped id): sail its own sea legs "
+                 "between its nodes (implies --scenario corridor)"),
         start: datetime = typer.Option(datetime(2023, 9, 1), "--start",
                                        help="Start of the window (UTC)"),
         evaluate: bool = typer.Option(
@@ -48,11 +52,29 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
 
         if scenario not in ("mixed", "corridor"):
             raise typer.BadParameter("choose mixed or corridor", param_hint="--scenario")
+        geography = None
+        if corridor is not None:
+            from corridor.corridors.model import CorridorError, load_corridor
+            from corridor.corridors.simulate import corridor_geography, land_share
+
+            try:
+                geography = corridor_geography(load_corridor(corridor))
+            except CorridorError as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(1) from exc
+            scenario = "corridor"
+            for p in geography.ports.values():
+                typer.echo(f"  {p.slug}: berth on water {p.berth_shift_m / 1000:.1f} km from the "
+                           "node's coordinate")
+            for (a, b), share in sorted(land_share(geography).items()):
+                if share > 0:
+                    typer.echo(f"  warning: {share:.0%} of the lane {a} -> {b} crosses land "
+                               "(the sea route network is coarse near shore)")
         if format not in FORMATS:
             raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
         cfg = SimConfig(vessels=vessels, days=days, seed=seed, scenario=scenario,
                         positions=positions, start=start)
-        res = simulate(cfg, out, terminal_progress())
+        res = simulate(cfg, out, terminal_progress(), geography=geography)
         typer.echo(f"simulated {res.vessels} ships, {res.positions:,} positions in "
                    f"{res.seconds:.1f} s ({res.positions_per_s:,.0f} positions/s) -> {out}")
         for name, path in res.paths.items():

@@ -351,6 +351,7 @@ class LegDoc(_Doc):
     distance_km: Annotated[float, Field(gt=0)] | None = None
     sources: list[str] = []
     note: str | None = None
+    ais_dark_share: Annotated[float, Field(ge=0, le=1)] | None = None
 
 
 class Range(_Doc):

@@ -22,6 +22,7 @@ A corridor says where goods are believed to move and how to judge the evidence::
         duration_hours: [6, 240]         # plausible last-seen-at-from → first-seen-at-to
         active: {start: 2023-08-01, end: 2023-12-31}   # optional, when the leg was used
         distance_km: null                # optional, only if sourced
+        ais_dark_share: 0.8              # optional, for `corridor simulate --corridor`
         sources: [S6, S10]
         note: why these numbers
     vessels: [angara, lady-r]            # vessel ids of interest (optional)
@@ -90,6 +91,8 @@ class Leg:
     distance_km: float | None = None
     sources: tuple[str, ...] = ()
     note: str | None = None
+    #: for ``corridor simulate --corridor``: share of crossings sailed with AIS off (0-1)
+    ais_dark_share: float | None = None
 
     def active_on(self, day: date) -> bool:
         """True if the leg was in use on ``day`` (open ends are unbounded)."""
@@ -206,7 +209,8 @@ _TOP = {"id", "title", "description", "case", "data", "window", "nodes", "legs",
         "watchlists", "cargo", "claims", "params"}
 DATA = ("real", "simulated", "all")
 _NODE = {"place", "role", "note"}
-_LEG = {"id", "from", "to", "mode", "duration_hours", "active", "distance_km", "sources", "note"}
+_LEG = {"id", "from", "to", "mode", "duration_hours", "active", "distance_km", "sources", "note",
+        "ais_dark_share"}
 _CARGO = {"unit", "aliases", "per_load", "per_vessel", "basis", "sources", "units"}
 _UNIT = {"unit", "aliases", "per_load", "per_vessel", "basis", "sources"}
 _CLAIMS = {"case", "ids", "match"}
@@ -365,6 +369,9 @@ def parse_corridor(data: Any, where: str = "<corridor>") -> Corridor:
         if any(x.leg_id == lid for x in legs):
             raise _err(where, f + ".id", f"{lid!r} is used twice")
         dist = g.get("distance_km")
+        dark = g.get("ais_dark_share")
+        if dark is not None and not 0 <= _num(where, f + ".ais_dark_share", dark) <= 1:
+            raise _err(where, f + ".ais_dark_share", f"{dark} must be a share from 0 to 1")
         legs.append(
             Leg(
                 leg_id=str(lid),
@@ -378,6 +385,7 @@ def parse_corridor(data: Any, where: str = "<corridor>") -> Corridor:
                 distance_km=_num(where, f + ".distance_km", dist) if dist is not None else None,
                 sources=_strs(where, f + ".sources", g.get("sources")),
                 note=g.get("note"),
+                ais_dark_share=float(dark) if dark is not None else None,
             )
         )
 
