@@ -1,15 +1,20 @@
-"""Load a shipped case (places, vessels, sanctions, sightings, rail counts, sourced claims and
-the numbered source list) into the store.
+"""Load a case (places, vessels, sanctions, sightings, rail counts, sourced claims and the
+numbered source list) into the store: a shipped case or an analyst's case folder.
 
-A case is a directory under ``corridor/data/case/<id>/`` with ``places.csv``, ``vessels.csv``,
-``sanctions.csv``, ``sightings.csv``, ``rail.csv``, ``claims.csv``, ``sources.csv`` and a
-``SOURCE.md`` describing where every row comes from. Every row carries its source tags
-(``S6;S7``) and the case file's marks (C, I, U, ⚠).
+A case is a folder — shipped under ``corridor/data/case/<id>/``, or anywhere (``corridor case
+new``, with its ``corridor.yaml``) — holding any of the sheets ``places``, ``vessels``,
+``sanctions``, ``sightings``, ``rail``, ``claims`` and ``sources``, each as ``.csv`` or
+``.xlsx`` (:mod:`corridor.ingest.sheets`; ``#`` comment lines allowed). Every sheet is
+optional; the columns are documented in ``docs/your-own-case.md`` and checked by ``corridor
+case check`` (:mod:`corridor.corridors.check`). Every row carries its source tags (``S6;S7``)
+and the case file's marks (C, I, U, ⚠).
 
 Loading is idempotent: places, vessels, sanctions, claims and sources are keyed by the case's
 own ids and replaced; sightings and rail rows go through the ingest frame, so the same file
 is recognised and not added twice. Places without a sourced coordinate are *not* put in the
-``places`` table (it requires one, and corridor never invents one); they are reported.
+``places`` table (it requires one, and corridor never invents one); they are reported, and
+every place row — with the analyst's precision note, mark and note — is kept in
+``case_places`` for the reconstruction.
 """
 
 from __future__ import annotations
@@ -147,11 +152,6 @@ def read_places(d: Path, case_id: str) -> tuple[pa.Table, list[str]]:
                         ("aliases", pa.list_(pa.string())), ("precision", pa.string()),
                         ("source", pa.string())])
     return pa.Table.from_pylist(rows, schema=schema), skipped
-
-
-def read_place_notes(d: Path) -> dict[str, dict]:
-    """Every row of places.csv (with or without coordinate) by place_id: marks, sources, notes."""
-    return {r["place_id"]: r for _, r in _rows(_sheet(d, "places"), ("place_id",))}
 
 
 def read_case_places(d: Path, case_id: str) -> pa.Table:

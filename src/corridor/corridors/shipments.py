@@ -192,10 +192,6 @@ class ShipmentBuilder:
                 return v
         return None
 
-    def _cargo(self, calls: list[Call], vessel_id: str | None) -> CargoRange:
-        """The cargo in the corridor's main unit (see :meth:`_cargo_units`)."""
-        return self._cargo_units(calls, vessel_id)[0]
-
     def _cargo_units(self, calls: list[Call], vessel_id: str | None) -> tuple[CargoRange, ...]:
         """The load in every unit the corridor declares, main unit first: a count seen in the
         calls (a count covering several ships gives each its share), else a count shared by
