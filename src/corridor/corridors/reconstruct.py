@@ -45,13 +45,14 @@ def _tag_key(tag: str) -> tuple[int, str]:
 
 
 def reconstruct(store: Store, corridor: str | Path | Corridor,
-                params: ReconstructParams | None = None, *, save: bool = True) -> Reconstruction:
+                params: ReconstructParams | None = None, *, save: bool = False) -> Reconstruction:
     """Reconstruct ``corridor`` (a shipped id, a YAML path, a case folder or a
     :class:`Corridor`) from the store.
 
     ``params`` default to the corridor file's ``params`` section over the defaults of
-    :class:`ReconstructParams`. With ``save`` the shipments replace the corridor's rows in the
-    ``shipments`` table (the only write; ``save=False`` leaves the store untouched).
+    :class:`ReconstructParams`. With ``save=True`` the shipments replace the corridor's rows in
+    the ``shipments`` table (``corridor reconstruct`` does this unless ``--no-save``); by default
+    the store is only read, so a report or a notebook never writes to it.
     """
     c = corridor if isinstance(corridor, Corridor) else load_corridor(corridor)
     if params is None:
