@@ -42,6 +42,7 @@ legs:
     to: port-b
     mode: sea              # sea | rail
     duration_hours: [12, 240]   # plausible last-seen-at-from -> first-seen-at-to, port time included
+    # ais_dark_share: 0.8  # for `corridor simulate --corridor`: share of crossings with AIS off
     sources: []
     note: why these numbers (distance, speed, port time; mark I if it is your estimate)
 vessels: []                # vessel ids of interest, from vessels.csv
