@@ -16,6 +16,14 @@ Reproducible from the shared data directory (default ``../shared/data``):
 4. Natural Earth 1:10m ports (``ports/natural-earth/ne_10m_ports.json``, public domain) fill
    in ports farther than 10 km from every WPI port.
 
+An anchorage is never labelled with another country's port: a GFW sublabel that is the name of
+a port (WPI or a GFW group label) in another country, more than 50 km away, and of none in the
+anchorage's own country is dropped from its name and aliases (the source notes it).
+
+Coverage of enclosed seas: the shared data has no Caspian port at all (the WPI lists none, nor
+do Natural Earth's ports; GFW has only anchorages of Baku); ``bench/results`` has nothing to
+add. Filling that hole needs another sourced, licensed list.
+
 Country codes: WPI's UN/LOCODE prefix; otherwise ISO-3 -> ISO-2 from Natural Earth 1:50m
 admin-0 countries (``ISO_A3``/``ADM0_A3`` -> ``ISO_A2``/``WB_A2``) plus a short table of
 territories Natural Earth folds into larger units; for points without any code, the
@@ -50,7 +58,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from corridor.geo import haversine_m  # noqa: E402
-from corridor.places import PLACES_SCHEMA, slugify  # noqa: E402
+from corridor.places import slugify  # noqa: E402
+from corridor.schema import PLACES as PLACES_SCHEMA  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data"
 DEFAULT_OUT = REPO / "src" / "corridor" / "data" / "gazetteer" / "places.parquet"
@@ -187,6 +196,33 @@ def build(data: Path) -> tuple[pa.Table, dict[str, int]]:
             r["_aliases"] |= prev["_aliases"]
             counts["gfw_duplicate_cell"] += 1
         cells[r["_cell"]] = r
+    # Port names per country (WPI names and GFW group labels): a sublabel that names a port
+    # of another country and none of its own ("CANAKKALE" anchorages sublabelled
+    # "NOVOROSSIYSK") is not used as the anchorage's name or alias; an anchorage is never
+    # labelled with another country's port.
+    # A name shared by places less than 50 km apart ("Skagen (Skaw)", "Saint Helier Harbour"
+    # across a border) is the same place, and kept.
+    port_names: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
+    wpi_pos = {row["place_id"]: (row["lat"], row["lon"]) for row in rows}
+    for (cc_, nm), pid_ in port_by_name.items():
+        port_names[nm].append((cc_, *wpi_pos[pid_]))
+    for r in cells.values():
+        port_names[slugify(r["_label"])].append((r["_cc"] or "", float(r["latitude"]),
+                                                 float(r["longitude"])))
+    for r in cells.values():
+        sub = r["_sub"]
+        if not sub or slugify(sub) == slugify(r["_label"]):
+            continue
+        named = port_names.get(slugify(sub), [])
+        lat0, lon0 = float(r["latitude"]), float(r["longitude"])
+        own = any(c == (r["_cc"] or "") for c, _, _ in named)
+        near = any(float(haversine_m(np.array([lat0]), np.array([lon0]), la, lo)[0]) < 50_000.0
+                   for _, la, lo in named)
+        if named and not own and not near:
+            r["_foreign"] = sub
+            r["_sub"] = ""
+            r["_aliases"] = {a for a in r["_aliases"] if slugify(a) != slugify(sub)}
+            counts["gfw_foreign_sublabel_dropped"] += 1
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in cells.values():
         groups[(r["_cc"] or "", r["_label"])].append(r)
@@ -222,7 +258,9 @@ def build(data: Path) -> tuple[pa.Table, dict[str, int]]:
                          "precision": "facility", "port_id": port_id,
                          "source": f"{SRC_GFW}, s2 cell {p['s2id']}"
                                    + ("" if p["_cell"] == p["s2id"] else
-                                      " (id damaged in the source file)")})
+                                      " (id damaged in the source file)")
+                                   + (f"; GFW sublabel {p['_foreign']!r} names a port of another "
+                                      "country, not used" if p.get("_foreign") else "")})
             counts["gfw_anchorage"] += 1
 
     # ---- Natural Earth ports not within 10 km of a WPI port

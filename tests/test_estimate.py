@@ -2,33 +2,38 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
 from corridor.corridors import estimate as est
 from corridor.corridors.case import load_case
+from corridor.corridors.objects import CargoRange, Shipment, TimeRange
 from corridor.corridors.reconstruct import reconstruct
 
 
 def ship(sid, tier, dep0, dep1, arr0, arr1, low=270.0, high=330.0, counts=True, frm="rajin"):
-    return {"shipment_id": sid, "tier": tier, "from_place_id": frm, "vessel_id": None,
-            "counts_toward_totals": counts,
-            "depart": {"earliest": dep0, "latest": dep1}, "arrive": {"earliest": arr0, "latest": arr1},
-            "cargo": {"low": low, "high": high, "unit": "containers", "sources": ["S6"]}}
+    t = datetime.fromisoformat
+    return Shipment(
+        shipment_id=sid, mode="sea", leg_id=None, vessel_id=None, vessel_name=None, mmsi=None,
+        from_place_id=frm, to_place_id=None, from_candidates=(), to_candidates=(),
+        depart=TimeRange(t(dep0), t(dep1)), arrive=TimeRange(t(arr0), t(arr1)), tier=tier,
+        tier_reason="", evidence=(), cargo=CargoRange(low, high, "containers", "", ("S6",)),
+        counts_toward_totals=counts, carries_shipment_id=None, origin_call_inferred=False,
+        unidentified_merged=0, sources=(), marks=())
 
 
 def test_cargo_prefers_a_seen_count_then_capacity_then_the_per_load_figure():
     seen = est.cargo_range(seen_count=300, seen_sources=("S6", "S7"), per_load_low=1,
                            per_load_high=2)
-    assert (seen["low"], seen["high"], seen["sources"]) == (270.0, 330.0, ["S6", "S7"])
-    assert "about 300 containers seen [S6][S7]" in seen["basis"]
+    assert (seen.low, seen.high, seen.sources) == (270.0, 330.0, ("S6", "S7"))
+    assert "about 300 containers seen [S6][S7]" in seen.basis
     cap = est.cargo_range(capacity_teu=400, per_load_low=1, per_load_high=2)
-    assert (cap["low"], cap["high"]) == (200.0, 400.0) and "capacity 400 TEU" in cap["basis"]
+    assert (cap.low, cap.high) == (200.0, 400.0) and "capacity 400 TEU" in cap.basis
     per = est.cargo_range(per_load_low=270, per_load_high=330, per_load_basis="about 300 [S6]",
                           per_load_sources=("S6",))
-    assert (per["low"], per["high"], per["basis"]) == (270.0, 330.0, "about 300 [S6]")
-    assert est.cargo_range()["low"] is None
+    assert (per.low, per.high, per.basis) == (270.0, 330.0, "about 300 [S6]")
+    assert est.cargo_range().low is None
 
 
 @pytest.mark.parametrize("qual, rng", [("more_than", (1000.0, None, True)),
@@ -60,13 +65,13 @@ def test_totals_count_inside_for_low_and_overlap_for_high_and_skip_carried_loads
              "2023-10-01T00:00:00", "2023-10-02T00:00:00", counts=False, frm="dunay"),
     ]
     e = est.estimate_containers("x", ships, date(2023, 9, 7), date(2023, 10, 1), ["rajin"])
-    assert (e["low"], e["high"]) == (270.0, 660.0)
-    assert e["low_shipment_ids"] == ["a"] and e["shipment_ids"] == ["a", "b"]
-    assert e["by_tier"] == {"confirmed": 0, "probable": 1, "possible": 1}
-    assert "low = 1 (probable) wholly inside the period = 270" in e["arithmetic"]
-    assert "= 330 + 330 = 660 containers" in e["arithmetic"]
+    assert (e.low, e.high) == (270.0, 660.0)
+    assert e.low_shipment_ids == ("a",) and e.shipment_ids == ("a", "b")
+    assert e.by_tier == {"confirmed": 0, "probable": 1, "possible": 1}
+    assert "low = 1 (probable) wholly inside the period = 270" in e.arithmetic
+    assert "= 330 + 330 = 660 containers" in e.arithmetic
     n = est.estimate_shipments("x", ships, date(2023, 8, 1), date(2023, 10, 31), ["rajin"])
-    assert (n["low"], n["high"]) == (2.0, 3.0)
+    assert (n.low, n.high) == (2.0, 3.0)
 
 
 def test_the_thousand_container_claim_gets_a_verdict_with_its_arithmetic(store):

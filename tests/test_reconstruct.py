@@ -30,9 +30,12 @@ def case_rec(tmp_path_factory):
     with Store.open(tmp_path_factory.mktemp("case") / "case.duckdb") as store:
         load_case(store, "dprk-russia-2023")
         assert store.count("events") == 0  # the case has no AIS: it must work without events
-        rec = reconstruct(store, "dprk-russia-2023").to_json()
+        assert store.count("shipments") == 0
+        reconstruct(store, "dprk-russia-2023")  # by default the store is only read
+        assert store.count("shipments") == 0
+        rec = reconstruct(store, "dprk-russia-2023", save=True).to_json()
         saved = store.query("SELECT shipment_id, tier FROM shipments ORDER BY shipment_id")
-        again = reconstruct(store, "dprk-russia-2023").to_json()
+        again = reconstruct(store, "dprk-russia-2023", save=True).to_json()
     return rec, saved, again
 
 

@@ -519,15 +519,28 @@ def list_places(
     radius_km: float = 10.0,
     kinds: tuple[str, ...] | list[str] | None = None,
     limit: int | None = None,
+    name: str | None = None,
 ) -> pa.Table:
-    """Places of the store, optionally of some kinds and within ``radius_km`` of ``near``
-    (lat, lon in degrees); nearby places come nearest first with a ``distance_km`` column."""
+    """Places of the store, optionally of some kinds, whose name or an alias contains ``name``
+    (case-insensitive), and within ``radius_km`` of ``near`` (lat, lon in degrees); nearby
+    places come nearest first with a ``distance_km`` column. With ``name``, a case's places
+    come before gazetteer places (their ``source`` cites the case)."""
     sql = "SELECT * FROM places"
+    where: list[str] = []
     params: list = []
     if kinds:
-        sql += " WHERE kind IN (" + ", ".join("?" for _ in kinds) + ")"
-        params = list(kinds)
-    tbl = store.query(sql + " ORDER BY place_id", params)
+        where.append("kind IN (" + ", ".join("?" for _ in kinds) + ")")
+        params += list(kinds)
+    order = " ORDER BY place_id"
+    if name:
+        where.append("(contains(lower(name), ?) OR len(list_filter(coalesce(aliases, []), "
+                     "a -> contains(lower(ltrim(a, '~')), ?))) > 0)")
+        params += [name.lower(), name.lower()]
+        order = " ORDER BY NOT contains(coalesce(source, ''), '(case '), lower(name) <> ?, place_id"
+        params.append(name.lower())
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    tbl = store.query(sql + order, params)
     if near is not None:
         idx = PlaceIndex.from_arrow(tbl)
         dist = idx.distances_from(near[0], near[1])

@@ -90,6 +90,52 @@ EVENTS = pa.schema(
     ]
 )
 
+#: Shipments of a reconstruction (``corridor reconstruct``): the rows
+#: :meth:`corridor.corridors.objects.Reconstruction.save` writes. Same columns as the DDL below;
+#: the JSON of a shipment (docs/reconstruction.md) is :class:`corridor.corridors.objects.Shipment`.
+SHIPMENTS = pa.schema(
+    [
+        ("shipment_id", pa.string()),
+        ("corridor_id", pa.string()),
+        ("mode", pa.string()),
+        ("vessel_id", pa.string()),
+        ("mmsi", pa.int64()),
+        ("from_place_id", pa.string()),
+        ("to_place_id", pa.string()),
+        ("depart_earliest", pa.timestamp("us")),
+        ("depart_latest", pa.timestamp("us")),
+        ("arrive_earliest", pa.timestamp("us")),
+        ("arrive_latest", pa.timestamp("us")),
+        ("tier", pa.string()),
+        ("evidence", pa.list_(pa.string())),
+        ("cargo_low", pa.float64()),
+        ("cargo_high", pa.float64()),
+        ("cargo_unit", pa.string()),
+        ("cargo_basis", pa.string()),
+        ("attrs", pa.string()),  # JSON: leg_id, tier_reason, sources, marks, counts_toward_totals
+    ]
+)
+
+#: A case's places as the analyst wrote them, with or without a coordinate (``case_places``).
+CASE_PLACES = pa.schema(
+    [
+        ("collection", pa.string()),
+        ("place_id", pa.string()),
+        ("name", pa.string()),
+        ("kind", pa.string()),
+        ("country", pa.string()),
+        ("lat", pa.float64()),
+        ("lon", pa.float64()),
+        ("precision", pa.string()),
+        ("precision_note", pa.string()),
+        ("radius_m", pa.float64()),
+        ("aliases", pa.list_(pa.string())),
+        ("mark", pa.string()),
+        ("sources", pa.list_(pa.string())),
+        ("note", pa.string()),
+    ]
+)
+
 #: Big append-only tables keyed by a content id without a PRIMARY KEY constraint: DuckDB's
 #: index makes bulk inserts 4-6x slower (measured: 2M positions in 6.7 s with the index, 1.1 s
 #: with an anti-join). ``Store.insert_arrow`` keeps them unique by an anti-join instead,
@@ -332,6 +378,30 @@ DDL: dict[str, str] = {
             marks VARCHAR[],
             citation VARCHAR,               -- the full citation as written
             PRIMARY KEY (collection, tag)
+        )""",
+    "sighting_cargo": """
+        CREATE TABLE IF NOT EXISTS sighting_cargo (
+            sighting_id VARCHAR PRIMARY KEY,
+            unit VARCHAR,                   -- the unit of the sighting's count (shells, tonnes…)
+            vessels INTEGER                 -- how many ships the count covers (default 1)
+        )""",
+    "case_places": """
+        CREATE TABLE IF NOT EXISTS case_places (
+            collection VARCHAR NOT NULL,    -- the case id
+            place_id VARCHAR NOT NULL,
+            name VARCHAR NOT NULL,
+            kind VARCHAR,
+            country VARCHAR,
+            lat DOUBLE,                     -- NULL when no source gives a coordinate
+            lon DOUBLE,
+            precision VARCHAR,              -- facility, settlement, approximate
+            precision_note VARCHAR,         -- the analyst's words on what the coordinate is
+            radius_m DOUBLE,
+            aliases VARCHAR[],
+            mark VARCHAR,                   -- case-file mark of the coordinate: C, I, U, ⚠
+            sources VARCHAR[],              -- S# tags
+            note VARCHAR,
+            PRIMARY KEY (collection, place_id)
         )""",
     "shipments": """
         CREATE TABLE IF NOT EXISTS shipments (

@@ -52,7 +52,7 @@ from corridor.geo import METRES_PER_NM, haversine_m
 from corridor.ids import combine_u64, position_obs_ids, stable_id
 from corridor.progress import Progress
 from corridor.schema import PLACES, POSITIONS, VESSEL_REPORTS
-from corridor.sim_scenarios import CORRIDOR_PORTS, PORTS, hub_of, lane
+from corridor.sim_scenarios import SEA_OF_JAPAN, Geography, hub_of
 
 #: first MMSI of simulated ships (see module docstring)
 SIM_MMSI_BASE = 100_000_000
@@ -150,6 +150,7 @@ class _Plan:
     visit_start: int = 0
     visit_port: str = ""
     last_visit: dict[str, Any] | None = None
+    leg_dark: float | None = None  # share of crossings with AIS off on the leg being sailed
 
     def add(self, t: float, lat: float, lon: float, status: int) -> None:
         ti = int(round(t))
@@ -188,8 +189,9 @@ ENTRY_M, EXIT_M = 3000.0, 4000.0
 class _Builder:
     """Builds every ship's plan and the ground truth, deterministically from the seed."""
 
-    def __init__(self, cfg: SimConfig):
+    def __init__(self, cfg: SimConfig, geo: Geography = SEA_OF_JAPAN):
         self.cfg = cfg
+        self.geo = geo
         self.rng = np.random.default_rng(cfg.seed)
         self.t0 = int(cfg.start.replace(tzinfo=timezone.utc).timestamp() * US)
         self.t1 = self.t0 + int(cfg.days * 86400 * US)
@@ -207,7 +209,7 @@ class _Builder:
 
     # -- port stops and legs
     def _arrive(self, plan: _Plan, port: str, speed_kn: float) -> None:
-        p = PORTS[port]
+        p = self.geo.ports[port]
         lat, lon = _near(self.rng, (p.berth_lat, p.berth_lon), 250.0)
         plan.sail(lat, lon, HARBOUR_KN)
         plan.status[-1] = 5
@@ -219,7 +221,7 @@ class _Builder:
         """End the current port stop at ``at`` and record the visit (and the voyage to it)."""
         plan.add(at, plan.lat[-1], plan.lon[-1], 5)
         exit_t = plan.now + int(EXIT_M / (HARBOUR_KN * METRES_PER_NM / 3600) * US)
-        p = PORTS[plan.visit_port]
+        p = self.geo.ports[plan.visit_port]
         visit = self._truth(plan, "port_visit", plan.visit_start, exit_t, lat=p.berth_lat,
                             lon=p.berth_lon, place_id=p.place_id)
         if plan.last_visit is not None:
@@ -228,7 +230,7 @@ class _Builder:
         plan.last_visit = visit
 
     def _route(self, plan: _Plan, dest: str) -> tuple[list[tuple[float, float]], list[int]]:
-        return lane(plan.port, dest)
+        return self.geo.lane(plan.port, dest)
 
     def _leg(self, plan: _Plan, dest: str, speed_kn: float, activity: str | None,
              at_point: tuple[float, float] | None = None,
@@ -289,10 +291,15 @@ class _Builder:
 
     def _next_port(self, plan: _Plan) -> str:
         if self.cfg.scenario == "corridor":
-            a, b = CORRIDOR_PORTS
+            if self.geo.legs:
+                nxt = self.geo.next_legs(plan.port)
+                k = 0 if len(nxt) == 1 else int(self.rng.integers(len(nxt)))
+                plan.leg_dark = nxt[k][1]
+                return nxt[k][0]
+            a, b = self.geo.corridor_ports
             return b if plan.port == a else a
-        choices = [p for p in PORTS if p != plan.port and (
-            plan.region is None or PORTS[p].region == plan.region)]
+        choices = [p for p in self.geo.ports if p != plan.port and (
+            plan.region is None or self.geo.ports[p].region == plan.region)]
         return str(self.rng.choice(choices))
 
     def _stop_hours(self) -> float:
@@ -310,7 +317,7 @@ class _Builder:
             dest = self._next_port(plan)
             activity = None
             if self.cfg.scenario == "mixed":
-                hub_lane = bool(lane(plan.port, dest)[1])
+                hub_lane = bool(self.geo.lane(plan.port, dest)[1])
                 if (host is not None and "t" not in host and hub_lane
                         and plan.now > self.t0 + 6 * HOUR and plan.now < self.t1 - 60 * HOUR):
                     activity = "meet"
@@ -318,7 +325,7 @@ class _Builder:
                     u = self.rng.uniform()
                     activity = ("dark" if u < self.p_dark else
                                 "loiter" if u < self.p_dark + self.cfg.p_loiter else None)
-            elif self.rng.uniform() < self.p_dark:
+            elif self.rng.uniform() < (self.p_dark if plan.leg_dark is None else plan.leg_dark):
                 activity = "dark"
             info = self._leg(plan, dest, self._speed(), activity, meet=host)
             if info is not None and host is not None:
@@ -326,12 +333,12 @@ class _Builder:
         self._depart(plan, max(plan.now, until) + HOUR)  # close the last visit (incomplete)
 
     def _new_plan(self, i: int, mmsi: int, region: str | None, port: str | None = None) -> _Plan:
-        ports = [p for p in PORTS if region is None or PORTS[p].region == region]
+        ports = [p for p in self.geo.ports if region is None or self.geo.ports[p].region == region]
         if self.cfg.scenario == "corridor":
-            ports = list(CORRIDOR_PORTS)
+            ports = list(self.geo.corridor_ports)
         home = port or str(self.rng.choice(ports))
         plan = _Plan(i, mmsi, f"SIM VESSEL {i + 1:04d}", region, home)
-        p = PORTS[home]
+        p = self.geo.ports[home]
         lat, lon = _near(self.rng, (p.berth_lat, p.berth_lon), 250.0)
         begin = self.t0 - int(self.rng.uniform(0.0, 24.0) * HOUR)
         plan.add(begin, lat, lon, 5)
@@ -397,7 +404,8 @@ class _Builder:
         """A ship that leaves its port just in time to lie alongside the host at sea."""
         meet_pt = (host["lat"], host["lon"])
         hub = min(("north", "south"), key=lambda r: haversine_m(*hub_of(r), *meet_pt))
-        ports = list(PORTS)
+        ports = list(self.geo.ports)
+        lane = self.geo.lane
         start_port = str(self.rng.choice(ports))
         dests = [p for p in ports if p != start_port and hub_of(hub) in
                  [lane(start_port, p)[0][k] for k in lane(start_port, p)[1]]]
@@ -544,14 +552,17 @@ def _reports(plan: _Plan, t0: int, t1: int, rng: np.random.Generator) -> pa.Tabl
     )
 
 
-def places_table() -> pa.Table:
+def places_table(geo: Geography = SEA_OF_JAPAN) -> pa.Table:
     """The simulator's ports as rows of the ``places`` table (kind ``port``, a point at the berth;
     ``radius_m`` is left empty so the detectors' own entry/exit distances apply)."""
     rows = []
-    for p in PORTS.values():
-        src = ("NGA World Port Index (public domain), berth moved to water; simulated data"
-               if p.locode else "Dunay, Primorsky Krai (Wikipedia), berth moved to water; "
-               "simulated data")
+    for p in geo.ports.values():
+        if geo is not SEA_OF_JAPAN:
+            src = f"{geo.source}; berth on the sea route; simulated data"
+        else:
+            src = ("NGA World Port Index (public domain), berth moved to water; simulated data"
+                   if p.locode else "Dunay, Primorsky Krai (Wikipedia), berth moved to water; "
+                   "simulated data")
         rows.append({
             "place_id": p.place_id, "name": p.name, "kind": "port", "country": p.country,
             "lat": p.berth_lat, "lon": p.berth_lon,
@@ -575,13 +586,16 @@ def _truth_table(plans: list[_Plan], t0: int, t1: int) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=TRUTH)
 
 
-def simulate(config: SimConfig, out_dir: str | Path, progress: Progress | None = None
-             ) -> SimResult:
-    """Write a simulated scenario to ``out_dir`` (created); returns the paths and counts."""
+def simulate(config: SimConfig, out_dir: str | Path, progress: Progress | None = None,
+             geography: Geography | None = None) -> SimResult:
+    """Write a simulated scenario to ``out_dir`` (created); returns the paths and counts.
+    ``geography``: the ports and lanes (default: the built-in Sea of Japan ports; see
+    :func:`corridor.corridors.simulate.corridor_geography` for a corridor's own nodes)."""
+    geo = geography or SEA_OF_JAPAN
     t_start = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    builder = _Builder(config)
+    builder = _Builder(config, geo)
     plans = builder.plans()
     t0, t1 = builder.t0, builder.t1
     paths = {
@@ -629,7 +643,7 @@ def simulate(config: SimConfig, out_dir: str | Path, progress: Progress | None =
     truth = _truth_table(plans, t0, t1)
     pq.write_table(truth, paths["truth"])
     pq.write_table(pa.concat_tables(reports), paths["vessel_reports"])
-    pq.write_table(places_table(), paths["places"])
+    pq.write_table(places_table(geo), paths["places"])
     counts: dict[str, int] = {}
     for typ, complete in zip(truth["type"].to_pylist(), truth["complete"].to_pylist(),
                              strict=True):
@@ -648,5 +662,8 @@ def simulate(config: SimConfig, out_dir: str | Path, progress: Progress | None =
         "truth_complete_counts": counts,
         "files": {k: v.name for k, v in paths.items()},
     }
+    if geo is not SEA_OF_JAPAN:
+        manifest["geography"] = {"source": geo.source, "ports": sorted(geo.ports),
+                                 "legs": [list(x) for x in geo.legs]}
     paths["manifest"].write_text(json.dumps(manifest, indent=2, sort_keys=True))
     return SimResult(paths, total, len(plans), counts, seconds)

@@ -76,6 +76,37 @@ CORRIDOR_PORTS = ("najin", "dunai")
 DIRECT = {frozenset(CORRIDOR_PORTS)}
 
 
+@dataclass(frozen=True)
+class Geography:
+    """The ports a simulation sails between and how: ``lanes`` (port pair → waypoints from
+    approach to approach, when not the built-in hub lanes), ``corridor_ports`` (where the
+    ``corridor`` scenario's ships start) and ``legs`` (from, to, share of crossings with AIS
+    off; when empty, ships shuttle between the two ``corridor_ports``)."""
+
+    ports: dict[str, SimPort]
+    corridor_ports: tuple[str, ...]
+    direct: frozenset = frozenset()
+    lanes: dict[tuple[str, str], tuple[tuple[float, float], ...]] | None = None
+    legs: tuple[tuple[str, str, float | None], ...] = ()
+    source: str = "built-in Sea of Japan geography"
+
+    def lane(self, a: str, b: str) -> tuple[list[tuple[float, float]], list[int]]:
+        """Waypoints from berth ``a`` to berth ``b`` and the indices of the hubs among them."""
+        if self.lanes is None:
+            return lane(a, b)
+        pa_, pb = self.ports[a], self.ports[b]
+        middle = list(self.lanes.get((a, b)) or reversed(self.lanes.get((b, a)) or ()))
+        wps = [(pa_.berth_lat, pa_.berth_lon), pa_.approach, *middle, pb.approach,
+               (pb.berth_lat, pb.berth_lon)]
+        return wps, []
+
+    def next_legs(self, port: str) -> list[tuple[str, float | None]]:
+        """(destination, dark share) of the legs leaving ``port``, else of the legs into it
+        sailed back."""
+        out = [(b, d) for a, b, d in self.legs if a == port]
+        return out or [(a, d) for a, b, d in self.legs if b == port]
+
+
 def hub_of(region: str) -> tuple[float, float]:
     """The open-sea hub of a region."""
     return HUB_N if region == "north" else HUB_S
@@ -101,3 +132,7 @@ def lane(a: str, b: str) -> tuple[list[tuple[float, float]], list[int]]:
         middle = [hub_of(pa_.region), hub_of(pb.region)]
     wps = start + middle + end
     return wps, list(range(2, 2 + len(middle)))
+
+
+#: The built-in geography (the ports and lanes above).
+SEA_OF_JAPAN = Geography(PORTS, CORRIDOR_PORTS, frozenset(DIRECT))

@@ -18,15 +18,17 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
+import pyarrow as pa
 import yaml
 
 from corridor.claims.extract import Claim, extract_claims
+from corridor.claims.places import Gazetteer
 
 FIELDS = ("claim", "supplier", "recipient", "materiel", "quantity", "period", "places",
           "distance_km", "attribution")
 
 
-def _predicted(c: Claim | None) -> dict:
+def _predicted(c: Claim | None, gaz: Gazetteer) -> dict:
     if c is None:
         return {}
     f = c.fields
@@ -45,7 +47,7 @@ def _predicted(c: Claim | None) -> dict:
         out["quantity"] = (float(q["value"]), q["unit"], q["qualifier"])
     if c.period_start:
         out["period"] = (c.period_start.isoformat(), (c.period_end or c.period_start).isoformat())
-    names = [p["name"] for p in f["places"]]
+    names = [p["place_id"] or _place_key(p["name"], gaz) for p in f["places"]]
     if names:
         out["places"] = names
     if f["distances"]:
@@ -55,7 +57,12 @@ def _predicted(c: Claim | None) -> dict:
     return out
 
 
-def _gold(item: dict) -> dict:
+def _place_key(name: str, gaz: Gazetteer) -> str:
+    """A place as compared: its place_id when the places given know the name, else the name."""
+    return gaz.resolve(name, cued=True)[0] or name
+
+
+def _gold(item: dict, gaz: Gazetteer) -> dict:
     out: dict = {"claim": item.get("claim", True)} if item.get("claim", True) else {}
     for k in ("supplier", "recipient", "attribution"):
         if item.get(k):
@@ -69,7 +76,7 @@ def _gold(item: dict) -> dict:
         a, b = item["period"]
         out["period"] = (str(a), str(b))
     if item.get("places"):
-        out["places"] = [str(p) for p in item["places"]]
+        out["places"] = [_place_key(str(p), gaz) for p in item["places"]]
     if item.get("distance_km") is not None:
         out["distance_km"] = float(item["distance_km"])
     return out
@@ -98,13 +105,16 @@ def _score(field: str, gold, pred, counts: Counter) -> None:
         counts[field, "fn"] += 1
 
 
-def evaluate_labelled(path: str | Path, split: str | None = None
+def evaluate_labelled(path: str | Path, split: str | None = None, places: pa.Table | None = None
                       ) -> tuple[dict[str, dict[str, float]], list[dict]]:
     """({field: {tp, fp, fn, precision, recall}}, per-item mismatches) for a labelled file.
 
     ``split``: None for all items, ``"dev"`` for items without a ``split`` key, or a split
-    name such as ``"heldout"``.
+    name such as ``"heldout"``. ``places``: the places table extraction resolves names
+    against (the labelled case's places; corridor knows no place names of its own); places
+    are compared by place_id when it knows them, else by name.
     """
+    gaz = Gazetteer.of(places)
     items = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     if split is not None:
         items = [i for i in items if i.get("split", "dev") == split]
@@ -113,9 +123,9 @@ def evaluate_labelled(path: str | Path, split: str | None = None
     for item in items:
         pub = item.get("published")
         pub = pub if isinstance(pub, date) else (date.fromisoformat(pub) if pub else None)
-        claims = extract_claims(item["text"], "eval", pub)
-        pred = _predicted(claims[0] if claims else None)
-        gold = _gold(item)
+        claims = extract_claims(item["text"], "eval", pub, gaz)
+        pred = _predicted(claims[0] if claims else None, gaz)
+        gold = _gold(item, gaz)
         for f in FIELDS:
             _score(f, gold.get(f), pred.get(f), counts)
             if gold.get(f) != pred.get(f) and not (f == "attribution" and gold.get(f) and pred.get(f)

@@ -24,7 +24,7 @@ speaker, role and date to the previous claim instead of becoming a claim.
 **Linking across sentences.** Reports state one transfer over several sentences: the
 quantity in one ("more than 1,000 containers"), the window in another ("the deliveries
 took place between September 7 and October 1"), the route in a third ("the cargo was
-transported by rail to a depot near Tikhoretsk"). A claim whose subject is such a
+transported by rail to a depot near Kamenka"). A claim whose subject is such a
 back-reference and which gives no quantity and no actors of its own inherits supplier
 and recipient from the nearest preceding *anchor* claim (one with a quantity and a
 supplier or recipient), and its period, places and distances are added to every anchor
@@ -240,7 +240,7 @@ def _analyse(text: str, s: int, e: int, published: date | None, gaz: Gazetteer,
     has_transfer = bool(roles["supplier"] or roles["recipient"] or anaphor)
     has_substance = bool(quantities or materiel or periods or places or distances)
     quantified_materiel = any(q.get("materiel_category") or q["contents"] for q in quantities)
-    movement = bool(places and (periods or quantities))  # "docked at Dunay on 12 September"
+    movement = bool(places and (periods or quantities))  # "docked at Port Alder on 12 September"
     # an attributed statement about a transfer between named parties, even without details
     attributed = bool(attribution and (roles["supplier"] or roles["recipient"]))
     is_claim = not garbled and ((has_transfer and has_substance) or quantified_materiel or movement

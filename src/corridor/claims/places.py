@@ -1,28 +1,31 @@
-"""Places named in a claim, resolved against the gazetteer (the ``places`` table).
+"""Places named in a claim, resolved against the ``places`` table: the loaded case's places
+and the gazetteer. corridor itself knows no place names: every spelling comes from a name or
+an alias in that table.
 
-Two sources of names:
+- Every ``name`` and ``aliases`` entry is matched whole-word where the text is capitalised (a
+  proper noun), except :data:`COMMON_WORDS` — English words and country names that the world
+  gazetteer also uses as port or anchorage names ("And", "Unknown", "Korea").
+- An alias written with a leading ``~`` in a case's places sheet (``~Mersey``) is *guarded*:
+  a spelling that is also something else (a river, a common word), taken for the place only
+  after a place cue ("the village of Mersey"), never in running text on its own.
+- The loaded case's places win: when a spelling names both a case place and gazetteer
+  places, the case place is the ``place_id`` (the others stay ``candidates``). Case places
+  are those whose ``source`` cites a case (``… (case <id>)``).
+- A dateline ("LONDON, Oct 13 (Reuters) —", "MOSCOW —") is not a place mention.
 
-- the gazetteer, when loaded: every ``name`` and ``aliases`` entry of the ``places``
-  table, matched whole-word where the text is capitalised (a proper noun), except
-  :data:`COMMON_WORDS` — English words and country names that the world gazetteer also
-  uses as port or anchorage names ("And", "Unknown", "Korea");
-- a small built-in list of the corridor's places and their spellings (Rajin/Najin/Rason,
-  Dunai/Dunay, Tikhoretsk, Vostochny, Khasan, Tumangang, ...), so a report ingested before
-  the gazetteer still yields its place mentions. "Danube" counts as Dunai only in a
-  sentence that places it in the Russian Far East (the Sea of Japan, Primorsky Krai) or
-  as "the village of Danube": it is a machine translation of Дунай.
+A mention resolves to a ``place_id`` when its text is a name or alias (``candidates`` lists
+every place with that spelling: a world port and the case's own entry for the same port, say;
+a mention after "depot near" also gets the depots named after that town); otherwise
+``place_id`` is null and the mention keeps its own span and text (``resolved: false``), and
+:func:`corridor.claims.store.match_claims` resolves it later, when the places are there.
+Capitalised names after "the port of", "the village of", "a depot near", ... are kept the
+same way.
 
-A mention resolves to a ``place_id`` when its text, or the canonical name or any
-spelling of it, is a gazetteer name or alias (``candidates`` lists every place with that
-spelling: a world port and the case's own entry for the same port, say; a mention after
-"depot near" also gets the gazetteer's depots named after that town); otherwise ``place_id`` is null and the
-mention keeps its own span and text (``resolved: false``), and
-:func:`corridor.claims.store.match_claims` resolves it later, when the gazetteer is there.
-Capitalised names after "the port of", "the village of", "a depot near", ... that are in
-neither list are kept the same way.
-
->>> [(p["name"], p["place_id"]) for p in find_places("ships sailed from Najin to Dunay")]
-[('Rajin', None), ('Dunai', None)]
+>>> g = Gazetteer({"port alder": ("xa-alder",), "alder": ("xa-alder",)})
+>>> [(p["text"], p["place_id"]) for p in find_places("Ships sailed from Port Alder", 0, g)]
+[('Port Alder', 'xa-alder')]
+>>> find_places("ALDER, 13 Oct (Wire) — talks continued", 0, g)
+[]
 """
 
 from __future__ import annotations
@@ -36,38 +39,10 @@ import pyarrow.compute as pc
 
 from corridor.claims.spans import overlaps, span_field
 
-#: canonical name -> (kind, spellings).
-BUILTIN: dict[str, tuple[str, list[str]]] = {
-    "Rajin": ("port", ["Rajin", "Najin", "Rason", "Rajin-Sonbong", "Ra(?:j|s)on port"]),
-    "Dunai": ("port", ["Dunai", "Dunay", "Dunaj"]),
-    "Vostochny": ("port", ["Vostochny", "Vostochnyy", "Vostochniy", "Wrangel Bay", "Vrangel"]),
-    "Tikhoretsk": ("depot", ["Tikhoretsk", "Tikhoretskaya", "Tikhoretsky"]),
-    "Khasan": ("rail_crossing", ["Khasan"]),
-    "Tumangang": ("rail_crossing", ["Tumangang", "Tumen River station"]),
-    "Korea-Russia Friendship Bridge": ("rail_crossing", ["Friendship Bridge"]),
-    "Vladivostok": ("port", ["Vladivostok"]),
-    "Nakhodka": ("port", ["Nakhodka"]),
-    "Fokino": ("settlement", ["Fokino"]),
-    "Ussuriysk": ("rail_terminal", ["Ussuriysk"]),
-    "Mozdok": ("depot", ["Mozdok"]),
-    "Kotluban": ("depot", ["Kotluban"]),
-    "Karachev": ("depot", ["Karachev"]),
-    "Yegorlykskaya": ("depot", ["Yegorlykskaya"]),
-    "Chongjin": ("port", ["Chongjin"]),
-    "Nampo": ("port", ["Nampo", "Nampho"]),
-    "Wonsan": ("port", ["Wonsan"]),
-    "Primorsky Krai": ("area", ["Primorsky Krai", "Primorye"]),
-    "Krasnodar Krai": ("area", ["Krasnodar Krai", "Krasnodar region"]),
-    "Sea of Japan": ("area", ["Sea of Japan", "East Sea"]),
-}
-_DANUBE = re.compile(r"\b(?:village|settlement|port) of Danube\b|\bDanube\b(?=.*\b(?:Sea of Japan|Primorsk|"
-                     r"Far East)\b)|(?:Sea of Japan|Primorsk|Far East).*\bDanube\b")
 _GENERIC = re.compile(
     r"\b(?:port|village|town|city|settlement|station|depot|base|arsenal|airfield|harbou?r|terminal|"
     r"pier|bay)\s+(?:of|in|near|at)\s+(?P<name>[A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+){0,2})"
     r"|\b(?:depot|arsenal|base|port|terminal)\s+(?:near|outside|in)\s+(?P<name2>[A-Z][\w'\-]+)")
-# Gazetteer spellings that name a corridor place only in the right context.
-_CONTEXTUAL = {"danube"}
 #: Gazetteer spellings never taken as a place on their own in running text: English words,
 #: sea-area words and countries that the world gazetteer also uses as port or anchorage
 #: names (a port "And", anchorages "Unknown", "Sea", "Korea" and "China"). They still resolve
@@ -92,8 +67,15 @@ COMMON_WORDS = frozenset("""
 _DEPOT_BEFORE = re.compile(r"\b(?:depot|arsenal|ammunition base|storage site)\b[\w\s,]{0,30}$", re.I)
 _WORD = re.compile(r"\w+")
 _WORD_CHAR = re.compile(r"[\w-]")  # what may not touch a name on either side
-_NOT_PLACE = re.compile(r"^(?:Russia|North Korea|Ukraine|DPRK|Pyongyang|Moscow|The|A|September|October|"
-                        r"August|November|December)$")
+_NOT_PLACE = re.compile(r"^(?:The|A|An|January|February|March|April|May|June|July|August|September|"
+                        r"October|November|December)$")
+#: A dateline at the start of a text or sentence: a capitalised place name (written in
+#: capitals, or followed by a date) before "—", "-", ":" or "(Agency)".
+_DATELINE = re.compile(
+    r"^\s*(?P<place>[A-Z][A-Z'\-]+(?:[ ,/][A-Z][A-Z'\-]+)*)"
+    r"(?:\s*,\s*[\w .]+?\d{1,4}[\w .]*?)?\s*(?:\([^)]{1,40}\)\s*)?(?:—|–|-{1,2}|:)\s")
+#: A leading ``~`` marks a guarded alias (see the module docstring).
+GUARD = "~"
 
 
 @dataclass(frozen=True)
@@ -107,6 +89,10 @@ class Gazetteer:
 
     names: dict[str, tuple[str, ...]] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
+    #: guarded spellings (``~Mersey`` in a case) → place_ids: only after a place cue
+    guarded: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: place_ids of the loaded case(s): they win over gazetteer places of the same spelling
+    preferred: frozenset[str] = frozenset()
 
     @classmethod
     def from_arrow(cls, tbl: pa.Table | None) -> Gazetteer:
@@ -125,11 +111,22 @@ class Gazetteer:
         long = long.set_column(0, "s", pc.utf8_lower(pc.utf8_trim_whitespace(long.column("s"))))
         long = long.filter(pc.and_(pc.is_valid(long.column("s")), pc.not_equal(long.column("s"), "")))
         grouped = long.group_by("s").aggregate([("pid", "distinct")])
-        names = {s: tuple(sorted(ids)) for s, ids in zip(
-            grouped.column("s").to_pylist(), grouped.column("pid_distinct").to_pylist(), strict=True)}
+        names: dict[str, tuple[str, ...]] = {}
+        guarded: dict[str, tuple[str, ...]] = {}
+        for s, ids in zip(grouped.column("s").to_pylist(), grouped.column("pid_distinct").to_pylist(),
+                          strict=True):
+            if s.startswith(GUARD):
+                if s[1:].strip():
+                    guarded[s[1:].strip()] = tuple(sorted(ids))
+            else:
+                names[s] = tuple(sorted(ids))
         kind_col = tbl.column("kind").to_pylist() if "kind" in tbl.column_names else [None] * len(pids)
         kinds = {pid: k or "" for pid, k in zip(pids.to_pylist(), kind_col, strict=True)}
-        return cls(names, kinds)
+        preferred: frozenset[str] = frozenset()
+        if "source" in tbl.column_names:
+            is_case = pc.fill_null(pc.match_substring(tbl.column("source"), "(case "), False)
+            preferred = frozenset(pc.filter(pids, is_case.combine_chunks()).to_pylist())
+        return cls(names, kinds, guarded, preferred)
 
     @classmethod
     def of(cls, places: object | None) -> Gazetteer:
@@ -141,14 +138,18 @@ class Gazetteer:
         table = getattr(places, "table", None)
         return cls.from_arrow(table if isinstance(table, pa.Table) else None)
 
-    def resolve(self, *spellings: str, prefer_kind: str | None = None) -> tuple[str | None, list[str]]:
-        """(place_id, all candidate ids) for the first spelling the gazetteer knows; the
-        place_id is of ``prefer_kind`` if one is, else not an anchorage if one is."""
+    def resolve(self, *spellings: str, prefer_kind: str | None = None, cued: bool = False
+                ) -> tuple[str | None, list[str]]:
+        """(place_id, all candidate ids) for the first spelling known; the place_id is a
+        case place if one is, then of ``prefer_kind`` if one is, else not an anchorage if one
+        is. ``cued``: the spelling follows a place cue, so guarded aliases count too."""
         for s in spellings:
-            ids = self.names.get(s.strip().lower())
+            key = s.strip().lower()
+            ids = self.names.get(key) or (self.guarded.get(key) if cued else None)
             if ids:
-                # a port before its anchorages: a name in a report means the port
-                ranked = sorted(ids, key=lambda p: (self.kinds.get(p) != prefer_kind,
+                # the case's own place first; a port before its anchorages
+                ranked = sorted(ids, key=lambda p: (p not in self.preferred,
+                                                    self.kinds.get(p) != prefer_kind,
                                                     self.kinds.get(p) == "anchorage", p))
                 return ranked[0], list(ids)
         return None, []
@@ -180,9 +181,9 @@ class Gazetteer:
         looked up in a dictionary of first words, and only the spellings starting with it
         are compared, so the cost grows with the sentence, not with the gazetteer.
 
-        >>> g = Gazetteer({"abu dhabi": ("ae-auh",), "abu": ("x",), "dunai": ("ru-dun",)})
-        >>> g.find("From Abu Dhabi to Dunai, not Abu-Dhabi")
-        [(5, 14, 'abu dhabi'), (18, 23, 'dunai'), (5, 8, 'abu')]
+        >>> g = Gazetteer({"abu dhabi": ("ae-auh",), "abu": ("x",), "alder": ("xa-ald",)})
+        >>> g.find("From Abu Dhabi to Alder, not Abu-Dhabi")
+        [(5, 14, 'abu dhabi'), (18, 23, 'alder'), (5, 8, 'abu')]
         """
         index = self._by_first_word
         if not index:
@@ -191,7 +192,7 @@ class Gazetteer:
         for m in _WORD.finditer(sentence):
             start = m.start()
             if start and _WORD_CHAR.match(sentence, start - 1):
-                continue  # not at a word start (the second half of "Rajin-Sonbong")
+                continue  # not at a word start (the second half of "Port-Alder")
             for name in index.get(m.group(0).lower(), ()):
                 end = start + len(name)
                 if sentence[start:end].lower() == name and not _WORD_CHAR.match(sentence, end):
@@ -210,30 +211,39 @@ def counts_as_name(text: str) -> bool:
     return text[:1].isupper() and text.strip().lower() not in COMMON_WORDS
 
 
-_BUILTIN_RE = sorted(
-    [(re.compile(r"(?<![\w-])(?:" + s + r")(?![\w-])"), canon) for canon, (_, ss) in BUILTIN.items()
-     for s in ss],
-    key=lambda x: -len(x[0].pattern),
-)
+def dateline_span(sentence: str) -> tuple[int, int] | None:
+    """The span of a dateline's place at the start of ``sentence`` ("LONDON, Oct 13 (Reuters)
+    —"), or None.
+
+    >>> dateline_span("LONDON, Oct 13 (Reuters) - Ships were seen"), dateline_span("London said")
+    ((0, 6), None)
+    """
+    m = _DATELINE.match(sentence)
+    return (m.start("place"), m.end("place")) if m else None
 
 
 def find_places(sentence: str, base: int = 0, gazetteer: Gazetteer | None = None,
                 exclude: list[tuple[int, int]] | None = None) -> list[dict]:
-    """Place mentions: span, ``name`` (canonical or as written), ``place_id`` (or None),
-    ``candidates``, ``kind`` and ``resolved``."""
+    """Place mentions: span, ``name`` (as written), ``place_id`` (or None), ``candidates``,
+    ``kind`` and ``resolved``."""
     gaz = gazetteer or Gazetteer()
     taken: list[tuple[int, int]] = list(exclude or [])
+    dl = dateline_span(sentence)
+    if dl:
+        taken.append(dl)
     out: list[dict] = []
 
-    def add(start: int, end: int, name: str, kind: str | None, source: str) -> None:
+    def add(start: int, end: int, name: str, kind: str | None, source: str,
+            cued: bool = False) -> None:
         text = sentence[start:end]
-        spellings = [text, name] + [re.sub(r"\\.*", "", s) for s in BUILTIN.get(name, ("", []))[1]]
         depot = bool(_DEPOT_BEFORE.search(sentence[:start]))
-        pid, cands = gaz.resolve(*spellings, prefer_kind="depot" if depot else None)
-        if depot:  # "a depot near the city of Tikhoretsk": the depot named after the town
+        pid, cands = gaz.resolve(text, name, prefer_kind="depot" if depot else None, cued=cued)
+        if depot:  # "a depot near the city of X": the depot named after the town
             extra = gaz.named_like(name, kind="depot")
             cands = sorted(set(cands) | set(extra))
             pid = extra[0] if extra else pid
+        if kind is None and pid is not None:
+            kind = gaz.kinds.get(pid) or None
         taken.append((start, end))
         item = span_field(sentence, start, end, base=base, name=name, place_id=pid,
                           candidates=cands, kind=kind, resolved=pid is not None, lexicon=source)
@@ -241,16 +251,7 @@ def find_places(sentence: str, base: int = 0, gazetteer: Gazetteer | None = None
             item["near_depot"] = True
         out.append(item)
 
-    for rx, canon in _BUILTIN_RE:
-        for m in rx.finditer(sentence):
-            if not any(overlaps((m.start(), m.end()), t) for t in taken):
-                add(m.start(), m.end(), canon, BUILTIN[canon][0], "builtin")
-    for m in re.finditer(r"\bDanube\b", sentence):
-        if _DANUBE.search(sentence) and not any(overlaps((m.start(), m.end()), t) for t in taken):
-            add(m.start(), m.end(), "Dunai", "port", "builtin")
-    for start, end, spelling in gaz.find(sentence):
-        if spelling in _CONTEXTUAL and not _DANUBE.search(sentence):
-            continue
+    for start, end, _spelling in gaz.find(sentence):
         if not counts_as_name(sentence[start:end]):
             continue  # "and", "are", "unknown cargo", "Korea": words first, names second
         if not any(overlaps((start, end), t) for t in taken):
@@ -260,6 +261,8 @@ def find_places(sentence: str, base: int = 0, gazetteer: Gazetteer | None = None
         s, e = m.start(g), m.end(g)
         if _NOT_PLACE.match(m.group(g)) or any(overlaps((s, e), t) for t in taken):
             continue
-        add(s, e, m.group(g), None, "context")
+        if m.group(g).split()[0].lower() in COMMON_WORDS:
+            continue  # "the port of North Korea": a country, not a place mention
+        add(s, e, m.group(g), None, "context", cued=True)
     out.sort(key=lambda p: p["start"])
     return out

@@ -19,6 +19,8 @@ Vague plurals are ranges: "hundreds" = 200–999, "thousands" = 2,000–9,999,
 >>> q = find_quantities("North Korea sent more than 1,000 containers of munitions.")[0]
 >>> q["value"], q["qualifier"], q["unit"], [c["text"] for c in q["contents"]]
 (1000.0, 'more_than', 'containers', ['munitions'])
+>>> [q["text"] for q in find_quantities("Two ships carried approximately 200 new shipping containers")]
+['approximately 200 new shipping containers', 'Two ships']
 >>> d = find_distances("a depot 290 kilometers from Ukraine")[0]
 >>> d["value_km"], d["to"]["text"]
 (290.0, 'Ukraine')
@@ -190,7 +192,8 @@ def find_quantities(
     are not quantities (dates, distances). Each item: span of qualifier+number+unit,
     ``value``, ``qualifier``, ``unit``, ``number`` (span of the number), ``unit_span``,
     ``materiel_category`` of the unit when it is materiel, and ``contents`` (materiel
-    after "containers of ...").
+    after "containers of ..."). Cargo quantities (materiel, tonnes) come first, then the
+    others (ships, trains, trips), each in text order.
     """
     if materiel is None:
         materiel = find_materiel(sentence, base)
@@ -256,4 +259,8 @@ def find_quantities(
         item["contents"] = contents
         out.append(item)
         skip.append((m.start(), uend))
+    # What was carried before what carried it: in "two ships delivered approximately 200 new
+    # shipping containers" the claim's quantity is the 200 containers, not the 2 ships.
+    out.sort(key=lambda q: (0 if (q.get("materiel_category") or q["contents"]
+                                  or q["unit"] == "tonnes") else 1, q["start"]))
     return out

@@ -6,8 +6,8 @@ exclusive) in the *report* text, plus normalised values. Keeping spans on every 
 is what makes an extracted claim checkable: the analyst can see exactly which words
 produced each value.
 
->>> span_field("at Najin port", 3, 8, base=100, name="Rajin")
-{'text': 'Najin', 'start': 103, 'end': 108, 'name': 'Rajin'}
+>>> span_field("at Alder port", 3, 8, base=100, name="Alder")
+{'text': 'Alder', 'start': 103, 'end': 108, 'name': 'Alder'}
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ import pyarrow as pa
 import yaml
 
 from corridor.claims.extract import CLAIMS, Claim, claims_table
-from corridor.claims.places import BUILTIN, Gazetteer, counts_as_name
+from corridor.claims.places import Gazetteer, counts_as_name
 from corridor.ids import stable_id
 from corridor.store import Store
 
@@ -70,8 +70,8 @@ def _claim_place_ids(row: dict, gaz: Gazetteer) -> set[str]:
     for p in mentions:
         if p.get("lexicon") == "gazetteer" and not counts_as_name(p.get("text") or ""):
             continue  # a word that is also a port's name ("and"), stored by an earlier version
-        spellings = [p.get("text", ""), p.get("name", "")] + BUILTIN.get(p.get("name", ""), ("", []))[1]
-        pid, cands = gaz.resolve(*[s for s in spellings if s])
+        spellings = [p.get("text", ""), p.get("name", "")]
+        pid, cands = gaz.resolve(*[s for s in spellings if s], cued=p.get("lexicon") == "context")
         ids.update(cands)
         if p.get("near_depot"):
             ids.update(gaz.named_like(p.get("name") or p.get("text", ""), kind="depot"))
@@ -82,7 +82,7 @@ def refresh_places(store: Store) -> int:
     """Re-resolve the place mentions of every claim against the current gazetteer (run
     after loading or editing places); updates ``places`` where it changes and returns the
     number of claims updated. Manual claims keep the places the analyst gave."""
-    gaz = Gazetteer.from_arrow(store.query("SELECT place_id, name, aliases, kind FROM places"))
+    gaz = Gazetteer.from_arrow(store.query("SELECT place_id, name, aliases, kind, source FROM places"))
     changed = 0
     with store.transaction():
         for row in store.query("SELECT claim_id, places, fields FROM claims WHERE origin = 'extracted'"
@@ -109,7 +109,7 @@ def match_claims(
     "places").
     """
     tbl = list_claims(store)
-    gaz = Gazetteer.from_arrow(store.query("SELECT place_id, name, aliases, kind FROM places"))
+    gaz = Gazetteer.from_arrow(store.query("SELECT place_id, name, aliases, kind, source FROM places"))
     wanted = set(place_ids or [])
     by_id = set(claim_ids or [])
     keep, how = [], []

@@ -1,4 +1,5 @@
-"""CLI: ``corridors`` (list, ``load``), ``ingest sightings|rail|watchlist|sources``, ``reconstruct``."""
+"""CLI: ``case new|check``, ``corridors`` (list, ``load``), ``ingest sightings|rail|watchlist|sources``,
+``reconstruct``."""
 
 from __future__ import annotations
 
@@ -41,6 +42,43 @@ def corridors_table() -> pa.Table:
 
 def register(app: typer.Typer, ingest: typer.Typer) -> None:
     """Add this module's commands to the main app and the `ingest` group."""
+    case_app = typer.Typer(help="Case folders: start one (`case new`), check it (`case check`).")
+    app.add_typer(case_app, name="case")
+
+    @case_app.command("new")
+    def case_new(
+        name: Path = typer.Argument(..., help="Folder to create; its name becomes the case id"),
+    ) -> None:
+        """Write a case folder: corridor.yaml, a commented template per sheet, a README."""
+        from corridor.corridors.folder import CaseFolderError, new_case
+
+        try:
+            d = new_case(name)
+        except (CaseFolderError, OSError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from exc
+        for f in sorted(d.iterdir()):
+            typer.echo(f"wrote {f}")
+        typer.echo(f"next: edit the files, then `corridor case check {d}`")
+
+    @case_app.command("check")
+    def case_check(
+        folder: Path = typer.Argument(..., help="Case folder"),
+    ) -> None:
+        """Validate the corridor file and every sheet; print every problem as
+        file:line:column: what is wrong, what is expected."""
+        from corridor.corridors.check import check_case
+
+        problems, notes = check_case(folder)
+        for p in problems:
+            typer.echo(str(p))
+        for n in notes:
+            typer.echo(f"note: {n}", err=True)
+        if problems:
+            typer.echo(f"{len(problems)} problem(s) in {folder}", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{folder}: no problems")
+
     corridors_app = typer.Typer(help="Corridor definitions: list the shipped ones, load a case.",
                                 invoke_without_command=True)
     app.add_typer(corridors_app, name="corridors")
@@ -56,7 +94,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
     @corridors_app.command("load")
     def corridors_load(
         ctx: typer.Context,
-        target: str = typer.Argument(..., help="Shipped case or corridor id, case directory, or "
+        target: str = typer.Argument(..., help="Shipped case or corridor id, case folder, or "
                                                "corridor YAML naming a case"),
         force: bool = typer.Option(False, "--force", help="Re-read sightings/rail files"),
     ) -> None:
@@ -139,7 +177,8 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
     @app.command("reconstruct")
     def reconstruct_cmd(
         ctx: typer.Context,
-        corridor: str = typer.Argument(..., help="Shipped corridor id or a corridor YAML file"),
+        corridor: str = typer.Argument(..., help="Shipped corridor id, a corridor YAML file or a "
+                                                 "case folder"),
         format: Literal[RECON_FORMATS] = typer.Option(  # type: ignore[valid-type]
             "table", "--format", help="table, json (the report contract) or geojson"),
         no_save: bool = typer.Option(False, "--no-save",

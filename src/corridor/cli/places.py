@@ -74,20 +74,26 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
     def list_cmd(
         ctx: typer.Context,
         near: str | None = typer.Option(None, "--near", help="LAT,LON: only places near here"),
+        name: str | None = typer.Option(None, "--name",
+                                        help="Only places whose name or an alias contains this"),
         radius_km: float = typer.Option(10.0, "--radius-km", help="With --near: search radius"),
         kind: list[Kind] = typer.Option(  # type: ignore[valid-type]
             None, "--kind", help="Only these kinds (repeatable)"),
         limit: int | None = typer.Option(None, "--limit", help="At most this many rows"),
         format: FormatOption = "table",
     ) -> None:
-        """List places (nearest first with --near)."""
+        """List places (nearest first with --near; by name or alias with --name, the loaded
+        case's places first)."""
         from corridor import places
 
         with open_store(ctx, must_exist=True) as store:
             tbl = places.list_places(store, near=_latlon(near), radius_km=radius_km,
-                                     kinds=[k.value for k in kind or ()] or None, limit=limit)
+                                     kinds=[k.value for k in kind or ()] or None, limit=limit,
+                                     name=name)
         if format == "table":
             cols = [c for c in ("place_id", "name", "kind", "country", "lat", "lon", "radius_m",
                                 "distance_km", "port_id") if c in tbl.column_names]
+            if name and "aliases" in tbl.column_names:
+                cols.insert(2, "aliases")
             tbl = tbl.select(cols)
         typer.echo(render(tbl, format))

@@ -27,6 +27,10 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
             help="Target number of positions (sets the reporting interval)"),
         scenario: Literal["mixed", "corridor"] = typer.Option(
             "mixed", "--scenario", help="Ships going anywhere, or the corridor scenario"),
+        corridor: str | None = typer.Option(
+            None, "--corridor",
+            help="A corridor (YAML file, case folder or shipped id): sail its own sea legs "
+                 "between its nodes (implies --scenario corridor)"),
         start: datetime = typer.Option(datetime(2023, 9, 1), "--start",
                                        help="Start of the window (UTC)"),
         evaluate: bool = typer.Option(
@@ -38,9 +42,27 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         with the true port visits, voyages, gaps, loitering, encounters and MMSI conflicts."""
         from corridor.sim import SimConfig, simulate
 
+        geography = None
+        if corridor is not None:
+            from corridor.corridors.model import CorridorError, load_corridor
+            from corridor.corridors.simulate import corridor_geography, land_share
+
+            try:
+                geography = corridor_geography(load_corridor(corridor))
+            except CorridorError as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(1) from exc
+            scenario = "corridor"
+            for p in geography.ports.values():
+                info(ctx, f"  {p.slug}: berth on water {p.berth_shift_m / 1000:.1f} km from the "
+                          "node's coordinate")
+            for (a, b), share in sorted(land_share(geography).items()):
+                if share > 0:
+                    typer.echo(f"  warning: {share:.0%} of the lane {a} -> {b} crosses land "
+                               "(the sea route network is coarse near shore)", err=True)
         cfg = SimConfig(vessels=vessels, days=days, seed=seed, scenario=scenario,
                         positions=positions, start=start)
-        res = simulate(cfg, out, progress(ctx))
+        res = simulate(cfg, out, progress(ctx), geography=geography)
         info(ctx, f"simulated {res.vessels} ships, {res.positions:,} positions in "
                   f"{res.seconds:.1f} s ({res.positions_per_s:,.0f} positions/s) -> {out}")
         for name, path in res.paths.items():

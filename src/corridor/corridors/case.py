@@ -1,32 +1,45 @@
-"""Load a shipped case (places, vessels, sanctions, sightings, rail counts, sourced claims and
-the numbered source list) into the store.
+"""Load a case (places, vessels, sanctions, sightings, rail counts, sourced claims and the
+numbered source list) into the store: a shipped case or an analyst's case folder.
 
-A case is a directory under ``corridor/data/case/<id>/`` with ``places.csv``, ``vessels.csv``,
-``sanctions.csv``, ``sightings.csv``, ``rail.csv``, ``claims.csv``, ``sources.csv`` and a
-``SOURCE.md`` describing where every row comes from. Every row carries its source tags
-(``S6;S7``) and the case file's marks (C, I, U, ⚠).
+A case is a folder — shipped under ``corridor/data/case/<id>/``, or anywhere (``corridor case
+new``, with its ``corridor.yaml``) — holding any of the sheets ``places``, ``vessels``,
+``sanctions``, ``sightings``, ``rail``, ``claims`` and ``sources``, each as ``.csv`` or
+``.xlsx`` (:mod:`corridor.ingest.sheets`; ``#`` comment lines allowed). Every sheet is
+optional; the columns are documented in ``docs/your-own-case.md`` and checked by ``corridor
+case check`` (:mod:`corridor.corridors.check`). Every row carries its source tags (``S6;S7``)
+and the case file's marks (C, I, U, ⚠).
 
 Loading is idempotent: places, vessels, sanctions, claims and sources are keyed by the case's
 own ids and replaced; sightings and rail rows go through the ingest frame, so the same file
 is recognised and not added twice. Places without a sourced coordinate are *not* put in the
-``places`` table (it requires one, and corridor never invents one); they are reported.
+``places`` table (it requires one, and corridor never invents one); they are reported, and
+every place row — with the analyst's precision note, mark and note — is kept in
+``case_places`` for the reconstruction.
 """
 
 from __future__ import annotations
 
-import csv
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
 
-from corridor.corridors.model import CorridorError, case_dir, load_corridor
+from corridor.corridors.model import (
+    CASE_CORRIDOR_FILE,
+    CorridorError,
+    case_dir,
+    case_slug,
+    load_corridor,
+)
 from corridor.identity import parse_imo
 from corridor.ids import stable_id
 from corridor.ingest.observations import ingest_rail, ingest_sightings, parse_marks
+from corridor.ingest.sheets import SheetError, find_sheet, read_sheet
 from corridor.ingest.summary import IngestSummary
+from corridor.schema import CASE_PLACES
 from corridor.store import Store
 
 CASE_FILES = ("places.csv", "vessels.csv", "sanctions.csv", "sightings.csv", "rail.csv",
@@ -59,22 +72,33 @@ class CaseLoadSummary:
         return out
 
 
-def _rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict]]:
-    if not path.exists():
-        raise CaseError(f"{path}: missing (a case needs {', '.join(CASE_FILES)})")
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        cols = reader.fieldnames or []
-        missing = [c for c in required if c not in cols]
-        if missing:
-            raise CaseError(f"{path}: missing column {missing[0]!r} (found: {', '.join(cols)})")
-        out = []
-        for row in reader:
-            if None in row:
-                raise CaseError(f"{path}:{reader.line_num}: more fields than columns "
-                                "(an unquoted comma?)")
-            out.append((reader.line_num, {k: (v or "").strip() for k, v in row.items()}))
-        return out
+def _rows(path: Path | None, required: tuple[str, ...]) -> list[tuple[int, dict]]:
+    """Rows of a sheet (CSV or XLSX, ``#`` comments allowed) with their line numbers; a sheet
+    that is not there has no rows (every sheet of a case is optional)."""
+    if path is None or not path.exists():
+        return []
+    try:
+        sheet = read_sheet(path)
+    except SheetError as exc:
+        raise CaseError(str(exc)) from exc
+    if not sheet.header:
+        return []
+    missing = [c for c in required if c not in sheet.header]
+    if missing:
+        raise CaseError(f"{path}: missing column {missing[0]!r} (found: {', '.join(sheet.header)})")
+    out = []
+    for row in sheet.rows:
+        if row.extra:
+            raise CaseError(f"{path}:{row.line}: more fields than columns (an unquoted comma?)")
+        if not any(row.values.values()):
+            continue
+        out.append((row.line, defaultdict(str, row.values)))  # absent optional columns: ""
+    return out
+
+
+def _sheet(d: Path, name: str) -> Path | None:
+    """``d/name.csv`` or ``d/name.xlsx``."""
+    return find_sheet(d, name.removesuffix(".csv"))
 
 
 def _list(text: str) -> list[str]:
@@ -105,9 +129,9 @@ def _cite(tags: list[str], case_id: str) -> str:
 
 def read_places(d: Path, case_id: str) -> tuple[pa.Table, list[str]]:
     """Rows for the ``places`` table, and the places left out (no sourced coordinate)."""
-    path = d / "places.csv"
+    path = _sheet(d, "places")
     rows, skipped = [], []
-    for line, r in _rows(path, ("place_id", "name", "kind", "lat", "lon", "precision", "sources")):
+    for line, r in _rows(path, ("place_id", "name", "kind", "precision")):
         lat = _float(path, line, "lat", r["lat"])
         lon = _float(path, line, "lon", r["lon"])
         if lat is None or lon is None:
@@ -130,15 +154,29 @@ def read_places(d: Path, case_id: str) -> tuple[pa.Table, list[str]]:
     return pa.Table.from_pylist(rows, schema=schema), skipped
 
 
-def read_place_notes(d: Path) -> dict[str, dict]:
-    """Every row of places.csv (with or without coordinate) by place_id: marks, sources, notes."""
-    return {r["place_id"]: r for _, r in _rows(d / "places.csv", ("place_id",))}
+def read_case_places(d: Path, case_id: str) -> pa.Table:
+    """Every row of places.csv, with or without a coordinate, as ``case_places`` rows: the
+    analyst's precision note, mark, sources and note reach the reconstruction from the store."""
+    path = _sheet(d, "places")
+    rows = []
+    for line, r in _rows(path, ("place_id", "name", "kind", "precision")):
+        rows.append({
+            "collection": case_id, "place_id": r["place_id"], "name": r["name"],
+            "kind": r["kind"] or None, "country": r.get("country") or None,
+            "lat": _float(path, line, "lat", r["lat"]), "lon": _float(path, line, "lon", r["lon"]),
+            "precision": r["precision"] or None,
+            "precision_note": r.get("precision_note") or None,
+            "radius_m": _float(path, line, "radius_m", r.get("radius_m", "")),
+            "aliases": _list(r.get("aliases", "")), "mark": r.get("mark") or None,
+            "sources": _list(r["sources"]), "note": r.get("note") or None,
+        })
+    return pa.Table.from_pylist(rows, schema=CASE_PLACES)
 
 
 def read_vessels(d: Path, case_id: str) -> pa.Table:
-    path = d / "vessels.csv"
+    path = _sheet(d, "vessels")
     rows = []
-    for line, r in _rows(path, ("vessel_id", "name", "imo", "imo_status", "mmsi", "sources")):
+    for line, r in _rows(path, ("vessel_id", "name")):
         imo = None
         if r["imo"]:
             imo = parse_imo(r["imo"])
@@ -171,13 +209,14 @@ def read_vessels(d: Path, case_id: str) -> pa.Table:
 
 def read_sanctions(d: Path, case_id: str, vessels: pa.Table) -> pa.Table:
     """Vessel sanctions as ``watchlist`` rows (entity ``case:<id>:<vessel>:<authority>``)."""
-    path = d / "sanctions.csv"
+    path = _sheet(d, "sanctions")
     by_id = {v["vessel_id"]: v for v in vessels.to_pylist()}
     rows = []
-    for line, r in _rows(path, ("vessel_id", "authority", "program", "listed_on", "sources")):
+    for line, r in _rows(path, ("vessel_id", "authority", "program")):
         v = by_id.get(r["vessel_id"])
         if v is None:
-            raise CaseError(f"{path}:{line}: vessel_id {r['vessel_id']!r} is not in vessels.csv")
+            raise CaseError(f"{path}:{line}: vessel_id {r['vessel_id']!r} is not in the vessels "
+                            "sheet")
         rows.append({
             "entity_id": f"case:{case_id}:{r['vessel_id']}:{r['authority']}",
             "name": v["name"], "aliases": v["aliases"], "imo": v["imo"], "mmsi": v["mmsi"],
@@ -201,10 +240,9 @@ def case_claim_id(case_id: str, key: str) -> str:
 
 def read_claims(d: Path, case_id: str) -> pa.Table:
     """The case's sourced claims (§4 quantities and trip counts) as ``claims`` rows."""
-    path = d / "claims.csv"
+    path = _sheet(d, "claims")
     rows = []
-    for line, r in _rows(path, ("key", "sentence", "quantity", "unit", "qualifier", "period_start",
-                                "period_end", "sources", "mark")):
+    for line, r in _rows(path, ("key", "sentence", "sources")):
         tags = _list(r["sources"])
         fields = {
             "key": r["key"], "case": case_id, "measure": r.get("measure") or None,
@@ -215,7 +253,8 @@ def read_claims(d: Path, case_id: str) -> pa.Table:
         rows.append({
             "claim_id": case_claim_id(case_id, r["key"]), "report_id": None,
             "sentence": r["sentence"], "span_start": None, "span_end": None,
-            "attribution": r.get("attribution") or None, "supplier": "DPRK", "recipient": "Russia",
+            "attribution": r.get("attribution") or None,
+            "supplier": r.get("supplier") or None, "recipient": r.get("recipient") or None,
             "materiel": r.get("materiel") or None,
             "quantity": _float(path, line, "quantity", r["quantity"]),
             "quantity_unit": r["unit"] or None, "qualifier": r["qualifier"] or None,
@@ -239,9 +278,9 @@ def read_claims(d: Path, case_id: str) -> pa.Table:
 def read_sources(d: Path, case_id: str, path: Path | None = None) -> pa.Table:
     """A sources list (``tag, parent, publisher, title, date, url, citation``…) as rows of the
     ``sources`` table under collection ``case_id``; ``path`` defaults to ``d/sources.csv``."""
-    path = path or d / "sources.csv"
+    path = path or _sheet(d, "sources")
     rows = []
-    for _, r in _rows(path, ("tag", "parent", "publisher", "title", "date", "url", "citation")):
+    for _, r in _rows(path, ("tag", "citation")):
         rows.append({
             "collection": case_id, "tag": r["tag"], "parent": r["parent"] or None,
             "publisher": r["publisher"] or None, "title": r["title"] or None,
@@ -257,47 +296,57 @@ def read_sources(d: Path, case_id: str, path: Path | None = None) -> pa.Table:
 
 
 def resolve_case(id_or_path: str | Path) -> tuple[str, Path]:
-    """(case_id, directory) for a shipped case id, a case directory, or a corridor naming one."""
+    """(case_id, directory) for a shipped case id, a case folder, or a corridor naming one."""
     p = Path(id_or_path)
     if p.is_dir():
-        return p.name, p
+        if (p / CASE_CORRIDOR_FILE).exists():
+            c = load_corridor(p)
+            if c.case and c.case_path:
+                return c.case, Path(c.case_path)
+        return case_slug(p.resolve().name), p
     d = case_dir(str(id_or_path))
     if d.is_dir():
         return str(id_or_path), d
     try:
         corridor = load_corridor(id_or_path)
     except CorridorError as exc:
-        raise CaseError(f"{id_or_path}: not a shipped case, a case directory or a corridor "
+        raise CaseError(f"{id_or_path}: not a shipped case, a case folder or a corridor "
                         f"({exc})") from exc
-    if corridor.case is None:
+    if corridor.case is None or corridor.case_path is None:
         raise CaseError(f"{id_or_path}: corridor {corridor.corridor_id} names no case to load")
-    return corridor.case, case_dir(corridor.case)
+    return corridor.case, Path(corridor.case_path)
 
 
 def load_case(store: Store, id_or_path: str | Path, *, force: bool = False) -> CaseLoadSummary:
-    """Load a case into the store (idempotent); see the module docstring."""
+    """Load a case into the store (idempotent); see the module docstring. Every sheet is
+    optional; the ones present may be CSV or XLSX."""
     case_id, d = resolve_case(id_or_path)
-    for name in CASE_FILES:
-        if not (d / name).exists():
-            raise CaseError(f"{d / name}: missing (a case needs {', '.join(CASE_FILES)})")
+    if not any(find_sheet(d, name.removesuffix(".csv")) for name in CASE_FILES):
+        raise CaseError(f"{d}: no case sheets (any of {', '.join(CASE_FILES)}, or .xlsx)")
     places, skipped = read_places(d, case_id)
     vessels = read_vessels(d, case_id)
     sanctions = read_sanctions(d, case_id, vessels)
     claims = read_claims(d, case_id)
     sources = read_sources(d, case_id)
+    case_places = read_case_places(d, case_id)
     summary = CaseLoadSummary(case_id=case_id, not_stored=skipped)
     with store.transaction():
+        store.con.execute("DELETE FROM case_places WHERE collection = ?", [case_id])
+        store.insert_arrow("case_places", case_places)
         for table, data in (("places", places), ("vessels", vessels), ("watchlist", sanctions),
                             ("claims", claims), ("sources", sources)):
             store.insert_arrow(table, data, on_conflict="replace")
             summary.stored[table] = data.num_rows
     notes: list[str] = []
-    for fn, name in ((ingest_sightings, "sightings.csv"), (ingest_rail, "rail.csv")):
+    for fn, name in ((ingest_sightings, "sightings"), (ingest_rail, "rail")):
+        path = find_sheet(d, name)
+        if path is None:
+            continue
         kwargs = {"notes": notes} if fn is ingest_sightings else {}
-        s = fn(store, d / name, force=force, **kwargs)
+        s = fn(store, path, force=force, **kwargs)
         summary.ingests.append(s)
         if s.status == "failed":
-            raise CaseError(f"{d / name}: {s.message}")
+            raise CaseError(f"{path}: {s.message}")
     summary.notes = notes
     # Claims ingested before these places existed resolve their place names again.
     from corridor.claims.store import refresh_places

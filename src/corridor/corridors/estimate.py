@@ -27,10 +27,12 @@ figure, not that the claim is false.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from corridor.corridors.objects import Call, CargoRange, ClaimRange, Estimate, Period, Shipment
 from corridor.ids import stable_id
 
 CONSISTENT = "consistent"
@@ -85,12 +87,12 @@ def cargo_range(
     per_load_sources: tuple[str, ...] = (),
     unit: str = "containers",
     params: EstimateParams = EstimateParams(),
-) -> dict[str, Any]:
-    """Cargo of one load as ``{low, high, unit, basis, sources}`` (see the module docstring).
+) -> CargoRange:
+    """Cargo of one load in ``unit`` (see the module docstring).
 
-    >>> cargo_range(seen_count=300, seen_sources=("S6",))["low"]
+    >>> cargo_range(seen_count=300, seen_sources=("S6",)).low
     270.0
-    >>> cargo_range(per_load_low=270, per_load_high=330, per_load_basis="about 300")["basis"]
+    >>> cargo_range(per_load_low=270, per_load_high=330, per_load_basis="about 300").basis
     'about 300'
     """
     tol = params.about_tolerance
@@ -98,19 +100,16 @@ def cargo_range(
         low, high = seen_count * (1 - tol), seen_count * (1 + tol)
         basis = (f"about {fmt(seen_count)} {unit} seen "
                  f"{''.join(f'[{s}]' for s in seen_sources)}; ±{fmt(tol * 100)}% for 'about' (I)")
-        return {"low": round(low, 6), "high": round(high, 6), "unit": unit, "basis": basis,
-                "sources": list(seen_sources)}
+        return CargoRange(round(low, 6), round(high, 6), unit, basis, tuple(seen_sources))
     if capacity_teu:
         low = capacity_teu * params.min_load_factor
-        return {"low": float(low), "high": float(capacity_teu), "unit": unit,
-                "basis": f"vessel capacity {fmt(capacity_teu)} TEU; low assumes a "
-                         f"{fmt(params.min_load_factor * 100)}% load (I)", "sources": []}
+        return CargoRange(float(low), float(capacity_teu), unit,
+                          f"vessel capacity {fmt(capacity_teu)} TEU; low assumes a "
+                          f"{fmt(params.min_load_factor * 100)}% load (I)", ())
     if per_load_low is not None and per_load_high is not None:
-        return {"low": float(per_load_low), "high": float(per_load_high), "unit": unit,
-                "basis": per_load_basis or "corridor per-load figure",
-                "sources": list(per_load_sources)}
-    return {"low": None, "high": None, "unit": unit, "basis": "no basis for a cargo figure",
-            "sources": []}
+        return CargoRange(float(per_load_low), float(per_load_high), unit,
+                          per_load_basis or "corridor per-load figure", tuple(per_load_sources))
+    return CargoRange(None, None, unit, "no basis for a cargo figure", ())
 
 
 def claim_range(quantity: float | None, qualifier: str | None,
@@ -169,15 +168,11 @@ def measure_of(unit: str | None, explicit: str | None = None) -> str | None:
 
 
 # ------------------------------------------------------------------------- totals
-def _dt(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def _span(s: dict) -> tuple[datetime | None, datetime | None]:
+def _span(s: Shipment) -> tuple[datetime | None, datetime | None]:
     """(earliest, latest) of a shipment's movement: departure earliest → arrival latest."""
-    dep, arr = s["depart"], s["arrive"]
-    start = _dt(dep.get("earliest")) or _dt(arr.get("earliest"))
-    end = _dt(arr.get("latest")) or _dt(dep.get("latest")) or _dt(arr.get("earliest"))
+    dep, arr = s.depart, s.arrive
+    start = dep.earliest or arr.earliest
+    end = arr.latest or dep.latest or arr.earliest
     return start, end
 
 
@@ -208,30 +203,31 @@ def estimate_id(corridor_id: str, measure: str, start: date, end: date, places: 
                      sorted(places), vessel_id)
 
 
-def _select(shipments: list[dict], from_places: list[str], vessel_id: str | None) -> list[dict]:
+def _select(shipments: Sequence[Shipment], from_places: list[str], vessel_id: str | None
+            ) -> list[Shipment]:
     out = []
     for s in shipments:
-        if not s.get("counts_toward_totals"):
+        if not s.counts_toward_totals:
             continue
-        if from_places and s.get("from_place_id") not in from_places:
+        if from_places and s.from_place_id not in from_places:
             continue
-        if vessel_id and s.get("vessel_id") != vessel_id:
+        if vessel_id and s.vessel_id != vessel_id:
             continue
         out.append(s)
     return out
 
 
-def _tiered(shipments: list[dict], start: date, end: date, from_places: list[str],
+def _tiered(shipments: Sequence[Shipment], start: date, end: date, from_places: list[str],
             vessel_id: str | None, params: EstimateParams
-            ) -> tuple[list[dict], list[dict], list[dict], dict[str, int]]:
+            ) -> tuple[list[Shipment], list[Shipment], list[Shipment], dict[str, int]]:
     """The shipments that count (see :func:`_select`), the ``low`` ones (low tiers wholly inside
     ``[start, end]``, days inclusive), the ``high`` ones (any tier overlapping) and the high
     ones' count per tier."""
     p0, p1 = _period_bounds(start, end)
     cand = _select(shipments, from_places, vessel_id)
-    lows = [s for s in cand if s["tier"] in params.low_tiers and inside(_span(s), p0, p1)]
+    lows = [s for s in cand if s.tier in params.low_tiers and inside(_span(s), p0, p1)]
     highs = [s for s in cand if overlaps(_span(s), p0, p1)]
-    by_tier = {t: sum(1 for s in highs if s["tier"] == t) for t in ("confirmed", "probable", "possible")}
+    by_tier = {t: sum(1 for s in highs if s.tier == t) for t in ("confirmed", "probable", "possible")}
     return cand, lows, highs, by_tier
 
 
@@ -243,58 +239,75 @@ def _scope(places: list[str], vessel_id: str | None, preposition: str) -> str:
 
 def _head(corridor_id: str, measure: str, start: date, end: date, places: list[str],
           vessel_id: str | None) -> dict[str, Any]:
-    """The keys every estimate object starts with: id, measure, period, places, vessel."""
+    """The fields every estimate starts with: id, measure, period, places, vessel."""
     return {
         "estimate_id": estimate_id(corridor_id, measure, start, end, places, vessel_id),
-        "measure": measure, "period": {"start": start.isoformat(), "end": end.isoformat()},
-        "from_place_ids": list(places), "vessel_id": vessel_id,
+        "measure": measure, "period": Period(start, end),
+        "from_place_ids": tuple(places), "vessel_id": vessel_id,
     }
 
 
-def estimate_containers(corridor_id: str, shipments: list[dict], start: date, end: date,
-                        from_places: list[str], vessel_id: str | None = None,
-                        params: EstimateParams = EstimateParams()) -> dict[str, Any]:
-    """Containers moved over ``[start, end]`` (days, inclusive) as an estimate object."""
+def estimate_cargo(corridor_id: str, shipments: Sequence[Shipment], start: date, end: date,
+                   from_places: list[str], vessel_id: str | None = None,
+                   params: EstimateParams = EstimateParams(), unit: str | None = None
+                   ) -> Estimate:
+    """Cargo moved over ``[start, end]`` (days, inclusive) in ``unit`` (default: each
+    shipment's main cargo unit). A shipment without a figure in ``unit`` counts as 0 and is
+    named in the arithmetic."""
     cand, lows, highs, by_tier = _tiered(shipments, start, end, from_places, vessel_id, params)
-    low = sum(s["cargo"]["low"] or 0.0 for s in lows)
-    high = sum(s["cargo"]["high"] or 0.0 for s in highs)
-    unit = next((s["cargo"]["unit"] for s in cand), "containers")
-    missing = [s for s in highs if s["cargo"]["high"] is None]
 
-    def terms(rows: list[dict], key: str, total: float) -> str:
+    def cargo(s: Shipment) -> CargoRange | None:
+        return s.cargo if unit is None else s.cargo_in(unit)
+
+    unit_ = unit or next((s.cargo.unit for s in cand), "containers")
+    low = sum((cargo(s).low or 0.0) if cargo(s) else 0.0 for s in lows)  # type: ignore[union-attr]
+    high = sum((cargo(s).high or 0.0) if cargo(s) else 0.0 for s in highs)  # type: ignore[union-attr]
+    missing = [s for s in highs if cargo(s) is None or cargo(s).high is None]  # type: ignore[union-attr]
+
+    def terms(rows: list[Shipment], key: str, total: float) -> str:
         if len(rows) < 2:
             return fmt(total)
-        return " + ".join(f"{fmt(s['cargo'][key])}" for s in rows) + f" = {fmt(total)}"
+        return " + ".join(fmt(getattr(cargo(s), key) if cargo(s) else None) for s in rows) \
+            + f" = {fmt(total)}"
 
     text = (
         f"shipments{_scope(from_places, vessel_id, 'from')}, {start} – {end}: low = {len(lows)} "
-        f"({'/'.join(sorted({s['tier'] for s in lows})) or 'none'}) wholly inside the period "
+        f"({'/'.join(sorted({s.tier for s in lows})) or 'none'}) wholly inside the period "
         f"= {terms(lows, 'low', low)}; high = {len(highs)} overlapping "
         f"(confirmed {by_tier['confirmed']}, probable {by_tier['probable']}, possible "
-        f"{by_tier['possible']}) = {terms(highs, 'high', high)} {unit}"
+        f"{by_tier['possible']}) = {terms(highs, 'high', high)} {unit_}"
     )
     if missing:
         text += f"; {len(missing)} shipment(s) without a cargo figure counted as 0"
     sources: list[str] = []
     for s in highs:
-        for t in s["cargo"].get("sources", []):
+        c = cargo(s)
+        for t in (c.sources if c else ()):
             if t not in sources:
                 sources.append(t)
-    return {
-        **_head(corridor_id, "containers", start, end, from_places, vessel_id),
-        "low": low, "high": high, "unit": unit, "by_tier": by_tier,
-        "shipment_ids": [s["shipment_id"] for s in highs],
-        "low_shipment_ids": [s["shipment_id"] for s in lows],
-        "arithmetic": text, "sources": sources,
-    }
+    return Estimate(
+        **_head(corridor_id, unit_, start, end, from_places, vessel_id),
+        low=low, high=high, unit=unit_, by_tier=by_tier,
+        shipment_ids=tuple(s.shipment_id for s in highs),
+        low_shipment_ids=tuple(s.shipment_id for s in lows),
+        arithmetic=text, sources=tuple(sources),
+    )
 
 
-def estimate_shipments(corridor_id: str, shipments: list[dict], start: date, end: date,
+def estimate_containers(corridor_id: str, shipments: Sequence[Shipment], start: date, end: date,
+                        from_places: list[str], vessel_id: str | None = None,
+                        params: EstimateParams = EstimateParams()) -> Estimate:
+    """Containers moved over ``[start, end]`` (days, inclusive): :func:`estimate_cargo` in the
+    shipments' main unit."""
+    return estimate_cargo(corridor_id, shipments, start, end, from_places, vessel_id, params)
+
+
+def estimate_shipments(corridor_id: str, shipments: Sequence[Shipment], start: date, end: date,
                        from_places: list[str], vessel_id: str | None = None,
-                       params: EstimateParams = EstimateParams()) -> dict[str, Any]:
-    """Number of shipments (trips) over a period, as an estimate object."""
+                       params: EstimateParams = EstimateParams()) -> Estimate:
+    """Number of shipments (trips) over a period."""
     _, lows, highs, by_tier = _tiered(shipments, start, end, from_places, vessel_id, params)
-    extra = sum(int(s.get("unidentified_merged") or 0) for s in highs)
+    extra = sum(int(s.unidentified_merged or 0) for s in highs)
     scope = _scope(from_places, vessel_id, "from")
     text = (f"shipments{scope}, {start} – {end}: low = {len(lows)} confirmed/probable wholly "
             f"inside the period; high = {len(highs)} overlapping (confirmed {by_tier['confirmed']}, "
@@ -302,16 +315,17 @@ def estimate_shipments(corridor_id: str, shipments: list[dict], start: date, end
     if extra:
         text += f" + {extra} unidentified sighting(s) merged into identified calls that may be " \
                 f"separate ships = {len(highs) + extra}"
-    return {
+    return Estimate(
         **_head(corridor_id, "shipments", start, end, from_places, vessel_id),
-        "low": float(len(lows)), "high": float(len(highs) + extra), "unit": "shipments",
-        "by_tier": by_tier, "shipment_ids": [s["shipment_id"] for s in highs],
-        "low_shipment_ids": [s["shipment_id"] for s in lows], "arithmetic": text, "sources": [],
-    }
+        low=float(len(lows)), high=float(len(highs) + extra), unit="shipments",
+        by_tier=by_tier, shipment_ids=tuple(s.shipment_id for s in highs),
+        low_shipment_ids=tuple(s.shipment_id for s in lows), arithmetic=text, sources=(),
+    )
 
 
-def estimate_calls(corridor_id: str, calls: list[dict], shipments: list[dict], start: date,
-                   end: date, places: list[str], vessel_id: str | None = None) -> dict[str, Any]:
+def estimate_calls(corridor_id: str, calls: Sequence[Call], shipments: Sequence[Shipment],
+                   start: date, end: date, places: list[str], vessel_id: str | None = None
+                   ) -> Estimate:
     """Port calls by vessels at ``places`` over a period.
 
     low = observed vessel calls wholly inside the period; high = observed calls overlapping it,
@@ -320,18 +334,18 @@ def estimate_calls(corridor_id: str, calls: list[dict], shipments: list[dict], s
     """
     p0, p1 = _period_bounds(start, end)
 
-    def span(c: dict) -> tuple[datetime | None, datetime | None]:
-        return _dt(c["time"]["earliest"]), _dt(c["time"]["latest"])
+    def span(c: Call) -> tuple[datetime | None, datetime | None]:
+        return c.time.earliest, c.time.latest
 
-    vc = [c for c in calls if c["subject"] == "vessel" and (not places or c["place_id"] in places)
-          and (vessel_id is None or c.get("vessel_id") == vessel_id)]
+    vc = [c for c in calls if c.subject == "vessel" and (not places or c.place_id in places)
+          and (vessel_id is None or c.vessel_id == vessel_id)]
     lows = [c for c in vc if inside(span(c), p0, p1)]
     highs = [c for c in vc if overlaps(span(c), p0, p1)]
-    merged = sum(int(c.get("unidentified_merged") or 0) for c in highs)
+    merged = sum(int(c.unidentified_merged or 0) for c in highs)
     implied = [s for s in shipments
-               if s.get("origin_call_inferred") and s["tier"] in ("confirmed", "probable")
-               and (not places or s.get("from_place_id") in places)
-               and (vessel_id is None or s.get("vessel_id") == vessel_id)
+               if s.origin_call_inferred and s.tier in ("confirmed", "probable")
+               and (not places or s.from_place_id in places)
+               and (vessel_id is None or s.vessel_id == vessel_id)
                and overlaps(_span(s), p0, p1)]
     high = len(highs) + merged + len(implied)
     scope = _scope(places, vessel_id, "at")
@@ -339,39 +353,39 @@ def estimate_calls(corridor_id: str, calls: list[dict], shipments: list[dict], s
             f"the period; high = {len(highs)} observed overlapping + {merged} unidentified "
             f"sighting(s) that may be separate ships + {len(implied)} implied by shipments seen "
             f"only as cargo at the origin = {high}")
-    return {
+    return Estimate(
         **_head(corridor_id, "calls", start, end, places, vessel_id),
-        "low": float(len(lows)), "high": float(high), "unit": "calls",
-        "by_tier": {"observed": len(highs), "merged_unidentified": merged, "implied": len(implied)},
-        "shipment_ids": [s["shipment_id"] for s in implied],
-        "call_ids": [c["call_id"] for c in highs], "arithmetic": text, "sources": [],
-    }
+        low=float(len(lows)), high=float(high), unit="calls",
+        by_tier={"observed": len(highs), "merged_unidentified": merged, "implied": len(implied)},
+        shipment_ids=tuple(s.shipment_id for s in implied), low_shipment_ids=(),
+        call_ids=tuple(c.call_id for c in highs), arithmetic=text, sources=(),
+    )
 
 
-def judge_claim(claim: dict, estimate: dict | None, reason: str | None = None,
+def judge_claim(claim: dict, estimate: Estimate | None, reason: str | None = None,
                 params: EstimateParams = EstimateParams()) -> dict[str, Any]:
     """Verdict and arithmetic for one claim against its estimate (or why it is untestable)."""
     cmin, cmax, excl = claim_range(claim.get("quantity"), claim.get("qualifier"),
                                    params.about_tolerance)
-    out = {"claim_range": {"min": cmin, "max": cmax}, "estimate_id": None}
+    out: dict[str, Any] = {"claim_range": ClaimRange(cmin, cmax), "estimate_id": None}
     if estimate is None or reason:
         out.update(verdict=UNTESTABLE, arithmetic=f"untestable: {reason or 'no estimate'}")
         return out
-    v = verdict(estimate["low"], estimate["high"], cmin, cmax, excl)
-    unit = estimate["unit"]
+    v = verdict(estimate.low, estimate.high, cmin, cmax, excl)
+    unit = estimate.unit
     qual = {"more_than": "more than ", "at_least": "at least ", "about": "about ",
             "up_to": "up to ", "exact": ""}.get((claim.get("qualifier") or "exact"), "")
     claim_txt = f"{qual}{fmt(claim.get('quantity'))} {claim.get('unit') or unit}"
     allowed = (f"> {fmt(cmin)}" if excl else f"≥ {fmt(cmin)}") if cmax is None else \
         (f"{fmt(cmin)}" if cmin == cmax else f"{fmt(cmin)}–{fmt(cmax)}")
-    ev = f"{fmt(estimate['low'])}–{fmt(estimate['high'])} {unit}"
+    ev = f"{fmt(estimate.low)}–{fmt(estimate.high)} {unit}"
     src = _tags(claim.get("sources") or [])
-    text = f"evidence: {estimate['arithmetic']}. Claim: {claim_txt} {src} → allows {allowed} " \
+    text = f"evidence: {estimate.arithmetic}. Claim: {claim_txt} {src} → allows {allowed} " \
            f"{unit}. "
     if v == FALLS_SHORT:
-        text += f"Evidence {ev}: high {fmt(estimate['high'])} is below the claim's minimum " \
+        text += f"Evidence {ev}: high {fmt(estimate.high)} is below the claim's minimum " \
                 f"{fmt(cmin)} → {v}."
-        if estimate["measure"] == "containers" and claim.get("per_load_high"):
+        if estimate.measure == "containers" and claim.get("per_load_high"):
             need = math.floor(cmin / claim["per_load_high"]) + 1 if excl else \
                 math.ceil(cmin / claim["per_load_high"])
             text += f" At {fmt(claim['per_load_high'])} per load, at least {need} loads would be " \
@@ -379,9 +393,9 @@ def judge_claim(claim: dict, estimate: dict | None, reason: str | None = None,
         text += " Dated evidence is a lower bound: the ships ran with AIS off and not every " \
                 "call was imaged."
     elif v == EXCEEDS:
-        text += f"Evidence {ev}: low {fmt(estimate['low'])} is above the claim's maximum " \
+        text += f"Evidence {ev}: low {fmt(estimate.low)} is above the claim's maximum " \
                 f"{fmt(cmax)} → {v}."
     else:
         text += f"Evidence {ev} overlaps {allowed} → {v}."
-    out.update(verdict=v, arithmetic=text, estimate_id=estimate["estimate_id"])
+    out.update(verdict=v, arithmetic=text, estimate_id=estimate.estimate_id)
     return out

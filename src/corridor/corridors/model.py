@@ -5,7 +5,9 @@ A corridor says where goods are believed to move and how to judge the evidence::
     id: dprk-russia-2023                 # slug, required
     title: DPRK → Russia munitions corridor
     description: free text
-    case: dprk-russia-2023               # optional: shipped case data loaded with it
+    case: dprk-russia-2023               # optional: a shipped case id, or a case folder (path
+                                         # relative to this file); a corridor.yaml in a case
+                                         # folder is that folder's corridor
     data: real                           # real (default: simulated AIS is left out),
                                          # simulated (only simulated AIS; no sightings), all
     window: {start: 2023-08-01, end: 2024-02-29}
@@ -20,15 +22,20 @@ A corridor says where goods are believed to move and how to judge the evidence::
         duration_hours: [6, 240]         # plausible last-seen-at-from → first-seen-at-to
         active: {start: 2023-08-01, end: 2023-12-31}   # optional, when the leg was used
         distance_km: null                # optional, only if sourced
+        ais_dark_share: 0.8              # optional, for `corridor simulate --corridor`
         sources: [S6, S10]
         note: why these numbers
     vessels: [angara, lady-r]            # vessel ids of interest (optional)
     watchlists: [US, EU]                 # authorities / programs of interest (optional)
     cargo:
-      unit: containers
+      unit: containers                   # the main unit (estimates and claims default to it)
+      aliases: [TEU, boxes]              # other words for it
       per_load: {low: 270, high: 330}    # per ship load when nothing better is known
+      per_vessel: {angara: {low: 250, high: 300}}   # optional, per named ship
       basis: "about 300 per load [S6][S19b]; 'about' read as ±10% (I)"
       sources: [S6, S19b]
+      units:                             # optional further units, same keys
+        - {unit: shells, aliases: [rounds], per_load: {low: 1000, high: 2000}}
     claims:
       case: true                         # test every claim of the case's claims.csv
       ids: []                            # claim ids from the claims table
@@ -84,6 +91,8 @@ class Leg:
     distance_km: float | None = None
     sources: tuple[str, ...] = ()
     note: str | None = None
+    #: for ``corridor simulate --corridor``: share of crossings sailed with AIS off (0-1)
+    ais_dark_share: float | None = None
 
     def active_on(self, day: date) -> bool:
         """True if the leg was in use on ``day`` (open ends are unbounded)."""
@@ -94,15 +103,60 @@ class Leg:
         return True
 
 
-@dataclass(frozen=True)
-class Cargo:
-    """What a load is assumed to carry when no better figure is observed."""
+def _unit_key(word: str) -> str:
+    """A unit word compared loosely: lower case, no spaces or hyphens, a plural ``s`` dropped
+    ("Rail cars" = "railcar")."""
+    w = "".join(word.lower().replace("-", " ").split())
+    return w[:-1] if w.endswith("s") and not w.endswith("ss") else w
 
-    unit: str = "containers"
+
+@dataclass(frozen=True)
+class CargoUnit:
+    """A unit the corridor counts cargo in, with what one load carries when nothing better is
+    observed: ``per_load`` for any ship or train, ``per_vessel`` (vessel_id → (low, high)) for
+    a named ship."""
+
+    unit: str
+    aliases: tuple[str, ...] = ()
     per_load_low: float | None = None
     per_load_high: float | None = None
+    per_vessel: tuple[tuple[str, float, float], ...] = ()
     basis: str | None = None
     sources: tuple[str, ...] = ()
+
+    def matches(self, word: str | None) -> bool:
+        """True if ``word`` names this unit (its name or an alias, singular or plural)."""
+        if not word:
+            return False
+        k = _unit_key(word)
+        return any(_unit_key(x) == k for x in (self.unit, *self.aliases))
+
+    def per_load_for(self, vessel_id: str | None) -> tuple[float, float] | None:
+        """(low, high) per load: the vessel's own figure, else the per-load figure."""
+        for vid, lo, hi in self.per_vessel:
+            if vid == vessel_id:
+                return lo, hi
+        if self.per_load_low is not None and self.per_load_high is not None:
+            return self.per_load_low, self.per_load_high
+        return None
+
+
+@dataclass(frozen=True)
+class Cargo(CargoUnit):
+    """The corridor's cargo: the main unit (claims and estimates default to it) and ``units``,
+    further units with their own per-load figures."""
+
+    unit: str = "containers"
+    units: tuple[CargoUnit, ...] = ()
+
+    @property
+    def all_units(self) -> tuple[CargoUnit, ...]:
+        """The main unit first, then the others."""
+        return (self, *self.units)
+
+    def unit_for(self, word: str | None) -> CargoUnit | None:
+        """The declared unit ``word`` names (``"artillery shells"`` → shells), or None."""
+        return next((u for u in self.all_units if u.matches(word)), None)
 
 
 @dataclass(frozen=True)
@@ -133,6 +187,8 @@ class Corridor:
     params: dict[str, Any] = field(default_factory=dict)
     data: str = "real"
     path: str | None = None
+    #: the folder holding the case's sheets (a shipped case's, or the analyst's case folder)
+    case_path: str | None = None
 
     def node(self, place_id: str) -> Node | None:
         return next((n for n in self.nodes if n.place_id == place_id), None)
@@ -153,8 +209,10 @@ _TOP = {"id", "title", "description", "case", "data", "window", "nodes", "legs",
         "watchlists", "cargo", "claims", "params"}
 DATA = ("real", "simulated", "all")
 _NODE = {"place", "role", "note"}
-_LEG = {"id", "from", "to", "mode", "duration_hours", "active", "distance_km", "sources", "note"}
-_CARGO = {"unit", "per_load", "basis", "sources"}
+_LEG = {"id", "from", "to", "mode", "duration_hours", "active", "distance_km", "sources", "note",
+        "ais_dark_share"}
+_CARGO = {"unit", "aliases", "per_load", "per_vessel", "basis", "sources", "units"}
+_UNIT = {"unit", "aliases", "per_load", "per_vessel", "basis", "sources"}
 _CLAIMS = {"case", "ids", "match"}
 
 
@@ -179,7 +237,7 @@ def _date(where: str, fieldname: str, value: Any, required: bool = True) -> date
     try:
         return date.fromisoformat(str(value))
     except ValueError as exc:
-        raise _err(where, fieldname, f"{value!r} is not a date YYYY-MM-DD") from exc
+        raise _err(where, fieldname, f"{value!r} is not a date YYYY-MM-DD ({exc})") from exc
 
 
 def _num(where: str, fieldname: str, value: Any) -> float:
@@ -194,6 +252,37 @@ def _strs(where: str, fieldname: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
         raise _err(where, fieldname, "must be a list of strings")
     return tuple(str(v) for v in value)
+
+
+def _range(where: str, f: str, value: Any) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _err(where, f, "must be {low, high}")
+    _check_keys(where, f + ".", value, {"low", "high"})
+    if value.get("low") is None or value.get("high") is None:
+        raise _err(where, f, "give both low and high")
+    lo, hi = _num(where, f + ".low", value["low"]), _num(where, f + ".high", value["high"])
+    if hi < lo:
+        raise _err(where, f + ".high", f"{hi} is below low {lo}")
+    return lo, hi
+
+
+def _cargo_unit(where: str, f: str, raw: dict, default_unit: str | None = None) -> CargoUnit:
+    per = _range(where, f + ".per_load", raw.get("per_load"))
+    pv = raw.get("per_vessel") or {}
+    if not isinstance(pv, dict):
+        raise _err(where, f + ".per_vessel", "must be {vessel_id: {low, high}}")
+    per_vessel = []
+    for vid, rg in sorted(pv.items()):
+        lo_hi = _range(where, f"{f}.per_vessel.{vid}", rg)
+        if lo_hi:
+            per_vessel.append((str(vid), *lo_hi))
+    return CargoUnit(unit=str(raw.get("unit") or default_unit).strip(),
+                     aliases=_strs(where, f + ".aliases", raw.get("aliases")),
+                     per_load_low=per[0] if per else None, per_load_high=per[1] if per else None,
+                     per_vessel=tuple(per_vessel), basis=raw.get("basis"),
+                     sources=_strs(where, f + ".sources", raw.get("sources")))
 
 
 def parse_corridor(data: Any, where: str = "<corridor>") -> Corridor:
@@ -280,6 +369,9 @@ def parse_corridor(data: Any, where: str = "<corridor>") -> Corridor:
         if any(x.leg_id == lid for x in legs):
             raise _err(where, f + ".id", f"{lid!r} is used twice")
         dist = g.get("distance_km")
+        dark = g.get("ais_dark_share")
+        if dark is not None and not 0 <= _num(where, f + ".ais_dark_share", dark) <= 1:
+            raise _err(where, f + ".ais_dark_share", f"{dark} must be a share from 0 to 1")
         legs.append(
             Leg(
                 leg_id=str(lid),
@@ -293,6 +385,7 @@ def parse_corridor(data: Any, where: str = "<corridor>") -> Corridor:
                 distance_km=_num(where, f + ".distance_km", dist) if dist is not None else None,
                 sources=_strs(where, f + ".sources", g.get("sources")),
                 note=g.get("note"),
+                ais_dark_share=float(dark) if dark is not None else None,
             )
         )
 
@@ -300,19 +393,25 @@ def parse_corridor(data: Any, where: str = "<corridor>") -> Corridor:
     if not isinstance(cargo_raw, dict):
         raise _err(where, "cargo", "must be a mapping")
     _check_keys(where, "cargo.", cargo_raw, _CARGO)
-    per = cargo_raw.get("per_load") or {}
-    if not isinstance(per, dict):
-        raise _err(where, "cargo.per_load", "must be {low, high}")
-    _check_keys(where, "cargo.per_load.", per, {"low", "high"})
-    plo = _num(where, "cargo.per_load.low", per["low"]) if per.get("low") is not None else None
-    phi = _num(where, "cargo.per_load.high", per["high"]) if per.get("high") is not None else None
-    if (plo is None) != (phi is None):
-        raise _err(where, "cargo.per_load", "give both low and high")
-    if plo is not None and phi < plo:
-        raise _err(where, "cargo.per_load.high", f"{phi} is below low {plo}")
-    cargo = Cargo(unit=str(cargo_raw.get("unit") or "containers"), per_load_low=plo,
-                  per_load_high=phi, basis=cargo_raw.get("basis"),
-                  sources=_strs(where, "cargo.sources", cargo_raw.get("sources")))
+    main = _cargo_unit(where, "cargo", cargo_raw, default_unit="containers")
+    units = []
+    raw_units = cargo_raw.get("units") or []
+    if not isinstance(raw_units, list):
+        raise _err(where, "cargo.units", "must be a list of {unit, per_load, …}")
+    for i, u in enumerate(raw_units):
+        f = f"cargo.units[{i}]"
+        if not isinstance(u, dict):
+            raise _err(where, f, "must be a mapping {unit, per_load, …}")
+        _check_keys(where, f + ".", u, _UNIT)
+        if not isinstance(u.get("unit"), str) or not u["unit"].strip():
+            raise _err(where, f + ".unit", "required (e.g. shells, tonnes, rail cars)")
+        cu = _cargo_unit(where, f, u)
+        if any(x.matches(cu.unit) for x in (main, *units)):
+            raise _err(where, f + ".unit", f"{cu.unit!r} is declared twice")
+        units.append(cu)
+    cargo = Cargo(unit=main.unit, aliases=main.aliases, per_load_low=main.per_load_low,
+                  per_load_high=main.per_load_high, per_vessel=main.per_vessel, basis=main.basis,
+                  sources=main.sources, units=tuple(units))
 
     claims_raw = data.get("claims") or {}
     if not isinstance(claims_raw, dict):
@@ -327,9 +426,7 @@ def parse_corridor(data: Any, where: str = "<corridor>") -> Corridor:
     kind = data.get("data", "real")
     if kind not in DATA:
         raise _err(where, "data", f"{kind!r} is not one of {', '.join(DATA)}")
-    case = data.get("case")
-    if case is not None and (not isinstance(case, str) or not _SLUG.match(case)):
-        raise _err(where, "case", f"{case!r} must be the id of a shipped case")
+    case, case_path = resolve_case_ref(where, data.get("case"))
     return Corridor(
         corridor_id=cid,
         title=title.strip(),
@@ -346,7 +443,62 @@ def parse_corridor(data: Any, where: str = "<corridor>") -> Corridor:
         params=dict(params),
         data=kind,
         path=where,
+        case_path=str(case_path) if case_path else None,
     )
+
+
+#: The file a case folder's corridor is in (``corridor case new`` writes it).
+CASE_CORRIDOR_FILE = "corridor.yaml"
+
+
+def case_slug(name: str) -> str:
+    """A case id from a folder name: lower case, other characters as ``-``.
+
+    >>> case_slug("Caspian 2023_24")
+    'caspian-2023_24'
+    """
+    slug = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-.")
+    return slug or "case"
+
+
+def resolve_case_ref(where: str, case: Any) -> tuple[str | None, Path | None]:
+    """(case id, folder) for the corridor's ``case``: a shipped case id, or a folder (relative
+    to the corridor file). Without ``case``, a ``corridor.yaml`` in a folder is that folder's
+    case. Anything else is refused, naming what exists."""
+    here = Path(where).parent if where and not where.startswith("<") else None
+    if case is None:
+        if here is not None and Path(where).name == CASE_CORRIDOR_FILE:
+            return case_slug(here.resolve().name), here
+        return None, None
+    if not isinstance(case, str) or not case.strip():
+        raise _err(where, "case", f"{case!r} must be a shipped case id or a case folder")
+    if _SLUG.match(case) and case_dir(case).is_dir():
+        return case, case_dir(case)
+    if here is not None:
+        folder = (here / case)
+        if folder.is_dir():
+            return case_slug(folder.resolve().name), folder
+    elif Path(case).is_dir():
+        return case_slug(Path(case).resolve().name), Path(case)
+    shipped = ", ".join(sorted(p.name for p in case_dir("x").parent.iterdir() if p.is_dir()))
+    raise _err(where, "case", f"{case!r} is neither a shipped case ({shipped or 'none'}) nor a "
+               "case folder (a path relative to this file)")
+
+
+class _TextDates(yaml.SafeLoader):
+    """YAML's safe loader, but dates stay text: corridor checks them itself, so that an
+    impossible date (2024-02-30) is named with its field instead of failing the whole file."""
+
+
+_TextDates.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_yaml(text: str) -> Any:
+    """Parse YAML text with dates kept as text (see :class:`_TextDates`)."""
+    return yaml.load(text, Loader=_TextDates)  # noqa: S506 - a SafeLoader subclass
 
 
 def shipped_dir() -> Path:
@@ -366,8 +518,14 @@ def shipped_corridors() -> list[Path]:
 
 
 def load_corridor(id_or_path: str | Path) -> Corridor:
-    """Load and validate a corridor by shipped id or by file path."""
+    """Load and validate a corridor by shipped id, file path, or case folder (its
+    ``corridor.yaml``)."""
     p = Path(id_or_path)
+    if p.is_dir():
+        if not (p / CASE_CORRIDOR_FILE).exists():
+            raise CorridorError(f"{p}: a case folder needs {CASE_CORRIDOR_FILE} (make one with "
+                                "`corridor case new NAME`)")
+        p = p / CASE_CORRIDOR_FILE
     if not p.suffix and not p.exists():
         p = shipped_dir() / f"{id_or_path}.yaml"
         if not p.exists():
@@ -379,7 +537,7 @@ def load_corridor(id_or_path: str | Path) -> Corridor:
     except OSError as exc:
         raise CorridorError(f"{p}: cannot read: {exc.strerror or exc}") from exc
     try:
-        data = yaml.safe_load(text)
+        data = read_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

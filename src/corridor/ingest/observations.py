@@ -14,7 +14,8 @@
 - optional: ``ts_start``/``ts_end`` (ISO), ``date_text`` (the date as the source wrote it),
   ``date_uncertain`` (``true`` marks a range uncertain even when written precisely),
   ``vessel_name``, ``imo``, ``mmsi``, ``identification`` (stated, probable), ``subject``
-  (vessel, containers, train, railcars, activity), ``count``, ``activity``, ``evidence_type``,
+  (vessel, containers, train, railcars, activity), ``count``, ``unit`` (of the count, e.g.
+  shells), ``vessels`` (ships the count covers), ``activity``, ``evidence_type``,
   ``description``, ``mark`` (case-file marks ``C``, ``I``, ``U``, ``⚠``, several with ``;``) or
   ``confidence``.
 
@@ -30,7 +31,6 @@ one transaction through :func:`corridor.ingest.summary.ingest_file`.
 from __future__ import annotations
 
 import calendar
-import csv
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,6 +44,7 @@ import pyarrow as pa
 from corridor.geo import haversine_m
 from corridor.identity import NameIndex, VesselResolver, parse_imo, parse_mmsi
 from corridor.ids import stable_id
+from corridor.ingest.sheets import SheetError, read_sheet
 from corridor.ingest.summary import IngestError, IngestSummary, ingest_file
 from corridor.store import Store
 
@@ -312,29 +313,27 @@ def citation(text: str) -> str:
 
 
 def _read_rows(path: Path, required: list[list[str]], what: str) -> Iterator[tuple[int, dict]]:
-    """CSV rows as dicts with their line numbers; each inner list of ``required`` needs one
-    column present. Raises IngestError naming the file and the missing column."""
+    """Sheet rows (CSV or XLSX, ``#`` comment lines allowed; :mod:`corridor.ingest.sheets`) as
+    dicts with their line numbers; each inner list of ``required`` needs one column present.
+    Raises IngestError naming the file and the missing column."""
     try:
-        fh = open(path, newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise IngestError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    with fh:
-        reader = csv.DictReader(fh)
-        cols = [c.strip() for c in (reader.fieldnames or [])]
-        reader.fieldnames = cols
-        if not cols:
-            raise IngestError(f"{path}: empty file (no header row)")
-        for alternatives in required:
-            if not any(a in cols for a in alternatives):
-                need = " or ".join(repr(a) for a in alternatives)
-                raise IngestError(
-                    f"{path}: {what} CSV is missing column {need} (found: {', '.join(cols)})"
-                )
-        for row in reader:
-            clean = {k: (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k}
-            if not any(clean.values()):
-                continue
-            yield reader.line_num, clean
+        sheet = read_sheet(path)
+    except SheetError as exc:
+        raise IngestError(str(exc)) from exc
+    cols = list(sheet.header)
+    if not cols:
+        raise IngestError(f"{path}: empty file (no header row)")
+    for alternatives in required:
+        if not any(a in cols for a in alternatives):
+            need = " or ".join(repr(a) for a in alternatives)
+            raise IngestError(
+                f"{path}: {what} CSV is missing column {need} (found: {', '.join(cols)})"
+            )
+    for row in sheet.rows:
+        clean = {k: v for k, v in row.values.items() if k}
+        if not any(clean.values()):
+            continue
+        yield row.line, clean
 
 
 def _int(value: str | None, what: str) -> int | None:
@@ -380,6 +379,18 @@ def _resolve_place(row: dict, places: PlaceLookup) -> tuple[str | None, float | 
     raise ValueError("no place: give place_id, place, lat/lon, or place_text for an unlocated place")
 
 
+def real_date_range(text: str) -> DateRange:
+    """:func:`parse_date_range`, where a date that does not exist (2024-09-31) is a
+    :class:`DateParseError` naming it, like any other unusable date."""
+    try:
+        return parse_date_range(text)
+    except DateParseError:
+        raise
+    except ValueError as exc:
+        raise DateParseError(f"{text!r} is not a real date ({exc}); expected a calendar date "
+                             "such as 2024-09-30") from exc
+
+
 def _row_range(row: dict) -> DateRange:
     if row.get("ts_start"):
         try:
@@ -391,7 +402,7 @@ def _row_range(row: dict) -> DateRange:
             raise DateParseError("ts_end is before ts_start")
         unc = (row.get("date_uncertain") or "").lower() in {"1", "true", "yes"}
         return DateRange(s, e, unc, row.get("date_text") or row["ts_start"])
-    rng = parse_date_range(row.get("date") or "")
+    rng = real_date_range(row.get("date") or "")
     if (row.get("date_uncertain") or "").lower() in {"1", "true", "yes"} and not rng.uncertain:
         rng = DateRange(rng.start, rng.end, True, rng.text)
     return rng
@@ -411,6 +422,10 @@ SIGHTING_FIELDS = pa.schema(
 )
 
 SUBJECTS = {"vessel", "containers", "train", "railcars", "activity", "cargo"}
+#: ``unit`` (of ``count``: shells, tonnes… when not the corridor's main unit) and ``vessels``
+#: (how many ships a count covers: "200 containers aboard the two ships" → 2), when given.
+SIGHTING_CARGO_FIELDS = pa.schema([("sighting_id", pa.string()), ("unit", pa.string()),
+                                   ("vessels", pa.int32())])
 
 
 def parse_sightings(
@@ -421,8 +436,10 @@ def parse_sightings(
     vessels: VesselResolver,
     notes: list[str] | None = None,
 ) -> Iterator[tuple[str, pa.Table]]:
-    """Parser for :func:`ingest_file`: sightings rows → the ``sightings`` table."""
+    """Parser for :func:`ingest_file`: sightings rows → the ``sightings`` table (and
+    ``sighting_cargo`` for rows with a ``unit`` or ``vessels``)."""
     rows = []
+    cargo_rows: list[dict] = []
     for line, row in _read_rows(path, [["date", "ts_start"], ["source"]], "sightings"):
         summary.rows_in += 1
         try:
@@ -463,6 +480,16 @@ def parse_sightings(
         key = [rng.start.isoformat(), rng.end.isoformat(), place_id, lat, lon,
                row.get("place_text"), name, subject, row.get("activity"), src,
                row.get("description"), count]
+        unit = (row.get("unit") or "").strip() or None
+        try:
+            ships = _int(row.get("vessels"), "vessels")
+        except ValueError as exc:
+            summary.skip("bad value", line, f"line {line}: {exc}")
+            continue
+        if unit or ships:
+            key.append([unit, ships])  # only then, so that other sightings keep their ids
+            cargo_rows.append({"sighting_id": stable_id("sighting", *key), "unit": unit,
+                               "vessels": ships})
         rows.append(
             {
                 "sighting_id": stable_id("sighting", *key),
@@ -490,6 +517,8 @@ def parse_sightings(
             }
         )
     yield "sightings", pa.Table.from_pylist(rows, schema=SIGHTING_FIELDS)
+    if cargo_rows:
+        yield "sighting_cargo", pa.Table.from_pylist(cargo_rows, schema=SIGHTING_CARGO_FIELDS)
 
 
 def ingest_sightings(store: Store, path: str | Path, *, force: bool = False,

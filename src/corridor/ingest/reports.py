@@ -147,7 +147,7 @@ def read_report(path: str | Path) -> tuple[str, dict, list[str]]:
 
 
 def _places(store: Store) -> pa.Table:
-    return store.query("SELECT place_id, name, aliases, kind FROM places")
+    return store.query("SELECT place_id, name, aliases, kind, source FROM places")
 
 
 def ingest_report(
