@@ -6,9 +6,10 @@ import json
 
 import numpy as np
 import pyarrow.compute as pc
-from _detect_data import gpsdio_json, gpsdio_track, hours, positions_table
+from _detect_data import gpsdio_json, gpsdio_track, hours, noaa_track, positions_table
 
 from corridor.detect.params import GFW_SEGMENT, SegmentParams
+from corridor.detect.pipeline import detect_vessel
 from corridor.detect.tracks import segment_track
 
 TRACKS = "ais-tracks/gfw-gpsdio-segment-point-pair"
@@ -154,3 +155,17 @@ def test_gpsdio_segment_416000000_agreement(data_dir):
     print("ARI vs gpsdio-segment 416000000:", {k: round(v, 3) for k, v in scores.items()})
     assert scores["gfw"] >= 0.75
     assert scores["default"] >= 0.2
+
+
+def test_equal_timestamps_give_the_next_fix_to_the_nearest_segment(data_dir):
+    """Real MarineCadastre case: MMSI 367578740 reports twice at 00:00:00, 211 km apart;
+    the next fix (23:59:19) is 134 m from the second one and must join it, so the gap's
+    OFF point is the ship's real position, not the far fix."""
+    t = noaa_track(data_dir, 367578740)
+    assert t.num_rows == 3
+    tr, _ = segment_track(t)
+    kept = tr.segment >= 0
+    assert kept.sum() == 2 and np.allclose(tr.lon[kept], [-122.76863, -122.76718])
+    res = detect_vessel(t)
+    (gap,) = [e for e in res.events.to_pylist() if e["type"] == "gap"]
+    assert json.loads(gap["attrs"])["off_lon"] == -122.76863

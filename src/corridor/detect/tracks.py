@@ -180,7 +180,7 @@ def _segment_loop(ts: list[int], lat: list[float], lon: list[float], p: SegmentP
     max_idle_us = math.inf if p.max_idle_hours is None else p.max_idle_hours * 3.6e9
     for i in range(n):
         la, lo, t = rad(lat[i]), rad(lon[i]), ts[i]
-        best, best_score = -1, math.inf
+        best, best_score = -1, (math.inf, math.inf)
         for j, (_lab, lt, lla, llo, _seen) in enumerate(open_segs):
             a = (
                 math.sin((la - lla) / 2.0) ** 2
@@ -191,7 +191,9 @@ def _segment_loop(ts: list[int], lat: list[float], lon: list[float], p: SegmentP
                 continue
             allowed = speed * (t - lt) + p.position_noise_m
             if d <= allowed:
-                score = -lt  # the most recently extended plausible segment
+                # the most recently extended plausible segment; among segments last
+                # extended at the same instant (equal timestamps), the nearest
+                score = (-lt, d)
                 if score < best_score:
                     best, best_score = j, score
         if best < 0:

@@ -1,0 +1,135 @@
+"""Port visits against MovingPandas in-port stops on real AIS (MarineCadastre sample).
+
+corridor's ``port_visit`` events (shipped gazetteer, default parameters) are compared
+with the stops MovingPandas' ``TrajectoryStopDetector`` finds (``max_diameter`` 1 km,
+``min_duration`` 15 min) that lie within the port-entry distance (3 km) of a place.
+A stop "has a visit" when a port visit of the same MMSI overlaps it in time. Every
+stop without a visit is put in one reason class (see :func:`_why`), so the remaining
+differences are counted, not guessed.
+
+Run: ``PYTHONPATH=src python bench/eval_port_visits.py [--data DIR] [--out FILE]``
+(about a minute: MovingPandas' stop detector is a per-point Python loop).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+import corridor
+from corridor.detect.params import PortVisitParams
+from corridor.places import PlaceIndex
+
+SAMPLE = "ais-positions/noaa-us-2022-01-03"
+STOP_DIAMETER_M = 1000.0
+STOP_MINUTES = 15
+
+
+def _mpd_stops(positions: pa.Table) -> list[dict]:
+    import geopandas as gpd
+    import movingpandas as mpd
+    import pandas as pd
+
+    df = positions.select(["mmsi", "ts", "lat", "lon"]).to_pandas()
+    df["ts"] = pd.to_datetime(df["ts"])
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df.lon, df.lat), crs="EPSG:4326")
+    tc = mpd.TrajectoryCollection(gdf, "mmsi", t="ts")
+    pts = mpd.TrajectoryStopDetector(tc).get_stop_points(
+        max_diameter=STOP_DIAMETER_M, min_duration=timedelta(minutes=STOP_MINUTES))
+    return [{"mmsi": int(r.traj_id), "start": r.start_time, "end": r.end_time,
+             "lat": r.geometry.y, "lon": r.geometry.x} for r in pts.itertuples()]
+
+
+def _why(stop: dict, pos: pa.Table, marks: dict[int, str], pv: PortVisitParams,
+         seg_ids: dict[int, str]) -> str:
+    """Why a MovingPandas in-port stop has no port visit: the first reason that holds."""
+    sel = pos.filter(pa.array(
+        (pos["mmsi"].to_numpy() == stop["mmsi"])
+        & (pos["ts"].cast(pa.int64()).to_numpy() >= _us(stop["start"]))
+        & (pos["ts"].cast(pa.int64()).to_numpy() <= _us(stop["end"]))))
+    obs = sel["obs_id"].to_pylist()
+    kept = [o for o in obs if marks.get(o) not in ("duplicate", "invalid_position", "noise_segment")]
+    if len(kept) < 2:
+        return "fewer than 2 kept fixes in the stop (duplicates / noise segment)"
+    sog = np.array([np.nan if s is None else s for s in sel["sog"].to_pylist()], float)
+    if np.isfinite(sog).any() and np.nanmin(sog) >= pv.stop_begin_speed_knots:
+        return (f"reported SOG never below {pv.stop_begin_speed_knots} kn (no stop) and "
+                "no entry/exit seen: GFW confidence 1, not published")
+    if len({seg_ids.get(o) for o in kept}) > 1:
+        return "stop spans two segments"
+    return "other"
+
+
+def _us(t) -> int:
+    return int(np.datetime64(t, "us").astype(np.int64))
+
+
+def run(data: Path) -> dict:
+    files = sorted((data / SAMPLE).glob("*.parquet"))
+    assert files, f"no parquet under {data / SAMPLE}"
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = corridor.open(Path(tmp) / "pv.duckdb")
+        ws.init()
+        ws.ingest_positions(files)
+        t0 = time.perf_counter()
+        ws.detect()
+        det_s = time.perf_counter() - t0
+        pos = ws.query("SELECT obs_id, mmsi, ts, lat, lon, sog FROM positions ORDER BY mmsi, ts")
+        visits = ws.events(["port_visit"])
+        marks_t = ws.query("SELECT obs_id, mark FROM position_marks")
+        places = PlaceIndex.from_store(ws.store)
+        ws.close()
+    marks = dict(zip(marks_t["obs_id"].to_pylist(), marks_t["mark"].to_pylist(), strict=True))
+    pv = PortVisitParams()
+    t0 = time.perf_counter()
+    stops = _mpd_stops(pos)
+    mpd_s = time.perf_counter() - t0
+    lat = np.array([s["lat"] for s in stops])
+    lon = np.array([s["lon"] for s in stops])
+    near, _ = places.nearest(lat, lon, pv.entry_distance_m)
+    in_port = [s for s, k in zip(stops, np.asarray(near), strict=True) if k >= 0]
+    by_mmsi: dict[int, list[tuple[int, int]]] = {}
+    for v in visits.to_pylist():
+        by_mmsi.setdefault(v["mmsi"], []).append((_us(v["start_ts"]), _us(v["end_ts"])))
+    matched, reasons = 0, Counter()
+    for s in in_port:
+        a, b = _us(s["start"]), _us(s["end"])
+        if any(x <= b and y >= a for x, y in by_mmsi.get(s["mmsi"], [])):
+            matched += 1
+        else:
+            reasons[_why(s, pos, marks, pv, {})] += 1
+    return {
+        "positions": pos.num_rows,
+        "vessels": len(set(pos["mmsi"].to_pylist())),
+        "port_visits": visits.num_rows,
+        "port_visits_open": sum(json.loads(a)["open"] for a in visits["attrs"].to_pylist()),
+        "mpd_stops": len(stops),
+        "mpd_stops_in_port": len(in_port),
+        "mpd_in_port_with_visit": matched,
+        "unmatched_reasons": dict(reasons.most_common()),
+        "detect_s": round(det_s, 1),
+        "mpd_s": round(mpd_s, 1),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1] / "tests/data")
+    ap.add_argument("--out", type=Path, default=None, help="write the numbers as JSON here")
+    args = ap.parse_args()
+    res = run(args.data)
+    print(json.dumps(res, indent=2, default=str))
+    if args.out:
+        args.out.write_text(json.dumps(res, indent=2, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    main()
