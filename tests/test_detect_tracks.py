@@ -169,3 +169,19 @@ def test_equal_timestamps_give_the_next_fix_to_the_nearest_segment(data_dir):
     res = detect_vessel(t)
     (gap,) = [e for e in res.events.to_pylist() if e["type"] == "gap"]
     assert json.loads(gap["attrs"])["off_lon"] == -122.76863
+
+
+def test_one_bad_fix_does_not_split_a_voyage():
+    # a ship at 12 kn north, a fix every 10 min for 5 h; one fix (1 min after the 15th) is
+    # 6.3 km east of the track (380 kn): it opens a segment, and the next fixes, plausible
+    # from both, must go back to the voyage's segment
+    n = 30
+    h = np.arange(n) / 6.0
+    lat = 10.0 + h * 12 / 60.0
+    lon = np.zeros(n)
+    bad_h, bad_lat, bad_lon = h[14] + 1 / 60, lat[14], 6.3 / 111.195 / np.cos(np.radians(lat[14]))
+    t = positions_table(5, hours(*h, bad_h), [*lat, bad_lat], [*lon, bad_lon])
+    tr, events = segment_track(t)
+    assert len(tr.segment_ids) == 1 and events == []
+    assert (tr.segment >= 0).sum() == n
+    assert tr.marks_table()["mark"].to_pylist() == ["noise_segment"]

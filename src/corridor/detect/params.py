@@ -44,6 +44,9 @@ class SegmentParams:
     max_speed_knots: float = 50.0
     position_noise_m: float = 1000.0
     max_open_segments: int = 8
+    #: a fix plausible for a segment of fewer positions than this (one opened by a bad
+    #: fix, say) and for another segment joins the nearer of them, not the most recent
+    lookback_positions: int = 3
     min_segment_positions: int = 10
     #: close a segment after this long without positions (None: never; gpsdio-segment
     #: closes idle segments, corridor keeps them open so a ship that goes dark and

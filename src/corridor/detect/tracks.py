@@ -172,7 +172,7 @@ def _segment_loop(ts: list[int], lat: list[float], lon: list[float], p: SegmentP
     """
     n = len(ts)
     labels = np.empty(n, dtype=np.int32)
-    # open segments: [label, last_ts, last_lat_rad, last_lon_rad, last_seen_order]
+    # open segments: [label, last_ts, last_lat_rad, last_lon_rad, last_seen_order, positions]
     open_segs: list[list[float]] = []
     rad = math.radians
     speed = p.max_speed_knots * _KNOT_M_PER_US
@@ -181,7 +181,8 @@ def _segment_loop(ts: list[int], lat: list[float], lon: list[float], p: SegmentP
     for i in range(n):
         la, lo, t = rad(lat[i]), rad(lon[i]), ts[i]
         best, best_score = -1, (math.inf, math.inf)
-        for j, (_lab, lt, lla, llo, _seen) in enumerate(open_segs):
+        nearest, nearest_d = -1, math.inf
+        for j, (_lab, lt, lla, llo, _seen, _n) in enumerate(open_segs):
             a = (
                 math.sin((la - lla) / 2.0) ** 2
                 + math.cos(la) * math.cos(lla) * math.sin((lo - llo) / 2.0) ** 2
@@ -196,8 +197,15 @@ def _segment_loop(ts: list[int], lat: list[float], lon: list[float], p: SegmentP
                 score = (-lt, d)
                 if score < best_score:
                     best, best_score = j, score
+                if d < nearest_d:
+                    nearest, nearest_d = j, d
+        if best >= 0 and open_segs[best][5] < p.lookback_positions:
+            # lookback: the most recent segment is young (perhaps opened by one bad fix
+            # beside the ship's track); the fix joins whichever plausible segment is nearer,
+            # so a voyage rejoins its own segment after a single bad fix
+            best = nearest
         if best < 0:
-            open_segs.append([next_label, t, la, lo, i])
+            open_segs.append([next_label, t, la, lo, i, 1])
             labels[i] = next_label
             next_label += 1
             if len(open_segs) > p.max_open_segments:  # forget the least recently extended
@@ -205,6 +213,7 @@ def _segment_loop(ts: list[int], lat: list[float], lon: list[float], p: SegmentP
         else:
             seg = open_segs[best]
             seg[1], seg[2], seg[3], seg[4] = t, la, lo, i
+            seg[5] += 1
             labels[i] = int(seg[0])
     return labels
 
