@@ -25,7 +25,8 @@ def test_parameters_are_frozen_and_carry_units():
     with pytest.raises(dataclasses.FrozenInstanceError):
         GapParams().min_gap_hours = 1.0  # type: ignore[misc]
     units = ("_m", "_km", "_nm", "_hours", "_minutes", "_knots", "_positions", "_before",
-             "_segments", "confidence", "fields", "_value", "_evidence", "_fraction")
+             "_segments", "confidence", "fields", "_value", "_evidence", "_fraction",
+             "_exponent")
     for sub in (SegmentParams, PortVisitParams, GapParams):
         for f in dataclasses.fields(sub):
             assert f.name.endswith(units), f.name

@@ -43,6 +43,15 @@ class SegmentParams:
 
     max_speed_knots: float = 50.0
     position_noise_m: float = 1000.0
+    #: hours-based allowance after GFW's gpsdio-segment: the time between two fixes counts
+    #: as ``h / (1 + (h / penalty_hours) ** (1 - hours_exponent))`` hours at ``max_speed_knots``
+    #: (None: plain ``max_speed_knots x h``); craft 100-400 km apart are then not reachable
+    #: from each other within hours
+    penalty_hours: float | None = 4.0
+    hours_exponent: float = 0.5
+    #: silences at least this long are judged by the plain speed ceiling instead (a ship
+    #: that went dark may have sailed straight; None: never). Default: the gap threshold
+    linear_after_hours: float | None = 6.0
     max_open_segments: int = 8
     #: a fix plausible for a segment of fewer positions than this (one opened by a bad
     #: fix, say) and for another segment joins the nearer of them, not the most recent
@@ -62,7 +71,7 @@ class SegmentParams:
 
 
 #: gpsdio/pipe-segment's segmenter settings (25 kn, segments closed after 8 h of silence)
-GFW_SEGMENT = SegmentParams(max_speed_knots=25.0, max_idle_hours=8.0)
+GFW_SEGMENT = SegmentParams(max_speed_knots=25.0, max_idle_hours=8.0, linear_after_hours=None)
 
 
 @dataclass(frozen=True)

@@ -160,8 +160,34 @@ def invalid_mask(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return (np.abs(lat) >= 90.0) | ((lat == 0.0) & (lon == 0.0)) | ~np.isfinite(lat + lon)
 
 
+def allowed_distance_m(dt_us: np.ndarray | float, p: SegmentParams) -> np.ndarray | float:
+    """Metres a ship can plausibly cover in ``dt_us`` microseconds (see :class:`SegmentParams`).
+
+    Within ``linear_after_hours`` of silence the time is shortened as GFW's gpsdio-segment
+    does (``h / (1 + (h / penalty_hours) ** (1 - hours_exponent))``): over hours a ship does
+    not sail straight at full speed, so craft sharing an MMSI 100-400 km apart are not
+    reachable from each other. From ``linear_after_hours`` on the plain speed ceiling
+    applies, so a ship that went dark and reappeared where it could have sailed stays one
+    segment and its gap is seen.
+
+    >>> p = SegmentParams()
+    >>> round(float(allowed_distance_m(5.9 * 3.6e9, p)) / 1000)  # km in 5.9 h
+    247
+    >>> round(float(allowed_distance_m(6.0 * 3.6e9, p)) / 1000)  # dark: 50 kn x 6 h
+    557
+    """
+    dt = np.asarray(dt_us, dtype=np.float64)
+    hours = np.maximum(dt, 0.0) / 3.6e9
+    eff = hours
+    if p.penalty_hours is not None:
+        pen = hours / (1.0 + (hours / p.penalty_hours) ** (1.0 - p.hours_exponent))
+        eff = pen if p.linear_after_hours is None else np.where(
+            hours >= p.linear_after_hours, hours, pen)
+    return p.max_speed_knots * METRES_PER_NM * eff + p.position_noise_m
+
+
 def _reachable(d_m: np.ndarray, dt_us: np.ndarray, p: SegmentParams) -> np.ndarray:
-    return d_m <= p.max_speed_knots * _KNOT_M_PER_US * dt_us + p.position_noise_m
+    return d_m <= allowed_distance_m(dt_us, p)
 
 
 def _segment_loop(ts: list[int], lat: list[float], lon: list[float], p: SegmentParams) -> np.ndarray:
@@ -176,6 +202,9 @@ def _segment_loop(ts: list[int], lat: list[float], lon: list[float], p: SegmentP
     open_segs: list[list[float]] = []
     rad = math.radians
     speed = p.max_speed_knots * _KNOT_M_PER_US
+    pen_us = math.inf if p.penalty_hours is None else p.penalty_hours * 3.6e9
+    exp = 1.0 - p.hours_exponent
+    linear_us = math.inf if p.linear_after_hours is None else p.linear_after_hours * 3.6e9
     next_label = 0
     max_idle_us = math.inf if p.max_idle_hours is None else p.max_idle_hours * 3.6e9
     for i in range(n):
@@ -190,7 +219,10 @@ def _segment_loop(ts: list[int], lat: list[float], lon: list[float], p: SegmentP
             d = 2.0 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, a)))
             if t - lt > max_idle_us:
                 continue
-            allowed = speed * (t - lt) + p.position_noise_m
+            dt = t - lt  # same rule as allowed_distance_m, on Python floats
+            if dt > 0 and dt < linear_us and pen_us < math.inf:
+                dt = dt / (1.0 + (dt / pen_us) ** exp)
+            allowed = speed * dt + p.position_noise_m
             if d <= allowed:
                 # the most recently extended plausible segment; among segments last
                 # extended at the same instant (equal timestamps), the nearest
