@@ -172,7 +172,7 @@ def allowed_distance_m(dt_us: np.ndarray | float, p: SegmentParams) -> np.ndarra
 
     >>> p = SegmentParams()
     >>> round(float(allowed_distance_m(5.9 * 3.6e9, p)) / 1000)  # km in 5.9 h
-    247
+    248
     >>> round(float(allowed_distance_m(6.0 * 3.6e9, p)) / 1000)  # dark: 50 kn x 6 h
     557
     """
