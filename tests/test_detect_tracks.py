@@ -223,3 +223,23 @@ def test_real_shared_mmsi_416000000_has_no_jump_of_250_km_within_hours(data_dir)
         steps += int(short.sum())
         assert not ((d >= 250e3) & short).any()
     assert steps > 1000
+
+
+def test_long_range_type_27_positions_beside_class_a_reports_are_noise():
+    # class A reports every 10 min for 3 h, and type 27 reports (coarse: 1/10 minute of
+    # arc) 5 min after some of them: GFW's rule drops a type 27 within 1 h of another type
+    h = np.arange(18) / 6.0
+    lat = 10.0 + h * 0.1
+    h27 = h[::4] + 5 / 60
+    lat27 = np.round((10.0 + h27 * 0.1) * 600) / 600 + 1 / 600  # 1/10 minute grid, off by one
+    t = positions_table(11, hours(*h, *h27), [*lat, *lat27], np.zeros(len(h) + len(h27)),
+                        msg_type=[1] * len(h) + [27] * len(h27))
+    tr, _ = segment_track(t)
+    marks = tr.marks_table()
+    assert marks["mark"].to_pylist() == ["type27_noise"] * len(h27)
+    assert (tr.segment >= 0).sum() == len(h)
+    assert set(tr.msg_type[tr.segment >= 0].tolist()) == {1}
+    # a vessel seen only through type 27 keeps every position
+    only = positions_table(12, hours(*h27), lat27, np.zeros(len(h27)), msg_type=[27] * len(h27))
+    tr27, _ = segment_track(only)
+    assert (tr27.segment >= 0).sum() == len(h27) and tr27.marks_table().num_rows == 0

@@ -53,6 +53,9 @@ class SegmentParams:
     #: that went dark may have sailed straight; None: never). Default: the gap threshold
     linear_after_hours: float | None = 6.0
     max_open_segments: int = 8
+    #: a long-range (type 27) position this close in time to a position of another
+    #: message type is noise (GFW gpsdio-segment ``min_type_27_hours``)
+    min_type27_hours: float = 1.0
     #: a fix plausible for a segment of fewer positions than this (one opened by a bad
     #: fix, say) and for another segment joins the nearer of them, not the most recent
     lookback_positions: int = 3

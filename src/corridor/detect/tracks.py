@@ -6,7 +6,9 @@ Steps (each leaves the store's rows untouched: what is judged noise is *marked*)
 2. exact duplicates (same time and position) are marked ``duplicate`` and dropped from
    detection;
 3. impossible coordinates (``|lat| >= 90``, or exactly 0/0 "null island") are marked
-   ``invalid_position``;
+   ``invalid_position``; long-range (AIS type 27) positions within
+   ``min_type27_hours`` of a position of another type are marked ``type27_noise``
+   (GFW's gpsdio-segment rule);
 4. segmentation after GFW's gpsdio-segment: a position joins the open segment from whose
    last position it is plausibly reachable (distance <= ``max_speed_knots`` x elapsed
    time + ``position_noise_m``), the most recently extended one if several are (a ship
@@ -42,7 +44,9 @@ from corridor.geo import EARTH_RADIUS_M, METRES_PER_NM, haversine_m
 
 MARKS_SCHEMA = pa.schema([("obs_id", pa.int64()), ("mark", pa.string()), ("segment_id", pa.string())])
 #: marks that take a position out of detection (out of encounters as well)
-EXCLUDING_MARKS = ("duplicate", "invalid_position", "noise_segment")
+EXCLUDING_MARKS = ("duplicate", "invalid_position", "type27_noise", "noise_segment")
+#: AIS long-range position report (ITU-R M.1371 message 27: 1/10 minute resolution)
+LONG_RANGE_MSG_TYPE = 27
 
 _KNOT_M_PER_US = METRES_PER_NM / 3600.0 / 1e6  # metres per microsecond at 1 kn
 
@@ -69,6 +73,7 @@ class Track:
     sog: np.ndarray
     nav_status: np.ndarray
     segment: np.ndarray
+    msg_type: np.ndarray | None = None
     segment_ids: list[str] = field(default_factory=list)
     marks: list[tuple[np.ndarray, str, np.ndarray | None]] = field(default_factory=list)
 
@@ -131,6 +136,10 @@ def sort_positions(positions: pa.Table) -> Track:
     else:
         nav = np.full(n, -1)
     sog = _float(positions["sog"]) if "sog" in positions.column_names else np.full(n, np.nan)
+    msg_type = None
+    if "msg_type" in positions.column_names:
+        msg_type = pc.fill_null(positions["msg_type"], 0).to_numpy(
+            zero_copy_only=False).astype(np.int16)[order]
     return Track(
         mmsi=int(mmsis[0]) if n else 0,
         obs_id=obs[order],
@@ -140,6 +149,7 @@ def sort_positions(positions: pa.Table) -> Track:
         sog=sog[order],
         nav_status=nav[order].astype(np.int16),
         segment=np.zeros(n, dtype=np.int32),
+        msg_type=msg_type,
     )
 
 
@@ -184,6 +194,35 @@ def allowed_distance_m(dt_us: np.ndarray | float, p: SegmentParams) -> np.ndarra
         eff = pen if p.linear_after_hours is None else np.where(
             hours >= p.linear_after_hours, hours, pen)
     return p.max_speed_knots * METRES_PER_NM * eff + p.position_noise_m
+
+
+def type27_noise_mask(ts: np.ndarray, msg_type: np.ndarray | None, keep: np.ndarray,
+                      min_hours: float) -> np.ndarray:
+    """True for a long-range (type 27) position within ``min_hours`` of a kept position of
+    another message type (sorted input; ``keep`` marks the positions that count).
+
+    GFW's gpsdio-segment drops these: type 27 reports are coarse (1/10 minute) and, mixed
+    into a track of class A/B reports, draw spikes (in port above all). A vessel seen
+    only through type 27 keeps its positions.
+
+    >>> type27_noise_mask(np.array([0, 1800, 7200 * 2]) * 1_000_000, np.array([1, 27, 27]),
+    ...                   np.ones(3, bool), 1.0)
+    array([False,  True, False])
+    """
+    n = len(ts)
+    out = np.zeros(n, dtype=bool)
+    if msg_type is None or n == 0:
+        return out
+    is27 = msg_type == LONG_RANGE_MSG_TYPE
+    other = keep & ~is27
+    if not is27.any() or not other.any():
+        return out
+    t_other = ts[other]
+    j = np.searchsorted(t_other, ts)
+    before = np.where(j > 0, ts - t_other[np.maximum(j - 1, 0)], np.iinfo(np.int64).max)
+    after = np.where(j < len(t_other), t_other[np.minimum(j, len(t_other) - 1)] - ts,
+                     np.iinfo(np.int64).max)
+    return is27 & keep & (np.minimum(before, after) < min_hours * 3.6e9)
 
 
 def _reachable(d_m: np.ndarray, dt_us: np.ndarray, p: SegmentParams) -> np.ndarray:
@@ -403,7 +442,10 @@ def segment_track(positions: pa.Table, p: SegmentParams | None = None) -> tuple[
         tr.marks.append((np.flatnonzero(dup), "duplicate", None))
     if bad.any():
         tr.marks.append((np.flatnonzero(bad), "invalid_position", None))
-    keep = np.flatnonzero(~(dup | bad))
+    t27 = type27_noise_mask(tr.ts, tr.msg_type, ~(dup | bad), p.min_type27_hours)
+    if t27.any():
+        tr.marks.append((np.flatnonzero(t27), "type27_noise", None))
+    keep = np.flatnonzero(~(dup | bad | t27))
     labels = assign_segments(tr.ts[keep], tr.lat[keep], tr.lon[keep], p)
     tr.segment[:] = -1
     # relabel segments in order of first position; drop short ones as noise
