@@ -41,6 +41,7 @@ import pyarrow.compute as pc
 from corridor.detect.events import iso_us, make_event
 from corridor.detect.params import SegmentParams, params_dict
 from corridor.geo import EARTH_RADIUS_M, METRES_PER_NM, haversine_m
+from corridor.schema import SEGMENTS
 
 MARKS_SCHEMA = pa.schema([("obs_id", pa.int64()), ("mark", pa.string()), ("segment_id", pa.string())])
 #: marks that take a position out of detection (out of encounters as well)
@@ -93,6 +94,23 @@ class Track:
             if k >= 0:
                 out.append((self.segment_ids[k], chunk))
         return out
+
+    def segment_runs(self) -> pa.Table:
+        """The :data:`corridor.schema.SEGMENTS` rows: each run of consecutive kept
+        positions (time order) of one segment, with its first/last time and size."""
+        kept = np.flatnonzero(self.segment >= 0)
+        if len(kept) == 0:
+            return SEGMENTS.empty_table()
+        lab = self.segment[kept]
+        starts = np.flatnonzero(np.concatenate([[True], lab[1:] != lab[:-1]]))
+        ends = np.append(starts[1:], len(kept)) - 1
+        return pa.table({
+            "mmsi": pa.array(np.full(len(starts), self.mmsi), pa.int64()),
+            "segment_id": pa.array([self.segment_ids[k] for k in lab[starts]], pa.string()),
+            "start_ts": pa.array(self.ts[kept[starts]], pa.int64()).cast(pa.timestamp("us")),
+            "end_ts": pa.array(self.ts[kept[ends]], pa.int64()).cast(pa.timestamp("us")),
+            "positions": pa.array(ends - starts + 1, pa.int32()),
+        }, schema=SEGMENTS)
 
     def marks_table(self) -> pa.Table:
         """Marked positions: (obs_id, mark, segment_id)."""
