@@ -49,7 +49,7 @@ def _mpd_stops(positions: pa.Table) -> list[dict]:
 
 
 def _why(stop: dict, pos: pa.Table, marks: dict[int, str], pv: PortVisitParams,
-         seg_ids: dict[int, str]) -> str:
+         places: PlaceIndex) -> str:
     """Why a MovingPandas in-port stop has no port visit: the first reason that holds."""
     sel = pos.filter(pa.array(
         (pos["mmsi"].to_numpy() == stop["mmsi"])
@@ -59,12 +59,14 @@ def _why(stop: dict, pos: pa.Table, marks: dict[int, str], pv: PortVisitParams,
     kept = [o for o in obs if marks.get(o) not in ("duplicate", "invalid_position", "noise_segment")]
     if len(kept) < 2:
         return "fewer than 2 kept fixes in the stop (duplicates / noise segment)"
+    near, _ = places.nearest(sel["lat"].to_numpy(), sel["lon"].to_numpy(), pv.entry_distance_m)
+    if int((np.asarray(near) >= 0).sum()) < 2:
+        return (f"fewer than 2 fixes within {pv.entry_distance_m / 1000:g} km of a place "
+                "(the stop's centre is, its fixes are not)")
     sog = np.array([np.nan if s is None else s for s in sel["sog"].to_pylist()], float)
     if np.isfinite(sog).any() and np.nanmin(sog) >= pv.stop_begin_speed_knots:
         return (f"reported SOG never below {pv.stop_begin_speed_knots} kn (no stop) and "
                 "no entry/exit seen: GFW confidence 1, not published")
-    if len({seg_ids.get(o) for o in kept}) > 1:
-        return "stop spans two segments"
     return "other"
 
 
@@ -105,7 +107,7 @@ def run(data: Path) -> dict:
         if any(x <= b and y >= a for x, y in by_mmsi.get(s["mmsi"], [])):
             matched += 1
         else:
-            reasons[_why(s, pos, marks, pv, {})] += 1
+            reasons[_why(s, pos, marks, pv, places)] += 1
     return {
         "positions": pos.num_rows,
         "vessels": len(set(pos["mmsi"].to_pylist())),
