@@ -171,7 +171,8 @@ def _run_chunk(chunk: pa.Table, grid_path: str | None = None
     if failed:
         bad = pa.array([m for m, _ in failed], pa.int64())
         chunk = chunk.filter(pc.invert(pc.is_in(chunk["mmsi"], bad)))
-    sg = pa.concat_tables(segments) if segments else SEGMENTS.empty_table()
+    # one small table per vessel: combined, or DuckDB scans thousands of tiny Arrow chunks
+    sg = pa.concat_tables(segments).combine_chunks() if segments else SEGMENTS.empty_table()
     return ev, mk, failed, _spill_grid(chunk, mk, grid_path), sg
 
 
@@ -423,7 +424,8 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
     summary.failed = len(failed)
     vessel_events = pa.concat_tables(events_out) if events_out else EVENTS.empty_table()
     marks = pa.concat_tables(marks_out) if marks_out else MARKS_SCHEMA.empty_table()
-    segments = pa.concat_tables(segments_out) if segments_out else SEGMENTS.empty_table()
+    segments = (pa.concat_tables(segments_out).combine_chunks() if segments_out
+                else SEGMENTS.empty_table())
 
     summary.phases["vessels"] = time.perf_counter() - t_phase
     # ---- cross-vessel pass (reads the store; new marks are passed in memory)
