@@ -4,7 +4,9 @@ Defaults follow Global Fishing Watch's published pipelines where one exists, so 
 corridor's events can be compared with GFW's and cited with the same definitions:
 
 - segmentation: gpsdio-segment's idea (a position joins the open segment it is
-  plausibly reachable from); speed ceiling 50 kn (DESIGN.md);
+  plausibly reachable from); speed ceiling 50 kn (DESIGN.md) with gpsdio-segment's
+  hours-based allowance (penalty 4 h, exponent 0.5) below 6 h of silence; type-27
+  positions within 1 h of another message type are noise;
 - port visits: pipe-anchorages ``anchorage_cfg.yaml`` (3 km entry, 4 km exit, stop below
   0.2 kn, stop end above 0.5 kn, in-port gap 4 h, visits split when consecutive events
   are more than 60 nm apart);
@@ -17,7 +19,8 @@ corridor's events can be compared with GFW's and cited with the same definitions
 
 Every event stores the parameters of its detector in ``attrs["params"]`` and its id
 depends on them, so changing a threshold gives new ids rather than silently different
-rows under old ids.
+rows under old ids. :func:`load_params` reads any of them from a TOML or YAML file and
+:func:`gfw_params` is GFW's published set (``corridor detect --params/--preset``).
 """
 
 from __future__ import annotations

@@ -11,9 +11,13 @@ Steps (each leaves the store's rows untouched: what is judged noise is *marked*)
    (GFW's gpsdio-segment rule);
 4. segmentation after GFW's gpsdio-segment: a position joins the open segment from whose
    last position it is plausibly reachable (distance <= ``max_speed_knots`` x elapsed
-   time + ``position_noise_m``), the most recently extended one if several are (a ship
-   that went dark does not capture the fixes of the ship still transmitting under its
-   MMSI); otherwise it opens a new segment. Two ships transmitting one MMSI therefore become two
+   time + ``position_noise_m``, the time shortened below ``linear_after_hours`` by
+   gpsdio-segment's hours-based allowance, :func:`allowed_distance_m`), the most recently
+   extended one if several are (a ship that went dark does not capture the fixes of the
+   ship still transmitting under its MMSI), the nearest among those last extended at the
+   same instant, and the nearer one when the most recent is younger than
+   ``lookback_positions`` (a segment opened by one bad fix beside a voyage); otherwise it
+   opens a new segment. Two ships transmitting one MMSI therefore become two
    interleaved segments instead of one zig-zag track. When no consecutive pair is
    implausible (the usual case) the whole track is one segment and no Python loop runs;
    Segments that are one ship split by a bad fix (they alternate, always within reach
