@@ -67,6 +67,13 @@ def _why(stop: dict, pos: pa.Table, marks: dict[int, str], pv: PortVisitParams,
     if np.isfinite(sog).any() and np.nanmin(sog) >= pv.stop_begin_speed_knots:
         return (f"reported SOG never below {pv.stop_begin_speed_knots} kn (no stop) and "
                 "no entry/exit seen: GFW confidence 1, not published")
+    in_port = np.asarray(near) >= 0
+    slow = np.isfinite(sog) & (sog < pv.stop_begin_speed_knots)
+    if not (slow & in_port).any():
+        return (f"below {pv.stop_begin_speed_knots} kn only at fixes beyond "
+                f"{pv.entry_distance_m / 1000:g} km of the place (no stop in port)")
+    if int((slow & in_port).sum()) < 2 and int(in_port.sum()) >= 2:
+        return "one stopped fix in port, the others moving: GFW confidence 1 or a snapshot"
     return "other"
 
 
@@ -74,7 +81,7 @@ def _us(t) -> int:
     return int(np.datetime64(t, "us").astype(np.int64))
 
 
-def run(data: Path) -> dict:
+def run(data: Path, stops_cache: Path | None = None) -> dict:
     files = sorted((data / SAMPLE).glob("*.parquet"))
     assert files, f"no parquet under {data / SAMPLE}"
     with tempfile.TemporaryDirectory() as tmp:
@@ -92,7 +99,13 @@ def run(data: Path) -> dict:
     marks = dict(zip(marks_t["obs_id"].to_pylist(), marks_t["mark"].to_pylist(), strict=True))
     pv = PortVisitParams()
     t0 = time.perf_counter()
-    stops = _mpd_stops(pos)
+    if stops_cache is not None and stops_cache.is_file():
+        stops = [dict(s, start=np.datetime64(s["start"]), end=np.datetime64(s["end"]))
+                 for s in json.loads(stops_cache.read_text())]
+    else:
+        stops = _mpd_stops(pos)
+        if stops_cache is not None:
+            stops_cache.write_text(json.dumps(stops, default=str))
     mpd_s = time.perf_counter() - t0
     lat = np.array([s["lat"] for s in stops])
     lon = np.array([s["lon"] for s in stops])
@@ -101,13 +114,16 @@ def run(data: Path) -> dict:
     by_mmsi: dict[int, list[tuple[int, int]]] = {}
     for v in visits.to_pylist():
         by_mmsi.setdefault(v["mmsi"], []).append((_us(v["start_ts"]), _us(v["end_ts"])))
-    matched, reasons = 0, Counter()
+    matched, reasons, other = 0, Counter(), []
     for s in in_port:
         a, b = _us(s["start"]), _us(s["end"])
         if any(x <= b and y >= a for x, y in by_mmsi.get(s["mmsi"], [])):
             matched += 1
         else:
-            reasons[_why(s, pos, marks, pv, places)] += 1
+            why = _why(s, pos, marks, pv, places)
+            reasons[why] += 1
+            if why == "other":
+                other.append(f"{s['mmsi']} {s['start']}..{s['end']}")
     return {
         "positions": pos.num_rows,
         "vessels": len(set(pos["mmsi"].to_pylist())),
@@ -117,6 +133,7 @@ def run(data: Path) -> dict:
         "mpd_stops_in_port": len(in_port),
         "mpd_in_port_with_visit": matched,
         "unmatched_reasons": dict(reasons.most_common()),
+        "unmatched_other": other,
         "detect_s": round(det_s, 1),
         "mpd_s": round(mpd_s, 1),
     }
@@ -126,8 +143,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1] / "tests/data")
     ap.add_argument("--out", type=Path, default=None, help="write the numbers as JSON here")
+    ap.add_argument("--stops-cache", type=Path, default=None,
+                    help="MovingPandas stops saved here, read back if present (saves minutes)")
     args = ap.parse_args()
-    res = run(args.data)
+    res = run(args.data, args.stops_cache)
     print(json.dumps(res, indent=2, default=str))
     if args.out:
         args.out.write_text(json.dumps(res, indent=2, default=str) + "\n")

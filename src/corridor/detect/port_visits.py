@@ -162,8 +162,12 @@ def _visit_span(v: PortVisit, obs_id: np.ndarray, ts_us: np.ndarray,
 
     It starts at the fix of its first event: for a ``PORT_GAP_BEGIN`` (dated
     ``min_port_gap_hours`` after the last message) that is the last message before the
-    silence. A visit still open when the segment ends in port runs to the segment's last
-    fix, as :meth:`PortVisitDetector._row` dates it; otherwise it ends at its last event.
+    silence. A visit without a ``PORT_ENTRY`` (the segment starts in port) also covers the
+    in-port fixes before its first event (a ship seen in port at 0.3 kn, then stopped, is
+    in port from its first fix). A visit still open when the segment ends in port runs to
+    the segment's last fix, as :meth:`PortVisitDetector._row` dates it; otherwise it ends
+    at its last event. (Only the count of fixes in port uses this span; the visit is
+    dated by its events, as GFW dates it.)
     """
     first = v.events[0]
     a = int(np.searchsorted(ts_us, v.start_us, side="left"))
@@ -171,6 +175,9 @@ def _visit_span(v: PortVisit, obs_id: np.ndarray, ts_us: np.ndarray,
         hit = np.flatnonzero(obs_id[:a + 1] == first.obs_id)
         if len(hit):
             a = int(hit[0])
+    if first.kind != "PORT_ENTRY":
+        out = np.flatnonzero(~in_port[:a])
+        a = int(out[-1]) + 1 if len(out) else 0
     if v.events[-1].kind != "PORT_EXIT" and in_port[-1]:
         return a, len(ts_us)
     return a, int(np.searchsorted(ts_us, max(v.end_us, v.start_us), side="right"))
