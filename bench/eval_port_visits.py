@@ -26,6 +26,7 @@ import pyarrow as pa
 
 import corridor
 from corridor.detect.params import PortVisitParams
+from corridor.geo import haversine_m
 from corridor.places import PlaceIndex
 
 SAMPLE = "ais-positions/noaa-us-2022-01-03"
@@ -124,7 +125,29 @@ def run(data: Path, stops_cache: Path | None = None) -> dict:
             reasons[why] += 1
             if why == "other":
                 other.append(f"{s['mmsi']} {s['start']}..{s['end']}")
+    # the other way round: visits no MovingPandas in-port stop overlaps, and why
+    stops_by: dict[int, list[tuple[int, int]]] = {}
+    for st in in_port:
+        stops_by.setdefault(st["mmsi"], []).append((_us(st["start"]), _us(st["end"])))
+    ts_all = pos["ts"].cast(pa.int64()).to_numpy()
+    m_all = pos["mmsi"].to_numpy()
+    lat_all, lon_all = pos["lat"].to_numpy(), pos["lon"].to_numpy()
+    lone = Counter()
+    for v in visits.to_pylist():
+        a, b = _us(v["start_ts"]), _us(v["end_ts"])
+        if any(x <= b and y >= a for x, y in stops_by.get(v["mmsi"], [])):
+            continue
+        sel = (m_all == v["mmsi"]) & (ts_all >= a) & (ts_all <= b)
+        if b - a < STOP_MINUTES * 60e6:
+            lone[f"visit spans less than {STOP_MINUTES} min (MovingPandas' minimum)"] += 1
+        elif sel.any() and float(haversine_m(lat_all[sel].min(), lon_all[sel].min(),
+                                             lat_all[sel].max(), lon_all[sel].max())) > \
+                STOP_DIAMETER_M:
+            lone[f"fixes spread over more than {STOP_DIAMETER_M / 1000:g} km"] += 1
+        else:
+            lone["other"] += 1
     return {
+        "visits_without_mpd_stop": dict(lone.most_common()),
         "positions": pos.num_rows,
         "vessels": len(set(pos["mmsi"].to_pylist())),
         "port_visits": visits.num_rows,
