@@ -96,3 +96,21 @@ def test_a_store_detected_before_segments_existed_gets_them_on_the_next_run(tmp_
         assert summary.vessels_detected == 1
         assert ws.query("SELECT count(*) AS n FROM segments")["n"][0].as_py() == n
         assert run_detect(ws.store).vessels_detected == 0  # and then nothing to do
+
+
+def test_type_27_reports_reach_detection_through_the_store(tmp_path):
+    # msg_type is a column of positions: the engine reads it, the segmenter marks the
+    # long-range reports beside class A reports, and `track` shows the mark
+    h = np.arange(12) / 6.0
+    a = positions_table(MMSI, hours(*h), 10.0 + h * 0.1, np.zeros(12))
+    h27 = h[::3] + 5 / 60
+    b = positions_table(MMSI, hours(*h27), 10.0 + h27 * 0.1 + 0.001, np.zeros(4),
+                        msg_type=[27] * 4)
+    with _store_with(tmp_path / "s.duckdb", pa.concat_tables([a, b])) as ws:
+        summary = ws.detect()
+        tr = ws.track(MMSI).to_pylist()
+    assert summary.marks == {"type27_noise": 4}
+    noise = [r for r in tr if r["msg_type"] == 27]
+    assert len(noise) == 4 and all(r["marks"] == "type27_noise" and r["segment_id"] is None
+                                   for r in noise)
+    assert all(r["segment_id"] is not None for r in tr if r["msg_type"] == 1)
