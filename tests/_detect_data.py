@@ -105,3 +105,22 @@ def boston(path: Path) -> dict[int, tuple[pa.Table, np.ndarray]]:
         out[int(m)] = (positions_table(m, ts, lat, lon, sog=[r[2] for r in rs],
                                        nav_status=status), status)
     return out
+
+
+NOAA_SAMPLE = "ais-positions/noaa-us-2022-01-03"
+
+
+def noaa_track(data_dir: Path, mmsi: int) -> pa.Table:
+    """One MMSI's rows of the real MarineCadastre sample (2022-01-03) as POSITIONS."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    files = sorted((data_dir / NOAA_SAMPLE).glob("*.parquet"))
+    assert files, f"no MarineCadastre parquet under {data_dir / NOAA_SAMPLE}"
+    t = pa.concat_tables(pq.read_table(f, columns=["MMSI", "BaseDateTime", "LAT", "LON", "SOG"])
+                         for f in files)
+    t = t.filter(pc.equal(t["MMSI"], mmsi))
+    assert t.num_rows, f"MMSI {mmsi} not in the MarineCadastre sample"
+    ts = np.array([_iso_us(x) for x in t["BaseDateTime"].to_pylist()])
+    return positions_table(mmsi, ts, t["LAT"].to_numpy(), t["LON"].to_numpy(),
+                           sog=t["SOG"].to_pylist())

@@ -141,3 +141,36 @@ def test_a_single_message_in_port_is_not_a_visit():
     assert _visits(_track(legs)) == []
     (v,) = _visits(_track(legs), min_visit_positions=1)
     assert json.loads(v["attrs"])["confidence"] == 4
+
+
+def test_a_ship_still_in_port_at_the_end_of_its_track_has_a_visit():
+    # ten fixes at 0 kn, 0.5 km from the port, over 2 h: the segment starts and ends in
+    # port, so the visit is open (PORT_STOP_BEGIN only) and must count all ten fixes
+    legs = [(i * 2.0 / 9, 0.5, 0.0) for i in range(10)]
+    (v,) = _visits(_track(legs))
+    a = json.loads(v["attrs"])
+    assert a["open"] and a["confidence"] == 2 and not a["entry_seen"]
+    assert v["start_ts"] == datetime(2023, 9, 1, 0, 0) and v["end_ts"] == datetime(2023, 9, 1, 2, 0)
+
+
+def test_a_visit_starting_with_a_port_gap_counts_the_fix_before_the_silence():
+    # starts in port moving (no stop, no entry), 5 h silence, one fix, then leaves: the
+    # visit's first event is PORT_GAP_BEGIN, dated 4 h after the first fix
+    legs = [(0.0, 1.0, 1.0), (5.0, 1.0, 1.0), (5.5, 10.0, 10.0)]
+    (v,) = _visits(_track(legs))
+    a = json.loads(v["attrs"])
+    assert a["port_gaps"] == 1 and a["confidence"] == 3 and a["exit_seen"]
+    assert v["start_ts"] == datetime(2023, 9, 1, 4, 0)  # GFW dates the gap begin
+
+
+def test_a_ship_in_port_before_its_stop_begins_counts_those_fixes():
+    # real MarineCadastre pattern (MMSI 316019735, 2022-01-03): three fixes 44 m from a
+    # port at 0.2, 0.3 and 0.1 kn; the stop begins only at the third, and the segment
+    # started in port (no entry): the visit holds three fixes in port, not one
+    legs = [(0.0, 0.04, 0.2), (0.15, 0.04, 0.3), (0.25, 0.04, 0.1)]
+    (v,) = _visits(_track(legs))
+    a = json.loads(v["attrs"])
+    assert a["open"] and a["confidence"] == 2 and a["stops"] == 0
+    assert v["start_ts"] == datetime(2023, 9, 1, 0, 15)  # dated by its first event (GFW)
+    # a single message in port is still not a visit
+    assert _visits(_track([(0.0, 30.0, 10.0), (0.5, 0.04, 0.1), (1.0, 30.0, 10.0)])) == []

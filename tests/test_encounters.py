@@ -291,3 +291,34 @@ def test_port_filter_gives_the_same_events_with_or_without_the_bucket_prefilter(
     spark_like = encounters_from_pairs(adjacent_pairs(encounter_buckets(grid, p), p), p, places)
     assert local.num_rows == 1 and local.equals(spark_like)
     assert local["start_ts"][0].as_py() > T0 + dt.timedelta(hours=1)  # starts at the 10 km line
+
+
+def test_real_case_through_ingest_and_the_pipeline_gives_the_detector_s_encounter(
+        series, expected, tmp_path):
+    """The Mozambique Channel meeting ingested as a positions CSV and detected by
+    ``Workspace.detect`` with GFW's parameters: the same encounter as the detector
+    (07:40-20:10, GFW's merged event), the same id and evidence."""
+    import corridor
+    from corridor.detect.params import DetectParams
+
+    obs = series("real")
+    assert obs.num_rows == 346
+    path = tmp_path / "real.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["mmsi", "timestamp", "lat", "lon"])
+        for r in obs.to_pylist():
+            w.writerow([r["mmsi"], r["ts"].isoformat() + "Z", repr(r["lat"]), repr(r["lon"])])
+    with corridor.open(tmp_path / "ws.duckdb") as ws:
+        (summary,) = ws.ingest_positions([path])
+        assert summary.status == "done"
+        ws.detect(params=DetectParams(encounter=GFW))
+        got = ws.events(["encounter"]).to_pylist()
+    (want,) = detect_encounters(obs, GFW).to_pylist()
+    gfw = expected["real"]["expected_merged"][0]
+    assert len(got) == 1
+    e = got[0]
+    assert (e["start_ts"], e["end_ts"]) == (want["start_ts"], want["end_ts"])
+    assert (e["start_ts"], e["end_ts"]) == (_iso(gfw["start_time"]), _iso(gfw["end_time"]))
+    assert (e["mmsi"], e["other_mmsi"], e["event_id"]) == (want["mmsi"], want["other_mmsi"],
+                                                          want["event_id"])

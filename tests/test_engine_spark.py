@@ -151,8 +151,9 @@ def edge_run(spark, scenario_positions: pa.Table, tmp_path_factory) -> dict:
     with Store.open(tmp / "edge.duckdb") as store:
         store.insert_arrow("positions", scenario_positions)
         local = local_events(store)
+        segments = store.query("SELECT * FROM segments")
         ev = spark_events(spark, store, tmp)
-    return {"local": local, "spark": ev, "dir": tmp}
+    return {"local": local, "spark": ev, "dir": tmp, "local_segments": segments}
 
 
 def test_identical_events_on_edge_scenarios(edge_run: dict):
@@ -170,6 +171,20 @@ def test_identical_events_on_edge_scenarios(edge_run: dict):
     assert json.loads(shared["attrs"])["segment_ids"]  # the southern ship's segment
     types = set(ev["type"].to_pylist())
     assert {"position_conflict", "gap", "encounter"} <= types
+
+
+def test_identical_segment_ids_on_edge_scenarios(edge_run: dict):
+    """Segment runs (each position's segment) are the same on both engines; the shared
+    MMSI is two segments and every event's segment is among them."""
+    key = ["mmsi", "start_ts", "segment_id"]
+    local = edge_run["local_segments"].sort_by([(k, "ascending") for k in key])
+    spark_seg = sp.read_segments(edge_run["dir"] / "out").sort_by([(k, "ascending") for k in key])
+    assert local.num_rows > 0
+    assert spark_seg.to_pylist() == local.select(spark_seg.column_names).to_pylist()
+    shared = {r["segment_id"] for r in local.to_pylist() if r["mmsi"] == SIM_MMSI + 7}
+    assert len(shared) == 2
+    ev_segs = {x for x in edge_run["spark"]["segment_id"].to_pylist() if x}
+    assert ev_segs <= set(local["segment_id"].to_pylist())
 
 
 def test_events_are_written_in_the_archive_layout(edge_run: dict):

@@ -82,29 +82,49 @@ def vessels(store: Store, limit: int | None = None) -> pa.Table:
 def track(
     store: Store, mmsi: int, since: datetime | None = None, until: datetime | None = None
 ) -> pa.Table:
-    """One vessel's positions in time order (with obs_id, so any figure can be traced back)."""
-    sql = "SELECT obs_id, mmsi, ts, lat, lon, sog, cog, heading, nav_status, msg_type, source " \
-          "FROM positions WHERE mmsi = ?"
-    params: list = [mmsi]
+    """One vessel's positions in time order (with obs_id, so any figure can be traced back),
+    each with its ``segment_id`` (null where a mark takes it out of detection or detection
+    has not run) and its ``marks`` (comma-separated: duplicate, noise_segment, ...)."""
+    sql = "SELECT p.obs_id, p.mmsi, p.ts, p.lat, p.lon, p.sog, p.cog, p.heading, " \
+          "p.nav_status, p.msg_type, p.source, ps.segment_id, " \
+          "array_to_string(ps.marks, ',') AS marks " \
+          "FROM positions p JOIN position_segments ps ON ps.obs_id = p.obs_id " \
+          "WHERE p.mmsi = ? AND ps.mmsi = ?"
+    params: list = [mmsi, mmsi]
     if since:
-        sql += " AND ts >= ?"
-        params.append(since)
+        sql += " AND p.ts >= ? AND ps.ts >= ?"
+        params += [since, since]
     if until:
-        sql += " AND ts <= ?"
-        params.append(until)
-    return store.query(sql + " ORDER BY ts, obs_id", params)
+        sql += " AND p.ts <= ? AND ps.ts <= ?"
+        params += [until, until]
+    return store.query(sql + " ORDER BY p.ts, p.obs_id", params)
 
 
 def track_geojson(tbl: pa.Table) -> dict:
-    """A track as one GeoJSON LineString feature plus its points (for QGIS)."""
+    """A track for QGIS: one LineString feature per segment, then every position as a
+    point. Positions a mark takes out of detection (noise, duplicates) are in no line;
+    positions not yet segmented (``corridor detect`` not run) form one line with a null
+    ``segment_id``."""
     from corridor.output import to_geojson
 
     pts = to_geojson(tbl)
-    coords = [f["geometry"]["coordinates"] for f in pts["features"]]
-    line = {
-        "type": "Feature",
-        "geometry": {"type": "LineString", "coordinates": coords},
-        "properties": {"mmsi": tbl.column("mmsi")[0].as_py() if tbl.num_rows else None,
-                       "positions": tbl.num_rows},
-    }
-    return {"type": "FeatureCollection", "features": [line] + pts["features"]}
+    mmsi = tbl.column("mmsi")[0].as_py() if tbl.num_rows else None
+    seg_col = tbl.column("segment_id").to_pylist() if "segment_id" in tbl.column_names \
+        else [None] * tbl.num_rows
+    mark_col = tbl.column("marks").to_pylist() if "marks" in tbl.column_names \
+        else [None] * tbl.num_rows
+    lines: dict[str | None, list] = {}
+    for seg, marks, f in zip(seg_col, mark_col, pts["features"], strict=True):
+        if f["geometry"] is not None and (seg is not None or not marks):
+            lines.setdefault(seg, []).append(f)
+    features = []
+    for seg in sorted(lines, key=lambda k: (lines[k][0]["properties"]["ts"], k or "")):
+        fs = lines[seg]
+        features.append({
+            "type": "Feature",
+            "geometry": {"type": "LineString",
+                         "coordinates": [f["geometry"]["coordinates"] for f in fs]},
+            "properties": {"mmsi": mmsi, "segment_id": seg, "positions": len(fs),
+                           "start": fs[0]["properties"]["ts"], "end": fs[-1]["properties"]["ts"]},
+        })
+    return {"type": "FeatureCollection", "features": features + pts["features"]}

@@ -136,6 +136,20 @@ CASE_PLACES = pa.schema(
     ]
 )
 
+#: Segments as runs: one row per run of consecutive kept positions (in time order) of one
+#: segment of one MMSI. A segment is one run unless it interleaves with another segment of
+#: the same MMSI (two ships transmitting one MMSI), so the table stays about as small as the
+#: number of segments; ``position_segments`` (a view) gives each position its segment.
+SEGMENTS = pa.schema(
+    [
+        ("mmsi", pa.int64()),
+        ("segment_id", pa.string()),
+        ("start_ts", pa.timestamp("us")),  # first position of the run
+        ("end_ts", pa.timestamp("us")),  # last position of the run
+        ("positions", pa.int32()),  # positions in the run
+    ]
+)
+
 #: Big append-only tables keyed by a content id without a PRIMARY KEY constraint: DuckDB's
 #: index makes bulk inserts 4-6x slower (measured: 2M positions in 6.7 s with the index, 1.1 s
 #: with an anti-join). ``Store.insert_arrow`` keeps them unique by an anti-join instead,
@@ -482,4 +496,35 @@ DDL: dict[str, str] = {
             username VARCHAR NOT NULL,
             created_at TIMESTAMP NOT NULL
         )""",
+    # -- segments (added without a schema version bump: new tables and views are created
+    # -- when a store is opened; run_detect refills them on the first run after an upgrade)
+    "segments": """
+        CREATE TABLE IF NOT EXISTS segments (
+            mmsi BIGINT NOT NULL,
+            segment_id VARCHAR NOT NULL,    -- MMSI-first position time, as in events
+            start_ts TIMESTAMP NOT NULL,    -- first position of this run of the segment
+            end_ts TIMESTAMP NOT NULL,      -- last position of this run
+            positions INTEGER NOT NULL      -- kept positions in the run
+        )""",
+    # each position's segment: its conflict mark's segment if it has one, NULL if a mark
+    # excludes it from detection (duplicate, invalid_position, type27_noise, noise_segment),
+    # else the run of its MMSI that covers its time (the latest run starting at or before it)
+    "position_segments": """
+        CREATE VIEW IF NOT EXISTS position_segments AS
+        SELECT p.obs_id, p.mmsi, p.ts,
+               CASE WHEN m.excluded THEN NULL
+                    ELSE coalesce(m.conflict_segment_id,
+                                  CASE WHEN p.ts <= s.end_ts THEN s.segment_id END)
+               END AS segment_id,
+               m.marks
+        FROM positions p
+        ASOF LEFT JOIN segments s ON s.mmsi = p.mmsi AND p.ts >= s.start_ts
+        LEFT JOIN (
+            SELECT obs_id,
+                   bool_or(mark IN ('duplicate', 'invalid_position', 'type27_noise',
+                                    'noise_segment')) AS excluded,
+                   max(segment_id) FILTER (WHERE mark = 'conflict_segment') AS conflict_segment_id,
+                   list(DISTINCT mark ORDER BY mark) AS marks
+            FROM position_marks GROUP BY obs_id
+        ) m ON m.obs_id = p.obs_id""",
 }

@@ -27,13 +27,15 @@ def _parse_day(value: str | None, flag: str) -> datetime | None:
 
 
 def detect_with_spark(archive: Path, out: Path, master: str | None,
-                      shuffle_partitions: int | None = None) -> None:
-    """Run :func:`corridor.engines.spark.run_detect_spark` and print its summary."""
+                      shuffle_partitions: int | None = None, params=None) -> None:
+    """Run :func:`corridor.engines.spark.run_detect_spark` (with ``params``, a
+    DetectParams, or the defaults) and print its summary."""
     from corridor.archive import ArchiveError
     from corridor.engines.spark import run_detect_spark
 
     try:
-        summary = run_detect_spark(archive, out, None, master=master, shuffle_partitions=shuffle_partitions)
+        summary = run_detect_spark(archive, out, params, master=master,
+                                   shuffle_partitions=shuffle_partitions)
     except ArchiveError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -11,7 +11,7 @@ loitering and voyages. Cross-vessel detectors (encounters, shared IMO) run elsew
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -25,6 +25,7 @@ from corridor.detect.params import DetectParams
 from corridor.detect.port_visits import Places, PortVisitDetector
 from corridor.detect.tracks import segment_track
 from corridor.detect.voyages import VoyageDetector
+from corridor.schema import SEGMENTS
 
 #: event types produced per vessel (the engine replaces exactly these on a re-run)
 VESSEL_EVENT_TYPES = ("position_conflict", "port_visit", "gap", "loitering", "voyage")
@@ -32,10 +33,12 @@ VESSEL_EVENT_TYPES = ("position_conflict", "port_visit", "gap", "loitering", "vo
 
 @dataclass
 class DetectResult:
-    """Events (EVENTS schema) and marks (obs_id, mark, segment_id) of one vessel."""
+    """Events (EVENTS schema), marks (obs_id, mark, segment_id) and segment runs
+    (:data:`corridor.schema.SEGMENTS`) of one vessel."""
 
     events: pa.Table
     marks: pa.Table
+    segments: pa.Table = field(default_factory=SEGMENTS.empty_table)
 
 
 def default_shore():
@@ -112,7 +115,7 @@ class VesselPipeline:
                 visits = self.ports.apply(track.mmsi, seg_id, obs, ts, lat, lon, track.sog[idx])
                 rows += visits
                 rows += self.voyages.apply(track.mmsi, seg_id, visits, gaps, obs, ts, lat, lon)
-        return DetectResult(events_table(rows), track.marks_table())
+        return DetectResult(events_table(rows), track.marks_table(), track.segment_runs())
 
 
 def detect_vessel(positions: pa.Table, params: DetectParams | None = None,

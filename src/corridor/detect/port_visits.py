@@ -156,6 +156,33 @@ def _pairs(events: list[PortEvent], begin: str, end: str) -> list[tuple[int, int
     return out
 
 
+def _visit_span(v: PortVisit, obs_id: np.ndarray, ts_us: np.ndarray,
+                in_port: np.ndarray) -> tuple[int, int]:
+    """Position indices ``[a, b)`` a visit covers in its sorted segment.
+
+    It starts at the fix of its first event: for a ``PORT_GAP_BEGIN`` (dated
+    ``min_port_gap_hours`` after the last message) that is the last message before the
+    silence. A visit without a ``PORT_ENTRY`` (the segment starts in port) also covers the
+    in-port fixes before its first event (a ship seen in port at 0.3 kn, then stopped, is
+    in port from its first fix). A visit still open when the segment ends in port runs to
+    the segment's last fix, as :meth:`PortVisitDetector._row` dates it; otherwise it ends
+    at its last event. (Only the count of fixes in port uses this span; the visit is
+    dated by its events, as GFW dates it.)
+    """
+    first = v.events[0]
+    a = int(np.searchsorted(ts_us, v.start_us, side="left"))
+    if first.obs_id is not None:
+        hit = np.flatnonzero(obs_id[:a + 1] == first.obs_id)
+        if len(hit):
+            a = int(hit[0])
+    if first.kind != "PORT_ENTRY":
+        out = np.flatnonzero(~in_port[:a])
+        a = int(out[-1]) + 1 if len(out) else 0
+    if v.events[-1].kind != "PORT_EXIT" and in_port[-1]:
+        return a, len(ts_us)
+    return a, int(np.searchsorted(ts_us, max(v.end_us, v.start_us), side="right"))
+
+
 def _ffill(sig: np.ndarray, initial: float) -> np.ndarray:
     """Forward-fill NaNs of a 0/1 signal; leading NaNs become ``initial``."""
     s = np.concatenate([[initial], sig])
@@ -275,8 +302,7 @@ class PortVisitDetector:
         for v in visits_from_port_events(events, p.max_interseg_dist_nm):
             if v.confidence < p.min_confidence:
                 continue
-            a = int(np.searchsorted(ts_us, v.start_us, side="left"))
-            b = int(np.searchsorted(ts_us, max(v.end_us, v.start_us), side="right"))
+            a, b = _visit_span(v, obs_id, ts_us, in_port)
             if int(in_port[a:b].sum()) < p.min_visit_positions:
                 continue  # one message in port (a snapshot) is a sighting, not a visit
             rows.append(self._row(mmsi, segment_id, v, ts_us, in_port, obs_id))

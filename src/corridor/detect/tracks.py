@@ -6,12 +6,18 @@ Steps (each leaves the store's rows untouched: what is judged noise is *marked*)
 2. exact duplicates (same time and position) are marked ``duplicate`` and dropped from
    detection;
 3. impossible coordinates (``|lat| >= 90``, or exactly 0/0 "null island") are marked
-   ``invalid_position``;
+   ``invalid_position``; long-range (AIS type 27) positions within
+   ``min_type27_hours`` of a position of another type are marked ``type27_noise``
+   (GFW's gpsdio-segment rule);
 4. segmentation after GFW's gpsdio-segment: a position joins the open segment from whose
    last position it is plausibly reachable (distance <= ``max_speed_knots`` x elapsed
-   time + ``position_noise_m``), the most recently extended one if several are (a ship
-   that went dark does not capture the fixes of the ship still transmitting under its
-   MMSI); otherwise it opens a new segment. Two ships transmitting one MMSI therefore become two
+   time + ``position_noise_m``, the time shortened below ``linear_after_hours`` by
+   gpsdio-segment's hours-based allowance, :func:`allowed_distance_m`), the most recently
+   extended one if several are (a ship that went dark does not capture the fixes of the
+   ship still transmitting under its MMSI), the nearest among those last extended at the
+   same instant, and the nearer one when the most recent is younger than
+   ``lookback_positions`` (a segment opened by one bad fix beside a voyage); otherwise it
+   opens a new segment. Two ships transmitting one MMSI therefore become two
    interleaved segments instead of one zig-zag track. When no consecutive pair is
    implausible (the usual case) the whole track is one segment and no Python loop runs;
    Segments that are one ship split by a bad fix (they alternate, always within reach
@@ -39,10 +45,13 @@ import pyarrow.compute as pc
 from corridor.detect.events import iso_us, make_event
 from corridor.detect.params import SegmentParams, params_dict
 from corridor.geo import EARTH_RADIUS_M, METRES_PER_NM, haversine_m
+from corridor.schema import SEGMENTS
 
 MARKS_SCHEMA = pa.schema([("obs_id", pa.int64()), ("mark", pa.string()), ("segment_id", pa.string())])
 #: marks that take a position out of detection (out of encounters as well)
-EXCLUDING_MARKS = ("duplicate", "invalid_position", "noise_segment")
+EXCLUDING_MARKS = ("duplicate", "invalid_position", "type27_noise", "noise_segment")
+#: AIS long-range position report (ITU-R M.1371 message 27: 1/10 minute resolution)
+LONG_RANGE_MSG_TYPE = 27
 
 _KNOT_M_PER_US = METRES_PER_NM / 3600.0 / 1e6  # metres per microsecond at 1 kn
 
@@ -69,6 +78,7 @@ class Track:
     sog: np.ndarray
     nav_status: np.ndarray
     segment: np.ndarray
+    msg_type: np.ndarray | None = None
     segment_ids: list[str] = field(default_factory=list)
     marks: list[tuple[np.ndarray, str, np.ndarray | None]] = field(default_factory=list)
 
@@ -88,6 +98,23 @@ class Track:
             if k >= 0:
                 out.append((self.segment_ids[k], chunk))
         return out
+
+    def segment_runs(self) -> pa.Table:
+        """The :data:`corridor.schema.SEGMENTS` rows: each run of consecutive kept
+        positions (time order) of one segment, with its first/last time and size."""
+        kept = np.flatnonzero(self.segment >= 0)
+        if len(kept) == 0:
+            return SEGMENTS.empty_table()
+        lab = self.segment[kept]
+        starts = np.flatnonzero(np.concatenate([[True], lab[1:] != lab[:-1]]))
+        ends = np.append(starts[1:], len(kept)) - 1
+        return pa.table({
+            "mmsi": pa.array(np.full(len(starts), self.mmsi), pa.int64()),
+            "segment_id": pa.array([self.segment_ids[k] for k in lab[starts]], pa.string()),
+            "start_ts": pa.array(self.ts[kept[starts]], pa.int64()).cast(pa.timestamp("us")),
+            "end_ts": pa.array(self.ts[kept[ends]], pa.int64()).cast(pa.timestamp("us")),
+            "positions": pa.array(ends - starts + 1, pa.int32()),
+        }, schema=SEGMENTS)
 
     def marks_table(self) -> pa.Table:
         """Marked positions: (obs_id, mark, segment_id)."""
@@ -131,6 +158,10 @@ def sort_positions(positions: pa.Table) -> Track:
     else:
         nav = np.full(n, -1)
     sog = _float(positions["sog"]) if "sog" in positions.column_names else np.full(n, np.nan)
+    msg_type = None
+    if "msg_type" in positions.column_names:
+        msg_type = pc.fill_null(positions["msg_type"], 0).to_numpy(
+            zero_copy_only=False).astype(np.int16)[order]
     return Track(
         mmsi=int(mmsis[0]) if n else 0,
         obs_id=obs[order],
@@ -140,6 +171,7 @@ def sort_positions(positions: pa.Table) -> Track:
         sog=sog[order],
         nav_status=nav[order].astype(np.int16),
         segment=np.zeros(n, dtype=np.int32),
+        msg_type=msg_type,
     )
 
 
@@ -160,8 +192,63 @@ def invalid_mask(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return (np.abs(lat) >= 90.0) | ((lat == 0.0) & (lon == 0.0)) | ~np.isfinite(lat + lon)
 
 
+def allowed_distance_m(dt_us: np.ndarray | float, p: SegmentParams) -> np.ndarray | float:
+    """Metres a ship can plausibly cover in ``dt_us`` microseconds (see :class:`SegmentParams`).
+
+    Within ``linear_after_hours`` of silence the time is shortened as GFW's gpsdio-segment
+    does (``h / (1 + (h / penalty_hours) ** (1 - hours_exponent))``): over hours a ship does
+    not sail straight at full speed, so craft sharing an MMSI 100-400 km apart are not
+    reachable from each other. From ``linear_after_hours`` on the plain speed ceiling
+    applies, so a ship that went dark and reappeared where it could have sailed stays one
+    segment and its gap is seen.
+
+    >>> p = SegmentParams()
+    >>> round(float(allowed_distance_m(5.9 * 3.6e9, p)) / 1000)  # km in 5.9 h
+    248
+    >>> round(float(allowed_distance_m(6.0 * 3.6e9, p)) / 1000)  # dark: 50 kn x 6 h
+    557
+    """
+    dt = np.asarray(dt_us, dtype=np.float64)
+    hours = np.maximum(dt, 0.0) / 3.6e9
+    eff = hours
+    if p.penalty_hours is not None:
+        pen = hours / (1.0 + (hours / p.penalty_hours) ** (1.0 - p.hours_exponent))
+        eff = pen if p.linear_after_hours is None else np.where(
+            hours >= p.linear_after_hours, hours, pen)
+    return p.max_speed_knots * METRES_PER_NM * eff + p.position_noise_m
+
+
+def type27_noise_mask(ts: np.ndarray, msg_type: np.ndarray | None, keep: np.ndarray,
+                      min_hours: float) -> np.ndarray:
+    """True for a long-range (type 27) position within ``min_hours`` of a kept position of
+    another message type (sorted input; ``keep`` marks the positions that count).
+
+    GFW's gpsdio-segment drops these: type 27 reports are coarse (1/10 minute) and, mixed
+    into a track of class A/B reports, draw spikes (in port above all). A vessel seen
+    only through type 27 keeps its positions.
+
+    >>> type27_noise_mask(np.array([0, 1800, 7200 * 2]) * 1_000_000, np.array([1, 27, 27]),
+    ...                   np.ones(3, bool), 1.0)
+    array([False,  True, False])
+    """
+    n = len(ts)
+    out = np.zeros(n, dtype=bool)
+    if msg_type is None or n == 0:
+        return out
+    is27 = msg_type == LONG_RANGE_MSG_TYPE
+    other = keep & ~is27
+    if not is27.any() or not other.any():
+        return out
+    t_other = ts[other]
+    j = np.searchsorted(t_other, ts)
+    before = np.where(j > 0, ts - t_other[np.maximum(j - 1, 0)], np.iinfo(np.int64).max)
+    after = np.where(j < len(t_other), t_other[np.minimum(j, len(t_other) - 1)] - ts,
+                     np.iinfo(np.int64).max)
+    return is27 & keep & (np.minimum(before, after) < min_hours * 3.6e9)
+
+
 def _reachable(d_m: np.ndarray, dt_us: np.ndarray, p: SegmentParams) -> np.ndarray:
-    return d_m <= p.max_speed_knots * _KNOT_M_PER_US * dt_us + p.position_noise_m
+    return d_m <= allowed_distance_m(dt_us, p)
 
 
 def _segment_loop(ts: list[int], lat: list[float], lon: list[float], p: SegmentParams) -> np.ndarray:
@@ -172,16 +259,20 @@ def _segment_loop(ts: list[int], lat: list[float], lon: list[float], p: SegmentP
     """
     n = len(ts)
     labels = np.empty(n, dtype=np.int32)
-    # open segments: [label, last_ts, last_lat_rad, last_lon_rad, last_seen_order]
+    # open segments: [label, last_ts, last_lat_rad, last_lon_rad, last_seen_order, positions]
     open_segs: list[list[float]] = []
     rad = math.radians
     speed = p.max_speed_knots * _KNOT_M_PER_US
+    pen_us = math.inf if p.penalty_hours is None else p.penalty_hours * 3.6e9
+    exp = 1.0 - p.hours_exponent
+    linear_us = math.inf if p.linear_after_hours is None else p.linear_after_hours * 3.6e9
     next_label = 0
     max_idle_us = math.inf if p.max_idle_hours is None else p.max_idle_hours * 3.6e9
     for i in range(n):
         la, lo, t = rad(lat[i]), rad(lon[i]), ts[i]
-        best, best_score = -1, math.inf
-        for j, (_lab, lt, lla, llo, _seen) in enumerate(open_segs):
+        best, best_score = -1, (math.inf, math.inf)
+        nearest, nearest_d = -1, math.inf
+        for j, (_lab, lt, lla, llo, _seen, _n) in enumerate(open_segs):
             a = (
                 math.sin((la - lla) / 2.0) ** 2
                 + math.cos(la) * math.cos(lla) * math.sin((lo - llo) / 2.0) ** 2
@@ -189,13 +280,25 @@ def _segment_loop(ts: list[int], lat: list[float], lon: list[float], p: SegmentP
             d = 2.0 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, a)))
             if t - lt > max_idle_us:
                 continue
-            allowed = speed * (t - lt) + p.position_noise_m
+            dt = t - lt  # same rule as allowed_distance_m, on Python floats
+            if dt > 0 and dt < linear_us and pen_us < math.inf:
+                dt = dt / (1.0 + (dt / pen_us) ** exp)
+            allowed = speed * dt + p.position_noise_m
             if d <= allowed:
-                score = -lt  # the most recently extended plausible segment
+                # the most recently extended plausible segment; among segments last
+                # extended at the same instant (equal timestamps), the nearest
+                score = (-lt, d)
                 if score < best_score:
                     best, best_score = j, score
+                if d < nearest_d:
+                    nearest, nearest_d = j, d
+        if best >= 0 and open_segs[best][5] < p.lookback_positions:
+            # lookback: the most recent segment is young (perhaps opened by one bad fix
+            # beside the ship's track); the fix joins whichever plausible segment is nearer,
+            # so a voyage rejoins its own segment after a single bad fix
+            best = nearest
         if best < 0:
-            open_segs.append([next_label, t, la, lo, i])
+            open_segs.append([next_label, t, la, lo, i, 1])
             labels[i] = next_label
             next_label += 1
             if len(open_segs) > p.max_open_segments:  # forget the least recently extended
@@ -203,6 +306,7 @@ def _segment_loop(ts: list[int], lat: list[float], lon: list[float], p: SegmentP
         else:
             seg = open_segs[best]
             seg[1], seg[2], seg[3], seg[4] = t, la, lo, i
+            seg[5] += 1
             labels[i] = int(seg[0])
     return labels
 
@@ -360,7 +464,10 @@ def segment_track(positions: pa.Table, p: SegmentParams | None = None) -> tuple[
         tr.marks.append((np.flatnonzero(dup), "duplicate", None))
     if bad.any():
         tr.marks.append((np.flatnonzero(bad), "invalid_position", None))
-    keep = np.flatnonzero(~(dup | bad))
+    t27 = type27_noise_mask(tr.ts, tr.msg_type, ~(dup | bad), p.min_type27_hours)
+    if t27.any():
+        tr.marks.append((np.flatnonzero(t27), "type27_noise", None))
+    keep = np.flatnonzero(~(dup | bad | t27))
     labels = assign_segments(tr.ts[keep], tr.lat[keep], tr.lon[keep], p)
     tr.segment[:] = -1
     # relabel segments in order of first position; drop short ones as noise

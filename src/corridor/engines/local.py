@@ -53,7 +53,7 @@ from corridor.detect.params import DetectParams
 from corridor.detect.pipeline import VESSEL_EVENT_TYPES, VesselPipeline, split_by_mmsi
 from corridor.detect.tracks import MARKS_SCHEMA
 from corridor.progress import Progress, silent
-from corridor.schema import EVENTS
+from corridor.schema import EVENTS, SEGMENTS
 from corridor.store import Store, utcnow
 
 POSITION_COLUMNS = "obs_id, mmsi, ts, lat, lon, sog, cog, heading, nav_status, msg_type, source"
@@ -144,16 +144,16 @@ def _spill_grid(positions: pa.Table, marks: pa.Table | None, path: str | None) -
 
 
 def _run_chunk(chunk: pa.Table, grid_path: str | None = None
-               ) -> tuple[pa.Table, pa.Table, list[tuple[int, str]], GridFile | None]:
+               ) -> tuple[pa.Table, pa.Table, list[tuple[int, str]], GridFile | None, pa.Table]:
     """Detect every MMSI of a chunk sorted by mmsi (runs in a worker); with ``grid_path``,
-    also spill the chunk's encounter grid there.
+    also spill the chunk's encounter grid there. Last: the chunk's segment runs.
 
     A vessel whose detection fails is reported (MMSI, error) and skipped; the others go on.
     It is left out of the grid here: the encounter pass grids it from the store with its
     stored marks, like any vessel this run does not recompute.
     """
     assert _PIPELINE is not None
-    events, marks, failed = [], [], []
+    events, marks, failed, segments = [], [], [], []
     for part in split_by_mmsi(chunk):
         try:
             res = _PIPELINE.apply(part)
@@ -164,12 +164,16 @@ def _run_chunk(chunk: pa.Table, grid_path: str | None = None
             events.append(res.events)
         if res.marks.num_rows:
             marks.append(res.marks)
+        if res.segments.num_rows:
+            segments.append(res.segments)
     ev = pa.concat_tables(events) if events else EVENTS.empty_table()
     mk = pa.concat_tables(marks) if marks else MARKS_SCHEMA.empty_table()
     if failed:
         bad = pa.array([m for m, _ in failed], pa.int64())
         chunk = chunk.filter(pc.invert(pc.is_in(chunk["mmsi"], bad)))
-    return ev, mk, failed, _spill_grid(chunk, mk, grid_path)
+    # one small table per vessel: combined, or DuckDB scans thousands of tiny Arrow chunks
+    sg = pa.concat_tables(segments).combine_chunks() if segments else SEGMENTS.empty_table()
+    return ev, mk, failed, _spill_grid(chunk, mk, grid_path), sg
 
 
 def _pairs_slice(files: list[str], t0: int, t1: int, out: str, n_parts: int
@@ -314,6 +318,9 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
     progress = progress or silent
     phash = params.hash()
     summary = DetectSummary(params_hash=phash)
+    if not full and store.count("segments") == 0 and store.count("detect_state") > 0:
+        full = True  # a store detected before segments were stored: fill them in
+        summary.notes.append("segments not stored yet: every vessel recomputed")
     affected, summary.vessels_total = _affected(store, phash, vessels, since, until, full)
     mmsis = affected["mmsi"].to_numpy() if affected.num_rows else np.zeros(0, np.int64)
     counts = affected["n"].to_numpy() if affected.num_rows else np.zeros(0, np.int64)
@@ -346,6 +353,7 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
     stack = ExitStack()  # holds the worker pool (if any) and the grid spill directory
     events_out: list[pa.Table] = []
     marks_out: list[pa.Table] = []
+    segments_out: list[pa.Table] = []
     failed: list[tuple[int, str]] = []
     grids: list[GridFile] = []
     spill = None
@@ -392,10 +400,11 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
             pool = None
         sizes = np.bincount(chunk_no, weights=counts, minlength=n_chunks).astype(np.int64)
         jobs = ((read(k), grid_path(k)) for k in range(n_chunks))  # read as the pool takes them
-        for k, (ev, mk, bad, grid) in enumerate(_map_bounded(pool, _run_chunk, jobs,
-                                                                n_workers + 1)):
+        for k, (ev, mk, bad, grid, sg) in enumerate(_map_bounded(pool, _run_chunk, jobs,
+                                                                    n_workers + 1)):
             events_out.append(ev)
             marks_out.append(mk)
+            segments_out.append(sg)
             failed += bad
             grids += [grid] if grid else []
             done_positions += int(sizes[k])
@@ -415,6 +424,8 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
     summary.failed = len(failed)
     vessel_events = pa.concat_tables(events_out) if events_out else EVENTS.empty_table()
     marks = pa.concat_tables(marks_out) if marks_out else MARKS_SCHEMA.empty_table()
+    segments = (pa.concat_tables(segments_out).combine_chunks() if segments_out
+                else SEGMENTS.empty_table())
 
     summary.phases["vessels"] = time.perf_counter() - t_phase
     # ---- cross-vessel pass (reads the store; new marks are passed in memory)
@@ -481,6 +492,14 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
         con.register("_detect_events", new_events)
         con.execute("INSERT OR REPLACE INTO events BY NAME SELECT * FROM _detect_events")
         con.execute("INSERT INTO position_marks BY NAME SELECT * FROM _detect_marks")
+        # segment runs: replaced like the per-vessel events (a windowed run, those starting
+        # inside the window)
+        con.register("_detect_segments", segments)
+        con.execute(
+            "DELETE FROM segments WHERE mmsi IN (SELECT mmsi FROM _detect_affected)"
+            + win_sql, win_args)
+        con.execute("INSERT INTO segments BY NAME SELECT * FROM _detect_segments")
+        con.unregister("_detect_segments")
         if windowed:
             con.execute("DELETE FROM detect_state WHERE mmsi IN (SELECT mmsi FROM _detect_affected)")
         else:

@@ -32,7 +32,9 @@ coarse (``pmod(key, n)``) so that Python is called once per group of many vessel
 or pairs, not once per vessel or bucket.
 
 Output: ``OUT/events/day=YYYY-MM-DD/bucket=N/*.parquet`` in the EVENTS schema, with an
-archive manifest, so :func:`corridor.archive.read_events` (or DuckDB, or Spark) reads it.
+archive manifest, so :func:`corridor.archive.read_events` (or DuckDB, or Spark) reads it;
+segment runs (SEGMENTS schema, the same ids as the local engine's ``segments`` table) in
+``OUT/segments/`` laid out the same way (:func:`read_segments`).
 
 Local mode needs Java 17 and ``pip install "corridor[spark]"``; nothing is downloaded at
 run time. On a cluster, run this module with ``spark-submit`` (see docs/spark.md).
@@ -224,7 +226,8 @@ def _vessel_out_schema() -> pa.Schema:
     for f in GRID:
         if f.name not in _GRID_SHARED:
             schema = schema.append(pa.field(f"grid_{f.name}", f.type))
-    return schema.append(pa.field("error", pa.string()))
+    return schema.append(pa.field("error", pa.string())).append(
+        pa.field("seg_positions", pa.int32()))
 
 
 VESSEL_OUT = _vessel_out_schema()
@@ -242,7 +245,7 @@ def _detect_vessels(tbl: pa.Table, params: Any, places: pa.Table | None, token: 
     pipe = _pipeline(token, params, places)
     idx = _place_index(token, places)
     enc = params.encounter
-    events, grids, failed = [], [], []
+    events, grids, failed, segments = [], [], [], []
     vessels = 0
     if tbl.num_rows:
         for part in split_by_mmsi(_sorted_vessels(_as_positions(tbl))):
@@ -253,6 +256,8 @@ def _detect_vessels(tbl: pa.Table, params: Any, places: pa.Table | None, token: 
                 marks = res.marks
                 if res.events.num_rows:
                     events.append(res.events.select(EVENTS.names).cast(EVENTS))
+                if res.segments.num_rows:
+                    segments.append(res.segments)
             except Exception as exc:  # noqa: BLE001 - as the local engine: skip, report
                 failed.append((int(part["mmsi"][0].as_py()), f"{type(exc).__name__}: {exc}"))
             if enc is not None:
@@ -266,6 +271,13 @@ def _detect_vessels(tbl: pa.Table, params: Any, places: pa.Table | None, token: 
         g = pa.concat_tables(grids)
         out.append(_widen("grid", {
             _GRID_SHARED.get(n, f"grid_{n}"): g[n] for n in g.column_names}, g.num_rows))
+    if segments:  # segment runs, in the event columns they share (+ seg_positions)
+        sg = pa.concat_tables(segments)
+        sg = arc.with_partition_columns(sg, "start_ts", n_buckets)
+        out.append(_widen("segment", {
+            "mmsi": sg["mmsi"], "segment_id": sg["segment_id"], "start_ts": sg["start_ts"],
+            "end_ts": sg["end_ts"], "seg_positions": sg["positions"], "day": sg["day"],
+            "bucket": sg["bucket"]}, sg.num_rows))
     if failed:
         out.append(_widen("failed", {
             "mmsi": pa.array([m for m, _ in failed], pa.int64()),
@@ -554,6 +566,40 @@ def read_reports_df(spark: SparkSession, archive_dir: str | os.PathLike[str]) ->
     return df.select([F.col(f.name).cast(f.dataType).alias(f.name) for f in target.fields])
 
 
+#: Where the Spark engine writes segment runs (:data:`corridor.schema.SEGMENTS`, partitioned
+#: like events by the run's first day and vessel bucket), beside ``OUT/events``.
+SEGMENTS_DIR = "segments"
+
+
+def _write_segments(vessel_out: DataFrame, out: Path) -> None:
+    """The per-vessel pass's segment runs to ``out/segments`` (replaced as a whole)."""
+    from pyspark.sql import functions as F
+
+    tmp = out / f".segments.tmp-{uuid.uuid4().hex}"
+    try:
+        (vessel_out.where(F.col("kind") == "segment")
+         .select("mmsi", "segment_id", "start_ts", "end_ts",
+                 F.col("seg_positions").alias("positions"), "day", "bucket")
+         .repartition("day", "bucket").sortWithinPartitions("mmsi", "start_ts", "segment_id")
+         .write.partitionBy("day", "bucket").parquet(str(tmp)))
+        for junk in list(tmp.rglob("_SUCCESS")) + list(tmp.rglob(".*.crc")):
+            junk.unlink()
+        arc._swap_in(tmp, out / SEGMENTS_DIR)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_segments(out_dir: str | os.PathLike[str]) -> pa.Table:
+    """Segment runs (:data:`corridor.schema.SEGMENTS`) written by :func:`run_detect_spark`."""
+    from corridor.schema import SEGMENTS
+
+    path = Path(out_dir) / SEGMENTS_DIR
+    if not any(path.rglob("*.parquet")):
+        return SEGMENTS.empty_table()
+    return ds.dataset(path, format="parquet", partitioning="hive").to_table(
+        columns=SEGMENTS.names).cast(SEGMENTS)
+
+
 def run_detect_spark(
     archive_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
@@ -605,6 +651,7 @@ def run_detect_spark(
         for junk in list(tmp.rglob("_SUCCESS")) + list(tmp.rglob(".*.crc")):
             junk.unlink()
         arc._swap_in(tmp, arc.table_path(out, "events"))
+        _write_segments(cached[0], out)
         failed = sorted(
             (int(r["mmsi"]), str(r["error"]))
             for r in cached[0].where("kind = 'failed'").select("mmsi", "error").collect()
