@@ -57,7 +57,7 @@ def test_every_command_shown_exists():
     commands = _corridor_commands()
     assert ("demo",) in commands and ("ingest", "nmea") in commands
     for cmd in sorted(commands):
-        group = [cmd[0]] if cmd[0] in ("ingest", "places", "corridors", "claims", "export") else []
+        group = [cmd[0]] if cmd[0] in ("ingest", "places", "corridors", "claims", "case", "users") else []
         args = (list(cmd[:2]) if group else [cmd[0]]) + ["--help"]
         res = runner.invoke(app, args)
         assert res.exit_code == 0, f"README shows `corridor {' '.join(cmd)}` but: {res.output[-300:]}"

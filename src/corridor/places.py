@@ -534,7 +534,7 @@ def list_places(
     order = " ORDER BY place_id"
     if name:
         where.append("(contains(lower(name), ?) OR len(list_filter(coalesce(aliases, []), "
-                     "a -> contains(lower(ltrim(a, '~')), ?))) > 0)")
+                     "lambda a: contains(lower(ltrim(a, '~')), ?))) > 0)")
         params += [name.lower(), name.lower()]
         order = " ORDER BY NOT contains(coalesce(source, ''), '(case '), lower(name) <> ?, place_id"
         params.append(name.lower())

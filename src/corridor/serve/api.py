@@ -345,11 +345,15 @@ def _corridor(case_id: str):
 
 
 @router.get("/api/cases", tags=["cases"])
-def cases(session: Session = VIEWER) -> dict:
-    """The corridors (cases) this installation knows."""
-    return {"cases": [{"id": c.corridor_id, "title": c.title, "window_start": c.window_start.isoformat(),
-                       "window_end": c.window_end.isoformat(), "nodes": len(c.nodes), "legs": len(c.legs),
-                       "case": c.case} for c in _case_ids().values()]}
+def cases(request: Request, session: Session = VIEWER) -> dict:
+    """The corridors (cases) this installation knows; those whose case is loaded into this
+    store (``loaded``) come first."""
+    loaded = {r[0] for r in _db(request).reader().con.execute(
+        "SELECT DISTINCT collection FROM case_places").fetchall()}
+    items = [{"id": c.corridor_id, "title": c.title, "window_start": c.window_start.isoformat(),
+              "window_end": c.window_end.isoformat(), "nodes": len(c.nodes), "legs": len(c.legs),
+              "case": c.case, "loaded": c.case in loaded} for c in _case_ids().values()]
+    return {"cases": sorted(items, key=lambda c: (not c["loaded"], c["id"]))}
 
 
 def _reconstruction(request: Request, case_id: str) -> dict:
