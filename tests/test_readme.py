@@ -20,8 +20,15 @@ def _python_blocks() -> list[str]:
 
 def _corridor_commands() -> set[tuple[str, ...]]:
     """(verb,) or (group, verb) of every `corridor ...` line in the README."""
-    code = "\n".join(re.findall(r"```(?:sh)?\n(.*?)```", TEXT, flags=re.S))
-    code += "\n" + "\n".join(re.findall(r"^    .*$", TEXT, flags=re.M))  # indented blocks
+    lines, fenced, lang = [], False, ""
+    for line in TEXT.splitlines():
+        if line.startswith("```"):
+            fenced, lang = not fenced, line[3:].strip()
+        elif fenced and lang in ("", "sh"):
+            lines.append(line)
+        elif not fenced and line.startswith("    "):  # indented blocks
+            lines.append(line)
+    code = "\n".join(lines)
     found = set()
     for line in re.findall(r"^\s*(?:\.venv/bin/)?corridor ([^#\n]+)", code, flags=re.M):
         for part in line.split(";"):
