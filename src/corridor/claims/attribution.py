@@ -52,7 +52,7 @@ _NOT_NAME = re.compile(
     r"China|Iran|Pyongyang|Moscow|Kremlin|October|September|August|November|December|January|July|June|"
     r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Panel|Experts|Nations|Weapons|Tracker|"
     r"Beyond|Parallel|Open|Source|Centre|Satellite|Planet|Maxar|Our|We|They|He|She|It|Illustration|"
-    r"Summer|Winter|Defence|Pentagon|Kirby's|Pier|Port|Rail|Bay)\b")
+    r"Summer|Winter|Defence|Pentagon|Pier|Port|Rail|Bay)\b")
 _TITLE = (r"(?:(?:[A-Z][a-z]+|U\.S\.|US|ROK|South Korean|Ukrainian|Russian|Deputy|Vice|Prime|Foreign|"
           r"Defen[cs]e|National|Security|Press|White House)\s+)*(?:Minister|Secretary|Spokesperson|Spokesman|"
           r"Spokeswoman|Director|Chief|General|Gen\.|President|Ambassador|Coordinator|Admiral|Adm\.|"

@@ -2,22 +2,22 @@
 
 A corridor says where goods are believed to move and how to judge the evidence::
 
-    id: dprk-russia-2023                 # slug, required
-    title: DPRK → Russia munitions corridor
+    id: alder-birch                      # slug, required
+    title: Port Alder → Port Birch shuttle
     description: free text
-    case: dprk-russia-2023               # optional: a shipped case id, or a case folder (path
+    case: alder-birch                    # optional: a shipped case id, or a case folder (path
                                          # relative to this file); a corridor.yaml in a case
                                          # folder is that folder's corridor
     data: real                           # real (default: simulated AIS is left out),
                                          # simulated (only simulated AIS; no sightings), all
     window: {start: 2023-08-01, end: 2024-02-29}
     nodes:                               # places (ids of the places table) with a role
-      - {place: rajin, role: origin}     # origin | transit | destination
-      - {place: dunay, role: transit}
+      - {place: port-alder, role: origin}   # origin | transit | destination
+      - {place: port-birch, role: transit}
     legs:
-      - id: rajin-dunay
-        from: rajin
-        to: dunay
+      - id: alder-birch
+        from: port-alder
+        to: port-birch
         mode: sea                        # sea | rail
         duration_hours: [6, 240]         # plausible last-seen-at-from → first-seen-at-to
         active: {start: 2023-08-01, end: 2023-12-31}   # optional, when the leg was used
@@ -25,13 +25,13 @@ A corridor says where goods are believed to move and how to judge the evidence::
         ais_dark_share: 0.8              # optional, for `corridor simulate --corridor`
         sources: [S6, S10]
         note: why these numbers
-    vessels: [angara, lady-r]            # vessel ids of interest (optional)
+    vessels: [alder-star, birch-wind]    # vessel ids of interest (optional)
     watchlists: [US, EU]                 # authorities / programs of interest (optional)
     cargo:
       unit: containers                   # the main unit (estimates and claims default to it)
       aliases: [TEU, boxes]              # other words for it
       per_load: {low: 270, high: 330}    # per ship load when nothing better is known
-      per_vessel: {angara: {low: 250, high: 300}}   # optional, per named ship
+      per_vessel: {alder-star: {low: 250, high: 300}}   # optional, per named ship
       basis: "about 300 per load [S6][S19b]; 'about' read as ±10% (I)"
       sources: [S6, S19b]
       units:                             # optional further units, same keys
