@@ -12,7 +12,7 @@ from corridor import inspect
 from corridor.cli import check_format, ingest_files, open_store
 from corridor.ingest.files import expand_paths
 from corridor.ingest.summary import IngestSummary, ingest_file, ingest_to_archive
-from corridor.ingest.tables import parse_mapping, table_parser
+from corridor.ingest.tables import check_time_format, parse_mapping, table_parser
 from corridor.output import render
 from corridor.store import Store
 
@@ -42,6 +42,8 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         """Ingest decoded AIS position tables (MarineCadastre, DMA, Spire-like, or --map)."""
         try:
             mapping = parse_mapping(map_) if map_ else None
+            if time_format is not None:
+                check_time_format(time_format)
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
         paths, missing = expand_paths(files, stdin_suffix=".csv")

@@ -214,15 +214,62 @@ def _num(layout: Layout, fld: str, cast: str) -> str:
     return f"TRY_CAST({_q(col)} AS {cast})" if col else f"CAST(NULL AS {cast})"
 
 
+#: strptime directives DuckDB knows (``%-d`` etc. drop the leading zero)
+_TIME_DIRECTIVE = re.compile(r"%(?:-?[dmyHIMSj]|[aAwbBYpgfnzZUWcxX%])")
+
+
+def check_time_format(fmt: str) -> str:
+    """``fmt`` if it is a strptime format corridor can use, else ValueError saying why.
+
+    The format reaches SQL as a quoted literal (escaped too, see :func:`_lit`); a quote,
+    control characters and unknown directives are refused here so that a typo gives a
+    sentence, not a DuckDB parser error.
+
+    >>> check_time_format("%d/%m/%Y %H:%M")
+    '%d/%m/%Y %H:%M'
+    """
+    if not fmt or len(fmt) > 100:
+        raise ValueError("--time-format must be 1 to 100 characters")
+    bad = sorted({c for c in fmt if c == "'" or not c.isprintable()})
+    if bad:
+        raise ValueError(f"--time-format {fmt!r} contains {', '.join(repr(c) for c in bad)}; "
+                         "give a strptime format such as '%d/%m/%Y %H:%M:%S'")
+    rest = _TIME_DIRECTIVE.sub("", fmt)
+    if "%" in rest:
+        raise ValueError(f"--time-format {fmt!r} has an unknown directive near "
+                         f"{rest[rest.index('%'):][:2]!r}; known: %Y %m %d %H %M %S %f %z ...")
+    if not _TIME_DIRECTIVE.search(fmt):
+        raise ValueError(f"--time-format {fmt!r} has no % directive; e.g. '%d/%m/%Y %H:%M:%S'")
+    return fmt
+
+
+def _lit(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _ts_expr(layout: Layout) -> str:
+    """SQL of the row's time as a UTC TIMESTAMP. The reading connection's TimeZone is UTC
+    (see :func:`table_parser`): text with an offset (``+05:00``, ``Z``) is converted to
+    UTC, text without one is taken as UTC, a TIMESTAMPTZ column is converted."""
     col = _q(layout.columns["ts"])
     if layout.time_format:
-        base = f"TRY_STRPTIME(CAST({col} AS VARCHAR), '{layout.time_format}')"
+        fmt = _lit(check_time_format(layout.time_format))
+        base = f"TRY_STRPTIME(CAST({col} AS VARCHAR), {fmt})"
+        if "%z" in layout.time_format or "%Z" in layout.time_format:
+            # a TIMESTAMPTZ: its UTC wall time
+            base = f"CAST({base} AT TIME ZONE 'UTC' AS TIMESTAMP)"
     else:
-        # ISO text (with or without T / Z / offset), or a real TIMESTAMP column.
+        # ISO text with or without T / Z / offset, or a real TIMESTAMP(TZ) column (cast in
+        # the session's UTC). The plain TIMESTAMP cast accepts "+05:00" and drops it, so text
+        # with a sign after the date takes the zone-aware cast; only that text, as it is 7x
+        # slower (measured: 3M ISO strings, 0.14 s plain against 1.0 s zone-aware).
+        text = f"CAST({col} AS VARCHAR)"
         base = (
-            f"COALESCE(TRY_CAST({col} AS TIMESTAMP), "
-            f"CAST(TRY_CAST(CAST({col} AS VARCHAR) AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP))"
+            f"CASE WHEN typeof({col}) = 'VARCHAR' AND (contains(substr({text}, 11), '+') "
+            f"OR contains(substr({text}, 11), '-')) "
+            f"THEN CAST(TRY_CAST({text} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP) "
+            f"ELSE TRY_CAST({col} AS TIMESTAMP) END"
         )
     if layout.time_ms:
         base = f"({base} + to_milliseconds(COALESCE(TRY_CAST({_q(layout.time_ms)} AS BIGINT), 0)))"
@@ -575,7 +622,10 @@ def table_parser(
     """A parser for :func:`corridor.ingest.summary.ingest_file` over one position table.
 
     ``strict``: any unusable row fails the whole file (nothing from it is stored).
+    Raises ValueError for a ``time_format`` that :func:`check_time_format` refuses.
     """
+    if time_format is not None:
+        check_time_format(time_format)
 
     def parse(path: Path, summary: IngestSummary) -> Iterator[tuple[str, pa.Table]]:
         kind = fmt or sniff_format(path)
@@ -583,6 +633,8 @@ def table_parser(
         con = duckdb.connect()  # a private connection: reads files, never touches the store
         try:
             con.execute("SET enable_progress_bar = false")
+            # times without an offset are UTC; with one, they are converted (see _ts_expr)
+            con.execute("SET TimeZone = 'UTC'")
             # bounded like the store (a file with many distinct vessels makes a large
             # profile): beyond the cap DuckDB spills to a private directory, not to ./.tmp
             con.execute("SET temp_directory = '" + spill.name.replace("'", "''") + "'")
