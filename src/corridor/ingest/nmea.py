@@ -41,7 +41,9 @@ new first fragment with the same key), are counted as ``orphan_fragment``.
 
 Skip reasons (counted with example line numbers): ``checksum``, ``malformed``,
 ``unsupported_type`` (message type 0 or 28–63), ``missing_time``, ``invalid_position``,
-``orphan_fragment``, ``future_timestamp`` (after now + 1 day). Informational, not errors:
+``invalid_mmsi`` (not 100000000-999999999, see :mod:`corridor.ingest.mmsi`),
+``orphan_fragment``, ``future_timestamp`` (after now + 1 day), ``line_too_long`` (longer
+than :data:`MAX_LINE_BYTES`: never read whole). Informational, not errors:
 ``other_type`` (valid AIS messages of types corridor does not store: base stations, binary,
 safety..., and non-AIS NMEA such as ``$GPGGA``). Receptions of a message already seen are
 reported as duplicates (offered but not added), not as skips.
@@ -86,6 +88,7 @@ from pyais.exceptions import MissingPayloadException
 from pyais.messages import AISSentence
 
 from corridor.ids import combine_u64, position_obs_ids
+from corridor.ingest.mmsi import MMSI_MAX, MMSI_MIN
 from corridor.ingest.nmea_time import (
     datetime_to_us,
     gatehouse_time,
@@ -231,6 +234,10 @@ class _Scanner:
             if c0 != _BANG and c0 != _DOLLAR and c0 != _BACKSLASH:
                 # Text before the sentence: a leading timestamp, or garbage.
                 starts = [i for i in (line.find(b"!"), line.find(b"\\"), line.find(b"$")) if i > 0]
+                if line == TOO_LONG_LINE:
+                    out.skip("line_too_long", line_no, f"longer than {MAX_LINE_BYTES} bytes "
+                             "(no line breaks, or CR-only line ends?); not read")
+                    continue
                 if not starts:
                     out.skip("malformed", line_no, "not an NMEA sentence")
                     continue
@@ -389,6 +396,9 @@ class _Scanner:
 
     def _position(self, msg, mtype: int, line_no: int, ts: int | None) -> None:
         out = self.out
+        if not MMSI_MIN <= msg.mmsi <= MMSI_MAX:
+            out.skip("invalid_mmsi", line_no, "MMSI is not 9 digits (100000000-999999999)")
+            return
         lat, lon = msg.lat, msg.lon
         if lat is None or lon is None or not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
             out.skip("invalid_position", line_no, "latitude/longitude not available (91/181)")
@@ -422,6 +432,10 @@ class _Scanner:
         out.second.append(second)
 
     def _static(self, msg, mtype: int, line_no: int, ts: int | None) -> None:
+        if not MMSI_MIN <= msg.mmsi <= MMSI_MAX:
+            if mtype not in POSITION_TYPES:  # a type 19 is counted once, by _position
+                self.out.skip("invalid_mmsi", line_no, "MMSI is not 9 digits (100000000-999999999)")
+            return
         part = getattr(msg, "partno", 0) if mtype == 24 else 0
         dims = [getattr(msg, k, None) for k in ("to_bow", "to_stern", "to_port", "to_starboard")]
         length = dims[0] + dims[1] if None not in dims[:2] else None
@@ -629,19 +643,76 @@ def _text_ratio(head: bytes) -> float:
     return printable / len(head)
 
 
+#: Longest line read as one (bytes). An AIS sentence is at most 82 characters; with a tag
+#: block, a leading timestamp and a trailer a real line stays far below this. A longer line
+#: (no line breaks, CR-only line ends, a run of garbage) is skipped as ``line_too_long``
+#: without being held in memory.
+MAX_LINE_BYTES = 8192
+#: Bytes read (after decompression) at a time: memory stays bounded whatever the file holds.
+READ_BLOCK_BYTES = 1 << 20
+#: Stands in for an overlong line in a chunk (the scanner counts it); NUL bytes never start
+#: a sentence.
+TOO_LONG_LINE = b"\x00line too long\x00"
+
+
+def bounded_lines(blocks: Iterable[bytes], max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[bytes]:
+    """Lines (without ``\\n``) of a stream given as blocks of bytes; a line longer than
+    ``max_line_bytes`` comes out as :data:`TOO_LONG_LINE` and is never held whole.
+
+    >>> list(bounded_lines([b"ab\\ncd", b"e\\n" + b"x" * 20, b"yz\\nlast"], 10))
+    [b'ab', b'cde', b'\\x00line too long\\x00', b'last']
+    """
+    pending = b""  # the start of a line that continues in the next block
+    dropping = False  # inside an overlong line: discard up to its end
+    for block in blocks:
+        parts = block.split(b"\n")
+        tail = parts.pop()
+        if parts:
+            if dropping:
+                parts[0] = TOO_LONG_LINE
+                dropping = False
+            elif pending:
+                parts[0] = pending + parts[0]
+            pending = b""
+            if max(map(len, parts)) > max_line_bytes:
+                parts = [p if len(p) <= max_line_bytes else TOO_LONG_LINE for p in parts]
+            yield from parts
+        if dropping:
+            continue
+        pending += tail
+        if len(pending) > max_line_bytes:
+            pending, dropping = b"", True
+    if dropping:
+        yield TOO_LONG_LINE
+    elif pending:
+        yield pending
+
+
+#: What reading a compressed file can raise when its bytes are damaged.
+_CORRUPT = (EOFError, zlib.error, gzip.BadGzipFile)
+
+
 def _open_lines(path: Path) -> tuple[Iterator[bytes], io.BufferedIOBase]:
-    """Lines of a plain or gzip file (detected by its magic bytes, not its name)."""
+    """Lines of a plain or gzip file (detected by its magic bytes, not its name), read in
+    bounded blocks (a gzip bomb or a file without line breaks cannot fill memory)."""
     fh = open(path, "rb")
-    magic = fh.read(2)
-    fh.seek(0)
-    if magic == b"\x1f\x8b":
-        fh = gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[assignment]
-    head = fh.read(65536)
-    head += fh.readline()
-    if _text_ratio(head[:65536]) < 0.7:
+    try:
+        magic = fh.read(2)
+        fh.seek(0)
+        if magic == b"\x1f\x8b":
+            fh = gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[assignment]
+        head = fh.read(65536)
+    except _CORRUPT as exc:
+        fh.close()
+        raise IngestError(f"corrupt or truncated compressed file ({exc or type(exc).__name__})") from exc
+    except BaseException:
+        fh.close()
+        raise
+    if _text_ratio(head) < 0.7:
         fh.close()
         raise IngestError("binary data, not an NMEA text log")
-    return itertools.chain(io.BytesIO(head), fh), fh
+    blocks = itertools.chain((head,), iter(lambda: fh.read(READ_BLOCK_BYTES), b""))
+    return bounded_lines(blocks), fh
 
 
 def _chunks(lines: Iterator[bytes], size: int) -> Iterator[tuple[list[bytes], int]]:
@@ -690,11 +761,13 @@ class _FileParser:
         try:
             lines, fh = _open_lines(self.path)
         except OSError as exc:
-            raise IngestError(f"cannot read: {exc}") from exc
+            raise IngestError(f"cannot read: {exc.strerror or exc}") from exc
         try:
             yield from self._run(lines)
-        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            raise IngestError(f"corrupt or truncated compressed file ({exc})") from exc
+        except _CORRUPT as exc:
+            raise IngestError(f"corrupt or truncated compressed file ({exc or type(exc).__name__})") from exc
+        except OSError as exc:  # a read error half-way (a disk, a network share)
+            raise IngestError(f"cannot read: {exc.strerror or exc}") from exc
         finally:
             fh.close()
         if self.summary.rows_in and not self.nmea_lines:

@@ -23,7 +23,8 @@ rows to the store as Arrow batches. GeoPackage is read with the standard library
 
 Every row that cannot be a position is counted by reason with its line number:
 ``malformed`` (a CSV line DuckDB rejects: wrong column count, unparsable value),
-``missing_mmsi``, ``missing_time`` (absent, unparsable, or before 1990),
+``missing_mmsi``, ``invalid_mmsi`` (not a 9-digit MMSI, see :mod:`corridor.ingest.mmsi`),
+``missing_time`` (absent, unparsable, or before 1990),
 ``invalid_position`` (lat/lon absent or outside ±90/±180, or the AIS "not available"
 91/181), ``future_timestamp`` (after now + 1 day).
 """
@@ -49,6 +50,7 @@ import pyarrow as pa
 import shapely
 
 from corridor.ids import combine_u64, position_obs_ids
+from corridor.ingest.mmsi import invalid_mmsi_sql, missing_mmsi_sql, mmsi_sql
 from corridor.ingest.summary import EXAMPLES_PER_REASON, INFO_REASONS, IngestError, IngestSummary
 from corridor.store import utcnow
 
@@ -319,7 +321,7 @@ def normalise_sql(layout: Layout, source_sql: str, header_lines: int | None, fut
     lat, lon = _num(layout, "lat", "DOUBLE"), _num(layout, "lon", "DOUBLE")
     sog, cog = _num(layout, "sog", "REAL"), _num(layout, "cog", "REAL")
     heading = _num(layout, "heading", "INTEGER")
-    mmsi = _num(layout, "mmsi", "BIGINT")
+    mmsi = mmsi_sql(_q(layout.columns["mmsi"]))
     msg_type = _num(layout, "msg_type", "INTEGER")
     keep = f"({layout.row_filter})" if layout.row_filter else "TRUE"
     raw = "".join(f", {_q(layout.columns[f])} AS raw_{f}" for f in _raw_static(layout))
@@ -329,7 +331,8 @@ def normalise_sql(layout: Layout, source_sql: str, header_lines: int | None, fut
             SELECT {line_col}* FROM ({source_sql})
         ), typed AS (
             SELECT {line_ref}{keep} AS keep,
-                   {mmsi} AS mmsi, {_ts_expr(layout)} AS ts, {lat} AS lat, {lon} AS lon,
+                   {mmsi} AS mmsi, {_q(layout.columns["mmsi"])} AS mmsi_raw,
+                   {_ts_expr(layout)} AS ts, {lat} AS lat, {lon} AS lon,
                    {sog} AS sog, {cog} AS cog, {heading} AS heading, {_nav_expr(layout)} AS nav_status,
                    {msg_type} AS msg_type{raw}
             FROM raw
@@ -343,9 +346,10 @@ def normalise_sql(layout: Layout, source_sql: str, header_lines: int | None, fut
                CAST(CASE WHEN msg_type BETWEEN 1 AND 27 THEN msg_type END AS TINYINT) AS msg_type,
                CASE
                  WHEN NOT keep THEN 'not_a_vessel'
-                 WHEN mmsi IS NULL OR mmsi <= 0 THEN 'missing_mmsi'
+                 WHEN {missing_mmsi_sql("mmsi", "mmsi_raw")} THEN 'missing_mmsi'
                  WHEN msg_type IS NOT NULL AND NOT (msg_type BETWEEN 1 AND 3 OR msg_type = 18 OR msg_type = 19
                                                       OR msg_type = 27) THEN 'other_type'
+                 WHEN {invalid_mmsi_sql("mmsi")} THEN 'invalid_mmsi'
                  WHEN ts IS NULL OR NOT isfinite(ts) OR ts < TIMESTAMP '{EARLIEST_TIME}'
                       THEN 'missing_time'
                  WHEN lat IS NULL OR lon IS NULL OR NOT isfinite(lat) OR NOT isfinite(lon)
