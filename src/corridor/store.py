@@ -12,9 +12,11 @@ second ingest of the same bytes is recognised and skipped.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -420,9 +422,24 @@ class Store:
 
 
 def sha256_file(path: str | os.PathLike[str], chunk_bytes: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes (the identity of an ingested file)."""
+    """Hex SHA-256 of a file's bytes (the identity of an ingested file).
+
+    Raises OSError for anything but a regular file: a FIFO or a device would block or never
+    end (while the caller holds the store), a directory has no bytes.
+    """
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    # O_NONBLOCK: opening a FIFO for reading would wait for a writer; fstat of what was
+    # opened (not a stat of the name before) so that nothing can be swapped in between
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        what = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a directory" if stat.S_ISDIR(st.st_mode) \
+            else "a device or socket"
+        raise OSError(errno.EINVAL, f"{what}, not a regular file", str(path))
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)
+    with os.fdopen(fd, "rb") as fh:
         while chunk := fh.read(chunk_bytes):
             h.update(chunk)
     return h.hexdigest()
