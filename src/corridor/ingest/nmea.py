@@ -100,6 +100,7 @@ from corridor.ingest.nmea_time import (
 from corridor.ingest.summary import INFO_REASONS, IngestError, IngestSummary, ingest_file
 from corridor.schema import POSITIONS, VESSEL_REPORTS
 from corridor.store import Store
+from corridor.workers import die_with_parent
 
 KIND = "nmea"
 POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
@@ -810,7 +811,9 @@ class _FileParser:
                     broken = True
             return scan_chunk(chunk, first, self.ctx)
 
-        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+        # workers end with this process, even when it is killed (kill -9, OOM)
+        with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=die_with_parent,
+                                 initargs=(os.getpid(), False)) as pool:
             try:
                 for chunk, first in chunks:
                     fut = None

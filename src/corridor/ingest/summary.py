@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from corridor.schema import DEDUP_KEYS
 from corridor.store import SeenKeys, Store, sha256_file
+from corridor.workers import sigterm_as_interrupt
 
 #: Reasons that describe input which is valid but not what this table holds (e.g. AIS
 #: base-station reports in a position file). Counted and shown, but not "skipped" errors.
@@ -190,7 +191,8 @@ def ingest_file(
     interrupted: BaseException | None = None
     seen: dict[str, SeenKeys] = {}  # keys offered so far, per table (made at its first batch)
     has_ingest_id: dict[str, bool] = {}
-    with store.memory_limit(INGEST_MEMORY_MB):  # the written blocks would stay cached
+    # kill PID (SIGTERM) runs the same clean-up as Ctrl-C: rolled back, recorded as interrupted
+    with sigterm_as_interrupt(), store.memory_limit(INGEST_MEMORY_MB):  # blocks would stay cached
         store.con.execute("BEGIN TRANSACTION")
         try:
             for table, batch in parse(path, summary):
