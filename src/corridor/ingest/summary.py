@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from corridor.display import terminal_safe
 from corridor.schema import DEDUP_KEYS
 from corridor.store import SeenKeys, Store, sha256_file
 from corridor.workers import sigterm_as_interrupt
@@ -92,7 +93,11 @@ class IngestSummary:
         }
 
     def lines(self) -> list[str]:
-        """Human-readable summary lines (the CLI prints these)."""
+        """Human-readable summary lines (the CLI prints these; control characters in a
+        file name or message are shown as escapes)."""
+        return [terminal_safe(line) for line in self._lines()]
+
+    def _lines(self) -> list[str]:
         if self.status == "skipped_duplicate":
             return [f"{self.path}: already ingested (ingest #{self.ingest_id}); nothing added"]
         if self.status in ("failed", "partial"):
