@@ -54,6 +54,7 @@ from corridor.detect.pipeline import VESSEL_EVENT_TYPES, VesselPipeline, split_b
 from corridor.detect.tracks import MARKS_SCHEMA
 from corridor.progress import Progress, silent
 from corridor.schema import EVENTS
+from corridor.scratch import prefix as scratch_prefix
 from corridor.store import Store, utcnow
 from corridor.workers import die_with_parent, forking_from_main_thread
 
@@ -357,7 +358,7 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
     grids: list[GridFile] = []
     spill = None
     if params.encounter is not None and (len(mmsis) or enc_all_range is not None):
-        spill = tempfile.mkdtemp(prefix="corridor-grid-")
+        spill = tempfile.mkdtemp(prefix=scratch_prefix("grid"))  # swept if the run is killed
         stack.callback(shutil.rmtree, spill, ignore_errors=True)
 
     def grid_path(k: int) -> str | None:

@@ -9,6 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from corridor import scratch
+
 
 def expand_paths(args: list[str], stdin_suffix: str = ".txt") -> tuple[list[Path], list[str]]:
     """Paths for the arguments, and the arguments that matched nothing.
@@ -21,7 +23,8 @@ def expand_paths(args: list[str], stdin_suffix: str = ".txt") -> tuple[list[Path
     missing: list[str] = []
     for arg in args:
         if arg == "-":
-            tmp = tempfile.NamedTemporaryFile(prefix="corridor-stdin-", suffix=stdin_suffix, delete=False)
+            tmp = tempfile.NamedTemporaryFile(prefix=scratch.prefix("stdin"), suffix=stdin_suffix,
+                                              delete=False)
             with tmp:
                 shutil.copyfileobj(sys.stdin.buffer, tmp)
             atexit.register(Path(tmp.name).unlink, missing_ok=True)  # its hash is in ingest_log

@@ -32,12 +32,14 @@ Every row that cannot be a position is counted by reason with its line number:
 from __future__ import annotations
 
 import bisect
+import codecs
+import gzip
 import json
 import queue
 import re
 import sqlite3
-import tempfile
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -52,6 +54,7 @@ import shapely
 from corridor.ids import combine_u64, position_obs_ids
 from corridor.ingest.mmsi import invalid_mmsi_sql, missing_mmsi_sql, mmsi_sql
 from corridor.ingest.summary import EXAMPLES_PER_REASON, INFO_REASONS, IngestError, IngestSummary
+from corridor.scratch import scratch_dir
 from corridor.store import utcnow
 
 T = TypeVar("T")
@@ -420,10 +423,37 @@ def _duck(run: Callable[[], T], failure: str) -> T:
         raise IngestError(f"{failure}: {str(exc).splitlines()[0]}") from exc
 
 
-def _csv_source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, list[str]]:
+#: Bytes looked at to tell a CSV's text encoding.
+ENCODING_SAMPLE_BYTES = 1 << 20
+
+
+def csv_encoding(path: Path) -> str:
+    """The text encoding of a CSV, from its first :data:`ENCODING_SAMPLE_BYTES` (of the
+    decompressed text for a ``.gz``): ``utf-16`` with a UTF-16 byte order mark, ``utf-8``
+    if the sample is valid UTF-8, else ``latin-1`` (Windows exports of European data; every
+    byte is a Latin-1 character, so names are kept rather than rejected as malformed)."""
+    with open(path, "rb") as raw:
+        magic = raw.read(2)
+        raw.seek(0)
+        fh = gzip.GzipFile(fileobj=raw) if magic == b"\x1f\x8b" else raw
+        try:
+            head = fh.read(ENCODING_SAMPLE_BYTES)
+        except (OSError, EOFError, zlib.error):
+            return "utf-8"  # DuckDB will say what is wrong with the file
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "utf-8"
+
+
+def _csv_source(con: duckdb.DuckDBPyConnection, path: Path, encoding: str = "utf-8") -> tuple[str, list[str]]:
     p = str(path).replace("'", "''")
     sql = (
         f"SELECT * FROM read_csv('{p}', header=true, all_varchar=true, ignore_errors=true, "
+        f"encoding={_lit(encoding)}, "
         f"store_rejects=true, rejects_scan='corridor_reject_scans', rejects_table='corridor_reject_errors')"
     )
     header = _duck(lambda: [r[0] for r in con.execute(f"DESCRIBE {sql}").fetchall()], "not a readable CSV")
@@ -535,7 +565,7 @@ def sniff_format(path: Path) -> str:
         return "gpkg"
     if path.suffix.lower() in (".geojson", ".json") or head.lstrip().startswith(b"{"):
         return "geojson"
-    if b"\x00" in head:
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text has NULs
         raise IngestError("binary file that is not Parquet or GeoPackage")
     return "csv"
 
@@ -633,7 +663,7 @@ def table_parser(
 
     def parse(path: Path, summary: IngestSummary) -> Iterator[tuple[str, pa.Table]]:
         kind = fmt or sniff_format(path)
-        spill = tempfile.TemporaryDirectory(prefix="corridor-read-")
+        spill = scratch_dir("read")
         con = duckdb.connect()  # a private connection: reads files, never touches the store
         try:
             con.execute("SET enable_progress_bar = false")
@@ -645,7 +675,10 @@ def table_parser(
             con.execute(f"SET memory_limit = '{READ_MEMORY_MB}MB'")
             header_lines = 1
             if kind == "csv":
-                source_sql, header = _csv_source(con, path)
+                encoding = csv_encoding(path)
+                if encoding != "utf-8":
+                    summary.details["encoding"] = encoding
+                source_sql, header = _csv_source(con, path, encoding)
             elif kind == "parquet":
                 source_sql, header = _parquet_source(con, path)
                 header_lines = 0
