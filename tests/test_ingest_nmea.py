@@ -122,7 +122,9 @@ def _reference_counts(path: Path, assume: datetime | None) -> tuple[int, int]:
                 second = getattr(msg, "second", 60)
                 minute = ts // 60 * 60
                 if second < 60:
-                    sent = minute + second if minute + second <= ts + 5 else minute + second - 60
+                    # the latest instant with that second at most 5 s after the receive time
+                    sent = max(t for t in (minute + second - 60, minute + second, minute + second + 60)
+                               if t <= ts + 5)
                 else:
                     sent = ts
                 positions.add((msg.mmsi, t, round(msg.lat, 6), round(msg.lon, 6), sent))

@@ -509,12 +509,14 @@ def transmission_time_us(ts_us: np.ndarray, second: np.ndarray) -> np.ndarray:
     >>> t = np.array([60_000_000 * 10 + 3_000_000, 60_000_000 * 10 + 58_000_000])
     >>> (transmission_time_us(t, np.array([59, 59])) // 1_000_000).tolist()
     [599, 659]
-    >>> (transmission_time_us(t, np.array([-1, 2])) // 1_000_000).tolist()
-    [603, 602]
+    >>> (transmission_time_us(t, np.array([-1, 2])) // 1_000_000).tolist()  # 658 s: next minute
+    [603, 662]
     """
     minute = (ts_us // _MINUTE_US) * _MINUTE_US
     t = minute + second.astype(np.int64) * 1_000_000
     t = np.where(t > ts_us + _CLOCK_SLACK_US, t - _MINUTE_US, t)
+    # received in the last seconds of a minute, sent at the start of the next one
+    t = np.where(t + _MINUTE_US <= ts_us + _CLOCK_SLACK_US, t + _MINUTE_US, t)
     return np.where(second < 0, ts_us, t)
 
 
