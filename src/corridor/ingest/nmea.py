@@ -43,7 +43,9 @@ Skip reasons (counted with example line numbers): ``checksum``, ``malformed``,
 ``unsupported_type`` (message type 0 or 28–63), ``missing_time``, ``invalid_position``,
 ``invalid_mmsi`` (not 100000000-999999999, see :mod:`corridor.ingest.mmsi`),
 ``orphan_fragment``, ``future_timestamp`` (after now + 1 day), ``line_too_long`` (longer
-than :data:`MAX_LINE_BYTES`: never read whole). Informational, not errors:
+than :data:`MAX_LINE_BYTES`: never read whole). Receive times before 1990 count as
+``missing_time``; a gzip file that decompresses to more than :data:`MAX_GZIP_RATIO` times
+its size fails as a compression bomb. Informational, not errors:
 ``other_type`` (valid AIS messages of types corridor does not store: base stations, binary,
 safety..., and non-AIS NMEA such as ``$GPGGA``). Receptions of a message already seen are
 reported as duplicates (offered but not added), not as skips.
@@ -90,6 +92,7 @@ from pyais.messages import AISSentence
 from corridor.ids import combine_u64, position_obs_ids
 from corridor.ingest.mmsi import MMSI_MAX, MMSI_MIN
 from corridor.ingest.nmea_time import (
+    EARLIEST_US,
     datetime_to_us,
     gatehouse_time,
     leading_time,
@@ -280,6 +283,9 @@ class _Scanner:
                 out.skip("malformed", line_no, "no checksum")
                 continue
             sentence, trailer = line[: star + 3], line[star + 3:]
+            if b"!" in trailer or b"\\" in trailer:
+                out.skip("malformed", line_no, "another sentence after the checksum (a missing line break?)")
+                continue
             if ts is None and trailer:
                 ts = trailing_time(trailer)
             if ts is None:
@@ -386,6 +392,9 @@ class _Scanner:
             return
         if ts is not None and ts > self.ctx.max_ts_us:
             out.skip("future_timestamp", line_no, "receive time more than a day ahead")
+            return
+        if ts is not None and ts < EARLIEST_US:
+            out.skip("missing_time", line_no, "receive time before 1990 (a damaged clock)")
             return
         try:
             if mtype in STATIC_TYPES:
@@ -715,7 +724,27 @@ def _open_lines(path: Path) -> tuple[Iterator[bytes], io.BufferedIOBase]:
         fh.close()
         raise IngestError("binary data, not an NMEA text log")
     blocks = itertools.chain((head,), iter(lambda: fh.read(READ_BLOCK_BYTES), b""))
+    if magic == b"\x1f\x8b":
+        blocks = _ratio_capped(blocks, path.stat().st_size)
     return bounded_lines(blocks), fh
+
+
+#: A gzip file may decompress to at most this many times its size (and at least
+#: :data:`MIN_BOMB_BYTES`): NMEA text compresses 4-10x; a thousandfold ratio is a bomb,
+#: whose lines (a gigabyte of line breaks) would keep the decoder busy for minutes.
+MAX_GZIP_RATIO = 100
+MIN_BOMB_BYTES = 64 << 20
+
+
+def _ratio_capped(blocks: Iterable[bytes], compressed_bytes: int) -> Iterator[bytes]:
+    limit = max(MAX_GZIP_RATIO * compressed_bytes, MIN_BOMB_BYTES)
+    total = 0
+    for block in blocks:
+        total += len(block)
+        if total > limit:
+            raise IngestError(f"decompresses to more than {MAX_GZIP_RATIO}x its size "
+                              f"({total >> 20} MB read): a compression bomb, not a log")
+        yield block
 
 
 def _chunks(lines: Iterator[bytes], size: int) -> Iterator[tuple[list[bytes], int]]:

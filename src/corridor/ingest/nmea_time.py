@@ -120,6 +120,11 @@ def leading_time(prefix: bytes) -> int | None:
     return parse_epoch(text) if text[:1].isdigit() and b"-" not in text else parse_iso(text)
 
 
+#: Receive times before this (1990-01-01, µs) are not AIS times (AIS was adopted in
+#: 2000-2004): a damaged or zeroed clock, not a position of 1970.
+EARLIEST_US = 631_152_000_000_000
+
+
 def trailing_time(trailer: bytes) -> int | None:
     """Receive time from USCG / libais metadata after the checksum, else None.
 
@@ -129,16 +134,18 @@ def trailing_time(trailer: bytes) -> int | None:
     1272412827000000
     >>> trailing_time(b",d-109,S2105,t050056.00,T56.137,r003669946,1325394060,1325394001")
     1325394060000000
-    >>> trailing_time(b"") is None
-    True
+    >>> trailing_time(b"") is None, trailing_time(b",2,2,4,A,00000000000,2") is None
+    (True, True)
     """
     if not trailer:
         return None
     for field in trailer.split(b","):
         field = field.strip()
-        if field and field[:1].isdigit():
+        # an epoch has at least nine digits (any time since 1973); a short number in the
+        # metadata ("2", a channel, a count) is not a time
+        if len(field) >= 9 and field.replace(b".", b"", 1).isdigit():
             ts = parse_epoch(field)
-            if ts is not None:
+            if ts is not None and ts >= EARLIEST_US:
                 return ts
     return None
 
