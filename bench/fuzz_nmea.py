@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import math
 import os
 import random
 import sys
@@ -163,7 +164,7 @@ def build_lines(data: Path, n_lines: int, seed: int) -> list[bytes]:
 def _oracle_tag(body: bytes) -> int | None:
     """The ``c:`` of a tag block whose own checksum holds (read here, not by corridor)."""
     star = body.rfind(b"*")
-    if star < 0:
+    if star < 0 or len(body) != star + 3:  # NMEA 4: the block ends with its checksum
         return None
     try:
         if int(body[star + 1:star + 3], 16) != nmea_checksum(body[:star]):
@@ -175,6 +176,8 @@ def _oracle_tag(body: bytes) -> int | None:
             try:
                 v = float(field[2:])
             except ValueError:
+                return None
+            if not math.isfinite(v):
                 return None
             return int(v / 1000) if v > 1e11 else int(v)
     return None

@@ -93,3 +93,40 @@ def test_parquet_timestamptz_column_is_stored_in_utc(store, tmp_path):
     result = _ingest(store, f)
     assert result.status == "done", result.message
     assert _times(store) == [datetime(2023, 1, 11)]
+
+
+# --- odd rows that make DuckDB's dialect sniffer give up ------------------------------------
+
+
+def test_a_file_with_odd_rows_is_read_row_by_row_not_refused(store, tmp_path):
+    rows = ["MMSI,BaseDateTime,LAT,LON,VesselName"]
+    for i in range(200):
+        name = '"A\rB"' if i % 3 == 0 else ('"bad"x' if i % 7 == 0 else "OK")
+        rows.append(f"{273000000 + i},2023-09-07T00:00:{i % 60:02d},42.3,130.4,{name}")
+    f = tmp_path / "odd.csv"
+    f.write_text("\n".join(rows) + "\n", newline="")
+    result = _ingest(store, f)
+    assert result.status == "done", result.message
+    assert store.count("positions") + result.skipped.get("malformed", 0) == 200
+    assert store.count("positions") >= 150
+
+
+def test_mmsi_in_other_digit_scripts_is_not_a_number(store, tmp_path):
+    f = tmp_path / "digits.csv"
+    f.write_text(HEADER + "٣٦٧٠٠٠٠٠٠,2023-01-11T00:00:00,42.3,130.4\n"
+                 "３６７０００００１,2023-01-11T00:00:00,42.3,130.4\n"
+                 "367000002,2023-01-11T00:00:00,42.3,130.4\n", encoding="utf-8")
+    result = _ingest(store, f)
+    assert result.skipped == {"invalid_mmsi": 2}
+    assert store.con.execute("SELECT mmsi FROM positions").fetchall() == [(367000002,)]
+
+
+@pytest.mark.parametrize("mmsi", ["1", "123456789012", "9223372036854775807", "3.67e8", "0x15DEF5C0",
+                                  "367_000_000", "99999999", "1000000000"])
+def test_impossible_mmsis_are_skipped_with_a_reason(store, tmp_path, mmsi):
+    f = tmp_path / "m.csv"
+    f.write_text(HEADER + f"{mmsi},2023-01-11T00:00:00,42.3,130.4\n"
+                 "273000001,2023-01-11T00:00:00,42.3,130.4\n")
+    result = _ingest(store, f)
+    assert result.skipped == {"invalid_mmsi": 1} and result.examples["invalid_mmsi"] == [2]
+    assert store.con.execute("SELECT mmsi FROM positions").fetchall() == [(273000001,)]

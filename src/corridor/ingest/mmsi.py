@@ -18,7 +18,7 @@ import numpy as np
 
 MMSI_MIN = 100_000_000
 MMSI_MAX = 999_999_999
-_TEXT = re.compile(r"\s*\d+(?:\.0*)?\s*")
+_TEXT = re.compile(r"\s*[0-9]+(?:\.0*)?\s*", re.ASCII)
 #: The same rule as a DuckDB regular expression (see :func:`mmsi_sql`)
 _TEXT_SQL = r"\s*[0-9]+(\.0*)?\s*"
 

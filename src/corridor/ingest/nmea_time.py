@@ -185,7 +185,7 @@ def parse_tag_block(raw: bytes) -> TagInfo:
     if stamp:
         try:
             ts = epoch_to_us(float(stamp))
-        except ValueError:
+        except (ValueError, OverflowError):  # "c:inf", "c:nan", "c:1e400"
             ts = None
     group = tb.group
     g = (group.sentence_num, group.sentence_tot, group.group_id) if group is not None else None
