@@ -13,8 +13,9 @@ It reports:
 - **crashes**: an exception escaping the ingest of a file, or a generated text file that
   failed as a whole (goal 0); the hostile files must fail with a one-line message;
 - **rows wrongly stored** (goal 0): a stored position whose (MMSI, type, lat, lon) is not
-  what an independent decode says a line of the input holds (pyais ``decode`` of the single
-  sentence, checksum checked, the tag block's own checksum and ``c:`` read here by hand),
+  what an independent decode says the input holds (pyais ``decode`` of each sentence or
+  run of fragments, checksums checked, the tag block's own checksum and ``c:`` read here by
+  hand),
   or whose time is not within [receive - 55 s, receive + 5 s] of such a line (the fix-time
   rule of :mod:`corridor.ingest.nmea`), or whose MMSI is not 9 digits, or whose lat/lon is
   out of range; and a stored static report whose MMSI is not 9 digits;
@@ -161,40 +162,46 @@ def build_lines(data: Path, n_lines: int, seed: int) -> list[bytes]:
 
 
 # ---------------------------------------------------------------- the independent oracle
-def _oracle_tag(body: bytes) -> int | None:
-    """The ``c:`` of a tag block whose own checksum holds (read here, not by corridor)."""
+def _oracle_tag(body: bytes) -> tuple[int | None, bytes | None]:
+    """(``c:``, ``s:``) of a tag block whose own checksum holds (read here, not by corridor)."""
     star = body.rfind(b"*")
     if star < 0 or len(body) != star + 3:  # NMEA 4: the block ends with its checksum
-        return None
+        return None, None
     try:
         if int(body[star + 1:star + 3], 16) != nmea_checksum(body[:star]):
-            return None
+            return None, None
     except ValueError:
-        return None
+        return None, None
+    c = station = None
     for field in body[:star].split(b","):
+        if field.startswith(b"s:"):
+            station = field[2:]
         if field.startswith(b"c:"):
             try:
                 v = float(field[2:])
             except ValueError:
-                return None
-            if not math.isfinite(v):
-                return None
-            return int(v / 1000) if v > 1e11 else int(v)
-    return None
+                continue
+            if math.isfinite(v):
+                c = int(v / 1000) if v > 1e11 else int(v)
+    return c, station
 
 
 def oracle(lines: list[bytes], assume: int) -> dict[tuple, list[int]]:
-    """(mmsi, type, lat, lon) -> receive times, for every single-sentence position a line
-    holds by an independent decode (pyais with checksum checking)."""
+    """(mmsi, type, lat, lon) -> receive times, for every position the input holds by an
+    independent decode: pyais ``decode`` with checksum checking, of each single sentence and
+    of each multi-sentence message whose fragments follow one another in order (same
+    station, talker, sentence, channel, sequence id and count; the first timed fragment's
+    time)."""
     out: dict[tuple, list[int]] = {}
+    pending: dict[tuple, tuple[int, list[bytes]]] = {}
     for raw in lines:
         line = raw.strip()
-        ts = None
+        ts = station = None
         if line.startswith(b"\\"):
             end = line.find(b"\\", 1)
             if end < 0:
                 continue
-            ts = _oracle_tag(line[1:end])
+            ts, station = _oracle_tag(line[1:end].rstrip())
             line = line[end + 1:]
         i = line.find(b"!")
         if i < 0:
@@ -203,16 +210,37 @@ def oracle(lines: list[bytes], assume: int) -> dict[tuple, list[int]]:
         if star < 0:
             continue
         sentence = line[i:star + 3]
-        if b",1,1," not in sentence[:12]:
+        f = sentence.split(b",")
+        if len(f) < 7:
             continue
         try:
-            msg = decode(sentence, error_if_checksum_invalid=True)
+            cnt, num = int(f[1]), int(f[2])
+        except ValueError:
+            continue
+        if cnt == 1:
+            group, first_ts = [sentence], ts
+        else:
+            key = (station, f[0][1:3], f[0][3:], f[4], f[3], cnt)
+            if num == 1:
+                pending[key] = (ts, [sentence])
+                continue
+            if key not in pending or len(pending[key][1]) != num - 1:
+                continue
+            pending[key][1].append(sentence)
+            if pending[key][0] is None:  # the first timed fragment gives the time
+                pending[key] = (ts, pending[key][1])
+            if num < cnt:
+                continue
+            first_ts, group = pending.pop(key)
+        rt = first_ts if first_ts is not None else assume
+        try:
+            msg = decode(*group, error_if_checksum_invalid=True)
         except Exception:  # noqa: BLE001 - anything pyais refuses is not a position
             continue
         if msg.msg_type not in POSITION_TYPES or msg.lat is None or msg.lon is None:
             continue
         key = (msg.mmsi, msg.msg_type, round(float(msg.lat), 5), round(float(msg.lon), 5))
-        out.setdefault(key, []).append(ts if ts is not None else assume)
+        out.setdefault(key, []).append(rt)
     return out
 
 

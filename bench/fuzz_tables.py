@@ -110,15 +110,19 @@ def _coord(text: str, limit: float, na: float) -> float | None:
     return v
 
 
-_LOOSE_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})[T ](\d{1,2}):(\d{1,2}):(\d{1,2})(\.\d{0,6})?")
+_LOOSE_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})[T ] ?(\d{1,2}):(\d{1,2}):(\d{1,2})(\.\d{0,6})?Z?",
+                         re.ASCII)
 
 
 def _time(text: str, now: datetime) -> datetime | None:
+    text = text.strip()
     try:
-        dt = datetime.fromisoformat(text.strip())
+        if len(text) > 10 and text[10] not in "T ":  # Python takes any separator; ISO does not
+            raise ValueError(text)
+        dt = datetime.fromisoformat(text)
     except ValueError:
         # ISO 8601 with one-digit fields, as DuckDB reads it ("11:01:1" is 11:01:01)
-        m = _LOOSE_TIME.fullmatch(text.strip())
+        m = _LOOSE_TIME.fullmatch(text)
         if m is None:
             return None
         try:
