@@ -165,7 +165,7 @@ def build_lines(data: Path, n_lines: int, seed: int) -> list[bytes]:
 def _oracle_tag(body: bytes) -> tuple[int | None, bytes | None]:
     """(``c:``, ``s:``) of a tag block whose own checksum holds (read here, not by corridor)."""
     star = body.rfind(b"*")
-    if star < 0 or len(body) != star + 3:  # NMEA 4: the block ends with its checksum
+    if star < 0 or len(body) not in (star + 2, star + 3):  # it ends with its checksum
         return None, None
     try:
         if int(body[star + 1:star + 3], 16) != nmea_checksum(body[:star]):
@@ -201,7 +201,7 @@ def oracle(lines: list[bytes], assume: int) -> dict[tuple, list[int]]:
             end = line.find(b"\\", 1)
             if end < 0:
                 continue
-            ts, station = _oracle_tag(line[1:end].rstrip())
+            ts, station = _oracle_tag(line[1:end])
             line = line[end + 1:]
         i = line.find(b"!")
         if i < 0:

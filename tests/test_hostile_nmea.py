@@ -157,3 +157,12 @@ def test_impossible_mmsis_are_skipped_with_a_reason(store, tmp_path):
     assert result.examples["invalid_mmsi"] == [1, 2, 3, 5]  # a type 5 message starts on line 5
     assert store.con.execute("SELECT DISTINCT mmsi FROM positions").fetchall() == [(273000001,)]
     assert store.con.execute("SELECT DISTINCT mmsi FROM vessel_reports").fetchall() == [(273000001,)]
+
+
+def test_a_malformed_tag_block_checksum_gives_no_time(store, tmp_path):
+    sentence = encode_dict({"type": 1, "mmsi": 273000001, "lat": 42.3, "lon": 130.4}, talker_id="AI")[0]
+    f = tmp_path / "tags.nmea"
+    # a checksum of three hex digits, a CR inside the block: pyais takes both, NMEA 4 does not
+    f.write_bytes(f"\\s:s2,c:1693794362*07D\\{sentence}\n\\s:s1,c:1696114251*\r74\\{sentence}\n".encode())
+    result = _ingest(store, f)
+    assert result.skipped == {"missing_time": 2} and store.count("positions") == 0

@@ -166,6 +166,11 @@ def tag_block_info(raw: bytes) -> TagInfo:
     return info
 
 
+#: An NMEA 4 tag block: fields, then ``*`` and the checksum: two hex digits (one in the tag
+#: blocks pyais writes, which do not pad it).
+_TAG_FORM = re.compile(rb"[^*\\]*\*[0-9A-Fa-f]{1,2}")
+
+
 def parse_tag_block(raw: bytes) -> TagInfo:
     r"""Parse an NMEA 4 tag block (without its backslashes) with pyais.
 
@@ -176,6 +181,8 @@ def parse_tag_block(raw: bytes) -> TagInfo:
     >>> info.ts_us, info.station, info.group, info.valid
     (1418169601000000, 'rORBCOMM008', (1, 2, 1604), True)
     """
+    if not _TAG_FORM.fullmatch(raw):  # pyais also takes "*\r74" or "*07D" (found by fuzzing)
+        return TagInfo(None, None, None, False)
     tb = TagBlock(raw)
     tb.init()
     if not tb.is_valid:
