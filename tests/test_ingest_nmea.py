@@ -117,13 +117,17 @@ def _reference_counts(path: Path, assume: datetime | None) -> tuple[int, int]:
     waiting: dict = {}  # type 24 part waiting for its partner, per MMSI
     for ts, msg, payload in messages:
         t = msg.msg_type
+        if not 100_000_000 <= msg.mmsi <= 999_999_999:
+            continue  # not a vessel's MMSI (corridor.ingest.mmsi): skipped as invalid_mmsi
         if t in (1, 2, 3, 18, 19, 27) and ts is not None:
             if msg.lat is not None and msg.lon is not None and -90 <= msg.lat <= 90 \
                     and -180 <= msg.lon <= 180:
                 second = getattr(msg, "second", 60)
                 minute = ts // 60 * 60
                 if second < 60:
-                    sent = minute + second if minute + second <= ts + 5 else minute + second - 60
+                    # the latest instant with that second at most 5 s after the receive time
+                    sent = max(t for t in (minute + second - 60, minute + second, minute + second + 60)
+                               if t <= ts + 5)
                 else:
                     sent = ts
                 positions.add((msg.mmsi, t, round(msg.lat, 6), round(msg.lon, 6), sent))

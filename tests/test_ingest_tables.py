@@ -27,11 +27,15 @@ def _ingest(store, path, **kw):
 def test_marinecadastre_parquet_rows_and_values(store, data_dir):
     path = data_dir / NOAA_2022
     expected = duckdb.sql(
-        f"SELECT count(*) FROM (SELECT DISTINCT MMSI, BaseDateTime, LAT, LON FROM '{path}')"
+        f"SELECT count(*) FROM (SELECT DISTINCT MMSI, BaseDateTime, LAT, LON FROM '{path}' "
+        "WHERE MMSI BETWEEN 100000000 AND 999999999)"
     ).fetchall()[0][0]
+    not_nine_digits = duckdb.sql(
+        f"SELECT count(*) FROM '{path}' WHERE MMSI NOT BETWEEN 100000000 AND 999999999").fetchall()[0][0]
     result = _ingest(store, path)
     assert result.status == "done" and result.details["layout"] == "marinecadastre"
     assert store.count("positions") == expected  # exact duplicate rows collapse to one
+    assert not_nine_digits > 0 and result.skipped["invalid_mmsi"] == not_nine_digits
     row = store.one(
         "SELECT lat, lon, sog, cog FROM positions WHERE mmsi = 367379190 AND ts = '2022-01-03 00:00:00'"
     )
@@ -44,8 +48,9 @@ def test_marinecadastre_parquet_rows_and_values(store, data_dir):
 
 
 def test_marinecadastre_csv_imo_and_sentinels(store, data_dir):
-    _ingest(store, data_dir / NOAA_2023)
-    assert store.count("positions") == 1000
+    result = _ingest(store, data_dir / NOAA_2023)
+    # two rows are from 7- and 8-digit MMSIs (a coast station, a misconfigured unit)
+    assert store.count("positions") == 998 and result.skipped == {"invalid_mmsi": 2}
     imo, name = store.one(
         "SELECT imo, name FROM vessel_reports WHERE mmsi = 636021061"
     )
@@ -62,7 +67,8 @@ def test_spire_layout_keeps_positions_and_counts_other_messages(store, data_dir)
         "WHERE Message_ID IN ('1','2','3','18','19','27')"
     ).fetchall()[0][0]
     stored = store.count("positions")
-    skipped_positions = result.skipped.get("invalid_position", 0) + result.skipped.get("missing_mmsi", 0)
+    skipped_positions = sum(result.skipped.get(r, 0) for r in ("invalid_position", "missing_mmsi",
+                                                                 "invalid_mmsi"))
     assert stored + skipped_positions + result.duplicates == expected
     assert result.skipped["other_type"] > 0
     # milliseconds are added to the time
@@ -138,7 +144,7 @@ def test_bad_rows_are_counted_with_line_numbers_and_the_rest_stored(store, tmp_p
 
 def test_strict_stores_nothing_from_a_file_with_bad_rows(store, tmp_path):
     f = tmp_path / "bad.csv"
-    f.write_text("MMSI,BaseDateTime,LAT,LON\n273000001,2023-09-07T00:00:00,42.3,130.4\n1,x,1,1\n")
+    f.write_text("MMSI,BaseDateTime,LAT,LON\n273000001,2023-09-07T00:00:00,42.3,130.4\n273000002,x,1,1\n")
     result = ingest_file(store, f, "positions", table_parser(strict=True))
     assert result.status == "failed" and "missing_time (line 3)" in result.message
     assert store.count("positions") == 0

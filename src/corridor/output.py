@@ -1,6 +1,8 @@
 """Render Arrow tables for people and programs: ``table``, ``csv``, ``json``, ``geojson``.
 
-Every listing command takes ``--format`` and calls :func:`render`. GeoJSON uses
+Every listing command takes ``--format`` and calls :func:`render`. The ``table`` format is
+for a terminal: control characters in values show as escapes
+(:func:`corridor.display.terminal_safe`); csv/json/geojson keep the data exact. GeoJSON uses
 ``lon``/``lat`` columns for point features (or a ``geometry`` column holding GeoJSON
 text); rows without coordinates are kept with a null geometry so nothing is dropped.
 """
@@ -16,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # tables are only passed through here; importing Arrow costs 0.3 s
     import pyarrow as pa
+
+from corridor.display import terminal_safe
 
 FORMATS = ("table", "csv", "json", "geojson")
 
@@ -114,6 +118,7 @@ def _cell(value: Any, width: int = 40) -> str:
         text = json.dumps(value, default=str)
     else:
         text = str(value)
+    text = terminal_safe(text)  # a name's ESC or newline must not reach the terminal raw
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -127,8 +132,8 @@ def to_text_table(table: pa.Table, max_rows: int | None = None) -> str:
     rows = records(table)
     if max_rows is not None:
         rows = rows[:max_rows]
-    cols = table.column_names
-    cells = [[_cell(r.get(c)) for c in cols] for r in rows]
+    cols = [terminal_safe(c) for c in table.column_names]
+    cells = [[_cell(r.get(c)) for c in table.column_names] for r in rows]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(cols)]
     out = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
     for name, field in zip(cols, table.schema, strict=True):

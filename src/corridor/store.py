@@ -12,9 +12,11 @@ second ingest of the same bytes is recognised and skipped.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -221,6 +223,13 @@ def default_db_path() -> Path:
     return Path(os.environ.get("CORRIDOR_DB", DEFAULT_DB))
 
 
+#: corridor's signature in a store: the ``application_id`` row of :data:`STORE_META`, written
+#: when the store is made. A DuckDB file without it (and not an earlier corridor store, see
+#: ``Store._is_unsigned_corridor_store``) is another program's, and is not touched.
+STORE_META = "corridor_meta"
+STORE_SIGNATURE = "corridor-store/1 b3c1f0e6"
+STORE_META_DDL = f"CREATE TABLE IF NOT EXISTS {STORE_META} (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)"
+
 # Each migration upgrades version N-1 to N. Version 1 is the DDL itself.
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {}
 
@@ -272,8 +281,15 @@ class Store:
             raise StoreError(f"{p}: cannot open database: {exc}") from exc
         con.execute("SET enable_progress_bar = false")
         store = cls(con, str(p))
-        if not read_only:
-            store._migrate()
+        try:
+            if read_only:
+                store._check_signature({r[0] for r in con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()})
+            else:
+                store._migrate()
+        except BaseException:
+            con.close()
+            raise
         return store
 
     def close(self) -> None:
@@ -290,19 +306,63 @@ class Store:
         row = self.one("SELECT max(version) FROM schema_version")
         return int(row[0]) if row and row[0] is not None else 0
 
+    def _columns_of(self, con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
+        rows = con.execute("SELECT table_name, column_name, data_type FROM duckdb_columns() "
+                           "WHERE schema_name = 'main' ORDER BY table_name, column_index").fetchall()
+        out: dict[str, list[tuple[str, str]]] = {}
+        for table, column, dtype in rows:
+            out.setdefault(table, []).append((column, dtype))
+        return out
+
+    def _is_unsigned_corridor_store(self, tables: set[str]) -> bool:
+        """A store made before :data:`STORE_SIGNATURE` existed: only corridor's tables, each
+        with exactly the columns corridor's DDL gives it, and at least its core tables."""
+        if not {"schema_version", "ingest_log", "positions"} <= tables or not tables <= set(DDL):
+            return False
+        ref = duckdb.connect()
+        try:
+            for ddl in DDL.values():
+                ref.execute(ddl)
+            expected = self._columns_of(ref)
+        finally:
+            ref.close()
+        found = self._columns_of(self.con)
+        return all(found.get(t) == expected.get(t) for t in tables)
+
+    def _check_signature(self, tables: set[str]) -> bool:
+        """Raise StoreError unless this file is a corridor store (or empty); True if signed."""
+        if STORE_META in tables:
+            row = self.con.execute(
+                f"SELECT value FROM {STORE_META} WHERE key = 'application_id'").fetchone()
+            if row is None or row[0] != STORE_SIGNATURE:
+                raise StoreError(f"{self.path}: its {STORE_META} table does not name corridor; it was "
+                                 "not made by corridor (refusing to modify it)")
+            return True
+        if tables and not self._is_unsigned_corridor_store(tables):
+            raise StoreError(
+                f"{self.path}: a DuckDB file with tables {sorted(tables)[:5]} that corridor did not "
+                "make (no corridor signature, and not corridor's tables); refusing to modify it"
+            )
+        return False
+
+    def _sign(self) -> None:
+        self.con.execute(STORE_META_DDL)
+        self.con.execute(f"INSERT INTO {STORE_META} VALUES ('application_id', ?)", [STORE_SIGNATURE])
+
     def _migrate(self) -> None:
-        tables = {r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        if "schema_version" not in tables:
-            if tables - {"schema_version"}:
-                raise StoreError(
-                    f"{self.path}: a DuckDB file with tables {sorted(tables)[:5]} but no corridor "
-                    "schema_version; it was not made by corridor (refusing to modify it)"
-                )
+        tables = {r[0] for r in self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
+        signed = self._check_signature(tables)
+        if not tables:
             with self.transaction():
                 for ddl in DDL.values():
                     self.con.execute(ddl)
                 self.con.execute("INSERT INTO schema_version (version) VALUES (?)", [SCHEMA_VERSION])
+                self._sign()
             return
+        if not signed:  # a store of an earlier corridor: signed now, nothing else changes
+            with self.transaction():
+                self._sign()
         current = self.schema_version()
         if current > SCHEMA_VERSION:
             raise StoreError(
@@ -478,9 +538,24 @@ class Store:
 
 
 def sha256_file(path: str | os.PathLike[str], chunk_bytes: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes (the identity of an ingested file)."""
+    """Hex SHA-256 of a file's bytes (the identity of an ingested file).
+
+    Raises OSError for anything but a regular file: a FIFO or a device would block or never
+    end (while the caller holds the store), a directory has no bytes.
+    """
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    # O_NONBLOCK: opening a FIFO for reading would wait for a writer; fstat of what was
+    # opened (not a stat of the name before) so that nothing can be swapped in between
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        what = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a directory" if stat.S_ISDIR(st.st_mode) \
+            else "a device or socket"
+        raise OSError(errno.EINVAL, f"{what}, not a regular file", str(path))
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)
+    with os.fdopen(fd, "rb") as fh:
         while chunk := fh.read(chunk_bytes):
             h.update(chunk)
     return h.hexdigest()

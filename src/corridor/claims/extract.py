@@ -309,6 +309,38 @@ def _materiel_label(f: dict) -> str | None:
     return "; ".join(items) if items else None
 
 
+#: How far (characters, either side) a back-reference ("the deliveries") reaches for the
+#: anchor claims it adds its period, places and distances to: about two pages of a report.
+#: Beyond it a sentence is taken to speak of another transfer; without a bound a long
+#: report links every sentence to every anchor (quadratic time and output).
+LINK_WINDOW_CHARS = 5000
+
+#: Most links of one kind (period, place, distance) one claim keeps; further ones that
+#: say something new are dropped (the nearest back-references are linked first).
+MAX_LINKS_PER_FIELD = 8
+
+
+def _actor_key(f: dict) -> tuple[str | None, str | None]:
+    return (f["supplier"] or {}).get("name"), (f["recipient"] or {}).get("name")
+
+
+def _link_value_key(value: dict) -> tuple:
+    """What makes two linked values the same statement: the words, and what they resolve to."""
+    return (" ".join(str(value.get("text", "")).lower().split()), value.get("start_date"),
+            value.get("end_date"), value.get("place_id"), value.get("value"), value.get("unit"))
+
+
+def _add_link(links: list[dict], name: str, claim_id: str, value: dict) -> None:
+    """Append one link unless the same statement is already linked or the field is full."""
+    same_field = [lk for lk in links if lk["field"] == name]
+    if len(same_field) >= MAX_LINKS_PER_FIELD:
+        return
+    vkey = _link_value_key(value)
+    if any(_link_value_key(lk["value"]) == vkey for lk in same_field):
+        return
+    links.append({"field": name, "claim_id": claim_id, "value": value})
+
+
 def extract_claims(text: str, report_id: str | None, published: date | None = None,
                    places: object | None = None) -> list[Claim]:
     """Claims in ``text`` (the stored report text; spans index into it).
@@ -335,6 +367,7 @@ def extract_claims(text: str, report_id: str | None, published: date | None = No
     claims = [d for d in drafts if d.is_claim]
     ids = {id(d): stable_id("claim", report_id, d.start, d.end) for d in claims}
     anchors = [d for d in claims if d.fields["quantity"] and (d.fields["supplier"] or d.fields["recipient"])]
+    pending: list[tuple[int, int, tuple[int, int, int], str, dict, _Draft]] = []
     for d in claims:
         f = d.fields
         if not d.anaphor or f["quantity"] or d in anchors:
@@ -345,17 +378,20 @@ def extract_claims(text: str, report_id: str | None, published: date | None = No
         for role in ("supplier", "recipient"):
             if f[role] is None and prev_anchor.fields[role] is not None:
                 f[role] = dict(prev_anchor.fields[role], inherited_from=ids[id(prev_anchor)])
-        key = ((f["supplier"] or {}).get("name"), (f["recipient"] or {}).get("name"))
+        key = _actor_key(f)
+        # only anchors near the back-reference: a report that repeats itself (or a long
+        # dossier of many transfers) must not link every sentence to every other one
         for a in anchors:
-            akey = ((a.fields["supplier"] or {}).get("name"), (a.fields["recipient"] or {}).get("name"))
-            if akey != key:
+            if abs(a.start - d.start) > LINK_WINDOW_CHARS or _actor_key(a.fields) != key:
                 continue
-            for p in f["periods"]:
-                a.fields["links"].append({"field": "period", "claim_id": ids[id(d)], "value": p})
-            for p in f["places"]:
-                a.fields["links"].append({"field": "place", "claim_id": ids[id(d)], "value": p})
-            for x in f["distances"]:
-                a.fields["links"].append({"field": "distance", "claim_id": ids[id(d)], "value": x})
+            for k, (name, values) in enumerate((("period", f["periods"]), ("place", f["places"]),
+                                                ("distance", f["distances"]))):
+                for i, v in enumerate(values):
+                    pending.append((a.start, abs(a.start - d.start), (d.start, k, i), name, v, d))
+    by_start = {a.start: a for a in anchors}
+    # each anchor takes its nearest back-references first, then the cap applies
+    for astart, _dist, _order, name, v, d in sorted(pending, key=lambda p: p[:3]):
+        _add_link(by_start[astart].fields["links"], name, ids[id(d)], v)
     out = []
     for d in claims:
         f = d.fields

@@ -43,10 +43,12 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
     ) -> None:
         """Ingest decoded AIS position tables (MarineCadastre, DMA, Spire-like, or --map)."""
         from corridor.ingest.summary import ingest_file, ingest_to_archive
-        from corridor.ingest.tables import parse_mapping, table_parser
+        from corridor.ingest.tables import check_time_format, parse_mapping, table_parser
 
         try:
             mapping = parse_mapping(map_) if map_ else None
+            if time_format is not None:
+                check_time_format(time_format)
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
         paths, missing = expand_paths(files, stdin_suffix=".csv")

@@ -54,7 +54,9 @@ from corridor.detect.pipeline import VESSEL_EVENT_TYPES, VesselPipeline, split_b
 from corridor.detect.tracks import MARKS_SCHEMA
 from corridor.progress import Progress, silent
 from corridor.schema import EVENTS, SEGMENTS
+from corridor.scratch import prefix as scratch_prefix
 from corridor.store import Store, utcnow
+from corridor.workers import die_with_parent, forking_from_main_thread
 
 POSITION_COLUMNS = "obs_id, mmsi, ts, lat, lon, sog, cog, heading, nav_status, msg_type, source"
 #: rows per row group of a spilled grid file: sorted by time, small groups let a time slice
@@ -107,6 +109,12 @@ def _place_index(places_tbl: pa.Table | None):
     from corridor.places import PlaceIndex
 
     return PlaceIndex.from_arrow(places_tbl)
+
+
+def _init_spawned_worker(params, places_tbl, owner_pid: int, pdeathsig: bool) -> None:
+    """Initializer of a spawned detect worker: tied to its parent, then set up."""
+    die_with_parent(owner_pid, pdeathsig)
+    _init_worker(params, places_tbl)
 
 
 def _init_worker(params: DetectParams, places_tbl: pa.Table | None) -> None:
@@ -358,7 +366,7 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
     grids: list[GridFile] = []
     spill = None
     if params.encounter is not None and (len(mmsis) or enc_all_range is not None):
-        spill = tempfile.mkdtemp(prefix="corridor-grid-")
+        spill = tempfile.mkdtemp(prefix=scratch_prefix("grid"))  # swept if the run is killed
         stack.callback(shutil.rmtree, spill, ignore_errors=True)
 
     def grid_path(k: int) -> str | None:
@@ -390,11 +398,15 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
             # on the tables they are sent; they never touch the inherited DuckDB connection.
             methods = get_all_start_methods()
             ctx = get_context("fork" if "fork" in methods else "spawn")
+            # workers end with this process, even when it is killed (kill -9, OOM)
+            pdeathsig = forking_from_main_thread()
             if ctx.get_start_method() == "fork":
                 _warm(_PIPELINE)  # built once here (above), inherited by the workers
-                pool_kw: dict[str, Any] = {}
+                pool_kw: dict[str, Any] = {"initializer": die_with_parent,
+                                           "initargs": (os.getpid(), pdeathsig)}
             else:
-                pool_kw = {"initializer": _init_worker, "initargs": (params, places_tbl)}
+                pool_kw = {"initializer": _init_spawned_worker,
+                           "initargs": (params, places_tbl, os.getpid(), pdeathsig)}
             pool = stack.enter_context(ProcessPoolExecutor(n_workers, mp_context=ctx, **pool_kw))
         else:
             pool = None

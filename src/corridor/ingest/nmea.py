@@ -41,7 +41,11 @@ new first fragment with the same key), are counted as ``orphan_fragment``.
 
 Skip reasons (counted with example line numbers): ``checksum``, ``malformed``,
 ``unsupported_type`` (message type 0 or 28–63), ``missing_time``, ``invalid_position``,
-``orphan_fragment``, ``future_timestamp`` (after now + 1 day). Informational, not errors:
+``invalid_mmsi`` (not 100000000-999999999, see :mod:`corridor.ingest.mmsi`),
+``orphan_fragment``, ``future_timestamp`` (after now + 1 day), ``line_too_long`` (longer
+than :data:`MAX_LINE_BYTES`: never read whole). Receive times before 1990 count as
+``missing_time``; a gzip file that decompresses to more than :data:`MAX_GZIP_RATIO` times
+its size fails as a compression bomb. Informational, not errors:
 ``other_type`` (valid AIS messages of types corridor does not store: base stations, binary,
 safety..., and non-AIS NMEA such as ``$GPGGA``). Receptions of a message already seen are
 reported as duplicates (offered but not added), not as skips.
@@ -89,7 +93,9 @@ from pyais.exceptions import MissingPayloadException
 from pyais.messages import AISSentence
 
 from corridor.ids import combine_u64, position_obs_ids
+from corridor.ingest.mmsi import MMSI_MAX, MMSI_MIN
 from corridor.ingest.nmea_time import (
+    EARLIEST_US,
     datetime_to_us,
     gatehouse_time,
     leading_time,
@@ -101,6 +107,7 @@ from corridor.ingest.nmea_vector import FIELDS, decode_payloads
 from corridor.ingest.summary import INFO_REASONS, IngestError, IngestSummary, ingest_file
 from corridor.schema import POSITIONS, VESSEL_REPORTS
 from corridor.store import Store
+from corridor.workers import die_with_parent
 
 KIND = "nmea"
 POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
@@ -234,6 +241,10 @@ class _Scanner:
             if c0 != _BANG and c0 != _DOLLAR and c0 != _BACKSLASH:
                 # Text before the sentence: a leading timestamp, or garbage.
                 starts = [i for i in (line.find(b"!"), line.find(b"\\"), line.find(b"$")) if i > 0]
+                if line == TOO_LONG_LINE:
+                    out.skip("line_too_long", line_no, f"longer than {MAX_LINE_BYTES} bytes "
+                             "(no line breaks, or CR-only line ends?); not read")
+                    continue
                 if not starts:
                     out.skip("malformed", line_no, "not an NMEA sentence")
                     continue
@@ -275,6 +286,9 @@ class _Scanner:
                 out.skip("malformed", line_no, "no checksum")
                 continue
             sentence, trailer = line[: star + 3], line[star + 3:]
+            if b"!" in trailer or b"\\" in trailer:
+                out.skip("malformed", line_no, "another sentence after the checksum (a missing line break?)")
+                continue
             if ts is None and trailer:
                 ts = trailing_time(trailer)
             if ts is None:
@@ -409,6 +423,15 @@ class _Scanner:
         for i in np.flatnonzero(future).tolist():
             out.skip("future_timestamp", batch[i][1], "receive time more than a day ahead")
         ok &= ~future
+        early = ok & has_ts & (ts < EARLIEST_US)
+        for i in np.flatnonzero(early).tolist():
+            out.skip("missing_time", batch[i][1], "receive time before 1990 (a damaged clock)")
+        ok &= ~early
+        mmsi = cols["mmsi"]
+        bad_mmsi = ok & mmsi.present & ((mmsi.values < MMSI_MIN) | (mmsi.values > MMSI_MAX))
+        for i in np.flatnonzero(bad_mmsi).tolist():  # once per message (a type 19 is both kinds)
+            out.skip("invalid_mmsi", batch[i][1], "MMSI is not 9 digits (100000000-999999999)")
+        ok &= ~bad_mmsi
         is_static = ok & np.isin(mtype, _STATIC_LIST)
         if not cols["mmsi"].present[is_static].all():
             for i in np.flatnonzero(is_static & ~cols["mmsi"].present).tolist():
@@ -561,12 +584,14 @@ def transmission_time_us(ts_us: np.ndarray, second: np.ndarray) -> np.ndarray:
     >>> t = np.array([60_000_000 * 10 + 3_000_000, 60_000_000 * 10 + 58_000_000])
     >>> (transmission_time_us(t, np.array([59, 59])) // 1_000_000).tolist()
     [599, 659]
-    >>> (transmission_time_us(t, np.array([-1, 2])) // 1_000_000).tolist()
-    [603, 602]
+    >>> (transmission_time_us(t, np.array([-1, 2])) // 1_000_000).tolist()  # 658 s: next minute
+    [603, 662]
     """
     minute = (ts_us // _MINUTE_US) * _MINUTE_US
     t = minute + second.astype(np.int64) * 1_000_000
     t = np.where(t > ts_us + _CLOCK_SLACK_US, t - _MINUTE_US, t)
+    # received in the last seconds of a minute, sent at the start of the next one
+    t = np.where(t + _MINUTE_US <= ts_us + _CLOCK_SLACK_US, t + _MINUTE_US, t)
     return np.where(second < 0, ts_us, t)
 
 
@@ -693,19 +718,96 @@ def _text_ratio(head: bytes) -> float:
     return printable / len(head)
 
 
+#: Longest line read as one (bytes). An AIS sentence is at most 82 characters; with a tag
+#: block, a leading timestamp and a trailer a real line stays far below this. A longer line
+#: (no line breaks, CR-only line ends, a run of garbage) is skipped as ``line_too_long``
+#: without being held in memory.
+MAX_LINE_BYTES = 8192
+#: Bytes read (after decompression) at a time: memory stays bounded whatever the file holds.
+READ_BLOCK_BYTES = 1 << 20
+#: Stands in for an overlong line in a chunk (the scanner counts it); NUL bytes never start
+#: a sentence.
+TOO_LONG_LINE = b"\x00line too long\x00"
+
+
+def bounded_lines(blocks: Iterable[bytes], max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[bytes]:
+    """Lines (without ``\\n``) of a stream given as blocks of bytes; a line longer than
+    ``max_line_bytes`` comes out as :data:`TOO_LONG_LINE` and is never held whole.
+
+    >>> list(bounded_lines([b"ab\\ncd", b"e\\n" + b"x" * 20, b"yz\\nlast"], 10))
+    [b'ab', b'cde', b'\\x00line too long\\x00', b'last']
+    """
+    pending = b""  # the start of a line that continues in the next block
+    dropping = False  # inside an overlong line: discard up to its end
+    for block in blocks:
+        parts = block.split(b"\n")
+        tail = parts.pop()
+        if parts:
+            if dropping:
+                parts[0] = TOO_LONG_LINE
+                dropping = False
+            elif pending:
+                parts[0] = pending + parts[0]
+            pending = b""
+            if max(map(len, parts)) > max_line_bytes:
+                parts = [p if len(p) <= max_line_bytes else TOO_LONG_LINE for p in parts]
+            yield from parts
+        if dropping:
+            continue
+        pending += tail
+        if len(pending) > max_line_bytes:
+            pending, dropping = b"", True
+    if dropping:
+        yield TOO_LONG_LINE
+    elif pending:
+        yield pending
+
+
+#: What reading a compressed file can raise when its bytes are damaged.
+_CORRUPT = (EOFError, zlib.error, gzip.BadGzipFile)
+
+
 def _open_lines(path: Path) -> tuple[Iterator[bytes], io.BufferedIOBase]:
-    """Lines of a plain or gzip file (detected by its magic bytes, not its name)."""
+    """Lines of a plain or gzip file (detected by its magic bytes, not its name), read in
+    bounded blocks (a gzip bomb or a file without line breaks cannot fill memory)."""
     fh = open(path, "rb")
-    magic = fh.read(2)
-    fh.seek(0)
-    if magic == b"\x1f\x8b":
-        fh = gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[assignment]
-    head = fh.read(65536)
-    head += fh.readline()
-    if _text_ratio(head[:65536]) < 0.7:
+    try:
+        magic = fh.read(2)
+        fh.seek(0)
+        if magic == b"\x1f\x8b":
+            fh = gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[assignment]
+        head = fh.read(65536)
+    except _CORRUPT as exc:
+        fh.close()
+        raise IngestError(f"corrupt or truncated compressed file ({exc or type(exc).__name__})") from exc
+    except BaseException:
+        fh.close()
+        raise
+    if _text_ratio(head) < 0.7:
         fh.close()
         raise IngestError("binary data, not an NMEA text log")
-    return itertools.chain(io.BytesIO(head), fh), fh
+    blocks = itertools.chain((head,), iter(lambda: fh.read(READ_BLOCK_BYTES), b""))
+    if magic == b"\x1f\x8b":
+        blocks = _ratio_capped(blocks, path.stat().st_size)
+    return bounded_lines(blocks), fh
+
+
+#: A gzip file may decompress to at most this many times its size (and at least
+#: :data:`MIN_BOMB_BYTES`): NMEA text compresses 4-10x; a thousandfold ratio is a bomb,
+#: whose lines (a gigabyte of line breaks) would keep the decoder busy for minutes.
+MAX_GZIP_RATIO = 100
+MIN_BOMB_BYTES = 64 << 20
+
+
+def _ratio_capped(blocks: Iterable[bytes], compressed_bytes: int) -> Iterator[bytes]:
+    limit = max(MAX_GZIP_RATIO * compressed_bytes, MIN_BOMB_BYTES)
+    total = 0
+    for block in blocks:
+        total += len(block)
+        if total > limit:
+            raise IngestError(f"decompresses to more than {MAX_GZIP_RATIO}x its size "
+                              f"({total >> 20} MB read): a compression bomb, not a log")
+        yield block
 
 
 def _chunks(lines: Iterator[bytes], size: int) -> Iterator[tuple[list[bytes], int]]:
@@ -754,11 +856,13 @@ class _FileParser:
         try:
             lines, fh = _open_lines(self.path)
         except OSError as exc:
-            raise IngestError(f"cannot read: {exc}") from exc
+            raise IngestError(f"cannot read: {exc.strerror or exc}") from exc
         try:
             yield from self._run(lines)
-        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            raise IngestError(f"corrupt or truncated compressed file ({exc})") from exc
+        except _CORRUPT as exc:
+            raise IngestError(f"corrupt or truncated compressed file ({exc or type(exc).__name__})") from exc
+        except OSError as exc:  # a read error half-way (a disk, a network share)
+            raise IngestError(f"cannot read: {exc.strerror or exc}") from exc
         finally:
             fh.close()
         if self.summary.rows_in and not self.nmea_lines:
@@ -801,7 +905,9 @@ class _FileParser:
                     broken = True
             return scan_chunk(chunk, first, self.ctx)
 
-        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+        # workers end with this process, even when it is killed (kill -9, OOM)
+        with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=die_with_parent,
+                                 initargs=(os.getpid(), False)) as pool:
             try:
                 for chunk, first in chunks:
                     fut = None

@@ -120,6 +120,11 @@ def leading_time(prefix: bytes) -> int | None:
     return parse_epoch(text) if text[:1].isdigit() and b"-" not in text else parse_iso(text)
 
 
+#: Receive times before this (1990-01-01, µs) are not AIS times (AIS was adopted in
+#: 2000-2004): a damaged or zeroed clock, not a position of 1970.
+EARLIEST_US = 631_152_000_000_000
+
+
 def trailing_time(trailer: bytes) -> int | None:
     """Receive time from USCG / libais metadata after the checksum, else None.
 
@@ -129,16 +134,18 @@ def trailing_time(trailer: bytes) -> int | None:
     1272412827000000
     >>> trailing_time(b",d-109,S2105,t050056.00,T56.137,r003669946,1325394060,1325394001")
     1325394060000000
-    >>> trailing_time(b"") is None
-    True
+    >>> trailing_time(b"") is None, trailing_time(b",2,2,4,A,00000000000,2") is None
+    (True, True)
     """
     if not trailer:
         return None
     for field in trailer.split(b","):
         field = field.strip()
-        if field and field[:1].isdigit():
+        # an epoch has at least nine digits (any time since 1973); a short number in the
+        # metadata ("2", a channel, a count) is not a time
+        if len(field) >= 9 and field.replace(b".", b"", 1).isdigit():
             ts = parse_epoch(field)
-            if ts is not None:
+            if ts is not None and ts >= EARLIEST_US:
                 return ts
     return None
 
@@ -159,6 +166,11 @@ def tag_block_info(raw: bytes) -> TagInfo:
     return info
 
 
+#: An NMEA 4 tag block: fields, then ``*`` and the checksum: two hex digits (one in the tag
+#: blocks pyais writes, which do not pad it).
+_TAG_FORM = re.compile(rb"[^*\\]*\*[0-9A-Fa-f]{1,2}")
+
+
 def parse_tag_block(raw: bytes) -> TagInfo:
     r"""Parse an NMEA 4 tag block (without its backslashes) with pyais.
 
@@ -169,6 +181,8 @@ def parse_tag_block(raw: bytes) -> TagInfo:
     >>> info.ts_us, info.station, info.group, info.valid
     (1418169601000000, 'rORBCOMM008', (1, 2, 1604), True)
     """
+    if not _TAG_FORM.fullmatch(raw):  # pyais also takes "*\r74" or "*07D" (found by fuzzing)
+        return TagInfo(None, None, None, False)
     tb = TagBlock(raw)
     tb.init()
     if not tb.is_valid:
@@ -178,7 +192,7 @@ def parse_tag_block(raw: bytes) -> TagInfo:
     if stamp:
         try:
             ts = epoch_to_us(float(stamp))
-        except ValueError:
+        except (ValueError, OverflowError):  # "c:inf", "c:nan", "c:1e400"
             ts = None
     group = tb.group
     g = (group.sentence_num, group.sentence_tot, group.group_id) if group is not None else None

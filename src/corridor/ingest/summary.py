@@ -28,8 +28,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from corridor.display import terminal_safe
 from corridor.schema import DEDUP_KEYS
 from corridor.store import SeenKeys, Store, sha256_file
+from corridor.workers import sigterm_as_interrupt
 
 #: Reasons that describe input which is valid but not what this table holds (e.g. AIS
 #: base-station reports in a position file). Counted and shown, but not "skipped" errors.
@@ -91,7 +93,11 @@ class IngestSummary:
         }
 
     def lines(self) -> list[str]:
-        """Human-readable summary lines (the CLI prints these)."""
+        """Human-readable summary lines (the CLI prints these; control characters in a
+        file name or message are shown as escapes)."""
+        return [terminal_safe(line) for line in self._lines()]
+
+    def _lines(self) -> list[str]:
         if self.status == "skipped_duplicate":
             return [f"{self.path}: already ingested (ingest #{self.ingest_id}); nothing added"]
         if self.status in ("failed", "partial"):
@@ -107,6 +113,34 @@ class IngestSummary:
             verb = "not stored" if reason in INFO_REASONS else "skipped"
             out.append(f"  {verb}: {n:,} {reason}{at}{detail}")
         return out
+
+
+def error_line(exc: BaseException) -> str:
+    """One line saying what went wrong, for a file's summary (no traceback).
+
+    >>> error_line(IngestError("binary data, not an NMEA text log"))
+    'binary data, not an NMEA text log'
+    >>> error_line(OSError(28, "No space left on device", "/data/x.duckdb"))
+    'cannot write or read /data/x.duckdb: No space left on device'
+    """
+    if isinstance(exc, IngestError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f" {exc.filename}" if exc.filename else ""
+        return f"cannot write or read{where}: {exc.strerror}"
+    if isinstance(exc, MemoryError):
+        return "out of memory reading this file"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to read"
+    text = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _quietly(run: Callable[[], object]) -> None:
+    try:
+        run()
+    except Exception:  # noqa: S110 - best effort (e.g. no transaction left to roll back)
+        pass
 
 
 #: Rows stored per transaction. A file of up to this many rows is all-or-nothing; a bigger
@@ -136,11 +170,15 @@ def ingest_file(
     except OSError as exc:
         summary.status, summary.message = "failed", f"cannot read: {exc.strerror or exc}"
         return summary
-    previous = store.find_ingest(digest, kind)
-    if previous is not None and previous.status == "done" and not force:
-        summary.status, summary.ingest_id = "skipped_duplicate", previous.ingest_id
+    try:
+        previous = store.find_ingest(digest, kind)
+        if previous is not None and previous.status == "done" and not force:
+            summary.status, summary.ingest_id = "skipped_duplicate", previous.ingest_id
+            return summary
+        summary.ingest_id = store.begin_ingest(kind, str(path), size, digest)
+    except Exception as exc:  # the store cannot be written (full disk, read-only file)
+        summary.status, summary.message = "failed", f"cannot record the ingest: {error_line(exc)}"
         return summary
-    summary.ingest_id = store.begin_ingest(kind, str(path), size, digest)
     parts = 0
     pending_rows = 0
     pending: dict[str, list[int]] = {}  # table -> [offered, stored] not yet committed
@@ -158,7 +196,8 @@ def ingest_file(
     interrupted: BaseException | None = None
     seen: dict[str, SeenKeys] = {}  # keys offered so far, per table (made at its first batch)
     has_ingest_id: dict[str, bool] = {}
-    with store.memory_limit(INGEST_MEMORY_MB):  # the written blocks would stay cached
+    # kill PID (SIGTERM) runs the same clean-up as Ctrl-C: rolled back, recorded as interrupted
+    with sigterm_as_interrupt(), store.memory_limit(INGEST_MEMORY_MB):  # blocks would stay cached
         store.con.execute("BEGIN TRANSACTION")
         try:
             for table, batch in parse(path, summary):
@@ -185,26 +224,32 @@ def ingest_file(
             commit()
             summary.status = "done"
         except BaseException as exc:
-            store.con.execute("ROLLBACK")
+            _quietly(lambda: store.con.execute("ROLLBACK"))  # a failed write may have ended it
             summary.status = "partial" if parts else "failed"
-            if isinstance(exc, IngestError):
-                summary.message = str(exc)
-            elif isinstance(exc, (UnicodeDecodeError, ValueError, pa.ArrowException)):
-                summary.message = f"{type(exc).__name__}: {exc}"
-            else:  # Ctrl-C or a bug: record what is in the store, then let it propagate
+            if isinstance(exc, Exception):
+                # whatever one file causes (corrupt bytes, a full disk, an unreadable share,
+                # a decoder's bug) fails that file with one line; the batch goes on
+                summary.message = error_line(exc)
+            else:  # Ctrl-C, SIGTERM: record what is in the store, then let it propagate
                 summary.message = f"interrupted: {type(exc).__name__}"
                 interrupted = exc
             if parts:
                 summary.message += (f"; {sum(summary.stored.values()):,} rows of the first {parts} "
                                     "part(s) are stored: run the same ingest again to finish the file")
-    store.finish_ingest(
-        summary.ingest_id,
-        summary.status,
-        rows_in=summary.rows_in,
-        rows_stored=sum(summary.stored.values()),
-        counts=summary.as_counts(),
-        message=summary.message,
-    )
+    try:
+        store.finish_ingest(
+            summary.ingest_id,
+            summary.status,
+            rows_in=summary.rows_in,
+            rows_stored=sum(summary.stored.values()),
+            counts=summary.as_counts(),
+            message=summary.message,
+        )
+    except Exception as exc:  # the store itself cannot be written (full disk, lost file)
+        if summary.status == "done":
+            summary.status = "failed"
+        summary.message = ((summary.message + "; ") if summary.message else "") + \
+            f"the ingest log could not be updated: {error_line(exc)}"
     if interrupted is not None:
         raise interrupted
     return summary
@@ -233,9 +278,9 @@ def ingest_to_archive(archive_dir: Path, path: Path, kind: str, parse: Parser) -
             summary.offered[table] = summary.offered.get(table, 0) + batch.num_rows
             summary.stored[table] = summary.stored.get(table, 0) + batch.num_rows
         summary.status = "done"
-    except (IngestError, UnicodeDecodeError, ValueError, pa.ArrowException) as exc:
+    except Exception as exc:  # one line, and the batch goes on (e.g. an unwritable archive)
         summary.status = "partial" if summary.stored else "failed"
-        summary.message = str(exc) if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}"
+        summary.message = error_line(exc)
         if summary.stored:
             summary.message += f"; {sum(summary.stored.values()):,} rows already written to {archive_dir}"
     return summary

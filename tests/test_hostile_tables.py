@@ -1,0 +1,132 @@
+"""Hostile input to table ingest: SQL in arguments, time zones, odd encodings, bad MMSIs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from corridor.cli import app
+from corridor.ingest.summary import ingest_file
+from corridor.ingest.tables import check_time_format, table_parser
+
+runner = CliRunner()
+HEADER = "MMSI,BaseDateTime,LAT,LON\n"
+
+
+def _ingest(store, path, **kw):
+    return ingest_file(store, Path(path), "positions", table_parser(**kw))
+
+
+def _times(store) -> list[datetime]:
+    return [r[0] for r in store.con.execute("SELECT ts FROM positions ORDER BY mmsi").fetchall()]
+
+
+# --- SQL through --time-format ------------------------------------------------------------
+
+INJECTIONS = [
+    "%Y-%m-%d'",
+    "%Y' || (SELECT content FROM read_text('/etc/hostname')) || '",
+    "%Y'); DROP TABLE positions; --",
+    "%Y\n%m",
+]
+
+
+@pytest.mark.parametrize("fmt", INJECTIONS)
+def test_time_format_with_sql_is_refused_with_a_sentence(fmt):
+    with pytest.raises(ValueError, match="--time-format"):
+        table_parser(time_format=fmt)
+
+
+@pytest.mark.parametrize("fmt", INJECTIONS[:2])
+def test_cli_time_format_quote_is_a_usage_error_not_a_parser_error(db_file, tmp_path, fmt):
+    f = tmp_path / "p.csv"
+    f.write_text("ts,mmsi,lat,lon\n2023-01-11,273000001,42.3,130.4\n")
+    res = runner.invoke(app, ["--db", str(db_file), "ingest", "positions", str(f),
+                              "--map", "ts=ts,mmsi=mmsi,lat=lat,lon=lon", "--time-format", fmt])
+    assert res.exit_code == 2, res.output
+    assert "--time-format" in res.output and "Parser Error" not in res.output
+
+
+def test_time_format_checks_directives():
+    assert check_time_format("%d/%m/%Y %H:%M:%S.%f %z") == "%d/%m/%Y %H:%M:%S.%f %z"
+    with pytest.raises(ValueError, match="unknown directive"):
+        check_time_format("%Y-%m-%Q")
+    with pytest.raises(ValueError, match="no % directive"):
+        check_time_format("yyyy-mm-dd")
+
+
+# --- UTC offsets --------------------------------------------------------------------------
+
+
+def test_iso_times_with_offsets_are_converted_to_utc(store, tmp_path):
+    f = tmp_path / "offsets.csv"
+    f.write_text(HEADER + "273000001,2023-01-11T00:00:00+05:00,42.3,130.4\n"
+                 "273000002,2023-01-11T00:00:00Z,42.3,130.4\n"
+                 "273000003,2023-01-11 00:00:00,42.3,130.4\n"
+                 "273000004,2023-01-11T00:00:00-03:30,42.3,130.4\n")
+    result = _ingest(store, f)
+    assert result.status == "done" and store.count("positions") == 4
+    assert _times(store) == [datetime(2023, 1, 10, 19), datetime(2023, 1, 11), datetime(2023, 1, 11),
+                             datetime(2023, 1, 11, 3, 30)]
+
+
+def test_time_format_with_offset_is_converted_to_utc(store, tmp_path):
+    f = tmp_path / "fmt.csv"
+    f.write_text("when,id,y,x\n11/01/2023 00:00 +0500,273000001,42.3,130.4\n"
+                 "11/01/2023 06:00 +0000,273000002,42.3,130.4\n")
+    result = _ingest(store, f, mapping={"ts": "when", "mmsi": "id", "lat": "y", "lon": "x"},
+                     time_format="%d/%m/%Y %H:%M %z")
+    assert result.status == "done", result.message
+    assert _times(store) == [datetime(2023, 1, 10, 19), datetime(2023, 1, 11, 6)]
+
+
+def test_parquet_timestamptz_column_is_stored_in_utc(store, tmp_path):
+    f = tmp_path / "tz.parquet"
+    ts = pa.array([datetime(2023, 1, 11)], pa.timestamp("us", tz="+05:00"))
+    # Arrow keeps UTC instants; 2023-01-11 00:00 UTC shown in +05:00 is 05:00 local
+    pq.write_table(pa.table({"mmsi": [273000001], "timestamp": ts, "lat": [42.3], "lon": [130.4]}), f)
+    result = _ingest(store, f)
+    assert result.status == "done", result.message
+    assert _times(store) == [datetime(2023, 1, 11)]
+
+
+# --- odd rows that make DuckDB's dialect sniffer give up ------------------------------------
+
+
+def test_a_file_with_odd_rows_is_read_row_by_row_not_refused(store, tmp_path):
+    rows = ["MMSI,BaseDateTime,LAT,LON,VesselName"]
+    for i in range(200):
+        name = '"A\rB"' if i % 3 == 0 else ('"bad"x' if i % 7 == 0 else "OK")
+        rows.append(f"{273000000 + i},2023-09-07T00:00:{i % 60:02d},42.3,130.4,{name}")
+    f = tmp_path / "odd.csv"
+    f.write_text("\n".join(rows) + "\n", newline="")
+    result = _ingest(store, f)
+    assert result.status == "done", result.message
+    assert store.count("positions") + result.skipped.get("malformed", 0) == 200
+    assert store.count("positions") >= 150
+
+
+def test_mmsi_in_other_digit_scripts_is_not_a_number(store, tmp_path):
+    f = tmp_path / "digits.csv"
+    f.write_text(HEADER + "٣٦٧٠٠٠٠٠٠,2023-01-11T00:00:00,42.3,130.4\n"
+                 "３６７０００００１,2023-01-11T00:00:00,42.3,130.4\n"
+                 "367000002,2023-01-11T00:00:00,42.3,130.4\n", encoding="utf-8")
+    result = _ingest(store, f)
+    assert result.skipped == {"invalid_mmsi": 2}
+    assert store.con.execute("SELECT mmsi FROM positions").fetchall() == [(367000002,)]
+
+
+@pytest.mark.parametrize("mmsi", ["1", "123456789012", "9223372036854775807", "3.67e8", "0x15DEF5C0",
+                                  "367_000_000", "99999999", "1000000000"])
+def test_impossible_mmsis_are_skipped_with_a_reason(store, tmp_path, mmsi):
+    f = tmp_path / "m.csv"
+    f.write_text(HEADER + f"{mmsi},2023-01-11T00:00:00,42.3,130.4\n"
+                 "273000001,2023-01-11T00:00:00,42.3,130.4\n")
+    result = _ingest(store, f)
+    assert result.skipped == {"invalid_mmsi": 1} and result.examples["invalid_mmsi"] == [2]
+    assert store.con.execute("SELECT mmsi FROM positions").fetchall() == [(273000001,)]
