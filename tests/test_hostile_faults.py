@@ -43,7 +43,7 @@ def test_a_fifo_is_refused_at_once(store, tmp_path):
         pytest.fail("ingest of a FIFO blocked")
     r = result["r"]
     assert r.status == "failed" and "FIFO" in r.message and "not a regular file" in r.message
-    assert store.con.execute("SELECT count(*) FROM ingest_log").fetchone()[0] == 0
+    assert store.one("SELECT count(*) FROM ingest_log")[0] == 0
 
 
 def test_sha256_refuses_directories_and_fifos(tmp_path):

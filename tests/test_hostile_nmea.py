@@ -51,7 +51,7 @@ def test_a_50_mb_line_is_counted_as_too_long_not_decoded(store, tmp_path):
     assert result.status == "done", result.message
     assert result.skipped == {"line_too_long": 1} and result.examples["line_too_long"] == [2]
     assert store.count("positions") == 3
-    assert store.con.execute("SELECT count(*) FROM positions WHERE mmsi = 273000100").fetchone()[0] == 0
+    assert store.one("SELECT count(*) FROM positions WHERE mmsi = 273000100")[0] == 0
 
 
 def test_gzip_bomb_is_read_in_bounded_memory(store, tmp_path):
@@ -130,7 +130,7 @@ def test_gzip_corrupted_mid_file_fails_that_file_with_one_line(store, tmp_path):
         assert result.status == "failed" and "corrupt" in result.message, result.message
         assert "\n" not in result.message
     assert store.count("positions") == 0
-    assert store.con.execute("SELECT count(*) FROM ingest_log WHERE status = 'running'").fetchone()[0] == 0
+    assert store.one("SELECT count(*) FROM ingest_log WHERE status = 'running'")[0] == 0
 
 
 def test_cli_batch_goes_on_after_a_corrupt_gzip(db_file, tmp_path):

@@ -53,7 +53,7 @@ def test_another_programs_duckdb_file_is_refused_untouched(tmp_path, ddl, read_o
 
 def test_a_new_store_carries_the_signature(tmp_path):
     with Store.open(tmp_path / "new.duckdb") as s:
-        assert s.con.execute(f"SELECT value FROM {STORE_META} WHERE key = 'application_id'").fetchone() \
+        assert s.one(f"SELECT value FROM {STORE_META} WHERE key = 'application_id'") \
             == (STORE_SIGNATURE,)
     with Store.open(tmp_path / "new.duckdb", read_only=True) as s:
         assert s.schema_version() == SCHEMA_VERSION
@@ -72,4 +72,4 @@ def test_a_store_made_before_the_signature_still_opens_and_is_signed(tmp_path):
         assert s.count("ingest_log") == 1
     with Store.open(f) as s:
         assert s.count("ingest_log") == 1
-        assert s.con.execute(f"SELECT value FROM {STORE_META}").fetchone() == (STORE_SIGNATURE,)
+        assert s.one(f"SELECT value FROM {STORE_META}") == (STORE_SIGNATURE,)

@@ -332,8 +332,7 @@ class Store:
     def _check_signature(self, tables: set[str]) -> bool:
         """Raise StoreError unless this file is a corridor store (or empty); True if signed."""
         if STORE_META in tables:
-            row = self.con.execute(
-                f"SELECT value FROM {STORE_META} WHERE key = 'application_id'").fetchone()
+            row = self.one(f"SELECT value FROM {STORE_META} WHERE key = 'application_id'")
             if row is None or row[0] != STORE_SIGNATURE:
                 raise StoreError(f"{self.path}: its {STORE_META} table does not name corridor; it was "
                                  "not made by corridor (refusing to modify it)")
