@@ -54,11 +54,11 @@ def _alive(pids: set[int]) -> set[int]:
 
 @pytest.fixture(scope="module")
 def big_log(tmp_path_factory) -> Path:
-    """~12 MB of valid position lines (enough for the process pool and several seconds)."""
+    """~28 MB of valid position lines (the process pool, and seconds of work on a fast machine)."""
     lines = [encode_dict({"type": 1, "mmsi": 273000000 + i, "lat": 42 + i / 1e4, "lon": 130.0,
                           "second": i % 60}, talker_id="AI")[0] for i in range(500)]
     f = tmp_path_factory.mktemp("big") / "big.nmea"
-    f.write_text("\n".join(lines * 350) + "\n")
+    f.write_text("\n".join(lines * 800) + "\n")
     return f
 
 
