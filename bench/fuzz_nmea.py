@@ -213,6 +213,11 @@ def oracle(lines: list[bytes], assume: int) -> dict[tuple, list[int]]:
         f = sentence.split(b",")
         if len(f) < 7:
             continue
+        try:  # only a sentence whose checksum holds can start, continue or end a message
+            if int(sentence[-2:], 16) != nmea_checksum(sentence[1:-3]):
+                continue
+        except ValueError:
+            continue
         try:
             cnt, num = int(f[1]), int(f[2])
         except ValueError:

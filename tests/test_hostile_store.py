@@ -62,8 +62,9 @@ def test_a_new_store_carries_the_signature(tmp_path):
 def test_a_store_made_before_the_signature_still_opens_and_is_signed(tmp_path):
     f = tmp_path / "old.duckdb"
     con = duckdb.connect(str(f))
-    for ddl in DDL.values():  # what corridor made before the signature: its tables only
+    for ddl in DDL.values():  # what corridor made before the signature
         con.execute(ddl)
+    con.execute("CREATE TABLE my_notes (note VARCHAR)")  # a table the user added
     con.execute("INSERT INTO schema_version (version) VALUES (?)", [SCHEMA_VERSION])
     con.execute("INSERT INTO ingest_log (ingest_id, kind, path, content_sha256, started_at, status) "
                 "VALUES (1, 'nmea', 'a.txt', 'x', now(), 'done')")

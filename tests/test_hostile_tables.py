@@ -130,3 +130,14 @@ def test_impossible_mmsis_are_skipped_with_a_reason(store, tmp_path, mmsi):
     result = _ingest(store, f)
     assert result.skipped == {"invalid_mmsi": 1} and result.examples["invalid_mmsi"] == [2]
     assert store.con.execute("SELECT mmsi FROM positions").fetchall() == [(273000001,)]
+
+
+def test_a_repeated_mmsi_column_is_not_used_silently(store, tmp_path):
+    f = tmp_path / "dup.csv"
+    f.write_text("MMSI,BaseDateTime,LAT,LON,MMSI\n273000001,2023-09-07T00:00:00,42.3,130.4,273000002\n")
+    result = _ingest(store, f)
+    assert result.status == "failed" and "'MMSI' appears more than once" in result.message
+    assert "--map mmsi=MMSI_1" in result.message and store.count("positions") == 0
+    chosen = _ingest(store, f, mapping={"mmsi": "MMSI_1", "ts": "BaseDateTime", "lat": "LAT", "lon": "LON"})
+    assert chosen.status == "done", chosen.message
+    assert store.con.execute("SELECT mmsi FROM positions").fetchall() == [(273000002,)]

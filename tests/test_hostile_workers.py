@@ -54,11 +54,11 @@ def _alive(pids: set[int]) -> set[int]:
 
 @pytest.fixture(scope="module")
 def big_log(tmp_path_factory) -> Path:
-    """~12 MB of valid position lines (enough for the process pool and several seconds)."""
+    """~28 MB of valid position lines (the process pool, and seconds of work on a fast machine)."""
     lines = [encode_dict({"type": 1, "mmsi": 273000000 + i, "lat": 42 + i / 1e4, "lon": 130.0,
                           "second": i % 60}, talker_id="AI")[0] for i in range(500)]
     f = tmp_path_factory.mktemp("big") / "big.nmea"
-    f.write_text("\n".join(lines * 350) + "\n")
+    f.write_text("\n".join(lines * 800) + "\n")
     return f
 
 
@@ -118,3 +118,39 @@ def test_sigterm_records_the_ingest_as_interrupted(tmp_path, big_log):
         rows = s.con.execute("SELECT status, message FROM ingest_log").fetchall()
         assert s.count("positions") == 0
     assert len(rows) == 1 and rows[0][0] == "failed" and "interrupted" in rows[0][1]
+
+
+POOL_SCRIPT = """
+import os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from corridor.workers import die_with_parent, forking_from_main_thread
+
+with ProcessPoolExecutor(2, mp_context=get_context("fork"), initializer=die_with_parent,
+                         initargs=(os.getpid(), forking_from_main_thread())) as pool:
+    futs = [pool.submit(time.sleep, 120) for _ in range(2)]
+    print("ready", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_forked_pool_workers_die_with_their_parent(tmp_path):
+    """The way detect starts its workers (fork, die_with_parent): a kill -9 takes them along."""
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    out = tmp_path / "out.txt"
+    with open(out, "wb") as fh:
+        proc = subprocess.Popen([sys.executable, "-c", POOL_SCRIPT], env=env, stdout=fh,
+                                stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while b"ready" not in out.read_bytes():
+        assert proc.poll() is None and time.monotonic() < deadline, out.read_text()
+        time.sleep(0.05)
+    time.sleep(0.5)
+    kids = _alive(_descendants(proc.pid))
+    assert len(kids) >= 2
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    left = _gone(kids, 5)
+    for p in left:
+        os.kill(p, signal.SIGKILL)
+    assert not left, f"{len(left)} of {len(kids)} workers outlived their parent"

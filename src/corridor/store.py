@@ -315,9 +315,10 @@ class Store:
         return out
 
     def _is_unsigned_corridor_store(self, tables: set[str]) -> bool:
-        """A store made before :data:`STORE_SIGNATURE` existed: only corridor's tables, each
-        with exactly the columns corridor's DDL gives it, and at least its core tables."""
-        if not {"schema_version", "ingest_log", "positions"} <= tables or not tables <= set(DDL):
+        """A store made before :data:`STORE_SIGNATURE` existed: corridor's core tables, and
+        every table with a corridor name having exactly the columns corridor's DDL gives it
+        (tables a user added beside them are left alone)."""
+        if not {"schema_version", "ingest_log", "positions"} <= tables:
             return False
         ref = duckdb.connect()
         try:
@@ -327,7 +328,7 @@ class Store:
         finally:
             ref.close()
         found = self._columns_of(self.con)
-        return all(found.get(t) == expected.get(t) for t in tables)
+        return all(found.get(t) == expected[t] for t in tables & set(expected))
 
     def _check_signature(self, tables: set[str]) -> bool:
         """Raise StoreError unless this file is a corridor store (or empty); True if signed."""

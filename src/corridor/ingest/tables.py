@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import csv
 import gzip
 import json
 import queue
@@ -464,6 +465,20 @@ def _header_delimiter(path: Path, encoding: str) -> str:
     return max(",;\t|", key=first.count)
 
 
+def _csv_header_names(path: Path, encoding: str) -> list[str]:
+    """The column names of a CSV's first line, as written (repeats kept)."""
+    with open(path, "rb") as raw:
+        magic = raw.read(2)
+        raw.seek(0)
+        fh = gzip.GzipFile(fileobj=raw) if magic == b"\x1f\x8b" else raw
+        try:
+            first = fh.readline(65536).decode(encoding, "replace").lstrip("\ufeff")
+        except (OSError, EOFError, zlib.error):
+            return []
+    delim = max(",;\t|", key=first.count)
+    return [n.strip() for n in next(csv.reader([first.rstrip("\r\n")], delimiter=delim), [])]
+
+
 def _csv_source(con: duckdb.DuckDBPyConnection, path: Path, encoding: str = "utf-8") -> tuple[str, list[str]]:
     p = str(path).replace("'", "''")
     common = (f"header=true, all_varchar=true, ignore_errors=true, encoding={_lit(encoding)}, "
@@ -712,6 +727,10 @@ def _with_ids(good: pa.Table, src: str) -> pa.Table:
     )
 
 
+def _field_of(layout: Layout, column: str) -> str:
+    return next(f for f, c in layout.columns.items() if c == column)
+
+
 def table_parser(
     mapping: dict[str, str] | None = None,
     time_format: str | None = None,
@@ -756,6 +775,16 @@ def table_parser(
                 layout = detect_layout(header, mapping, time_format)
             except ValueError as exc:
                 raise IngestError(str(exc)) from exc
+            if kind == "csv" and not mapping:
+                # DuckDB renames a repeated column MMSI, MMSI_1, ...: which one holds the
+                # values is a guess, so the user says it (--map), rather than the first
+                # silently winning
+                names = _csv_header_names(path, encoding)
+                twice = [c for c in layout.columns.values() if names.count(c) > 1]
+                if twice:
+                    raise IngestError(
+                        f"column {twice[0]!r} appears more than once; say which to use with "
+                        f"--map, e.g. --map {_field_of(layout, twice[0])}={twice[0]}_1,...")
             summary.details["layout"] = layout.name
             future = (utcnow() + timedelta(days=1)).isoformat(sep=" ")
             src = source or path.name
