@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corridor.claims.extract import MAX_LINKS_PER_FIELD, extract_claims
+from corridor.demo import SEED_ARTICLE, demo_file
 
-SEED = (Path(__file__).parent / "data" / "seed" / "kirby-2023-10-13-article.txt").read_text(encoding="utf-8")
+SEED = demo_file(SEED_ARTICLE).read_text(encoding="utf-8")  # the seed article as shipped
 SENTENCES = [s for s in SEED.replace("\n", " ").split(". ") if s.strip()]
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 
 from corridor.claims.extract import LINK_WINDOW_CHARS, MAX_LINKS_PER_FIELD, extract_claims
+from corridor.demo import SEED_ARTICLE, demo_file
 
-SEED = Path(__file__).parent / "data" / "seed" / "kirby-2023-10-13-article.txt"
+SEED = demo_file(SEED_ARTICLE)  # the seed article as corridor ships it
 
 
 def _repeated(n: int) -> str:
