@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from corridor.progress import Progress
 from corridor.report.html import Provenance, Simulated, fmt_day, render_html
 from corridor.report.map import MapTrack
 from corridor.report.text import at
+from corridor.scratch import scratch_dir
 from corridor.store import Store
 
 FORMATS = ("html", "pdf", "png", "geojson")
@@ -346,7 +346,7 @@ def print_with_chromium(html_path: Path, out: Path, fmt: str, timeout_s: float =
             f"--format {fmt} needs Chromium, which was not found (looked for "
             f"{', '.join(CHROMIUM_CANDIDATES)}; set CORRIDOR_CHROMIUM to its path, or install "
             "it: apt-get install chromium). The HTML report needs no browser: use --format html.")
-    with tempfile.TemporaryDirectory(prefix="corridor-chromium-") as profile:
+    with scratch_dir("chromium") as profile:  # a fresh profile, swept if this run is killed
         args = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 f"--user-data-dir={profile}"]
@@ -403,7 +403,7 @@ def write_report(store: Store, corridor: str, out: str | os.PathLike[str], fmt: 
     if fmt == "html":
         out.write_text(html, encoding="utf-8")
         return out
-    with tempfile.TemporaryDirectory(prefix="corridor-report-") as d:
+    with scratch_dir("report") as d:
         tmp = Path(d) / "report.html"
         tmp.write_text(html, encoding="utf-8")
         print_with_chromium(tmp, out, fmt)
