@@ -6,8 +6,8 @@ fresh process into a fresh store, and prints CPU seconds (user + system of the p
 workers), wall seconds and peak RSS per run, and their medians. Run it once per interpreter
 to compare DuckDB versions:
 
-    venv-duck2/bin/python bench/bench_duckdb2.py --runs 5 --data ../shared/data
-    venv-duck15/bin/python bench/bench_duckdb2.py --runs 5 --data ../shared/data
+    venv-duck2/bin/python bench/bench_duckdb2.py --runs 5 --data tests/data
+    venv-duck15/bin/python bench/bench_duckdb2.py --runs 5 --data tests/data
 
 ``--arrow-copy`` reads Arrow the way corridor did before the DuckDB 2 port (``con.execute(sql)``
 then ``.to_arrow_table()`` / ``.to_arrow_reader()``, a DB-API result, which DuckDB 2 copies),

@@ -30,7 +30,6 @@ import argparse
 import gzip
 import json
 import math
-import os
 import random
 import sys
 import tempfile
@@ -281,8 +280,7 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--files", type=int, default=20)
     ap.add_argument("--seed", type=int, default=20261203)
-    shared = Path(os.environ.get("CORRIDOR_SHARED", REPO.parent / "shared"))
-    ap.add_argument("--data", type=Path, default=shared / "data", help="folder holding ais-nmea/")
+    ap.add_argument("--data", type=Path, default=REPO / "tests" / "data", help="folder holding ais-nmea/")
     ap.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
     args = ap.parse_args()
     t_start = time.perf_counter()

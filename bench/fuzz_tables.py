@@ -30,7 +30,6 @@ import csv
 import io
 import json
 import math
-import os
 import random
 import re
 import sys
@@ -163,8 +162,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--files", type=int, default=10)
     ap.add_argument("--seed", type=int, default=20261203)
-    shared = Path(os.environ.get("CORRIDOR_SHARED", REPO.parent / "shared"))
-    ap.add_argument("--data", type=Path, default=shared / "data", help=f"folder holding {SOURCE}")
+    ap.add_argument("--data", type=Path, default=REPO / "tests" / "data", help=f"folder holding {SOURCE}")
     ap.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
     args = ap.parse_args()
     t0 = time.perf_counter()
