@@ -166,3 +166,17 @@ def test_a_malformed_tag_block_checksum_gives_no_time(store, tmp_path):
     f.write_bytes(f"\\s:s2,c:1693794362*07D\\{sentence}\n\\s:s1,c:1696114251*\r74\\{sentence}\n".encode())
     result = _ingest(store, f)
     assert result.skipped == {"missing_time": 2} and store.count("positions") == 0
+
+
+def test_a_receive_time_past_int64_is_a_future_timestamp_not_a_crash(store, tmp_path):
+    """Found by bench/fuzz_nmea.py on the vectorised decoder: a tag block with a 22-digit
+    ``c:`` gave a time too large for the int64 columns and failed the whole file."""
+    good = _positions(3)
+    bad = _line({"type": 1, "mmsi": 273000099, "lat": 42.0, "lon": 131.0, "second": 0},
+                8916949696261695193798)
+    f = tmp_path / "big-time.nmea"
+    f.write_text("\n".join([good[0], bad, *good[1:]]) + "\n")
+    result = _ingest(store, f)
+    assert result.status == "done", result.message
+    assert store.count("positions") == 3
+    assert result.skipped == {"future_timestamp": 1}

@@ -149,6 +149,10 @@ class NmeaOptions:
     fragment_max_lines: int = 1_000
 
 
+#: |receive time| limit in µs for the int64 columns (year ~148,000): see _Scanner._flush.
+_TS_CLAMP = 1 << 62
+
+
 @dataclass(frozen=True)
 class _Ctx:
     """The picklable part of the options a decoding worker needs."""
@@ -418,7 +422,10 @@ class _Scanner:
                     col.values[i] = v if isinstance(v, str) else (
                         float(v) if isinstance(v, float) else int(v))
         has_ts = np.fromiter((b[2] is not None for b in batch), bool, count=n)
-        ts = np.fromiter((-1 if b[2] is None else b[2] for b in batch), np.int64, count=n)
+        # receive times as int64; a time past int64 (a damaged tag block, c:891694969626169519)
+        # is clamped far beyond any real one, so it counts as future_timestamp below
+        ts = np.fromiter((-1 if b[2] is None else max(-_TS_CLAMP, min(b[2], _TS_CLAMP))
+                          for b in batch), np.int64, count=n)
         future = ok & has_ts & (ts > ctx.max_ts_us)
         for i in np.flatnonzero(future).tolist():
             out.skip("future_timestamp", batch[i][1], "receive time more than a day ahead")
