@@ -141,3 +141,24 @@ def test_a_repeated_mmsi_column_is_not_used_silently(store, tmp_path):
     chosen = _ingest(store, f, mapping={"mmsi": "MMSI_1", "ts": "BaseDateTime", "lat": "LAT", "lon": "LON"})
     assert chosen.status == "done", chosen.message
     assert store.con.execute("SELECT mmsi FROM positions").fetchall() == [(273000002,)]
+
+
+def test_damaged_time_text_is_counted_never_stored_truncated(store, tmp_path):
+    """Found by bench/fuzz_tables.py: DuckDB 2's cast reads "06:20: 7" as 06:20:00 and
+    ignores what follows a space; corridor parses time text with strict ISO formats."""
+    f = tmp_path / "times.csv"
+    f.write_text("MMSI,BaseDateTime,LAT,LON\n"
+                 "273000001,2023-08-11T06:20: 7,42.0,131.0\n"
+                 "273000002,2023-08-11T06:2 0:07,42.0,131.0\n"
+                 "273000003,2023-08-11 06:20:07 junk,42.0,131.0\n"
+                 "273000004,2023-08-11T06:20:07,42.0,131.0\n"
+                 "273000005,2023-08-11 06:20:07.5,42.0,131.0\n"
+                 "273000006,2023-08-11T06:20:07Z,42.0,131.0\n"
+                 "273000007,2023-08-11T11:20:07+05:00,42.0,131.0\n"
+                 "273000008,2023-08-11T06:20,42.0,131.0\n")
+    result = _ingest(store, f)
+    assert result.skipped == {"missing_time": 3}
+    got = {r["mmsi"]: r["ts"] for r in store.query("SELECT mmsi, ts FROM positions").to_pylist()}
+    t = datetime(2023, 8, 11, 6, 20, 7)
+    assert got == {273000004: t, 273000005: t.replace(microsecond=500000), 273000006: t,
+                   273000007: t, 273000008: datetime(2023, 8, 11, 6, 20)}
