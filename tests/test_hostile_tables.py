@@ -155,9 +155,10 @@ def test_damaged_time_text_is_counted_never_stored_truncated(store, tmp_path):
                  "273000005,2023-08-11 06:20:07.5,42.0,131.0\n"
                  "273000006,2023-08-11T06:20:07Z,42.0,131.0\n"
                  "273000007,2023-08-11T11:20:07+05:00,42.0,131.0\n"
-                 "273000008,2023-08-11T06:20,42.0,131.0\n")
+                 "273000008,2023-08-11T06:20,42.0,131.0\n"
+                 "273000009,2023-08-11T06:20+34,42.0,131.0\n")  # no place is 34 h from UTC
     result = _ingest(store, f)
-    assert result.skipped == {"missing_time": 3}
+    assert result.skipped == {"missing_time": 4}
     got = {r["mmsi"]: r["ts"] for r in store.query("SELECT mmsi, ts FROM positions").to_pylist()}
     t = datetime(2023, 8, 11, 6, 20, 7)
     assert got == {273000004: t, 273000005: t.replace(microsecond=500000), 273000006: t,

@@ -268,6 +268,7 @@ def _iso_formats(zone: str) -> str:
 #: "2023-08-11T06:20: 7" as 06:20:00 and ignores anything after a space ("06:2 0:07" is
 #: 06:02), so a damaged time would be stored wrong instead of counted (found by
 #: bench/fuzz_tables.py). Measured: as fast as the cast (0.22 against 0.21 CPU s per 5M).
+#: A UTC offset must be a real one (at most 14 h): DuckDB's %z takes "+34" as 34 hours.
 _ISO_PLAIN = ("list_concat(" + _iso_formats("") + ", " + _iso_formats("Z") + ", "
               + _iso_formats(" UTC") + ", ['%Y-%m-%d'])")
 _ISO_ZONED = _iso_formats("%z")
@@ -293,7 +294,8 @@ def _ts_expr(layout: Layout) -> str:
         base = (
             f"CASE WHEN typeof({col}) <> 'VARCHAR' THEN TRY_CAST({col} AS TIMESTAMP) "
             f"WHEN contains(substr({text}, 11), '+') OR contains(substr({text}, 11), '-') "
-            f"THEN CAST(TRY_STRPTIME({text}, {_ISO_ZONED}) AT TIME ZONE 'UTC' AS TIMESTAMP) "
+            f"THEN CASE WHEN regexp_matches({text}, '[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?$') "
+            f"THEN CAST(TRY_STRPTIME({text}, {_ISO_ZONED}) AT TIME ZONE 'UTC' AS TIMESTAMP) END "
             f"ELSE TRY_STRPTIME({text}, {_ISO_PLAIN}) END"
         )
     if layout.time_ms:
