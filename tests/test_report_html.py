@@ -609,3 +609,20 @@ def test_a_user_restyles_the_report_with_own_templates(tmp_path, monkeypatch):
     doc = render_html(rec, template="custom.html.j2")
     assert '<p id="mine">&lt;b&gt;x&lt;/b&gt;</p>' in doc   # still escaped
     assert 'id="glance"' not in doc and 'id="claims"' in doc
+
+
+def test_cli_ingest_imagery_stores_marks_and_names_skipped_rows(tmp_path):
+    from typer.testing import CliRunner
+
+    from corridor.cli import app
+
+    case_dir, _corridor_yaml, sheet = write_colorado_case(tmp_path)
+    db = tmp_path / "cli.duckdb"
+    runner = CliRunner()
+    assert runner.invoke(app, ["--db", str(db), "corridors", "load", str(case_dir)]).exit_code == 0
+    res = runner.invoke(app, ["ingest", "imagery", str(sheet), "--db", str(db)])
+    assert res.exit_code == 1  # one row of the sheet is bad: named, the rest stored
+    assert "1 image(s) added" in res.output and "2 annotation(s) added" in res.output
+    assert "imagery.csv:4" in res.output
+    again = runner.invoke(app, ["ingest", "imagery", str(sheet), "--db", str(db)])
+    assert "0 image(s) added, 1 already stored, 0 annotation(s) added" in again.output

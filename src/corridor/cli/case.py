@@ -144,6 +144,34 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
 
         _ingest(ctx, files, ingest_rail, force)
 
+    @ingest.command("imagery")
+    def ingest_imagery_cmd(
+        ctx: typer.Context,
+        sheets: list[Path] = typer.Argument(..., help="Annotation sheets (imagery.csv: file, label, "
+                                            "count, shape, x, y, ... one row per mark)"),
+    ) -> None:
+        """Ingest annotated images (satellite or aerial pictures an analyst counted from): each
+        file stored by its SHA-256 beside the store, each mark with its label, count, provider,
+        capture time and annotator. Loading the same files again adds nothing."""
+        from corridor.report.imagery import ImageryError, load_imagery
+
+        failed = False
+        with open_store(ctx) as store:
+            for sheet in sheets:
+                try:
+                    s = load_imagery(store, sheet)
+                except (ImageryError, OSError) as exc:
+                    typer.echo(f"error: {sheet}: {exc}", err=True)
+                    failed = True
+                    continue
+                info(ctx, f"{sheet}: {s.images_added} image(s) added, {s.images_known} already "
+                          f"stored, {s.annotations_added} annotation(s) added")
+                for msg in s.skipped:
+                    typer.echo(f"  skipped: {msg}", err=True)
+                failed = failed or bool(s.skipped)
+        if failed:
+            raise typer.Exit(1)
+
     @ingest.command("watchlist")
     def ingest_watchlist_cmd(
         ctx: typer.Context,

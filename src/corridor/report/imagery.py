@@ -87,7 +87,8 @@ class ImageRecord:
 
 @dataclass
 class ImageryLoadSummary:
-    """What loading a sheet did: images and annotations added, and rows skipped with why."""
+    """What loading a sheet did: images added and images already stored (each image once),
+    annotations added, and rows skipped with why."""
 
     images_added: int = 0
     images_known: int = 0
@@ -136,6 +137,7 @@ def load_imagery(store: Store, sheet: str | Path) -> ImageryLoadSummary:
     d.mkdir(parents=True, exist_ok=True)
     doc = _manifest(d)
     summary = ImageryLoadSummary()
+    seen: set[str] = set()  # images of this sheet counted once, however many marks they carry
     with open(sheet, newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in SHEET_COLUMNS if c not in (reader.fieldnames or [])]
@@ -162,7 +164,9 @@ def load_imagery(store: Store, sheet: str | Path) -> ImageryLoadSummary:
             summary.skipped.append(f"{sheet}:{line}: shape {shape!r} is not box or point")
             continue
         digest = sha256_file(f)
-        if digest not in doc["images"]:
+        if digest in seen:  # another mark on an image this sheet already named
+            pass
+        elif digest not in doc["images"]:
             with Image.open(f) as im:
                 width, height = im.size
             target = d / "sha256" / digest[:2] / f"{digest}{f.suffix.lower()}"
@@ -179,6 +183,7 @@ def load_imagery(store: Store, sheet: str | Path) -> ImageryLoadSummary:
             summary.images_added += 1
         else:
             summary.images_known += 1
+        seen.add(digest)
         ann_id = stable_id("annotation", digest, shape, x, y, w, h, r["label"], count)
         if ann_id not in doc["annotations"]:
             doc["annotations"][ann_id] = asdict(Annotation(
