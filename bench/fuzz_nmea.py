@@ -39,6 +39,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
+from _fuzz import ingest_all  # bench/ is on sys.path when a script runs
 from _machine import cpu_model
 from pyais import decode, encode_dict
 
@@ -310,16 +311,10 @@ def main() -> None:
                            workers=1, future_tolerance_s=10 * 365 * 86_400)
         t_ingest = time.perf_counter()
         with Store.open(d / "fuzz.duckdb") as store:
-            for p in paths:
-                try:
-                    s = ingest_nmea_file(store, p, opts)
-                except Exception as exc:  # noqa: BLE001 - counting crashes is the point
-                    crashes.append(f"{p.name}: {type(exc).__name__}: {exc}")
-                    continue
-                statuses[s.status] += 1
-                if s.status != "done":
-                    crashes.append(f"{p.name}: file failed: {s.message}")
-                skips.update(s.skipped)
+            found, got, skipped = ingest_all(paths, lambda p: ingest_nmea_file(store, p, opts))
+            crashes += found
+            statuses.update(got)
+            skips.update(skipped)
             t_ingested = time.perf_counter()
             stored = store.con.execute(
                 "SELECT mmsi, msg_type, lat, lon, epoch(ts) FROM positions").fetchall()
