@@ -43,6 +43,25 @@ def test_gazetteer_sources_and_unique_slug_ids(gazetteer):
     assert port_ids <= set(ids)
 
 
+def test_enclosed_seas_have_ports_with_their_own_country(gazetteer):
+    """The WPI, Natural Earth and GFW list no Caspian port; the searoute package's UN/LOCODE
+    ports fill that hole, each far from every other gazetteer port and in its own country."""
+    import pyarrow.compute as pc
+
+    ports = gazetteer.filter(pc.equal(gazetteer["kind"], "port"))
+    by_name = {r["name"]: r for r in ports.to_pylist()}
+    caspian = {"Bandar Anzali": "IR", "Bandar Noshahr": "IR", "Aktau": "KZ", "Astrakhan": "RU",
+               "Makhachkala": "RU", "Baku": "AZ"}
+    for name, cc in caspian.items():
+        assert name in by_name and by_name[name]["country"] == cc, name
+        assert 36.0 < by_name[name]["lat"] < 47.5 and 46.5 < by_name[name]["lon"] < 55.0, name
+    added = ports.filter(pc.starts_with(ports["source"], "searoute ports.geojson"))
+    assert 1_000 < added.num_rows < 2_000
+    assert all(a and len(a[0]) == 5 for a in added["aliases"].to_pylist())  # the UN/LOCODE
+    assert all(code[0][:2] == cc for code, cc in
+               zip(added["aliases"].to_pylist(), added["country"].to_pylist(), strict=True))
+
+
 def test_load_gazetteer_is_idempotent(store, gazetteer):
     assert places.load_gazetteer(store) == gazetteer.num_rows
     assert places.load_gazetteer(store) == 0
