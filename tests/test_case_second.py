@@ -78,6 +78,9 @@ def test_the_shuttle_is_reconstructed_with_its_marks(rec):
     # Feodosia → Tripoli: a second origin, with the Laodicea's load from the manifest and buyer
     lao = by[("laodicea", "tripoli-lb", "2022-07-11")]
     assert lao.tier == "confirmed" and (lao.cargo.low, lao.cargo.high) == (9700.0, 10000.0)
+    # the rest of its cargo went on to Tartus (Tripoli is a transit node): not counted twice
+    on = by[("laodicea", "tartus", "2022-07-27")]
+    assert on.from_place_id == "tripoli-lb" and on.counts_toward_totals is False
     # the stay at Tripoli (27 Jul - 2 Aug, seized and released) is one call, not four
     assert sum(1 for c in rec.calls if c.place_id == "tripoli-lb") == 1
     unloc = {c["place_text"] for c in rec.context if c["reason"] == "unlocated"}
