@@ -205,3 +205,20 @@ def test_an_xlsx_case_loads_and_reconstructs(tmp_path, store):
     assert [(s.vessel_id, s.tier) for s in rec.shipments] == [("ship-x", "possible")] or \
         [(s.vessel_id, s.tier) for s in rec.shipments] == [("ship-x", "confirmed")]
     assert rec.sources and rec.sources[0]["url"] == "https://example.org"
+
+
+def test_every_shipped_case_folder_checks_clean_against_its_shipped_corridor(tmp_path):
+    from corridor.corridors.model import case_dir, shipped_corridors
+
+    cases = [p.stem for p in shipped_corridors() if case_dir(p.stem).is_dir()]
+    assert {"dprk-russia-2023", "crimea-grain-2022"} <= set(cases)
+    for case in cases:
+        problems, _ = check_case(case_dir(case))
+        assert problems == [], (case, [str(p) for p in problems])
+    # a copy of a shipped case elsewhere is a user's folder: it needs its own corridor.yaml
+    copy = tmp_path / "crimea-grain-2022"
+    copy.mkdir()
+    (copy / "places.csv").write_bytes((case_dir("crimea-grain-2022") / "places.csv").read_bytes())
+    problems, _ = check_case(copy)
+    assert [p.message for p in problems] == ["missing, expected the corridor file (corridor case "
+                                             "new writes one)"]

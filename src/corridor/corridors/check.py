@@ -32,9 +32,11 @@ from corridor.corridors.model import (
     MODES,
     ROLES,
     CorridorError,
+    case_dir,
     parse_corridor,
     read_yaml,
     resolve_case_ref,
+    shipped_dir,
 )
 from corridor.corridors.params import ReconstructParams
 from corridor.identity import parse_imo, parse_mmsi
@@ -613,6 +615,12 @@ def check_case(folder: str | Path) -> tuple[list[Problem], list[str]]:
     vessels = {v["vessel_id"] for _, v in read["vessels"].rows} if "vessels" in read else None
     tags = {v["tag"] for _, v in read["sources"].rows} if "sources" in read else None
     cfile = d / CASE_CORRIDOR_FILE
+    if not cfile.exists():
+        # a shipped case keeps its corridor beside the other shipped corridors
+        # (data/corridors/<id>.yaml), not in its folder
+        shipped = shipped_dir() / f"{d.name}.yaml"
+        if d.resolve() == case_dir(d.name).resolve() and shipped.exists():
+            cfile = shipped
     if not cfile.exists():
         problems.append(Problem(str(cfile), 1, 1, "missing, expected the corridor file "
                                 "(corridor case new writes one)"))
