@@ -626,3 +626,14 @@ def test_cli_ingest_imagery_stores_marks_and_names_skipped_rows(tmp_path):
     assert "imagery.csv:4" in res.output
     again = runner.invoke(app, ["ingest", "imagery", str(sheet), "--db", str(db)])
     assert "0 image(s) added, 1 already stored, 0 annotation(s) added" in again.output
+
+
+def test_a_sea_leg_through_suez_follows_the_lane_not_a_line_over_land():
+    """Black Sea to the Persian Gulf: the sea route (4.2x the great circle) runs through the
+    Bosphorus and Suez; a straight line would cross Turkey and Iraq."""
+    from corridor.report.map import sea_lane
+
+    lane = sea_lane((33.52, 44.62), (49.08, 30.43))  # (lon, lat): Sevastopol, Bandar Imam Khomeini
+    assert len(lane) > 10
+    assert any(abs(lon - 32.5) < 1.0 and 29.0 < lat < 31.5 for lon, lat in lane)  # Suez canal
+    assert any(abs(lon - 29.0) < 0.5 and 40.8 < lat < 41.3 for lon, lat in lane)  # Bosphorus

@@ -209,6 +209,12 @@ def _gc_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return float(haversine_m(a[1], a[0], b[1], b[0])) / 1000.0
 
 
+#: a lane may be at most this many times the great-circle distance (+150 km): the Suez route
+#: from the Black Sea to the Persian Gulf is 4.2x (drawn), a lane round Africa between two
+#: Mediterranean-side places is not
+LANE_MAX_DETOUR = 5.0
+
+
 @lru_cache(maxsize=256)
 def sea_lane(a: tuple[float, float], b: tuple[float, float]) -> tuple[tuple[float, float], ...]:
     """A plausible shipping lane from ``a`` to ``b`` (lon, lat), or ``()`` when none is found.
@@ -232,7 +238,7 @@ def sea_lane(a: tuple[float, float], b: tuple[float, float]) -> tuple[tuple[floa
     except Exception:  # noqa: BLE001 - no lane between these points: draw the arc instead
         return ()
     direct = _gc_km(a, b)
-    if not coords or length > 3.0 * direct + 150.0:
+    if not coords or length > LANE_MAX_DETOUR * direct + 150.0:
         return ()
     return (a, *coords, b)  # type: ignore[return-value]
 
