@@ -58,7 +58,11 @@ from corridor.scratch import prefix as scratch_prefix
 from corridor.store import Store, utcnow
 from corridor.workers import die_with_parent, forking_from_main_thread
 
-POSITION_COLUMNS = "obs_id, mmsi, ts, lat, lon, sog, cog, heading, nav_status, msg_type, source"
+#: the columns the per-vessel pass reads (track cleaning, the detectors, the encounter grid):
+#: only these, not every column of ``positions`` (a column read is a column decoded)
+POSITION_COLUMNS = "obs_id, mmsi, ts, lat, lon, sog, nav_status, msg_type"
+#: the columns the encounter grid of a vessel not recomputed needs
+GRID_COLUMNS = "obs_id, mmsi, ts, lat, lon"
 #: rows per row group of a spilled grid file: sorted by time, small groups let a time slice
 #: skip the others by their statistics (a chunk's grid spans the whole time range)
 GRID_ROW_GROUP = 4_096
@@ -630,7 +634,7 @@ def _grid_unaffected(store: Store, affected: np.ndarray, lo: datetime, hi: datet
             store.con.register("_enc_chunk", pa.table({"mmsi": sel}))
             try:
                 pos = store.query(
-                    f"SELECT {POSITION_COLUMNS} FROM positions WHERE ts >= ? AND ts < ? AND mmsi "
+                    f"SELECT {GRID_COLUMNS} FROM positions WHERE ts >= ? AND ts < ? AND mmsi "
                     "IN (SELECT mmsi FROM _enc_chunk) ORDER BY mmsi, ts, obs_id", [lo, hi])
                 marks = store.query(
                     "SELECT m.obs_id, m.mark, m.segment_id FROM position_marks m JOIN positions p "
