@@ -27,8 +27,13 @@ def iso_us(ts_us: int) -> str:
     return str(np.datetime64(int(ts_us), "us"))
 
 
+_AS_IS = frozenset({str, int, bool, type(None)})
+
+
 def _clean(value: Any) -> Any:
     """JSON-safe value: numpy scalars to Python, NaN/inf to None, floats rounded."""
+    if type(value) in _AS_IS:  # exact types (not np.str_ & co.): most of an event's values
+        return value
     if isinstance(value, dict):
         return {str(k): _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
