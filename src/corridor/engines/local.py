@@ -484,7 +484,8 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
         enc_range = enc_all_range
     with stack:
         encounters = _encounters(store, params, enc_range, aff["mmsi"].to_numpy(),
-                                 grids, spill, pool, encounter_slice_rows, chunk_positions)
+                                 grids, spill, pool, encounter_slice_rows, chunk_positions,
+                                 n_workers)
     summary.phases["encounters"] = time.perf_counter() - t_phase
     t_phase = time.perf_counter()
     identity = _identity(store, params, vessels)
@@ -570,7 +571,7 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
 
 def _encounters(store: Store, params: DetectParams, rng, affected: np.ndarray,
                 grids: list[GridFile], spill: str | None, pool: ProcessPoolExecutor | None,
-                slice_rows: int, chunk_positions: int) -> pa.Table | None:
+                slice_rows: int, chunk_positions: int, n_workers: int = 1) -> pa.Table | None:
     """Encounters of all vessels that START inside ``rng`` (None: not run).
 
     Stage 1 (the grid) was spilled by the per-vessel pass for the affected vessels, over
@@ -596,6 +597,8 @@ def _encounters(store: Store, params: DetectParams, rng, affected: np.ndarray,
     t_hi = min(max(g[3] for g in grids), int(np.datetime64(ctx_hi, "us").astype(np.int64)))
     t_lo -= t_lo % step
     n_slices = max(1, -(-sum(g[1] for g in grids) // max(1, slice_rows)))  # ceil
+    if pool is not None:  # a multiple of the workers: no last round with a worker idle
+        n_slices = -(-n_slices // n_workers) * n_workers
     per_slice = -(-(t_hi + 1 - t_lo) // n_slices)
     length = -(-per_slice // step) * step  # whole grid steps
     jobs = []
