@@ -47,13 +47,16 @@ def _detect_in_subprocess(db: Path) -> dict:
         "from corridor.store import Store\n"
         "from corridor.engines.local import run_detect\n"
         f"s = Store.open({str(db)!r})\n"
+        "r0 = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "cpu0 = r0.ru_utime + r0.ru_stime\n"
         "t = time.perf_counter()\n"
         "summary = run_detect(s, full=True)\n"
         "secs = time.perf_counter() - t\n"
-        "me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-        "print(json.dumps({'seconds': secs, 'summary': summary.to_dict(),"
-        " 'rss_main_mb': me / 1024, 'rss_worker_mb': kids / 1024}))\n"
+        "ru = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "rk = resource.getrusage(resource.RUSAGE_CHILDREN)\n"  # the workers, joined by now
+        "cpu = ru.ru_utime + ru.ru_stime + rk.ru_utime + rk.ru_stime - cpu0\n"
+        "print(json.dumps({'seconds': secs, 'cpu_s': cpu, 'summary': summary.to_dict(),"
+        " 'rss_main_mb': ru.ru_maxrss / 1024, 'rss_worker_mb': rk.ru_maxrss / 1024}))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if out.returncode != 0:  # show why (e.g. out of memory at 10^8 positions), not just the exit code
@@ -159,15 +162,15 @@ def report(results: list[dict]) -> str:
         "Command: `.venv/bin/python bench/bench_detect.py --sizes "
         + " ".join(str(r["n"]) for r in results) + "`",
         "",
-        "| positions | vessels | detect (s) | positions/s | peak RSS main / worker (MB) | "
-        "events | load into store (s) |",
-        "|---|---|---|---|---|---|---|",
+        "| positions | vessels | detect (s) | detect CPU (s, all processes) | positions/s | "
+        "peak RSS main / worker (MB) | events | load into store (s) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         d = r["detect"]
         ev = sum(d["summary"]["events"].values())
         lines.append(
-            f"| {r['n']:,} | {r['vessels']} | {d['seconds']:.1f} | "
+            f"| {r['n']:,} | {r['vessels']} | {d['seconds']:.1f} | {d['cpu_s']:.1f} | "
             f"{r['n'] / d['seconds']:,.0f} | {d['rss_main_mb']:.0f} / {d['rss_worker_mb']:.0f} | "
             f"{ev:,} | {r['load_s']:.1f} |")
     lines += ["", "Precision / recall against the simulator's ground truth:", ""]

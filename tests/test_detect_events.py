@@ -33,3 +33,39 @@ def test_events_table_has_the_events_schema_and_unique_evidence():
     assert t.schema == EVENTS
     assert t["type"].to_pylist() == ["loitering", "gap"]  # sorted by start
     assert t["evidence"].to_pylist()[1] == [5, 6]
+
+
+def test_ids_and_attrs_are_the_plain_serialisation_when_params_are_reused_or_changed():
+    """make_event serialises a detector's parameter dict once; the id and attrs must stay
+    exactly what stable_id and json.dumps give for every event, and follow a dict that
+    is changed in place."""
+    import numpy as np
+
+    params = {"min_gap_hours": 6.0, "ports": ["b", "a"], "nested": {"z": 1, "a": float("nan")}}
+    cases = [
+        dict(type_="gap", mmsi=5, start_us=1_693_526_400_123_456, other_mmsi=None,
+             attrs={"distance_m": 12.3456789, "params": "overwritten", "open": True}),
+        dict(type_="encounter", mmsi=np.int64(7), start_us=60_000_000, other_mmsi=9,
+             attrs={"pairs": [np.float64(1.5), {"k": np.int32(3)}]}),
+        dict(type_="loitering", mmsi=None, start_us=0, other_mmsi=None, attrs=None),
+    ]
+    seen = []
+    for _ in range(2):  # the second round uses the serialisation made by the first
+        for c in cases:
+            ev = make_event(c["type_"], c["mmsi"], c["start_us"], None, params=params,
+                            attrs=c["attrs"], other_mmsi=c["other_mmsi"],
+                            evidence=np.array([3, 1, 3], dtype=np.int64))
+            clean = {"min_gap_hours": 6.0, "nested": {"a": None, "z": 1}, "ports": ["b", "a"]}
+            assert ev["event_id"] == stable_id(c["type_"], c["mmsi"], c["other_mmsi"],
+                                               iso_us(c["start_us"]), clean)
+            attrs = json.loads(ev["attrs"])
+            assert attrs["params"] == clean
+            assert ev["attrs"] == json.dumps(attrs, sort_keys=True, separators=(",", ":"))
+            assert ev["evidence"] == [3, 1]
+            seen.append(ev["event_id"])
+    assert len(set(seen)) == len(cases)
+    params["min_gap_hours"] = 8.0  # changed in place: a new id, new attrs
+    ev = make_event("gap", 5, 0, None, params=params)
+    assert json.loads(ev["attrs"])["params"]["min_gap_hours"] == 8.0
+    assert ev["event_id"] == stable_id("gap", 5, None, iso_us(0), {
+        "min_gap_hours": 8.0, "nested": {"a": None, "z": 1}, "ports": ["b", "a"]})

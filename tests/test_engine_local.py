@@ -95,6 +95,26 @@ def test_full_recompute_and_parallel_workers_give_the_same_rows(full_run, sim_di
         assert _events(s).equals(events) and s.count("position_marks") == marks
 
 
+def test_positions_stored_in_any_order_give_the_same_rows(full_run, sim_dir, tmp_path):
+    """The per-vessel pass skips DuckDB's sort when the store returns a chunk already in
+    (mmsi, ts, obs_id) order; a store filled in another order must give the same events."""
+    _, events, _ = full_run
+    with Store.open(tmp_path / "shuffled.duckdb") as s:
+        load_simulation(s, sim_dir)
+        n = s.count("positions")
+        assert n > 10_000
+        # rewrite the table in an order unrelated to mmsi and time (its obs_id hash)
+        s.con.execute("CREATE TABLE _p AS SELECT * FROM positions ORDER BY hash(obs_id)")
+        s.con.execute("DELETE FROM positions")
+        s.con.execute("INSERT INTO positions SELECT * FROM _p")
+        s.con.execute("DROP TABLE _p")
+        first = s.query("SELECT mmsi, ts FROM positions LIMIT 1000")
+        assert not first.equals(first.sort_by([("mmsi", "ascending"), ("ts", "ascending")]))
+        run_detect(s, workers=2, chunk_positions=12_000)
+        assert s.count("positions") == n
+        assert _events(s).equals(events)
+
+
 def test_new_parameters_recompute_and_replace(full_run, sim_dir, tmp_path):
     with Store.open(tmp_path / "p.duckdb") as s:
         load_simulation(s, sim_dir)

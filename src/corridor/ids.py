@@ -111,5 +111,11 @@ def stable_id(*parts: Any) -> str:
     >>> len(a), a == stable_id("gap", 273123456, "2023-09-07T00:00:00")
     (16, True)
     """
-    blob = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    return stable_id_of_json(json.dumps(parts, sort_keys=True, default=str, separators=(",", ":")))
+
+
+def stable_id_of_json(blob: str) -> str:
+    """The id :func:`stable_id` gives parts whose JSON text (``sort_keys``, ``default=str``,
+    separators ``,`` and ``:``) is ``blob``: callers that serialise a constant part once
+    (event parameters) splice it in instead of serialising it for every id."""
     return hashlib.sha1(blob.encode("utf-8")).hexdigest()[:16]

@@ -11,6 +11,7 @@ loitering and voyages. Cross-vessel detectors (encounters, shared IMO) run elsew
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +26,7 @@ from corridor.detect.params import DetectParams
 from corridor.detect.port_visits import Places, PortVisitDetector
 from corridor.detect.tracks import segment_track
 from corridor.detect.voyages import VoyageDetector
+from corridor.geo import haversine_m
 from corridor.schema import SEGMENTS
 
 #: event types produced per vessel (the engine replaces exactly these on a re-run)
@@ -67,6 +69,19 @@ class _ShoreBatch:
         if miss.any():
             out[miss] = self.shore(np.asarray(lat)[miss], np.asarray(lon)[miss])
         return out
+
+
+def _steps_m(lat: np.ndarray, lon: np.ndarray) -> Callable[[], np.ndarray]:
+    """The haversine lengths (metres) between consecutive positions, computed on the first
+    call only: port visits and voyages both need them for the same segment."""
+    done: list[np.ndarray] = []
+
+    def steps() -> np.ndarray:
+        if not done:
+            done.append(haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:]))
+        return done[0]
+
+    return steps
 
 
 class VesselPipeline:
@@ -112,9 +127,12 @@ class VesselPipeline:
             rows += gaps
             rows += self.loiter.apply(track.mmsi, seg_id, obs, ts, lat, lon, shore=shore)
             if self.ports is not None:
-                visits = self.ports.apply(track.mmsi, seg_id, obs, ts, lat, lon, track.sog[idx])
+                steps = _steps_m(lat, lon)
+                visits = self.ports.apply(track.mmsi, seg_id, obs, ts, lat, lon, track.sog[idx],
+                                          steps_m=steps)
                 rows += visits
-                rows += self.voyages.apply(track.mmsi, seg_id, visits, gaps, obs, ts, lat, lon)
+                rows += self.voyages.apply(track.mmsi, seg_id, visits, gaps, obs, ts, lat, lon,
+                                           steps_m=steps)
         return DetectResult(events_table(rows), track.marks_table(), track.segment_runs())
 
 

@@ -24,6 +24,7 @@ least ``min_confidence``; the place is that of the first stop (GFW pipe v3).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -214,8 +215,10 @@ class PortVisitDetector:
         lat: np.ndarray,
         lon: np.ndarray,
         sog: np.ndarray,
+        steps_m: Callable[[], np.ndarray] | None = None,
     ) -> tuple[list[PortEvent], np.ndarray]:
-        """Port events of a sorted segment, and its in-port mask."""
+        """Port events of a sorted segment, and its in-port mask. ``steps_m`` gives the
+        haversine lengths between consecutive positions when the caller has them."""
         p = self.params
         n = len(ts_us)
         if n == 0 or len(self.place_ids) == 0:
@@ -233,8 +236,9 @@ class PortVisitDetector:
         # speed: reported SOG, else implied from the previous position
         impl = np.zeros(n)
         if n > 1:
-            impl[1:] = speed_knots(haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:]),
-                                   np.diff(ts_us) / 1e6)
+            step = (steps_m() if steps_m is not None
+                    else haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:]))
+            impl[1:] = speed_knots(step, np.diff(ts_us) / 1e6)
         spd = np.where(np.isfinite(sog), sog, impl)
         ssig = np.full(n, np.nan)
         ssig[spd < p.stop_begin_speed_knots] = 1.0
@@ -292,10 +296,11 @@ class PortVisitDetector:
         lat: np.ndarray,
         lon: np.ndarray,
         sog: np.ndarray,
+        steps_m: Callable[[], np.ndarray] | None = None,
     ) -> list[dict]:
         """``port_visit`` event rows of a sorted segment (confidence >= ``min_confidence``)."""
         p = self.params
-        events, in_port = self.port_events(segment_id, obs_id, ts_us, lat, lon, sog)
+        events, in_port = self.port_events(segment_id, obs_id, ts_us, lat, lon, sog, steps_m)
         if not events:
             return []
         rows = []

@@ -13,6 +13,7 @@ silence, so that the visit's exit is its first position seen outside).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import numpy as np
 
@@ -38,8 +39,11 @@ class VoyageDetector:
         ts_us: np.ndarray,
         lat: np.ndarray,
         lon: np.ndarray,
+        steps_m: Callable[[], np.ndarray] | None = None,
     ) -> list[dict]:
-        """Voyage rows between consecutive visits (event dicts from the other detectors)."""
+        """Voyage rows between consecutive visits (event dicts from the other detectors).
+        ``steps_m`` gives the haversine lengths between consecutive positions when the
+        caller has them (the port visit detector computed them already)."""
         p = self.params
         vs = sorted(
             (v for v in visits if json.loads(v["attrs"])["confidence"] >= p.min_visit_confidence),
@@ -47,7 +51,12 @@ class VoyageDetector:
         )
         if len(vs) < 2:
             return []
-        steps = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:]) if len(ts_us) > 1 else np.zeros(0)
+        if len(ts_us) < 2:
+            steps = np.zeros(0)
+        elif steps_m is not None:
+            steps = steps_m()
+        else:
+            steps = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
         cum = np.concatenate([[0.0], np.cumsum(steps)])
         gap_start = np.array([g["start_ts"] for g in gaps], dtype=np.int64)
         gap_end = np.array([g["end_ts"] for g in gaps], dtype=np.int64)
