@@ -12,6 +12,10 @@ dates, inclusive), ``kind`` (range, day,
 month, part_of_month, season, year, relative, since, until) and ``approximate`` (true for
 "mid-October", "in recent weeks", seasons, "late 2023").
 
+A start without an end ("since August", "starting in September", "from 7 September") is
+``kind: since`` with ``open_end: true``: it runs from its start to the published date, or
+has no end date when the report has none (never the whole of the month it names).
+
 Relative windows (fixed, documented conventions): "recent days" = 7 days before the
 published date, "recent weeks" = 28 days, "recent months"/"past few months" = 90 days.
 Parts of a month: early = days 1–10, mid = 11–20, late = 21–end.
@@ -56,8 +60,10 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
                               rf"(?P<m>{MONTH})(?:,?\s+(?P<y>{YEAR}))?\b", re.I)),
     ("range_days", re.compile(rf"\b(?P<m>{MONTH})\s+(?P<d1>{DAY})(?:\s*(?:-|–|—)\s*|\s+and\s+)"
                               rf"(?P<d2>{DAY})(?:,?\s+(?P<y>{YEAR}))?(?![\w-])", re.I)),
-    ("since", re.compile(rf"\bsince\s+(?:(?P<part>early|mid|late)[- ])?(?P<a>{DATE}|{MONTH}(?:\s+{YEAR})?|"
-                         rf"{YEAR})", re.I)),
+    # "since", "starting in", "beginning on", "from", "as of": a start, open-ended
+    ("since", re.compile(rf"\b(?:since|(?:starting|beginning|commencing)(?:\s+(?:in|on|from|at))?|"
+                         rf"from|as of|as from)\s+(?:(?P<part>early|mid|late)[- ])?"
+                         rf"(?P<a>{DATE}|{MONTH}(?:\s+{YEAR})?|{YEAR})(?![\w-])", re.I)),
     ("day", re.compile(rf"(?P<a>{DATE})", re.I)),
     ("half", re.compile(rf"\b(?:the\s+)?(?P<h>first|second)\s+half\s+of\s+(?P<y>{YEAR})", re.I)),
     ("part_of_month", re.compile(rf"\b(?P<part>early|mid|late|the (?:end|beginning|start) of)[- ]"
@@ -268,6 +274,8 @@ def find_periods(sentence: str, published: date | None, base: int = 0) -> list[d
             item = span_field(sentence, m.start(), m.end(), base=base, kind=k,
                               start_date=_iso(start), end_date=_iso(end), approximate=approx,
                               resolved=start is not None)
+            if kind == "since":
+                item["open_end"] = True
             out.append(item)
     out.sort(key=lambda p: p["start"])
     return out
