@@ -119,6 +119,9 @@ _INFO_GIVEN_TO = re.compile(
     r"handed|sold|delivered)\s+(?:exclusively\s+)?(?:to|with)\s+$", re.I)
 
 
+_ACCORDING_TO = re.compile(r"\baccording\s+to\s+$", re.I)
+
+
 def find_actors(sentence: str, base: int = 0) -> list[dict]:
     """Actor mentions: span, ``name`` (canonical), ``code`` and ``form`` (noun|adjective).
 
@@ -158,6 +161,8 @@ def _role(sentence: str, a: dict, base: int, materiel_starts: tuple[int, ...] = 
             if _TO_BEFORE.search(before_np):
                 return None, None
             return "supplier", "origin_adjective"
+        if _ACCORDING_TO.search(before_np):
+            return None, None  # "according to the Ukrainian military": a source, not a recipient
         if _TO_BEFORE.search(before_np) and re.match(
                 r"\s+(?:depots?|arsenals?|forces|ports?|military|army|troops|units|bases?)\b", after, re.I):
             return "recipient", "to"
@@ -179,7 +184,7 @@ def _role(sentence: str, a: dict, base: int, materiel_starts: tuple[int, ...] = 
     if re.search(r"\bby\s+$", before_np) and re.search(r"\b(?:" + _GIVE + r")\b", before_np, re.I):
         return "supplier", "by"
     if _TO_BEFORE.search(before_np):
-        if _INFO_GIVEN_TO.search(before_np):
+        if _INFO_GIVEN_TO.search(before_np) or _ACCORDING_TO.search(before_np):
             return None, None  # "documents provided to X": information, not a transfer
         return "recipient", "to"
     if _GIVE_AFTER.match(after):

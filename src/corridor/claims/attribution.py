@@ -74,8 +74,8 @@ ORGS = (
     r"Conflict Armament Research|Beyond Parallel|38 North|NK Pro|ISW|(?:the\s+)?Institute for the Study "
     r"of War|(?:(?:U\.S\.|US|American|South Korean|Ukrainian|Western|senior|intelligence|defen[cs]e|"
     r"government|military)\s+){1,3}officials?|officials|analysts|researchers|sources|"
-    r"(?:the\s+)?(?:South Korean|Ukrainian|Japanese|British|U\.S\.|US) (?:military|government|"
-    r"intelligence|defen[cs]e ministry)"
+    r"(?:the\s+)?(?:South Korean|Ukrainian|Japanese|British|U\.S\.|US) (?:military intelligence|military|"
+    r"government|intelligence|defen[cs]e ministry)"
 )
 _ORG_RE = re.compile(r"(?<![\w])(?:" + ORGS + r")(?![\w])")
 _ACCORDING = re.compile(r"\b[Aa]ccording to\s+(?P<src>[^,.;]{2,80})")

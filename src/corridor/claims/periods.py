@@ -61,8 +61,10 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("range_days", re.compile(rf"\b(?P<m>{MONTH})\s+(?P<d1>{DAY})(?:\s*(?:-|–|—)\s*|\s+and\s+)"
                               rf"(?P<d2>{DAY})(?:,?\s+(?P<y>{YEAR}))?(?![\w-])", re.I)),
     # "since", "starting in", "beginning on", "from", "as of": a start, open-ended
-    ("since", re.compile(rf"\b(?:since|(?:starting|beginning|commencing)(?:\s+(?:in|on|from|at))?|"
-                         rf"from|as of|as from)\s+(?:(?P<part>early|mid|late)[- ])?"
+    # ("from" only opening a sentence or clause: "photos from early September" date the photos)
+    ("since", re.compile(rf"(?:\b(?:since|(?:starting|beginning|commencing)(?:\s+(?:in|on|from|at))?|"
+                         rf"as of|as from)|(?:^|(?<=[,;:—–]\s))[\"“]?[Ff]rom)\s+"
+                         rf"(?:(?P<part>early|mid|late)[- ])?"
                          rf"(?P<a>{DATE}|{MONTH}(?:\s+{YEAR})?|{YEAR})(?![\w-])", re.I)),
     ("day", re.compile(rf"(?P<a>{DATE})", re.I)),
     ("half", re.compile(rf"\b(?:the\s+)?(?P<h>first|second)\s+half\s+of\s+(?P<y>{YEAR})", re.I)),
@@ -86,6 +88,9 @@ _YEAR_PARTS = {"early": (1, 4), "mid": (5, 8), "late": (9, 12), "the beginning o
 _SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (12, 2)}
 _COUNTS = {"few": 3, "several": 3, "two": 2, "three": 3, "four": 4, "six": 6}
 _RELATIVE_DAYS = {"days": 7, "weeks": 28, "months": 90}
+#: A wire dateline: a place in capitals, a date, an optional agency, a dash.
+_DATELINE = re.compile(r"^\s*[A-Z][A-Z'\-]+(?:[ ,/][A-Z][A-Z'\-]+)*\s*,\s*[^—–\-(]{3,30}?"
+                       r"(?:\([^)]{1,40}\)\s*)?(?:—|–|-{1,2})\s")
 _SPEECH_DATE = re.compile(r"\b(?:said|says|told|stated|announced|noted|added|wrote|published|reported|"
                           r"briefing|statement|press conference)\b[^.;]{0,40}\bon\s*$", re.I)
 
@@ -271,6 +276,9 @@ def find_periods(sentence: str, published: date | None, base: int = 0) -> list[d
             k = {"range_days": "range", "range_months": "range"}.get(kind, kind)
             if kind == "day" and _SPEECH_DATE.search(sentence[: m.start()]):
                 k = "statement_date"
+            dl = _DATELINE.match(sentence)
+            if kind == "day" and dl and m.end() <= dl.end():
+                k = "statement_date"  # "VLADIVOSTOK, Nov 2 (Wire) -": when the report was filed
             item = span_field(sentence, m.start(), m.end(), base=base, kind=k,
                               start_date=_iso(start), end_date=_iso(end), approximate=approx,
                               resolved=start is not None)

@@ -106,6 +106,8 @@ _GAP_RE = re.compile(
 _CONTAINERS_OF = re.compile(r"\s+(?:of|carrying|with|loaded with|filled with|containing)\s+", re.IGNORECASE)
 _LIST_GAP = re.compile(r"^(?:\s*(?:,|and|or|other|various|military|heavy|\(.*?\))\s*)*$", re.IGNORECASE)
 
+_PHRASAL_OVER = re.compile(r"\b(?:hand(?:ed|s|ing)?|turn(?:ed|s|ing)?|pass(?:ed|es|ing)?|took|taken|"
+                           r"take|takes|taking|sign(?:ed|s|ing)?|give|gave|given|giving)\s+$", re.I)
 DISTANCE_RE = re.compile(
     r"(?<![\w\-./,])(?:(?P<qual>" + _QUAL_RE + r")\s+)?(?P<num>" + _DIGITS + r")\s*-?\s*"
     r"(?P<unit>km|kilomet(?:er|re)s?|nautical miles|miles?|nm|mi)\b"
@@ -238,6 +240,8 @@ def find_quantities(
             unit_text = mat["term"]
         value, low, high = number_value(m)
         qual = qualifier_of(m.group("qual"))
+        if (m.group("qual") or "").lower() == "over" and _PHRASAL_OVER.search(sentence[:m.start()]):
+            qual = "exact"  # "handed over 50 guns": the verb's particle, not "more than"
         if qual == "exact" and m.group("word") and re.match(r"(?:several|a few|a couple)", m.group("word"),
                                                             re.I):
             qual = "about"  # "several thousand" is an estimate
