@@ -155,3 +155,11 @@ def test_claims_cli_lists_vessels(store, tmp_path):
     rows = json.loads(r.output)
     rows = rows if isinstance(rows, list) else rows.get("rows", rows)
     assert len(rows) == 1 and rows[0]["vessels"] == ["baltic heron"]
+
+
+def test_long_runs_of_hyphenated_capitals_are_read_once():
+    """A hyphen joins the parts of one word, so "A-A-A-..." splits into words one way only
+    (overlapping word and separator patterns made this run for minutes)."""
+    text = "MV " + "A-" * 600 + "B sailed."
+    found = find_vessels(text, 0)
+    assert len(found) == 1 and found[0]["name"].startswith("A-A-")

@@ -49,8 +49,10 @@ _NOT_NAME_WORDS = frozenset("""
     Monday Tuesday Wednesday Thursday Friday Saturday Sunday It Its This That These Those Which
     Who He She They We Was Were Is Are Has Have Had
 """.split())
-_TOKEN = r"(?:[A-Z][A-Za-z0-9'’\-]*|\d{1,4}|[IVX]{1,4})"
-_NAME = rf"{_TOKEN}(?:[ \-]{_TOKEN}){{0,3}}"
+# A word of a name ("Maia-1", "Sun", "8", "IV"); a hyphen joins parts of one word, so each
+# text splits into words one way only (no backtracking blow-up on "A-A-A-...").
+_TOKEN = r"(?:[A-Z][A-Za-z0-9'’]*(?:-[A-Za-z0-9'’]+)*|\d{1,4}|[IVX]{1,4})"
+_NAME = rf"{_TOKEN}(?: {_TOKEN}){{0,3}}"
 _SHIP_NOUN = (r"(?:vessels?|ships?|freighters?|tankers?|carriers?|ro-ros?|boats?|bulkers?|"
               r"steamers?|tugs?)")
 _CUE = re.compile(rf"\b{_SHIP_NOUN}(?:\s+(?:named|called|known as))?\s+(?P<names>{_NAME}"
