@@ -163,3 +163,23 @@ def test_long_runs_of_hyphenated_capitals_are_read_once():
     text = "MV " + "A-" * 600 + "B sailed."
     found = find_vessels(text, 0)
     assert len(found) == 1 and found[0]["name"].startswith("A-A-")
+
+
+def test_loading_a_case_resolves_ships_named_in_reports_stored_before(store, tmp_path):
+    from corridor.claims.store import claim_vessels, list_claims
+    from corridor.corridors.case import load_case, read_vessels
+    from corridor.corridors.model import case_dir
+    from corridor.ingest.reports import ingest_report
+
+    vessels = read_vessels(case_dir("dprk-russia-2023"), "dprk-russia-2023").to_pylist()
+    ship = next(v for v in vessels if v["imo"])  # a case vessel with an IMO number
+    report = tmp_path / "r.txt"
+    report.write_text(f"North Korea shipped 300 containers of shells to Russia on a vessel with IMO "
+                      f"{ship['imo']} in September.\n", encoding="utf-8")
+    ingest_report(store, report, published=PUB)
+    assert claim_vessels(list_claims(store).to_pylist()[0]["fields"]) == [f"imo {ship['imo']}"]
+    summary = load_case(store, "dprk-russia-2023")
+    assert summary.claims_vessels_re_resolved == 1
+    assert any("vessels of 1 stored claims" in line for line in summary.lines())
+    mine = [r for r in list_claims(store).to_pylist() if f"IMO {ship['imo']}" in r["sentence"]]
+    assert len(mine) == 1 and claim_vessels(mine[0]["fields"]) == [ship["vessel_id"]]
