@@ -183,3 +183,21 @@ def test_loading_a_case_resolves_ships_named_in_reports_stored_before(store, tmp
     assert any("vessels of 1 stored claims" in line for line in summary.lines())
     mine = [r for r in list_claims(store).to_pylist() if f"IMO {ship['imo']}" in r["sentence"]]
     assert len(mine) == 1 and claim_vessels(mine[0]["fields"]) == [ship["vessel_id"]]
+
+
+def test_a_stored_ship_named_like_a_case_place_gives_way_to_the_place_without_a_cue():
+    places = pa.table({"place_id": ["birch"], "name": ["Birch"], "aliases": [["Birch"]], "kind": ["port"],
+                       "source": ["[S1] (case t)"]})
+    idx = VesselIndex.from_rows([{"vessel_id": "birch-ship", "name": "BIRCH", "aliases": ["Birch"],
+                                 "imo": None, "mmsi": None, "source": "(case t)"}])
+    c = extract_claims("North Korea sent 300 containers of shells to Russia via Birch on 3 May.", "r", PUB,
+                       places, idx)[0]
+    assert c.places == ["birch"] and c.vessels == []
+    c = extract_claims("North Korea sent 300 containers of shells to Russia on the ship Birch on 3 May.",
+                       "r", PUB, places, idx)[0]
+    assert c.places == [] and c.vessels == ["birch-ship"]
+    # a place of the world gazetteer (not the case's) gives way to the stored ship
+    world = places.set_column(4, "source", pa.array(["World Port Index"]))
+    c = extract_claims("North Korea sent 300 containers of shells to Russia as Birch sailed on 3 May.", "r",
+                       PUB, world, idx)[0]
+    assert c.places == [] and c.vessels == ["birch-ship"]

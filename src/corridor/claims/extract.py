@@ -228,9 +228,13 @@ def _analyse(text: str, s: int, e: int, published: date | None, gaz: Gazetteer,
     roles = find_roles(sent, s, actors, materiel)
     vessels = find_vessels(sent, s, fleet, exclude=[(a["start"] - s, a["end"] - s) for a in actors]
                            + [(p["start"] - s, p["end"] - s) for p in periods + statement_dates])
-    # a ship's name is not a place ("the cargo ship Alder" where a town is called Alder too)
+    # a ship's name after a cue is not a place ("the cargo ship Alder" where a town is called
+    # Alder too); a stored ship's name without a cue gives way to a place of the loaded case
+    # ("arrived at Alder"), and wins over other gazetteer entries of the same spelling
+    cued = [v for v in vessels if v["name"] and v["cue"] != "stored_name"]
     places = find_places(sent, s, gaz, exclude=[(a["start"] - s, a["end"] - s) for a in actors]
-                         + [(v["start"] - s, v["end"] - s) for v in vessels if v["name"]])
+                         + [(v["start"] - s, v["end"] - s) for v in cued])
+    vessels, places = _ships_or_places(vessels, places, gaz)
     # a distance's reference ("from Ukraine") is not a place the cargo went to
     dist_to = [(d["to"]["start"], d["to"]["end"]) for d in distances if "to" in d]
     places = [p for p in places if not any(a <= p["start"] < b for a, b in dist_to)]
@@ -263,6 +267,21 @@ def _analyse(text: str, s: int, e: int, published: date | None, gaz: Gazetteer,
     if attrib_only:
         is_claim = False
     return _Draft(s, e, fields, is_claim, attrib_only, bool(anaphor))
+
+
+def _ships_or_places(vessels: list[dict], places: list[dict], gaz: Gazetteer
+                     ) -> tuple[list[dict], list[dict]]:
+    """Where a stored ship's name (found without a cue) is also a place mention: the place
+    when it is one of the loaded case's places, else the ship."""
+    keep_v, drop_p = [], set()
+    for v in vessels:
+        clash = [i for i, p in enumerate(places) if v["cue"] == "stored_name"
+                 and p["start"] < v["end"] and v["start"] < p["end"]]
+        if any(set(places[i]["candidates"] or [places[i]["place_id"]]) & gaz.preferred for i in clash):
+            continue
+        drop_p.update(clash)
+        keep_v.append(v)
+    return keep_v, [p for i, p in enumerate(places) if i not in drop_p]
 
 
 def _period_cols(f: dict) -> tuple[date | None, date | None]:
