@@ -13,7 +13,7 @@ What counts as a vessel mention (each with its span):
   apposition ("Ocean Wren, a Panama-flagged tanker,"), or quoted ("the “Ocean Wren”") in a
   sentence that speaks of ships;
 - a name or alias of a stored vessel anywhere in the sentence, written capitalised and not
-  part of a longer proper noun ("Maria" the ship, not "Maria Ivanova" the spokeswoman).
+  part of a longer proper noun ("Holly" the ship, not "Holly Jones" the spokeswoman).
 
 An IMO number or MMSI in brackets or commas right after a name ("Ocean Wren (IMO 9179842)")
 belongs to that name: one vessel. A vessel resolves by IMO number first, then MMSI, then
@@ -49,7 +49,7 @@ _NOT_NAME_WORDS = frozenset("""
     Monday Tuesday Wednesday Thursday Friday Saturday Sunday It Its This That These Those Which
     Who He She They We Was Were Is Are Has Have Had
 """.split())
-# A word of a name ("Maia-1", "Sun", "8", "IV"); a hyphen joins parts of one word, so each
+# A word of a name ("Wren-2", "Sun", "8", "IV"); a hyphen joins parts of one word, so each
 # text splits into words one way only (no backtracking blow-up on "A-A-A-...").
 _TOKEN = r"(?:[A-Z][A-Za-z0-9'’]*(?:-[A-Za-z0-9'’]+)*|\d{1,4}|[IVX]{1,4})"
 _NAME = rf"{_TOKEN}(?: {_TOKEN}){{0,3}}"
@@ -202,7 +202,7 @@ def find_vessels(sentence: str, base: int = 0, index: VesselIndex | None = None,
     for s, e in idx.find(sentence):
         if not sentence[s].isupper():
             continue
-        # part of a longer proper noun ("Maria Ivanova", "Port Maria"): not the ship
+        # part of a longer proper noun ("Holly Jones", "Port Holly"): not the ship
         prev = re.search(r"([A-Z][\w']*)[ \-]$", sentence[max(0, s - 20):s])
         longer = re.match(r"[ \-][A-Z]", sentence[e:e + 2]) or (prev and prev.group(1) not in _NOT_NAME_WORDS)
         if longer:
