@@ -60,8 +60,13 @@ def test_a_newspaper_given_information_is_not_a_recipient(text):
     assert c.quantity == 300.0
 
 
-def test_a_country_given_weapons_is_still_a_recipient():
-    c = extract_claims("North Korea provided 300 containers of shells to Russia.", "r", PUB)[0]
+@pytest.mark.parametrize("text", [
+    "North Korea provided 300 containers of shells to Russia.",
+    "Satellite images show that 300 containers of North Korean shells were delivered to Russia.",
+    "Documents show North Korean shells, 300 containers of them, were provided to Russia.",
+])
+def test_a_country_given_weapons_is_still_a_recipient(text):
+    c = extract_claims(text, "r", PUB)[0]
     assert (c.supplier, c.recipient) == ("DPRK", "Russia")
 
 

@@ -115,8 +115,9 @@ _INFO_GIVEN_TO = re.compile(
     r"\b(?:documents?|information|images?|imagery|data|footage|photos?|photographs|pictures|evidence|"
     r"details|records?|intelligence|findings|a copy|copies|analysis|the report|a report|statements?|"
     r"comments?|an interview|interviews|figures|estimates?|assessments?|satellite \w+)\b"
-    r"[^.;]{0,60}?\b(?:provided|given|shown|leaked|sent|passed|made available|supplied|shared|"
-    r"handed|sold|delivered)\s+(?:exclusively\s+)?(?:to|with)\s+$", re.I)
+    r"(?:\s*,)?\s+(?:(?:that|which)\s+)?(?:(?:was|were|had been|have been|has been)\s+)?"
+    r"(?:provided|given|shown|leaked|sent|passed|made available|supplied|shared|handed)\s+"
+    r"(?:exclusively\s+)?(?:to|with)\s+$", re.I)
 
 
 _ACCORDING_TO = re.compile(r"\baccording\s+to\s+$", re.I)
