@@ -105,7 +105,7 @@ def test_periods_and_quantities_grammar():
     p = find_periods("expected by mid-October", PUB)[0]
     assert (p["start_date"], p["end_date"], p["approximate"]) == ("2023-10-11", "2023-10-20", True)
     q = find_quantities("millions of rounds")[0]
-    assert (q["value"], q["unit"], q["qualifier"], q["vague"]) == (2e6, "rounds", "at_least", True)
+    assert (q["value"], q["unit"], q["qualifier"], q["vague"]) == (1e6, "rounds", "at_least", True)
     q = find_quantities("about 300 twenty-foot containers")[0]
     assert (q["value"], q["unit"], q["container_ft"]) == (300.0, "containers", 20)
     assert find_quantities("122 mm shells in 2023") == []

@@ -104,8 +104,33 @@ _MATERIEL_AFTER = re.compile(
     r"supplies|hardware))\b", re.I)
 
 
+#: A place name that starts a news outlet's name ("The Washington Post", "the Moscow Times",
+#: "Kyiv Independent", "China Daily") is the outlet, not the country or its government.
+_OUTLET_AFTER = re.compile(
+    r"\s+(?:Post|Times|Independent|Herald|Journal|Daily|Review|Tribune|Telegraph|Gazette|Today|"
+    r"Insider|Observer|Free Press|News|Express|Pravda|International|Direct)\b")
+#: Information handed to someone ("documents provided to", "imagery shared with") is not a
+#: transfer of goods: the one who receives it is no recipient.
+_INFO_GIVEN_TO = re.compile(
+    r"\b(?:documents?|information|images?|imagery|data|footage|photos?|photographs|pictures|evidence|"
+    r"details|records?|intelligence|findings|a copy|copies|analysis|the report|a report|statements?|"
+    r"comments?|an interview|interviews|figures|estimates?|assessments?|satellite \w+)\b"
+    r"(?:\s*,)?\s+(?:(?:that|which)\s+)?(?:(?:was|were|had been|have been|has been)\s+)?"
+    r"(?:provided|given|shown|leaked|sent|passed|made available|supplied|shared|handed)\s+"
+    r"(?:exclusively\s+)?(?:to|with)\s+$", re.I)
+
+
+_ACCORDING_TO = re.compile(r"\baccording\s+to\s+$", re.I)
+
+
 def find_actors(sentence: str, base: int = 0) -> list[dict]:
-    """Actor mentions: span, ``name`` (canonical), ``code`` and ``form`` (noun|adjective)."""
+    """Actor mentions: span, ``name`` (canonical), ``code`` and ``form`` (noun|adjective).
+
+    A place name that begins a news outlet's name ("The Washington Post") is not an actor.
+
+    >>> [a["name"] for a in find_actors("Images provided to The Washington Post show Russia's ships")]
+    ['Russia']
+    """
     taken: list[tuple[int, int]] = []
     out = []
     # noun mentions first; an adjective overlapping one is not taken
@@ -116,6 +141,8 @@ def find_actors(sentence: str, base: int = 0) -> list[dict]:
                 if any(overlaps(span, t) for t in taken):
                     continue
                 taken.append(span)
+                if form == "noun" and _OUTLET_AFTER.match(sentence, m.end()):
+                    continue  # "The Washington Post": an outlet, and no other actor either
                 out.append(span_field(sentence, m.start(), m.end(), base=base, name=name,
                                       code=ACTORS[name][0], form=form))
     out.sort(key=lambda a: a["start"])
@@ -135,6 +162,8 @@ def _role(sentence: str, a: dict, base: int, materiel_starts: tuple[int, ...] = 
             if _TO_BEFORE.search(before_np):
                 return None, None
             return "supplier", "origin_adjective"
+        if _ACCORDING_TO.search(before_np):
+            return None, None  # "according to the Ukrainian military": a source, not a recipient
         if _TO_BEFORE.search(before_np) and re.match(
                 r"\s+(?:depots?|arsenals?|forces|ports?|military|army|troops|units|bases?)\b", after, re.I):
             return "recipient", "to"
@@ -156,6 +185,8 @@ def _role(sentence: str, a: dict, base: int, materiel_starts: tuple[int, ...] = 
     if re.search(r"\bby\s+$", before_np) and re.search(r"\b(?:" + _GIVE + r")\b", before_np, re.I):
         return "supplier", "by"
     if _TO_BEFORE.search(before_np):
+        if _INFO_GIVEN_TO.search(before_np) or _ACCORDING_TO.search(before_np):
+            return None, None  # "documents provided to X": information, not a transfer
         return "recipient", "to"
     if _GIVE_AFTER.match(after):
         return "supplier", "subject_of_give"

@@ -74,8 +74,8 @@ ORGS = (
     r"Conflict Armament Research|Beyond Parallel|38 North|NK Pro|ISW|(?:the\s+)?Institute for the Study "
     r"of War|(?:(?:U\.S\.|US|American|South Korean|Ukrainian|Western|senior|intelligence|defen[cs]e|"
     r"government|military)\s+){1,3}officials?|officials|analysts|researchers|sources|"
-    r"(?:the\s+)?(?:South Korean|Ukrainian|Japanese|British|U\.S\.|US) (?:military|government|"
-    r"intelligence|defen[cs]e ministry)"
+    r"(?:the\s+)?(?:South Korean|Ukrainian|Japanese|British|U\.S\.|US) (?:military intelligence|military|"
+    r"government|intelligence|defen[cs]e ministry)"
 )
 _ORG_RE = re.compile(r"(?<![\w])(?:" + ORGS + r")(?![\w])")
 _ACCORDING = re.compile(r"\b[Aa]ccording to\s+(?P<src>[^,.;]{2,80})")
@@ -96,6 +96,14 @@ _NP = r"(?P<np>(?:(?:[Tt]he|[Aa]n?)\s+)?(?:[\w'\-.]+\s+){0,4}?[\w'\-.]+)"
 _GENERIC_SOURCE_END = re.compile(r",[\"”]?\s+" + _NP + r"\s+(?:also\s+)?(?:" + SPEECH + r")\.?[\"”]?\s*$")
 _GENERIC_SOURCE_START = re.compile(_NP + r"\s+(?:(?:has|have|also)\s+)?(?:says|say|said|found|counted|"
                                    r"reported|denied|estimates|estimated|assessed|claims|claimed)\b(?!\s+(?:to|by))")
+#: Noun phrases that are not a source: the words of a cue ("according to the report") or a
+#: pronoun ("which found", "it said").
+_NOT_SOURCE = re.compile(r"^(?:according\b|as\b|per\b|which\b|who\b|that\b|it\b|they\b|this\b|"
+                         r"these\b|those\b|he\b|she\b|we\b|there\b)", re.I)
+#: Trailing words of "according to the <organisation> report" that name a document, not who.
+_DOC_TAIL = re.compile(r"(?:'s)?\s+(?:(?:new|latest|recent|annual|own|published|leaked|confidential)\s+)*"
+                       r"(?:report|study|analysis|estimates?|data|figures|assessment|findings|count|"
+                       r"research|review|paper|tally)s?$", re.I)
 _PRONOUN_SPEECH = re.compile(r"\b(?P<pron>[Hh]e|[Ss]he)\s+(?:also\s+)?(?:" + SPEECH + r")\b")
 _DEFINITE_OFFICIAL = re.compile(
     r"\b(?P<np>the\s+(?:(?:U\.S\.|US|American|White House|senior|same)\s+)*"
@@ -149,8 +157,12 @@ def find_attribution(sentence: str, registry: SpeakerRegistry, base: int = 0) ->
     out: dict = {"speaker": None, "role": None, "organisation": None, "basis": [], "cue": None}
     # every pattern for a named speaker needs a speech verb: skip the name search without one
     has_verb = _SPEECH_RE.search(sentence) is not None
+    acc = _ACCORDING.search(sentence)
     names = ([n for n in (_trim_name(sentence, m) for m in NAME_RE.finditer(sentence)) if n]
              if has_verb else [])
+    if acc:  # words of "according to the James Martin Center ..." name an organisation, not a person
+        names = [n for n in names if not (acc.start("src") <= n.start() < acc.end("src")
+                                          and re.match(r"(?:the|an?)\s", acc.group("src"), re.I))]
     for m in names:
         name = m.group(0)
         after = sentence[m.end():]
@@ -212,7 +224,6 @@ def find_attribution(sentence: str, registry: SpeakerRegistry, base: int = 0) ->
                 out["speaker"] = dict(known["speaker"])
                 out["speaker"]["resolved_from"] = span_field(sentence, pm.start(g), pm.end(g), base=base)
                 out["role"] = known["role"]
-    acc = _ACCORDING.search(sentence)
     if acc:
         out["cue"] = out["cue"] or span_field(sentence, acc.start(), acc.end(), base=base)
     for m in _ORG_RE.finditer(sentence):
@@ -229,6 +240,8 @@ def find_attribution(sentence: str, registry: SpeakerRegistry, base: int = 0) ->
         # Any short noun phrase as the source: "..., Ukrainian commanders say." /
         # "Ukrainian military intelligence says ..." / "Analysts at RUSI counted ..."
         g = _GENERIC_SOURCE_END.search(sentence) or _GENERIC_SOURCE_START.match(sentence)
+        if g and _NOT_SOURCE.match(g.group("np")):
+            g = None  # ", according to the report." / "..., which found": no source named here
         if g:
             np = g.group("np")
             out["organisation"] = span_field(sentence, g.start("np"), g.end("np"), base=base,
@@ -239,11 +252,38 @@ def find_attribution(sentence: str, registry: SpeakerRegistry, base: int = 0) ->
                 continue
             out["basis"].append(span_field(sentence, m.start(), m.end(), base=base, kind=kind))
     out["basis"].sort(key=lambda b: b["start"])
-    if acc and out["speaker"] is None and out["organisation"] is None and not out["basis"]:
-        out["source"] = span_field(sentence, acc.start("src"), acc.end("src"), base=base)
+    if acc and out["speaker"] is None and out["organisation"] is None:
+        org = _according_organisation(sentence, acc, base)
+        if org is not None:
+            out["organisation"] = org
+        elif not out["basis"]:
+            out["source"] = span_field(sentence, acc.start("src"), acc.end("src"), base=base)
     if out["speaker"] is None and out["organisation"] is None and not out["basis"] and "source" not in out:
         return None
     return out
+
+
+def _according_organisation(sentence: str, acc: re.Match, base: int) -> dict | None:
+    """The organisation of "according to the Royal United Services Institute (RUSI) report":
+    the capitalised name without "the", a parenthesised short form or document words, or
+    None when the source names no one ("according to the report", "according to our data").
+
+    >>> from corridor.claims.attribution import _ACCORDING
+    >>> s = "Ships left, according to the Royal Institute of Studies (RIS) report."
+    >>> _according_organisation(s, _ACCORDING.search(s), 0)["name"]
+    'Royal Institute of Studies'
+    """
+    src = acc.group("src")
+    start = acc.start("src")
+    lead = re.match(r"(?:(?:the|an?)\s+)?(?:(?:[\w.]+-based|new|latest|independent)\s+)*", src, re.I)
+    text = src[lead.end():]
+    start += lead.end()
+    text = re.split(r"\s*\(|\s+(?:which|who|that|and|show|shows|showed|found|says|said)\b", text)[0]
+    text = _DOC_TAIL.sub("", text).rstrip()
+    words = text.split()
+    if not words or not words[0][:1].isupper() or words[0].lower() in ("our", "its", "their", "his", "her"):
+        return None
+    return span_field(sentence, start, start + len(text), base=base, name=text)
 
 
 def attribution_label(a: dict | None) -> str | None:

@@ -8,12 +8,15 @@ the first extracted claim is compared with the labels, field by field:
   prediction equal to the label is a true positive; a prediction that differs is a false
   positive *and* a false negative; a missing prediction of a labelled field is a false
   negative; a prediction where nothing is labelled is a false positive;
-- set fields (materiel categories, places): items are counted one by one;
+- set fields (materiel categories, places, vessels): items are counted one by one; a vessel
+  is its ``vessel_id`` when the vessels given know it (by IMO number, MMSI or name), else its
+  name, ``imo NNNNNNN`` or ``mmsi NNNNNNNNN``;
 - ``claim``: whether a claim was extracted at all (items with ``claim: false`` expect none).
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -23,9 +26,10 @@ import yaml
 
 from corridor.claims.extract import Claim, extract_claims
 from corridor.claims.places import Gazetteer
+from corridor.claims.vessels import VesselIndex, vessel_key
 
 FIELDS = ("claim", "supplier", "recipient", "materiel", "quantity", "period", "places",
-          "distance_km", "attribution")
+          "distance_km", "attribution", "vessels")
 
 
 def _predicted(c: Claim | None, gaz: Gazetteer) -> dict:
@@ -50,6 +54,10 @@ def _predicted(c: Claim | None, gaz: Gazetteer) -> dict:
     names = [p["place_id"] or _place_key(p["name"], gaz) for p in f["places"]]
     if names:
         out["places"] = names
+    vessels = [vessel_key(v) for v in f.get("vessels") or []
+               if v.get("name") or v.get("imo") or v.get("mmsi")]
+    if vessels:
+        out["vessels"] = vessels
     if f["distances"]:
         out["distance_km"] = float(f["distances"][0]["value_km"])
     if c.attribution:
@@ -62,7 +70,17 @@ def _place_key(name: str, gaz: Gazetteer) -> str:
     return gaz.resolve(name, cued=True)[0] or name
 
 
-def _gold(item: dict, gaz: Gazetteer) -> dict:
+def _vessel_gold_key(text: str, fleet: VesselIndex) -> str:
+    """A labelled vessel ("Ocean Wren", "IMO 9179842", "MMSI 273456789", or a vessel_id) as compared."""
+    m = re.fullmatch(r"\s*(IMO|MMSI)\s*(\d+)\s*", text, re.I)
+    if m:
+        kind, n = m.group(1).lower(), int(m.group(2))
+        vid = fleet.resolve(imo=n if kind == "imo" else None, mmsi=n if kind == "mmsi" else None)[0]
+        return vid or f"{kind} {m.group(2)}"
+    return fleet.resolve(text)[0] or " ".join(text.split()).lower()
+
+
+def _gold(item: dict, gaz: Gazetteer, fleet: VesselIndex | None = None) -> dict:
     out: dict = {"claim": item.get("claim", True)} if item.get("claim", True) else {}
     for k in ("supplier", "recipient", "attribution"):
         if item.get(k):
@@ -79,11 +97,13 @@ def _gold(item: dict, gaz: Gazetteer) -> dict:
         out["places"] = [_place_key(str(p), gaz) for p in item["places"]]
     if item.get("distance_km") is not None:
         out["distance_km"] = float(item["distance_km"])
+    if item.get("vessels"):
+        out["vessels"] = [_vessel_gold_key(str(v), fleet or VesselIndex()) for v in item["vessels"]]
     return out
 
 
 def _score(field: str, gold, pred, counts: Counter) -> None:
-    if field in ("materiel", "places"):
+    if field in ("materiel", "places", "vessels"):
         g, p = Counter(gold or []), Counter(pred or [])
         if field == "materiel":  # a calibred label also satisfies the plain category
             pass
@@ -105,16 +125,18 @@ def _score(field: str, gold, pred, counts: Counter) -> None:
         counts[field, "fn"] += 1
 
 
-def evaluate_labelled(path: str | Path, split: str | None = None, places: pa.Table | None = None
-                      ) -> tuple[dict[str, dict[str, float]], list[dict]]:
+def evaluate_labelled(path: str | Path, split: str | None = None, places: pa.Table | None = None,
+                      vessels: pa.Table | None = None) -> tuple[dict[str, dict[str, float]], list[dict]]:
     """({field: {tp, fp, fn, precision, recall}}, per-item mismatches) for a labelled file.
 
     ``split``: None for all items, ``"dev"`` for items without a ``split`` key, or a split
     name such as ``"heldout"``. ``places``: the places table extraction resolves names
     against (the labelled case's places; corridor knows no place names of its own); places
-    are compared by place_id when it knows them, else by name.
+    are compared by place_id when it knows them, else by name. ``vessels``: the vessels
+    table names resolve against (the labelled case's vessels), likewise.
     """
     gaz = Gazetteer.of(places)
+    fleet = VesselIndex.of(vessels)
     items = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     if split is not None:
         items = [i for i in items if i.get("split", "dev") == split]
@@ -123,9 +145,9 @@ def evaluate_labelled(path: str | Path, split: str | None = None, places: pa.Tab
     for item in items:
         pub = item.get("published")
         pub = pub if isinstance(pub, date) else (date.fromisoformat(pub) if pub else None)
-        claims = extract_claims(item["text"], "eval", pub, gaz)
+        claims = extract_claims(item["text"], "eval", pub, gaz, fleet)
         pred = _predicted(claims[0] if claims else None, gaz)
-        gold = _gold(item, gaz)
+        gold = _gold(item, gaz, fleet)
         for f in FIELDS:
             _score(f, gold.get(f), pred.get(f), counts)
             if gold.get(f) != pred.get(f) and not (f == "attribution" and gold.get(f) and pred.get(f)

@@ -66,6 +66,7 @@ from corridor.claims.periods import find_periods
 from corridor.claims.places import Gazetteer, find_places
 from corridor.claims.quantities import find_distances, find_quantities
 from corridor.claims.spans import span_field
+from corridor.claims.vessels import VesselIndex, find_vessels
 from corridor.ids import stable_id
 
 #: Arrow schema of claim rows (the ``claims`` table).
@@ -115,6 +116,10 @@ class Claim:
     places: list[str] = field(default_factory=list)
     confidence: float = 0.0
     origin: str = "extracted"
+    #: vessel_ids of the stored vessels the sentence names (every mention, resolved or not,
+    #: with its span, is in ``fields["vessels"]``). Not a column of the ``claims`` table:
+    #: the rows keep their layout, the mentions are in its ``fields`` JSON.
+    vessels: list[str] = field(default_factory=list)
 
     def row(self) -> dict:
         """The ``claims`` table row (``fields`` as JSON text)."""
@@ -207,7 +212,7 @@ class _Draft:
 
 
 def _analyse(text: str, s: int, e: int, published: date | None, gaz: Gazetteer,
-             registry: SpeakerRegistry) -> _Draft:
+             registry: SpeakerRegistry, fleet: VesselIndex | None = None) -> _Draft:
     sent = text[s:e]
     garbled = bool(_GARBLE.search(sent)) and len(re.findall(r"[A-Za-z]{3,}", sent)) < 3
     periods = [p for p in find_periods(sent, published, s)]
@@ -221,7 +226,15 @@ def _analyse(text: str, s: int, e: int, published: date | None, gaz: Gazetteer,
     actors = [a for a in find_actors(sent, s)
               if not any(d["start"] <= a["start"] < d["end"] for d in distances)]
     roles = find_roles(sent, s, actors, materiel)
-    places = find_places(sent, s, gaz, exclude=[(a["start"] - s, a["end"] - s) for a in actors])
+    vessels = find_vessels(sent, s, fleet, exclude=[(a["start"] - s, a["end"] - s) for a in actors]
+                           + [(p["start"] - s, p["end"] - s) for p in periods + statement_dates])
+    # a ship's name after a cue is not a place ("the cargo ship Alder" where a town is called
+    # Alder too); a stored ship's name without a cue gives way to a place of the loaded case
+    # ("arrived at Alder"), and wins over other gazetteer entries of the same spelling
+    cued = [v for v in vessels if v["name"] and v["cue"] != "stored_name"]
+    places = find_places(sent, s, gaz, exclude=[(a["start"] - s, a["end"] - s) for a in actors]
+                         + [(v["start"] - s, v["end"] - s) for v in cued])
+    vessels, places = _ships_or_places(vessels, places, gaz)
     # a distance's reference ("from Ukraine") is not a place the cargo went to
     dist_to = [(d["to"]["start"], d["to"]["end"]) for d in distances if "to" in d]
     places = [p for p in places if not any(a <= p["start"] < b for a, b in dist_to)]
@@ -233,14 +246,18 @@ def _analyse(text: str, s: int, e: int, published: date | None, gaz: Gazetteer,
         "materiel": materiel, "quantity": quantities[0] if quantities else None,
         "quantities": quantities, "period": periods[0] if periods else None, "periods": periods,
         "statement_date": statement_dates[0] if statement_dates else None,
-        "places": places, "distances": distances, "attribution": attribution, "hedges": hedges,
+        "places": places, "vessels": vessels, "distances": distances, "attribution": attribution,
+        "hedges": hedges,
         "anaphor": span_field(sent, anaphor.start(), anaphor.end(), base=s) if anaphor else None,
         "links": [],
     }
     has_transfer = bool(roles["supplier"] or roles["recipient"] or anaphor)
-    has_substance = bool(quantities or materiel or periods or places or distances)
+    named_vessels = [v for v in vessels if v["name"] or v["imo"] or v["mmsi"]]
+    has_substance = bool(quantities or materiel or periods or places or distances or named_vessels)
     quantified_materiel = any(q.get("materiel_category") or q["contents"] for q in quantities)
     movement = bool(places and (periods or quantities))  # "docked at Port Alder on 12 September"
+    # a named ship with a date or a place: "the ship Ocean Wren switched off its transponder on 3 May"
+    movement = movement or bool(named_vessels and (periods or places))
     # an attributed statement about a transfer between named parties, even without details
     attributed = bool(attribution and (roles["supplier"] or roles["recipient"]))
     is_claim = not garbled and ((has_transfer and has_substance) or quantified_materiel or movement
@@ -250,6 +267,21 @@ def _analyse(text: str, s: int, e: int, published: date | None, gaz: Gazetteer,
     if attrib_only:
         is_claim = False
     return _Draft(s, e, fields, is_claim, attrib_only, bool(anaphor))
+
+
+def _ships_or_places(vessels: list[dict], places: list[dict], gaz: Gazetteer
+                     ) -> tuple[list[dict], list[dict]]:
+    """Where a stored ship's name (found without a cue) is also a place mention: the place
+    when it is one of the loaded case's places, else the ship."""
+    keep_v, drop_p = [], set()
+    for v in vessels:
+        clash = [i for i, p in enumerate(places) if v["cue"] == "stored_name"
+                 and p["start"] < v["end"] and v["start"] < p["end"]]
+        if any(set(places[i]["candidates"] or [places[i]["place_id"]]) & gaz.preferred for i in clash):
+            continue
+        drop_p.update(clash)
+        keep_v.append(v)
+    return keep_v, [p for i, p in enumerate(places) if i not in drop_p]
 
 
 def _period_cols(f: dict) -> tuple[date | None, date | None]:
@@ -342,20 +374,24 @@ def _add_link(links: list[dict], name: str, claim_id: str, value: dict) -> None:
 
 
 def extract_claims(text: str, report_id: str | None, published: date | None = None,
-                   places: object | None = None) -> list[Claim]:
+                   places: object | None = None, vessels: object | None = None) -> list[Claim]:
     """Claims in ``text`` (the stored report text; spans index into it).
 
     ``published`` anchors years and relative periods; ``places`` is the gazetteer (a
-    PlaceIndex, an Arrow table of ``places`` rows, or None). Never raises on odd text:
-    garbled runs, other scripts and empty input simply yield fewer claims.
+    PlaceIndex, an Arrow table of ``places`` rows, or None); ``vessels`` the stored vessels
+    names, IMO numbers and MMSIs resolve against (a
+    :class:`~corridor.claims.vessels.VesselIndex`, an Arrow table of ``vessels`` rows, or
+    None). Never raises on odd text: garbled runs, other scripts and empty input simply
+    yield fewer claims.
     """
     if not text or not text.strip():
         return []
     gaz = Gazetteer.of(places)
+    fleet = VesselIndex.of(vessels)
     registry = SpeakerRegistry()
     drafts: list[_Draft] = []
     for s, e in split_sentences(text):
-        d = _analyse(text, s, e, published, gaz, registry)
+        d = _analyse(text, s, e, published, gaz, registry, fleet)
         if d.attrib_only:
             prev = next((p for p in reversed(drafts) if p.is_claim), None)
             if prev is not None and prev.fields["attribution"] is None:
@@ -412,5 +448,6 @@ def extract_claims(text: str, report_id: str | None, published: date | None = No
             quantity_unit=q["unit"] if q else None, qualifier=q["qualifier"] if q else None,
             period_start=pstart, period_end=pend, places=list(dict.fromkeys(place_ids)),
             confidence=_confidence(f),
+            vessels=list(dict.fromkeys(v["vessel_id"] for v in f["vessels"] if v["vessel_id"])),
         ))
     return out

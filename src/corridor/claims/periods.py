@@ -12,6 +12,10 @@ dates, inclusive), ``kind`` (range, day,
 month, part_of_month, season, year, relative, since, until) and ``approximate`` (true for
 "mid-October", "in recent weeks", seasons, "late 2023").
 
+A start without an end ("since August", "starting in September", "from 7 September") is
+``kind: since`` with ``open_end: true``: it runs from its start to the published date, or
+has no end date when the report has none (never the whole of the month it names).
+
 Relative windows (fixed, documented conventions): "recent days" = 7 days before the
 published date, "recent weeks" = 28 days, "recent months"/"past few months" = 90 days.
 Parts of a month: early = days 1–10, mid = 11–20, late = 21–end.
@@ -56,8 +60,12 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
                               rf"(?P<m>{MONTH})(?:,?\s+(?P<y>{YEAR}))?\b", re.I)),
     ("range_days", re.compile(rf"\b(?P<m>{MONTH})\s+(?P<d1>{DAY})(?:\s*(?:-|–|—)\s*|\s+and\s+)"
                               rf"(?P<d2>{DAY})(?:,?\s+(?P<y>{YEAR}))?(?![\w-])", re.I)),
-    ("since", re.compile(rf"\bsince\s+(?:(?P<part>early|mid|late)[- ])?(?P<a>{DATE}|{MONTH}(?:\s+{YEAR})?|"
-                         rf"{YEAR})", re.I)),
+    # "since", "starting in", "beginning on", "from", "as of": a start, open-ended
+    # ("from" only opening a sentence or clause: "photos from early September" date the photos)
+    ("since", re.compile(rf"(?:\b(?:since|(?:starting|beginning|commencing)(?:\s+(?:in|on|from|at))?|"
+                         rf"as of|as from)|(?:^|(?<=[,;:—–]\s))[\"“]?[Ff]rom)\s+"
+                         rf"(?:(?P<part>early|mid|late)[- ])?"
+                         rf"(?P<a>{DATE}|{MONTH}(?:\s+{YEAR})?|{YEAR})(?![\w-])", re.I)),
     ("day", re.compile(rf"(?P<a>{DATE})", re.I)),
     ("half", re.compile(rf"\b(?:the\s+)?(?P<h>first|second)\s+half\s+of\s+(?P<y>{YEAR})", re.I)),
     ("part_of_month", re.compile(rf"\b(?P<part>early|mid|late|the (?:end|beginning|start) of)[- ]"
@@ -80,6 +88,9 @@ _YEAR_PARTS = {"early": (1, 4), "mid": (5, 8), "late": (9, 12), "the beginning o
 _SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (12, 2)}
 _COUNTS = {"few": 3, "several": 3, "two": 2, "three": 3, "four": 4, "six": 6}
 _RELATIVE_DAYS = {"days": 7, "weeks": 28, "months": 90}
+#: A wire dateline: a place in capitals, a date, an optional agency, a dash.
+_DATELINE = re.compile(r"^\s*[A-Z][A-Z'\-]+(?:[ ,/][A-Z][A-Z'\-]+)*\s*,\s*[^—–\-(]{3,30}?"
+                       r"(?:\([^)]{1,40}\)\s*)?(?:—|–|-{1,2})\s")
 _SPEECH_DATE = re.compile(r"\b(?:said|says|told|stated|announced|noted|added|wrote|published|reported|"
                           r"briefing|statement|press conference)\b[^.;]{0,40}\bon\s*$", re.I)
 
@@ -265,9 +276,14 @@ def find_periods(sentence: str, published: date | None, base: int = 0) -> list[d
             k = {"range_days": "range", "range_months": "range"}.get(kind, kind)
             if kind == "day" and _SPEECH_DATE.search(sentence[: m.start()]):
                 k = "statement_date"
+            dl = _DATELINE.match(sentence)
+            if kind == "day" and dl and m.end() <= dl.end():
+                k = "statement_date"  # "VLADIVOSTOK, Nov 2 (Wire) -": when the report was filed
             item = span_field(sentence, m.start(), m.end(), base=base, kind=k,
                               start_date=_iso(start), end_date=_iso(end), approximate=approx,
                               resolved=start is not None)
+            if kind == "since":
+                item["open_end"] = True
             out.append(item)
     out.sort(key=lambda p: p["start"])
     return out

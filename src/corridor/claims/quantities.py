@@ -11,10 +11,13 @@ Hand-written grammar rather than a quantity-parsing library: the available parse
 "twenty-foot containers" or qualifiers such as "in excess of"; these few rules are short,
 fast and every decision is visible.
 
-Vague plurals are ranges: "hundreds" = 200–999, "thousands" = 2,000–9,999,
-"tens of thousands" = 20,000–99,999, "hundreds of thousands" = 200,000–999,999,
-"millions" = 2,000,000–9,999,999; the ``quantity`` is the low end, the qualifier
-``at_least`` and the field carries ``low``, ``high`` and ``vague: true``.
+Vague plurals are ranges from one of the unit: "dozens" = 12–99, "hundreds" = 100–999,
+"thousands" = 1,000–9,999, "tens of thousands" = 10,000–99,999, "hundreds of thousands" =
+100,000–999,999, "millions" = 1,000,000–9,999,999; the ``quantity`` is the low end, the
+qualifier ``at_least`` and the field carries ``low``, ``high`` and ``vague: true``.
+
+"Not one but two ships" is 2: a number followed by "but" and another number is corrected
+by it (the gap between a number and its unit may hold neither "but" nor a number).
 
 >>> q = find_quantities("North Korea sent more than 1,000 containers of munitions.")[0]
 >>> q["value"], q["qualifier"], q["unit"], [c["text"] for c in q["contents"]]
@@ -52,15 +55,19 @@ _WORDS = {
     "several hundred": 300, "several thousand": 3000, "several million": 3e6, "a couple of": 2,
 }
 _SCALES = {"hundred": 100, "thousand": 1e3, "million": 1e6, "billion": 1e9, "mn": 1e6, "bn": 1e9}
-# Vague plurals: (regex, low, high).
+# Vague plurals: (regex, low, high). The low end is one of the unit ("thousands" >= 1,000),
+# not two: reports use the plural loosely for any count past the first unit ("thousands of
+# containers" for 1,500 moved, where another source says "more than 1,000"), and the value is
+# the bound a claim is tested against (``at_least``), so it must not exceed what the words
+# allow. One rule for every plural, so "thousands" and "millions of rounds" agree.
 _VAGUE: list[tuple[str, float, float]] = [
-    (r"hundreds of thousands", 2e5, 999_999),
-    (r"tens of thousands", 2e4, 99_999),
-    (r"tens of millions", 2e7, 99_999_999),
-    (r"millions", 2e6, 9_999_999),
-    (r"thousands", 2e3, 9_999),
-    (r"hundreds", 200, 999),
-    (r"dozens", 24, 99),
+    (r"hundreds of thousands", 1e5, 999_999),
+    (r"tens of thousands", 1e4, 99_999),
+    (r"tens of millions", 1e7, 99_999_999),
+    (r"millions", 1e6, 9_999_999),
+    (r"thousands", 1e3, 9_999),
+    (r"hundreds", 100, 999),
+    (r"dozens", 12, 99),
 ]
 _DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _WORD_RE = "|".join(sorted((re.escape(w) for w in _WORDS), key=len, reverse=True))
@@ -79,18 +86,28 @@ _TRANSPORT = (
     r"rail ?cars?|railcars?|(?:freight )?wagons?|freight cars?|(?:cargo )?shipments?|deliveries|"
     r"voyages?|round[- ]trips?|trips?|port calls?|ship ?loads?|truckloads?|trucks?|flights?"
 )
+# Other things reports count: places ("three sites"), vehicles and what is packed.
+_COUNTED = (
+    r"sites?|locations?|facilities|facility|depots?|warehouses?|storage sites?|bases?|"
+    r"(?:military |armou?red )?vehicles?|launchers?|launch vehicles?|crates?|pallets?|boxes|"
+    r"barrels?|batteries|systems?|units?|pieces?|aircraft|helicopters?"
+)
 _WEIGHT = r"(?:metric )?(?:tons?|tonnes?)\b|kilograms?|kg\b"
-_UNIT_RE = re.compile(r"\b(?:" + _TRANSPORT + r")\b|\b(?:" + _WEIGHT + r")", re.IGNORECASE)
+_UNIT_RE = re.compile(r"\b(?:" + _TRANSPORT + r"|" + _COUNTED + r")\b|\b(?:" + _WEIGHT + r")",
+                      re.IGNORECASE)
 # Between a number and its unit: at most three modifier words ("standard twenty-foot"),
 # optionally "of" ("millions of rounds"); no clause words.
 _GAP_RE = re.compile(
-    r"^[\s\-]*(?:of\s+)?(?:(?!(?:and|or|to|from|in|by|with|for|on|at|per|a|the|each|was|were|is|are)\b)"
+    r"^[\s\-]*(?:of\s+)?(?:(?!(?:and|or|but|nor|than|to|from|in|by|with|for|on|at|per|a|the|each|was|were|"
+    r"is|are)\b)(?!\d)"
     r"[\w\-]+\s+){0,3}$",
     re.IGNORECASE,
 )
 _CONTAINERS_OF = re.compile(r"\s+(?:of|carrying|with|loaded with|filled with|containing)\s+", re.IGNORECASE)
 _LIST_GAP = re.compile(r"^(?:\s*(?:,|and|or|other|various|military|heavy|\(.*?\))\s*)*$", re.IGNORECASE)
 
+_PHRASAL_OVER = re.compile(r"\b(?:hand(?:ed|s|ing)?|turn(?:ed|s|ing)?|pass(?:ed|es|ing)?|took|taken|"
+                           r"take|takes|taking|sign(?:ed|s|ing)?|give|gave|given|giving)\s+$", re.I)
 DISTANCE_RE = re.compile(
     r"(?<![\w\-./,])(?:(?P<qual>" + _QUAL_RE + r")\s+)?(?P<num>" + _DIGITS + r")\s*-?\s*"
     r"(?P<unit>km|kilomet(?:er|re)s?|nautical miles|miles?|nm|mi)\b"
@@ -223,6 +240,8 @@ def find_quantities(
             unit_text = mat["term"]
         value, low, high = number_value(m)
         qual = qualifier_of(m.group("qual"))
+        if (m.group("qual") or "").lower() == "over" and _PHRASAL_OVER.search(sentence[:m.start()]):
+            qual = "exact"  # "handed over 50 guns": the verb's particle, not "more than"
         if qual == "exact" and m.group("word") and re.match(r"(?:several|a few|a couple)", m.group("word"),
                                                             re.I):
             qual = "about"  # "several thousand" is an estimate

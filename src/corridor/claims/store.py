@@ -25,6 +25,7 @@ import yaml
 
 from corridor.claims.extract import CLAIMS, Claim, claims_table
 from corridor.claims.places import Gazetteer, counts_as_name
+from corridor.claims.vessels import VesselIndex, vessel_key
 from corridor.ids import stable_id
 from corridor.store import Store
 
@@ -90,6 +91,44 @@ def refresh_places(store: Store) -> int:
             ids = sorted(_claim_place_ids(dict(row, places=[]), gaz))
             if ids != sorted(row["places"] or []):
                 store.con.execute("UPDATE claims SET places = ? WHERE claim_id = ?", [ids, row["claim_id"]])
+                changed += 1
+    return changed
+
+
+def claim_vessels(fields: str | dict | None) -> list[str]:
+    """The vessels a claim names, from its ``fields``: vessel_ids where a stored vessel is
+    known, else the name, IMO number or MMSI as written (``"imo 9179842"``)."""
+    try:
+        f = json.loads(fields) if isinstance(fields, str) else (fields or {})
+    except ValueError:
+        return []
+    return list(dict.fromkeys(vessel_key(v) for v in f.get("vessels") or []
+                              if v.get("name") or v.get("imo") or v.get("mmsi")))
+
+
+def refresh_vessels(store: Store) -> int:
+    """Resolve the vessel mentions of every extracted claim again against the stored vessels
+    (run after loading a case); updates ``fields`` where a resolution changes and returns
+    the number of claims updated."""
+    index = VesselIndex.of(store.query("SELECT vessel_id, name, aliases, imo, mmsi, source FROM vessels"))
+    changed = 0
+    with store.transaction():
+        for row in store.query("SELECT claim_id, fields FROM claims WHERE origin = 'extracted'").to_pylist():
+            try:
+                f = json.loads(row["fields"] or "{}")
+            except ValueError:
+                continue
+            dirty = False
+            for v in f.get("vessels") or []:
+                if not (v.get("name") or v.get("imo") or v.get("mmsi")):
+                    continue
+                vid, cands, by = index.resolve(v.get("name"), v.get("imo"), v.get("mmsi"))
+                if (vid, cands, by) != (v.get("vessel_id"), v.get("candidates"), v.get("resolved_by")):
+                    v.update(vessel_id=vid, candidates=cands, resolved_by=by, resolved=vid is not None)
+                    dirty = True
+            if dirty:
+                store.con.execute("UPDATE claims SET fields = ? WHERE claim_id = ?",
+                                  [json.dumps(f, ensure_ascii=False, sort_keys=True), row["claim_id"]])
                 changed += 1
     return changed
 

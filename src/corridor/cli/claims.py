@@ -57,7 +57,7 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         report: str | None = typer.Option(None, "--report", help="Only this report_id."),
         fmt: FormatOption = "table",
     ) -> None:
-        """List claims (sentence, supplier, recipient, materiel, quantity, period, attribution)."""
+        """List claims (sentence, supplier, recipient, materiel, quantity, period, vessels, attribution)."""
         if ctx.invoked_subcommand is not None:
             return
         from corridor.claims.store import list_claims
@@ -65,10 +65,17 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
 
         with open_store(ctx, must_exist=True) as store:
             tbl = list_claims(store, report)
+        # the vessels the sentence names (kept in the claim's fields, not a column of its own)
+        import pyarrow as pa
+
+        from corridor.claims.store import claim_vessels
+
+        tbl = tbl.append_column("vessels", pa.array(
+            [claim_vessels(f) for f in tbl.column("fields").to_pylist()], pa.list_(pa.string())))
         if fmt == "table":
             tbl = tbl.select(["claim_id", "supplier", "recipient", "quantity", "quantity_unit",
-                              "qualifier", "materiel", "period_start", "period_end", "attribution",
-                              "confidence", "origin", "sentence"])
+                              "qualifier", "materiel", "period_start", "period_end", "vessels",
+                              "attribution", "confidence", "origin", "sentence"])
         typer.echo(render(tbl, fmt))
 
     @claims_app.command("add")
@@ -90,11 +97,13 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
 
     @claims_app.command("refresh")
     def claims_refresh_cmd(ctx: typer.Context) -> None:
-        """Resolve claims' place mentions again against the current gazetteer."""
-        from corridor.claims.store import refresh_places
+        """Resolve claims' place and vessel mentions again against the current places and vessels."""
+        from corridor.claims.store import refresh_places, refresh_vessels
 
         with open_store(ctx) as store:
             n = refresh_places(store)
+            nv = refresh_vessels(store)
         info(ctx, f"{n} claims now name different places")
+        info(ctx, f"{nv} claims now name different vessels")
 
     app.add_typer(claims_app, name="claims")

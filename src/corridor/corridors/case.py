@@ -60,11 +60,14 @@ class CaseLoadSummary:
     ingests: list[IngestSummary] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     claims_re_resolved: int = 0
+    claims_vessels_re_resolved: int = 0
 
     def lines(self) -> list[str]:
         out = [f"case {self.case_id}: " + ", ".join(f"{n} {t}" for t, n in self.stored.items())]
         if self.claims_re_resolved:
             out.append(f"  places of {self.claims_re_resolved} stored claims resolved again")
+        if self.claims_vessels_re_resolved:
+            out.append(f"  vessels of {self.claims_vessels_re_resolved} stored claims resolved again")
         for s in self.ingests:
             out.extend("  " + line for line in s.lines())
         out.extend(f"  not stored: {x}" for x in self.not_stored)
@@ -348,10 +351,11 @@ def load_case(store: Store, id_or_path: str | Path, *, force: bool = False) -> C
         if s.status == "failed":
             raise CaseError(f"{path}: {s.message}")
     summary.notes = notes
-    # Claims ingested before these places existed resolve their place names again.
-    from corridor.claims.store import refresh_places
+    # Claims ingested before these places and vessels existed resolve their names again.
+    from corridor.claims.store import refresh_places, refresh_vessels
 
     summary.claims_re_resolved = refresh_places(store)
+    summary.claims_vessels_re_resolved = refresh_vessels(store)
     return summary
 
 

@@ -150,6 +150,11 @@ def _places(store: Store) -> pa.Table:
     return store.query("SELECT place_id, name, aliases, kind, source FROM places")
 
 
+def _vessels(store: Store) -> pa.Table:
+    """The stored vessels (loaded cases' and others) that claims name vessels against."""
+    return store.query("SELECT vessel_id, name, aliases, imo, mmsi, source FROM vessels")
+
+
 def ingest_report(
     store: Store,
     path: str | Path,
@@ -202,7 +207,7 @@ def ingest_report(
                 published = stored["published"]
             if published is None:
                 notes.append("no published date: dates without a year and 'recent weeks' left unresolved")
-            claims = extract_claims(text, rid, published, _places(store))
+            claims = extract_claims(text, rid, published, _places(store), _vessels(store))
             result.claims = save_claims(store, rid, claims)
     except BaseException as exc:
         store.finish_ingest(ingest_id, "failed", message=f"{type(exc).__name__}: {exc}")
