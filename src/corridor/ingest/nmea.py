@@ -103,7 +103,7 @@ from corridor.ingest.nmea_time import (
     tag_block_info,
     trailing_time,
 )
-from corridor.ingest.nmea_vector import FIELDS, decode_payloads
+from corridor.ingest.nmea_vector import FIELDS, decode_payloads, frame_lines
 from corridor.ingest.summary import INFO_REASONS, IngestError, IngestSummary, ingest_file
 from corridor.schema import POSITIONS, VESSEL_REPORTS
 from corridor.store import Store
@@ -118,6 +118,7 @@ _STATIC_SOURCE = ("mmsi", "partno", "imo", "shipname", "callsign", "ship_type", 
                   "to_stern", "to_port", "to_starboard", "draught", "destination")
 _SMALL_INTS = {str(i).encode(): i for i in range(1, 10)}  # fragment counts/numbers (1-9)
 
+_OTHER_AIS = "AIS types corridor does not store (4, 8, 21, ...)"
 _MINUTE_US = 60_000_000
 _CLOCK_SLACK_US = 5_000_000
 _BACKSLASH, _BANG, _DOLLAR, _HASH = 0x5C, 0x21, 0x24, 0x23
@@ -136,6 +137,8 @@ class NmeaOptions:
     ``future_tolerance_s``: receive times later than now + this are ``future_timestamp``.
     ``type24_merge_window_s``: max seconds between a type 24 part A and B to merge them.
     ``fragment_max_lines``: fragments of one message must lie within this many lines.
+    ``bulk_framing``: frame the plain single-sentence lines of a chunk all at once (numpy);
+    False reads every line one by one (same result, kept to check that it is the same).
     """
 
     assume_time: datetime | None = None
@@ -147,6 +150,7 @@ class NmeaOptions:
     future_tolerance_s: float = 86_400.0
     type24_merge_window_s: float = 600.0
     fragment_max_lines: int = 1_000
+    bulk_framing: bool = True
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,7 @@ class _Ctx:
     assume_us: int | None
     max_ts_us: int
     fragment_max_lines: int
+    bulk_framing: bool = True
 
 
 # A fragment waiting for its partners: (line_no, ts_us, key, frag_num, frag_cnt, sentence).
@@ -209,6 +214,145 @@ def _expand(lines: list[bytes], first_line_no: int) -> Iterator[tuple[int, bytes
             yield line_no, raw
 
 
+#: Bytes ``bytes.strip()`` removes (a line with any at either end is read line by line).
+_SPACE = np.zeros(256, bool)
+_SPACE[[9, 10, 11, 12, 13, 32]] = True
+_DIGIT = np.zeros(256, bool)
+_DIGIT[48:58] = True
+
+
+@dataclass(frozen=True)
+class _BulkLines:
+    """The plain lines of one scanned list, framed all at once (see :func:`_bulk_lines`).
+
+    Positions are indices into the list. ``slow``: lines left to the line loop; ``other``:
+    AIS lines of types corridor does not store; ``queue``: lines whose message is queued for
+    decoding, with its ``payloads``, ``fill`` bits, ``mtype``, receive time ``ts``
+    (``has_ts``), ``line_nos``, and the sentence's ``bang``/``star`` offsets in ``chunk``.
+    """
+
+    n_lines: int
+    slow: np.ndarray
+    other: np.ndarray
+    queue: np.ndarray
+    payloads: list
+    fill: np.ndarray
+    mtype: np.ndarray
+    ts: np.ndarray
+    has_ts: np.ndarray
+    line_nos: np.ndarray
+    chunk: bytes
+    bang: np.ndarray
+    star: np.ndarray
+
+    def parts(self, j: int) -> list:
+        """Queued message ``j`` as the line loop gives it: [(sentence, fields)]."""
+        sentence = self.chunk[int(self.bang[j]):int(self.star[j]) + 3]
+        return [(sentence, sentence.split(b","))]
+
+
+def _bulk_lines(chunk: bytes, n: int, first_line_no: int,
+                assume_us: int | None) -> _BulkLines | None:
+    """Find, with array operations over the whole chunk (``n`` lines joined by ``\\n``), the
+    lines whose reading does not need the line loop, and read them.
+
+    A line is taken here only when the line loop would read it the same way with no state
+    but the line before it: a single-sentence ``!xxVDM``/``!xxVDO`` (fragment 1 of 1, seven
+    fields, a matching checksum, fill bits 0-5, a payload of 1-200 characters starting with
+    a type corridor stores or one of types 1-27, an empty or one-digit sequence id, ASCII),
+    alone or after a tag block, with nothing to strip at either end and no ``!`` or ``\\``
+    after the checksum; its receive time from the tag block's ``c:``, the trailer's epoch,
+    the ``$PGHP`` line just before it, or ``assume_us`` (when the line before is another
+    such AIS line or there is none). A ``$PGHP`` line with a readable time followed by such
+    a line is taken too. Everything else (fragments, leading timestamps, broken lines) is
+    left in ``slow``. None when the chunk does not split into ``n`` lines.
+    """
+    fr = frame_lines(chunk + b"\n")
+    if len(fr.start) != n:
+        return None
+    buf = np.frombuffer(chunk + b"\0", np.uint8)
+    start, end, bang, star, c = fr.start, fr.end, fr.bang, fr.star, fr.commas
+    def byte(pos: np.ndarray, ok: np.ndarray) -> np.ndarray:
+        return buf[np.where(ok, pos, 0)]
+
+    cand = (bang >= 0) & fr.checksum_ok & (fr.n_commas == 6)
+    cand &= ~_SPACE[byte(end - 1, cand)]
+    cand &= c[:, 0] == bang + 6
+    cand &= (byte(bang + 3, cand) | 0x20) == ord("v")
+    cand &= (byte(bang + 4, cand) | 0x20) == ord("d")
+    k5 = byte(bang + 5, cand) | 0x20
+    cand &= (k5 == ord("m")) | (k5 == ord("o"))
+    cand &= (c[:, 1] == c[:, 0] + 2) & (byte(c[:, 0] + 1, cand) == ord("1"))
+    cand &= (c[:, 2] == c[:, 1] + 2) & (byte(c[:, 1] + 1, cand) == ord("1"))
+    cand &= (c[:, 3] == c[:, 2] + 1) | ((c[:, 3] == c[:, 2] + 2) & _DIGIT[byte(c[:, 2] + 1, cand)])
+    cand &= (c[:, 5] > c[:, 4] + 1) & (c[:, 5] - c[:, 4] - 1 <= 200) & (star == c[:, 5] + 2)
+    fill_b = byte(c[:, 5] + 1, cand)
+    cand &= (fill_b >= 48) & (fill_b <= 53)
+    high = np.concatenate(([0], np.cumsum(buf >= 128)))
+    cand &= high[np.where(cand, star + 3, 0)] == high[np.where(cand, bang, 0)]
+    stop = np.concatenate(([0], np.cumsum((buf == _BANG) | (buf == _BACKSLASH))))
+    cand &= stop[np.where(cand, end, 0)] == stop[np.where(cand, star + 3, 0)]
+    mtype = byte(c[:, 4] + 1, cand).astype(np.int64) - 48
+    mtype = np.where(mtype > 40, mtype - 8, mtype)
+    cand &= (mtype >= 1) & (mtype <= 27)
+    rows = np.flatnonzero(cand)
+    if not len(rows):
+        return None
+    # Receive times: the tag block's, else the trailer's, else the line before's.
+    ts = np.full(n, -1, np.int64)
+    own = np.zeros(n, bool)
+    tagged = rows[buf[start[rows]] == _BACKSLASH].tolist()
+    for i, t in zip(tagged, [tag_block_info(chunk[a + 1:b - 1]).ts_us for a, b in
+                             zip(start[tagged].tolist(), bang[tagged].tolist(), strict=True)], strict=True):
+        if t is not None:
+            ts[i], own[i] = t, True
+    trail = rows[~own[rows] & (end[rows] > star[rows] + 3)].tolist()
+    for i, t in zip(trail, [trailing_time(chunk[a + 3:b]) for a, b in
+                            zip(star[trail].tolist(), end[trail].tolist(), strict=True)], strict=True):
+        if t is not None:
+            ts[i], own[i] = t, True
+    gh = np.zeros(n, bool)
+    need = rows[~own[rows] & (rows > 0)]
+    prev = need - 1
+    maybe = prev[~cand[prev] & (buf[start[prev]] == _DOLLAR)].tolist()
+    spans = zip(start[maybe].tolist(), end[maybe].tolist(), strict=True)
+    times = [gatehouse_time(chunk[a:b].rstrip()) if chunk.startswith(b"$PGHP", a) else None
+             for a, b in spans]
+    for i, t in zip(maybe, times, strict=True):
+        if t is not None:
+            gh[i] = True
+            ts[i + 1], own[i + 1] = t, True
+    # A line needing the time of a line before that is neither such an AIS line nor a
+    # readable $PGHP (a blank line, a $PGHP of another line) is left to the loop.
+    first = np.zeros(n, bool)
+    first[0] = True
+    prev_plain = np.concatenate(([False], cand[:-1]))
+    cand &= own | first | prev_plain
+    if assume_us is not None:
+        ts = np.where(cand & ~own, assume_us, ts)
+    # A readable $PGHP whose next line is plain is also read here (it only sets that time).
+    gh &= np.concatenate((cand[1:], [False]))
+    bulk = cand | gh
+    decoded = np.isin(mtype, sorted(_DECODED_TYPES))
+    queue = np.flatnonzero(cand & decoded)
+    a, b = c[queue, 4] + 1, c[queue, 5]
+    return _BulkLines(
+        n_lines=int(bulk.sum()),
+        slow=np.flatnonzero(~bulk),
+        other=np.flatnonzero(cand & ~decoded),
+        queue=queue,
+        payloads=[chunk[x:y] for x, y in zip(a.tolist(), b.tolist(), strict=True)],
+        fill=fill_b[queue].astype(np.int64) - 48,
+        mtype=mtype[queue],
+        ts=ts[queue],
+        has_ts=(own | (assume_us is not None))[queue],
+        line_nos=queue + first_line_no,
+        chunk=chunk,
+        bang=bang[queue],
+        star=star[queue],
+    )
+
+
 class _Scanner:
     """Frames lines, finds receive times, assembles fragments and decodes with pyais."""
 
@@ -220,16 +364,50 @@ class _Scanner:
         self.rows_in = 0
         self.nmea_lines = 0
         self.batch: list = []  # messages waiting to be decoded: (parts, line_no, ts, mtype)
+        self.batch_pos: list = []  # position of the line that completed each of them
+        self.bulk: list = []  # (position of the first line, _BulkLines) framed in bulk
+        self.base = 0  # position of the next scanned line (over all scan calls)
+        self.cur = 0  # position of the line being read
 
     # ---------------------------------------------------------------- lines
     def scan(self, lines: list[bytes], first_line_no: int) -> None:
         out, pending, ctx = self.out, self.pending, self.ctx
         gh_time: int | None = None
-        numbered = (
-            _expand(lines, first_line_no) if b"\\r\\n" in b"".join(lines)
-            else enumerate(lines, first_line_no)
-        )
+        base = self.base
+        self.base += len(lines)
+        joined = b"\n".join(lines)
+        bulk = None
+        if b"\\r\\n" in joined:
+            numbered = _expand(lines, first_line_no)
+        else:
+            if ctx.bulk_framing and lines:
+                bulk = _bulk_lines(joined, len(lines), first_line_no, ctx.assume_us)
+            if bulk is None:
+                numbered = enumerate(lines, first_line_no)
+            else:
+                numbered = ((first_line_no + i, lines[i]) for i in bulk.slow.tolist())
+        # Lines framed in bulk: queued now, ordered among the others' messages by position.
+        # The first bulk ``other_type`` skip is counted when the line loop passes it, so the
+        # reason keeps the detail of its first line, as when reading line by line.
+        other_at = -1
+        if bulk is not None:
+            self.rows_in += bulk.n_lines
+            self.nmea_lines += bulk.n_lines
+            if len(bulk.queue):
+                self.bulk.append((base, bulk))
+            if len(bulk.other):
+                other_at = int(bulk.other[0])
+        prev = -1
         for line_no, raw in numbered:
+            if bulk is not None:
+                i = line_no - first_line_no
+                if i != prev + 1:
+                    gh_time = None  # a bulk-framed AIS line came between: it took the time
+                prev = i
+                self.cur = base + i
+                if 0 <= other_at < i:
+                    self._bulk_other(bulk, first_line_no)
+                    other_at = -1
             line = raw.strip()
             if not line or line[0] == _HASH:
                 continue
@@ -350,6 +528,16 @@ class _Scanner:
             if len(parts) == cnt:
                 del pending[key]
                 self.assemble(parts)
+        if other_at >= 0:
+            self._bulk_other(bulk, first_line_no)
+
+    def _bulk_other(self, bulk: _BulkLines, first_line_no: int) -> None:
+        """Count the bulk-framed lines of AIS types corridor does not store."""
+        lines = (bulk.other + first_line_no).tolist()
+        for ln in lines[:5]:  # the examples: the first five (see _Out.skip)
+            self.out.skip("other_type", ln, _OTHER_AIS)
+        if len(lines) > 5:
+            self.out.skip("other_type", lines[5], _OTHER_AIS, len(lines) - 5)
 
     def _evict(self, line_no: int) -> None:
         """Give up on messages whose first fragment is too many lines back (bounded memory)."""
@@ -378,13 +566,14 @@ class _Scanner:
             mtype -= 8
         if mtype not in _DECODED_TYPES:
             if 1 <= mtype <= 27:
-                out.skip("other_type", line_no, "AIS types corridor does not store (4, 8, 21, ...)")
+                out.skip("other_type", line_no, _OTHER_AIS)
             elif 0 <= mtype <= 63:
                 out.skip("unsupported_type", line_no, f"AIS message type {mtype}")
             else:
                 out.skip("malformed", line_no, "payload is not 6-bit ASCII")
             return
         self.batch.append((parts, line_no, ts, mtype))
+        self.batch_pos.append(self.cur)
 
     def _flush(self) -> None:
         """Decode the messages collected by :meth:`message` all at once.
@@ -395,18 +584,61 @@ class _Scanner:
         the same columns. Rows stay in message order.
         """
         batch, self.batch = self.batch, []
-        if not batch:
+        pos, self.batch_pos = self.batch_pos, []
+        blocks, self.bulk = self.bulk, []
+        if not batch and not blocks:
             return
         out, ctx = self.out, self.ctx
-        n = len(batch)
         clean = [_clean_payload(b[0]) for b in batch]
-        mtype = np.fromiter((b[3] for b in batch), np.int64, count=n)
-        dec = decode_payloads([c[0] for c in clean], [c[1] for c in clean])
+        payloads = [c[0] for c in clean]
+        fill = [c[1] for c in clean]
+        mtype_l = [b[3] for b in batch]
+        line_l = [b[1] for b in batch]
+        ts_l = [-1 if b[2] is None else b[2] for b in batch]
+        has_l = [b[2] is not None for b in batch]
+        n_slow = len(batch)
+        order = None
+        if blocks:
+            q = [(base, bk, bk.queue) for base, bk in blocks]
+            for _base, bk, _rows in q:
+                payloads.extend(bk.payloads)
+            pos_a = np.concatenate([np.asarray(pos, np.int64)]
+                                   + [base + rows for base, _bk, rows in q])
+            order = np.argsort(pos_a, kind="stable")
+            fill_a = np.concatenate([np.asarray(fill, np.int64)] + [bk.fill for _b, bk, _r in q])
+            mtype = np.concatenate([np.asarray(mtype_l, np.int64)] + [bk.mtype for _b, bk, _r in q])
+            line_a = np.concatenate([np.asarray(line_l, np.int64)]
+                                    + [bk.line_nos for _b, bk, _r in q])
+            ts = np.concatenate([np.asarray(ts_l, np.int64)] + [bk.ts for _b, bk, _r in q])
+            has_ts = np.concatenate([np.asarray(has_l, bool)] + [bk.has_ts for _b, bk, _r in q])
+            # where each merged row came from: a queued message, or (block, row) of a bulk block
+            origin = [("s", i) for i in range(n_slow)] + [
+                (bk, j) for _b, bk, rows in q for j in range(len(rows))]
+            if not (np.diff(order) > 0).all():
+                payloads = [payloads[i] for i in order.tolist()]
+                origin = [origin[i] for i in order.tolist()]
+                fill_a, mtype, line_a, ts, has_ts = (
+                    x[order] for x in (fill_a, mtype, line_a, ts, has_ts))
+        else:
+            fill_a = np.asarray(fill, np.int64)
+            mtype = np.asarray(mtype_l, np.int64)
+            line_a = np.asarray(line_l, np.int64)
+            ts = np.asarray(ts_l, np.int64)
+            has_ts = np.asarray(has_l, bool)
+            origin = None
+        lines = line_a.tolist()
+
+        def parts_of(i: int) -> list:
+            if origin is None:
+                return batch[i][0]
+            src, j = origin[i]
+            return batch[j][0] if isinstance(src, str) else src.parts(j)
+
+        dec = decode_payloads(payloads, fill_a)
         cols = dec.columns
         ok = dec.supported & (dec.msg_type == mtype)
         for i in np.flatnonzero(~ok).tolist():
-            parts, line_no, _ts, mt = batch[i]
-            msg = self._pyais(parts, line_no, mt)
+            msg = self._pyais(parts_of(i), lines[i], int(mtype[i]))
             if msg is None:
                 continue
             ok[i] = True
@@ -417,33 +649,31 @@ class _Scanner:
                 if v is not None:
                     col.values[i] = v if isinstance(v, str) else (
                         float(v) if isinstance(v, float) else int(v))
-        has_ts = np.fromiter((b[2] is not None for b in batch), bool, count=n)
-        ts = np.fromiter((-1 if b[2] is None else b[2] for b in batch), np.int64, count=n)
         future = ok & has_ts & (ts > ctx.max_ts_us)
         for i in np.flatnonzero(future).tolist():
-            out.skip("future_timestamp", batch[i][1], "receive time more than a day ahead")
+            out.skip("future_timestamp", lines[i], "receive time more than a day ahead")
         ok &= ~future
         early = ok & has_ts & (ts < EARLIEST_US)
         for i in np.flatnonzero(early).tolist():
-            out.skip("missing_time", batch[i][1], "receive time before 1990 (a damaged clock)")
+            out.skip("missing_time", lines[i], "receive time before 1990 (a damaged clock)")
         ok &= ~early
         mmsi = cols["mmsi"]
         bad_mmsi = ok & mmsi.present & ((mmsi.values < MMSI_MIN) | (mmsi.values > MMSI_MAX))
         for i in np.flatnonzero(bad_mmsi).tolist():  # once per message (a type 19 is both kinds)
-            out.skip("invalid_mmsi", batch[i][1], "MMSI is not 9 digits (100000000-999999999)")
+            out.skip("invalid_mmsi", lines[i], "MMSI is not 9 digits (100000000-999999999)")
         ok &= ~bad_mmsi
         is_static = ok & np.isin(mtype, _STATIC_LIST)
         if not cols["mmsi"].present[is_static].all():
             for i in np.flatnonzero(is_static & ~cols["mmsi"].present).tolist():
-                out.skip("malformed", batch[i][1], f"undecodable type {batch[i][3]}: no MMSI")
+                out.skip("malformed", lines[i], f"undecodable type {int(mtype[i])}: no MMSI")
             is_static &= cols["mmsi"].present
         rows = np.flatnonzero(is_static)
         if len(rows):
             values = {k: dec.column_list(k, rows) for k in _STATIC_SOURCE}
             for j, i in enumerate(rows.tolist()):
-                self._static({k: v[j] for k, v in values.items()}, batch[i][3], batch[i][1],
-                             batch[i][2])
-        self._positions(batch, dec, ok & np.isin(mtype, _POSITION_LIST), mtype, has_ts, ts)
+                self._static({k: v[j] for k, v in values.items()}, int(mtype[i]), lines[i],
+                             int(ts[i]) if has_ts[i] else None)
+        self._positions(lines, dec, ok & np.isin(mtype, _POSITION_LIST), mtype, has_ts, ts)
 
     def _pyais(self, parts: list, line_no: int, mtype: int):
         """One message decoded by pyais (None, with the reason counted, if it cannot be)."""
@@ -457,7 +687,7 @@ class _Scanner:
             self.out.skip("malformed", line_no, f"undecodable type {mtype}: {type(exc).__name__}")
         return None
 
-    def _positions(self, batch: list, dec, rows: np.ndarray, mtype: np.ndarray,
+    def _positions(self, lines: list, dec, rows: np.ndarray, mtype: np.ndarray,
                    has_ts: np.ndarray, ts: np.ndarray) -> None:
         """Position reports of the batch (mask ``rows``) as one block of columns."""
         out, c = self.out, dec.columns
@@ -465,9 +695,9 @@ class _Scanner:
         valid = (lat.present & lon.present & (np.abs(lat.values) <= 90.0)
                  & (np.abs(lon.values) <= 180.0))
         for i in np.flatnonzero(rows & ~valid).tolist():
-            out.skip("invalid_position", batch[i][1], "latitude/longitude not available (91/181)")
+            out.skip("invalid_position", lines[i], "latitude/longitude not available (91/181)")
         for i in np.flatnonzero(rows & valid & ~has_ts).tolist():
-            out.skip("missing_time", batch[i][1], "no receive time (use --assume-time)")
+            out.skip("missing_time", lines[i], "no receive time (use --assume-time)")
         keep = np.flatnonzero(rows & valid & has_ts)
         if not len(keep):
             return
@@ -837,6 +1067,7 @@ class _FileParser:
             assume_us=datetime_to_us(options.assume_time) if options.assume_time else None,
             max_ts_us=now_us + int(options.future_tolerance_s * 1_000_000),
             fragment_max_lines=options.fragment_max_lines,
+            bulk_framing=options.bulk_framing,
         )
         self.carry: dict = {}
         self.merger = Type24Merger(int(options.type24_merge_window_s * 1_000_000))
