@@ -8,6 +8,7 @@ import random
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from corridor.ingest import nmea
@@ -77,7 +78,7 @@ def test_real_captures_are_mostly_framed_in_bulk(data_dir):
     taken = total = 0
     for path in _captures(data_dir):
         lines = path.read_bytes().split(b"\n")
-        bulk = nmea._bulk_lines(b"\n".join(lines), len(lines), 1, None)
+        bulk = nmea._bulk_lines(b"\n".join(lines), np.arange(1, len(lines) + 1), None)
         total += sum(1 for ln in lines if ln.strip() and not ln.startswith(b"#"))
         taken += bulk.n_lines if bulk is not None else 0
     assert total > 2000
@@ -93,7 +94,7 @@ def _odd_lines(real: list[bytes], rng: random.Random) -> list[bytes]:
     pos = b"AIVDM,1,1,,A,15N1u<PP1FJuvSRHOE6QIwwh0HQ6,0"
     out = []
     for line in real:
-        k = rng.randrange(40)
+        k = rng.randrange(48)
         if k == 0:
             out += [b"$PGHP,1,2013,3,18,9,19,9,499,219,,2190048,1,28*23", b"", line]
         elif k == 1:
@@ -141,6 +142,8 @@ def _odd_lines(real: list[bytes], rng: random.Random) -> list[bytes]:
             out.append(b"2021-11-01T01:58:09Z " + line)
         elif k == 22:
             out.append(b"# a comment")
+        elif k == 23:
+            out.append(line + b"\\r\\n" + line)  # two sentences, a literal \r\n between
         else:
             out.append(line)
     return out

@@ -225,8 +225,9 @@ _DIGIT[48:58] = True
 class _BulkLines:
     """The plain lines of one scanned list, framed all at once (see :func:`_bulk_lines`).
 
-    Positions are indices into the list. ``slow``: lines left to the line loop; ``other``:
-    AIS lines of types corridor does not store; ``queue``: lines whose message is queued for
+    Positions are indices into the list (a line holding sentences joined by a literal
+    ``\\r\\n`` is one item per sentence, see :func:`_expand`). ``slow``: lines left to the line
+    loop; ``other``: AIS lines of types corridor does not store; ``queue``: lines whose message is queued for
     decoding, with its ``payloads``, ``fill`` bits, ``mtype``, receive time ``ts``
     (``has_ts``), ``line_nos``, and the sentence's ``bang``/``star`` offsets in ``chunk``.
     """
@@ -241,6 +242,7 @@ class _BulkLines:
     ts: np.ndarray
     has_ts: np.ndarray
     line_nos: np.ndarray
+    line_nos_all: np.ndarray  # of every item of the list
     chunk: bytes
     bang: np.ndarray
     star: np.ndarray
@@ -251,10 +253,11 @@ class _BulkLines:
         return [(sentence, sentence.split(b","))]
 
 
-def _bulk_lines(chunk: bytes, n: int, first_line_no: int,
+def _bulk_lines(chunk: bytes, line_nos: np.ndarray,
                 assume_us: int | None) -> _BulkLines | None:
-    """Find, with array operations over the whole chunk (``n`` lines joined by ``\\n``), the
-    lines whose reading does not need the line loop, and read them.
+    """Find, with array operations over the whole chunk (the lines joined by ``\\n``), the
+    lines whose reading does not need the line loop, and read them. ``line_nos``: the file
+    line number of each of the lines.
 
     A line is taken here only when the line loop would read it the same way with no state
     but the line before it: a single-sentence ``!xxVDM``/``!xxVDO`` (fragment 1 of 1, seven
@@ -267,6 +270,7 @@ def _bulk_lines(chunk: bytes, n: int, first_line_no: int,
     a line is taken too. Everything else (fragments, leading timestamps, broken lines) is
     left in ``slow``. None when the chunk does not split into ``n`` lines.
     """
+    n = len(line_nos)
     fr = frame_lines(chunk + b"\n")
     if len(fr.start) != n:
         return None
@@ -346,7 +350,8 @@ def _bulk_lines(chunk: bytes, n: int, first_line_no: int,
         mtype=mtype[queue],
         ts=ts[queue],
         has_ts=(own | (assume_us is not None))[queue],
-        line_nos=queue + first_line_no,
+        line_nos=line_nos[queue],
+        line_nos_all=line_nos,
         chunk=chunk,
         bang=bang[queue],
         star=star[queue],
@@ -374,18 +379,25 @@ class _Scanner:
         out, pending, ctx = self.out, self.pending, self.ctx
         gh_time: int | None = None
         base = self.base
-        self.base += len(lines)
         joined = b"\n".join(lines)
-        bulk = None
-        if b"\\r\\n" in joined:
-            numbered = _expand(lines, first_line_no)
+        if b"\\r\\n" in joined:  # sentences joined by a literal \r\n: one item per sentence
+            expanded = list(_expand(lines, first_line_no))
+            items = [e[1] for e in expanded]
+            line_nos = np.array([e[0] for e in expanded], np.int64)
+            joined = b"\n".join(items)
         else:
-            if ctx.bulk_framing and lines:
-                bulk = _bulk_lines(joined, len(lines), first_line_no, ctx.assume_us)
-            if bulk is None:
-                numbered = enumerate(lines, first_line_no)
-            else:
-                numbered = ((first_line_no + i, lines[i]) for i in bulk.slow.tolist())
+            items = lines
+            line_nos = np.arange(first_line_no, first_line_no + len(lines), dtype=np.int64)
+        self.base += len(items)
+        bulk = None
+        if ctx.bulk_framing and items:
+            bulk = _bulk_lines(joined, line_nos, ctx.assume_us)
+        if bulk is None:
+            numbered = zip(line_nos.tolist(), items, strict=True)
+        else:
+            slow = bulk.slow.tolist()
+            numbered = zip(slow, line_nos[bulk.slow].tolist(), [items[i] for i in slow],
+                           strict=True)
         # Lines framed in bulk: queued now, ordered among the others' messages by position.
         # The first bulk ``other_type`` skip is counted when the line loop passes it, so the
         # reason keeps the detail of its first line, as when reading line by line.
@@ -398,15 +410,17 @@ class _Scanner:
             if len(bulk.other):
                 other_at = int(bulk.other[0])
         prev = -1
-        for line_no, raw in numbered:
-            if bulk is not None:
-                i = line_no - first_line_no
+        for item in numbered:
+            if bulk is None:
+                line_no, raw = item
+            else:
+                i, line_no, raw = item
                 if i != prev + 1:
                     gh_time = None  # a bulk-framed AIS line came between: it took the time
                 prev = i
                 self.cur = base + i
                 if 0 <= other_at < i:
-                    self._bulk_other(bulk, first_line_no)
+                    self._bulk_other(bulk)
                     other_at = -1
             line = raw.strip()
             if not line or line[0] == _HASH:
@@ -529,11 +543,11 @@ class _Scanner:
                 del pending[key]
                 self.assemble(parts)
         if other_at >= 0:
-            self._bulk_other(bulk, first_line_no)
+            self._bulk_other(bulk)
 
-    def _bulk_other(self, bulk: _BulkLines, first_line_no: int) -> None:
+    def _bulk_other(self, bulk: _BulkLines) -> None:
         """Count the bulk-framed lines of AIS types corridor does not store."""
-        lines = (bulk.other + first_line_no).tolist()
+        lines = bulk.line_nos_all[bulk.other].tolist()
         for ln in lines[:5]:  # the examples: the first five (see _Out.skip)
             self.out.skip("other_type", ln, _OTHER_AIS)
         if len(lines) > 5:
