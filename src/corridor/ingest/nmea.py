@@ -292,10 +292,13 @@ def _bulk_lines(chunk: bytes, line_nos: np.ndarray,
     cand &= (c[:, 5] > c[:, 4] + 1) & (c[:, 5] - c[:, 4] - 1 <= 200) & (star == c[:, 5] + 2)
     fill_b = byte(c[:, 5] + 1, cand)
     cand &= (fill_b >= 48) & (fill_b <= 53)
-    high = np.concatenate(([0], np.cumsum(buf >= 128)))
-    cand &= high[np.where(cand, star + 3, 0)] == high[np.where(cand, bang, 0)]
-    stop = np.concatenate(([0], np.cumsum((buf == _BANG) | (buf == _BACKSLASH))))
-    cand &= stop[np.where(cand, end, 0)] == stop[np.where(cand, star + 3, 0)]
+    # not ASCII (pyais refuses it), or a "!" or "\\" after the checksum (two sentences)
+    high = np.flatnonzero(buf >= 128)
+    hline = np.searchsorted(start, high, side="right") - 1
+    cand[hline[(high >= bang[hline]) & (high < star[hline] + 3)]] = False
+    stops = np.flatnonzero((buf == _BANG) | (buf == _BACKSLASH))
+    sline = np.searchsorted(start, stops, side="right") - 1
+    cand[sline[(stops >= star[sline] + 3) & (stops < end[sline]) & (star[sline] >= 0)]] = False
     mtype = byte(c[:, 4] + 1, cand).astype(np.int64) - 48
     mtype = np.where(mtype > 40, mtype - 8, mtype)
     cand &= (mtype >= 1) & (mtype <= 27)
@@ -381,10 +384,12 @@ class _Scanner:
         base = self.base
         joined = b"\n".join(lines)
         if b"\\r\\n" in joined:  # sentences joined by a literal \r\n: one item per sentence
-            expanded = list(_expand(lines, first_line_no))
-            items = [e[1] for e in expanded]
-            line_nos = np.array([e[0] for e in expanded], np.int64)
-            joined = b"\n".join(items)
+            # (as _expand numbers them, without a Python step per line)
+            per_line = np.fromiter((raw.count(b"\\r\\n") + 1 for raw in lines), np.int64,
+                                   count=len(lines))
+            joined = joined.replace(b"\\r\\n", b"\n")
+            items = joined.split(b"\n")
+            line_nos = np.repeat(np.arange(first_line_no, first_line_no + len(lines)), per_line)
         else:
             items = lines
             line_nos = np.arange(first_line_no, first_line_no + len(lines), dtype=np.int64)
