@@ -385,8 +385,11 @@ class _Scanner:
         joined = b"\n".join(lines)
         if b"\\r\\n" in joined:  # sentences joined by a literal \r\n: one item per sentence
             # (as _expand numbers them, without a Python step per line)
-            per_line = np.fromiter((raw.count(b"\\r\\n") + 1 for raw in lines), np.int64,
-                                   count=len(lines))
+            raw = np.frombuffer(joined, np.uint8)
+            at = np.flatnonzero(raw[:-3] == _BACKSLASH)  # "\\r\\n" cannot overlap itself
+            at = at[(raw[at + 1] == 0x72) & (raw[at + 2] == _BACKSLASH) & (raw[at + 3] == 0x6E)]
+            line_of = np.searchsorted(np.flatnonzero(raw == 0x0A), at)
+            per_line = np.bincount(line_of, minlength=len(lines)) + 1
             joined = joined.replace(b"\\r\\n", b"\n")
             items = joined.split(b"\n")
             line_nos = np.repeat(np.arange(first_line_no, first_line_no + len(lines)), per_line)
