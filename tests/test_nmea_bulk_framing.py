@@ -168,3 +168,28 @@ def test_odd_lines_mixed_into_real_ones_are_stored_the_same(tmp_path, data_dir, 
                                   chunk_lines=chunk_lines)
             rows += len(got["positions"])
     assert rows > 1000
+
+
+def test_pghp_times_read_in_bulk_are_gatehouse_times(data_dir):
+    from corridor.ingest.nmea_time import gatehouse_time
+    from corridor.ingest.nmea_vector import frame_lines
+
+    real = [ln for p in _captures(data_dir) for ln in p.read_bytes().splitlines()
+            if ln.startswith(b"$PGHP")]
+    assert len(real) > 100
+    rng = random.Random(3)
+    made = [b"$PGHP,1,%d,%d,%d,%d,%d,%d,%d,1,2*00" % (
+        rng.randint(0, 10000), rng.randint(0, 13), rng.randint(0, 32), rng.randint(0, 24),
+        rng.randint(0, 60), rng.randint(0, 61), rng.randint(0, 1000)) for _ in range(3000)]
+    odd = [b"$PGHP,1,2000,3,1,0,0,0,5", b"$PGHP,1,+200,3,1,0,0,0,5,1", b"$PGHP,1,2000,3,1,0,0,0,5 ,1",
+           b"$PGHP,2,2000,3,1,0,0,0,5,1", b"$PGHPX,1,2000,3,1,0,0,0,5,1", b"$PGHP,1,12345,3,1,0,0,0,5,1"]
+    lines = real + made + odd
+    chunk = b"\n".join(lines)
+    fr = frame_lines(chunk)
+    times, sure = nmea._gatehouse_times(np.frombuffer(chunk + b"\0", np.uint8), fr.start,
+                                        fr.end, np.arange(len(lines)))
+    assert sure[: len(real)].all()  # real lines need no second reading
+    assert 1000 < sure.sum() < len(lines)
+    for line, t, ok in zip(lines, times.tolist(), sure.tolist(), strict=True):
+        if ok:
+            assert t == gatehouse_time(line), line

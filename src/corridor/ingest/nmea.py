@@ -54,7 +54,14 @@ How it is fast
 --------------
 pyais's stream assembler drops orphan fragments silently, does not key on tag-block groups
 or stations and cannot read USCG trailers (it takes the last comma field as the checksum), so
-line framing and fragment assembly are done here with one ``bytes.split`` per line. The
+line framing and fragment assembly are done here. The plain lines of a chunk (a
+single-sentence AIS line, alone or after a tag block, timed by its ``c:``, its trailer, the
+``$PGHP`` line before it or ``assume_time``; most lines of most logs) are framed, checked and
+cut all at once with numpy (:func:`corridor.ingest.nmea_vector.frame_lines`); the others
+(fragments, leading timestamps, anything unusual) are read one by one with one
+``bytes.split`` each, in file order, and both kinds of message are decoded in that order:
+the result is the same as reading every line one by one (``NmeaOptions.bulk_framing=False``,
+compared on every real capture by ``tests/test_nmea_bulk_framing.py``). The
 payloads of the message types corridor stores are queued and decoded a chunk at a time by
 :mod:`corridor.ingest.nmea_vector` (numpy, field offsets and converters taken from pyais, the
 same values as pyais to the bit); pyais decodes the rest (odd sentences, characters outside
@@ -253,6 +260,64 @@ class _BulkLines:
         return [(sentence, sentence.split(b","))]
 
 
+_PGHP = np.frombuffer(b"$PGHP,1,", np.uint8)
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int64)
+
+
+def _gatehouse_times(buf: np.ndarray, start: np.ndarray, end: np.ndarray,
+                     rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Receive times (µs) of the ``$PGHP,1,YYYY,M,D,h,m,s,ms,...`` lines ``rows``, read
+    with array operations: (times, sure). Only lines in the plainest form (fields of 1-4
+    digits, a real date and time) are ``sure``; :func:`gatehouse_time` reads the others, so
+    every time is the one it gives."""
+    k = len(rows)
+    sure = np.zeros(k, bool)
+    out = np.zeros(k, np.int64)
+    if not k:
+        return out, sure
+    s0, e0 = start[rows], end[rows]
+    sure = e0 - s0 > 20
+    for j, b in enumerate(_PGHP.tolist()):
+        sure &= buf[np.where(sure, s0 + j, 0)] == b
+    # the commas after "$PGHP,1" (the seventh byte) that end fields 2-8
+    lo, hi = s0 + 7, e0
+    cpos = np.flatnonzero(buf == 44)
+    first = np.searchsorted(cpos, lo)
+    fields = []
+    for f in range(8):  # commas 1-8 of the line: fields 2-8 lie between them
+        idx = first + f
+        ok = idx < len(cpos)
+        c = np.where(ok, cpos[np.minimum(idx, len(cpos) - 1)], -1)
+        sure &= ok & (c < hi)
+        fields.append(c)
+    vals = []
+    for f in range(7):
+        a, b = fields[f] + 1, fields[f + 1]
+        width = b - a
+        sure &= (width >= 1) & (width <= 4)
+        v = np.zeros(k, np.int64)
+        for d in range(4):
+            inside = sure & (d < width)
+            digit = buf[np.where(inside, a + d, 0)].astype(np.int64) - 48
+            sure &= ~inside | ((digit >= 0) & (digit <= 9))
+            v = np.where(inside, v * 10 + digit, v)
+        vals.append(v)
+    y, mo, d, h, mi, sec, ms = vals
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    dim = _MONTH_DAYS[np.clip(mo, 0, 12)] + ((mo == 2) & leap)
+    sure &= (y >= 1) & (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= dim)
+    sure &= (h < 24) & (mi < 60) & (sec < 61) & (ms < 1000)
+    # days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil)
+    yy = y - (mo <= 2)
+    era = np.floor_divide(yy, 400)
+    yoe = yy - era * 400
+    doy = (153 * (mo + np.where(mo > 2, -3, 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    days = era * 146097 + doe - 719468
+    out = ((days * 86400 + h * 3600 + mi * 60 + sec) * 1000 + ms) * 1000
+    return np.where(sure, out, 0), sure
+
+
 def _bulk_lines(chunk: bytes, line_nos: np.ndarray,
                 assume_us: int | None) -> _BulkLines | None:
     """Find, with array operations over the whole chunk (the lines joined by ``\\n``), the
@@ -321,14 +386,19 @@ def _bulk_lines(chunk: bytes, line_nos: np.ndarray,
     gh = np.zeros(n, bool)
     need = rows[~own[rows] & (rows > 0)]
     prev = need - 1
-    maybe = prev[~cand[prev] & (buf[start[prev]] == _DOLLAR)].tolist()
-    spans = zip(start[maybe].tolist(), end[maybe].tolist(), strict=True)
-    times = [gatehouse_time(chunk[a:b].rstrip()) if chunk.startswith(b"$PGHP", a) else None
-             for a, b in spans]
-    for i, t in zip(maybe, times, strict=True):
+    maybe = prev[~cand[prev] & (buf[start[prev]] == _DOLLAR)]
+    gts, sure = _gatehouse_times(buf, start, end, maybe)
+    odd = maybe[~sure].tolist()  # read by gatehouse_time itself
+    spans = zip(start[odd].tolist(), end[odd].tolist(), strict=True)
+    odd_ts = [gatehouse_time(chunk[a:b].rstrip()) if chunk.startswith(b"$PGHP", a) else None
+              for a, b in spans]
+    for i, t in zip(odd, odd_ts, strict=True):
         if t is not None:
             gh[i] = True
             ts[i + 1], own[i + 1] = t, True
+    fine = maybe[sure]
+    gh[fine] = True
+    ts[fine + 1], own[fine + 1] = gts[sure], True
     # A line needing the time of a line before that is neither such an AIS line nor a
     # readable $PGHP (a blank line, a $PGHP of another line) is left to the loop.
     first = np.zeros(n, bool)
