@@ -455,14 +455,21 @@ class _Scanner:
         joined = b"\n".join(lines)
         if b"\\r\\n" in joined:  # sentences joined by a literal \r\n: one item per sentence
             # (as _expand numbers them, without a Python step per line)
-            raw = np.frombuffer(joined, np.uint8)
-            at = np.flatnonzero(raw[:-3] == _BACKSLASH)  # "\\r\\n" cannot overlap itself
-            at = at[(raw[at + 1] == 0x72) & (raw[at + 2] == _BACKSLASH) & (raw[at + 3] == 0x6E)]
-            line_of = np.searchsorted(np.flatnonzero(raw == 0x0A), at)
-            per_line = np.bincount(line_of, minlength=len(lines)) + 1
-            joined = joined.replace(b"\\r\\n", b"\n")
-            items = joined.split(b"\n")
-            line_nos = np.repeat(np.arange(first_line_no, first_line_no + len(lines)), per_line)
+            if joined.count(b"\n") == len(lines) - 1:
+                raw = np.frombuffer(joined, np.uint8)
+                at = np.flatnonzero(raw[:-3] == _BACKSLASH)  # "\\r\\n" cannot overlap itself
+                at = at[(raw[at + 1] == 0x72) & (raw[at + 2] == _BACKSLASH) & (raw[at + 3] == 0x6E)]
+                line_of = np.searchsorted(np.flatnonzero(raw == 0x0A), at)
+                per_line = np.bincount(line_of, minlength=len(lines)) + 1
+                joined = joined.replace(b"\\r\\n", b"\n")
+                items = joined.split(b"\n")
+                line_nos = np.repeat(np.arange(first_line_no, first_line_no + len(lines)),
+                                     per_line)
+            else:  # a line break inside a line (only when called with such a list)
+                expanded = list(_expand(lines, first_line_no))
+                items = [e[1] for e in expanded]
+                line_nos = np.array([e[0] for e in expanded], np.int64)
+                joined = b"\n".join(items)
         else:
             items = lines
             line_nos = np.arange(first_line_no, first_line_no + len(lines), dtype=np.int64)
