@@ -54,7 +54,14 @@ How it is fast
 --------------
 pyais's stream assembler drops orphan fragments silently, does not key on tag-block groups
 or stations and cannot read USCG trailers (it takes the last comma field as the checksum), so
-line framing and fragment assembly are done here with one ``bytes.split`` per line. The
+line framing and fragment assembly are done here. The plain lines of a chunk (a
+single-sentence AIS line, alone or after a tag block, timed by its ``c:``, its trailer, the
+``$PGHP`` line before it or ``assume_time``; most lines of most logs) are framed, checked and
+cut all at once with numpy (:func:`corridor.ingest.nmea_vector.frame_lines`); the others
+(fragments, leading timestamps, anything unusual) are read one by one with one
+``bytes.split`` each, in file order, and both kinds of message are decoded in that order:
+the result is the same as reading every line one by one (``NmeaOptions.bulk_framing=False``,
+compared on every real capture by ``tests/test_nmea_bulk_framing.py``). The
 payloads of the message types corridor stores are queued and decoded a chunk at a time by
 :mod:`corridor.ingest.nmea_vector` (numpy, field offsets and converters taken from pyais, the
 same values as pyais to the bit); pyais decodes the rest (odd sentences, characters outside
@@ -103,7 +110,7 @@ from corridor.ingest.nmea_time import (
     tag_block_info,
     trailing_time,
 )
-from corridor.ingest.nmea_vector import FIELDS, decode_payloads
+from corridor.ingest.nmea_vector import FIELDS, decode_payloads, frame_lines
 from corridor.ingest.summary import INFO_REASONS, IngestError, IngestSummary, ingest_file
 from corridor.schema import POSITIONS, VESSEL_REPORTS
 from corridor.store import Store
@@ -118,6 +125,7 @@ _STATIC_SOURCE = ("mmsi", "partno", "imo", "shipname", "callsign", "ship_type", 
                   "to_stern", "to_port", "to_starboard", "draught", "destination")
 _SMALL_INTS = {str(i).encode(): i for i in range(1, 10)}  # fragment counts/numbers (1-9)
 
+_OTHER_AIS = "AIS types corridor does not store (4, 8, 21, ...)"
 _MINUTE_US = 60_000_000
 _CLOCK_SLACK_US = 5_000_000
 _BACKSLASH, _BANG, _DOLLAR, _HASH = 0x5C, 0x21, 0x24, 0x23
@@ -136,6 +144,8 @@ class NmeaOptions:
     ``future_tolerance_s``: receive times later than now + this are ``future_timestamp``.
     ``type24_merge_window_s``: max seconds between a type 24 part A and B to merge them.
     ``fragment_max_lines``: fragments of one message must lie within this many lines.
+    ``bulk_framing``: frame the plain single-sentence lines of a chunk all at once (numpy);
+    False reads every line one by one (same result, kept to check that it is the same).
     """
 
     assume_time: datetime | None = None
@@ -147,10 +157,18 @@ class NmeaOptions:
     future_tolerance_s: float = 86_400.0
     type24_merge_window_s: float = 600.0
     fragment_max_lines: int = 1_000
+    bulk_framing: bool = True
 
 
-#: |receive time| limit in µs for the int64 columns (year ~148,000): see _Scanner._flush.
+#: |receive time| limit in µs for the int64 columns (year ~148,000).
 _TS_CLAMP = 1 << 62
+
+
+def _clamp_ts(t: int) -> int:
+    """A receive time that fits the int64 columns: a damaged tag block's time past int64
+    (``c:891694969626169519``) is clamped far beyond any real one, so it counts as
+    ``future_timestamp`` instead of failing the file."""
+    return max(-_TS_CLAMP, min(t, _TS_CLAMP))
 
 
 @dataclass(frozen=True)
@@ -161,6 +179,7 @@ class _Ctx:
     assume_us: int | None
     max_ts_us: int
     fragment_max_lines: int
+    bulk_framing: bool = True
 
 
 # A fragment waiting for its partners: (line_no, ts_us, key, frag_num, frag_cnt, sentence).
@@ -213,6 +232,216 @@ def _expand(lines: list[bytes], first_line_no: int) -> Iterator[tuple[int, bytes
             yield line_no, raw
 
 
+#: Bytes ``bytes.strip()`` removes (a line with any at either end is read line by line).
+_SPACE = np.zeros(256, bool)
+_SPACE[[9, 10, 11, 12, 13, 32]] = True
+_DIGIT = np.zeros(256, bool)
+_DIGIT[48:58] = True
+
+
+@dataclass(frozen=True)
+class _BulkLines:
+    """The plain lines of one scanned list, framed all at once (see :func:`_bulk_lines`).
+
+    Positions are indices into the list (a line holding sentences joined by a literal
+    ``\\r\\n`` is one item per sentence, see :func:`_expand`). ``slow``: lines left to the line
+    loop; ``other``: AIS lines of types corridor does not store; ``queue``: lines whose message is queued for
+    decoding, with its ``payloads``, ``fill`` bits, ``mtype``, receive time ``ts``
+    (``has_ts``), ``line_nos``, and the sentence's ``bang``/``star`` offsets in ``chunk``.
+    """
+
+    n_lines: int
+    slow: np.ndarray
+    other: np.ndarray
+    queue: np.ndarray
+    payloads: list
+    fill: np.ndarray
+    mtype: np.ndarray
+    ts: np.ndarray
+    has_ts: np.ndarray
+    line_nos: np.ndarray
+    line_nos_all: np.ndarray  # of every item of the list
+    chunk: bytes
+    bang: np.ndarray
+    star: np.ndarray
+
+    def parts(self, j: int) -> list:
+        """Queued message ``j`` as the line loop gives it: [(sentence, fields)]."""
+        sentence = self.chunk[int(self.bang[j]):int(self.star[j]) + 3]
+        return [(sentence, sentence.split(b","))]
+
+
+_PGHP = np.frombuffer(b"$PGHP,1,", np.uint8)
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int64)
+
+
+def _gatehouse_times(buf: np.ndarray, start: np.ndarray, end: np.ndarray,
+                     rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Receive times (µs) of the ``$PGHP,1,YYYY,M,D,h,m,s,ms,...`` lines ``rows``, read
+    with array operations: (times, sure). Only lines in the plainest form (fields of 1-4
+    digits, a real date and time) are ``sure``; :func:`gatehouse_time` reads the others, so
+    every time is the one it gives."""
+    k = len(rows)
+    sure = np.zeros(k, bool)
+    out = np.zeros(k, np.int64)
+    if not k:
+        return out, sure
+    s0, e0 = start[rows], end[rows]
+    sure = e0 - s0 > 20
+    for j, b in enumerate(_PGHP.tolist()):
+        sure &= buf[np.where(sure, s0 + j, 0)] == b
+    # the commas after "$PGHP,1" (the seventh byte) that end fields 2-8
+    lo, hi = s0 + 7, e0
+    cpos = np.flatnonzero(buf == 44)
+    first = np.searchsorted(cpos, lo)
+    fields = []
+    for f in range(8):  # commas 1-8 of the line: fields 2-8 lie between them
+        idx = first + f
+        ok = idx < len(cpos)
+        c = np.where(ok, cpos[np.minimum(idx, len(cpos) - 1)], -1)
+        sure &= ok & (c < hi)
+        fields.append(c)
+    vals = []
+    for f in range(7):
+        a, b = fields[f] + 1, fields[f + 1]
+        width = b - a
+        sure &= (width >= 1) & (width <= 4)
+        v = np.zeros(k, np.int64)
+        for d in range(4):
+            inside = sure & (d < width)
+            digit = buf[np.where(inside, a + d, 0)].astype(np.int64) - 48
+            sure &= ~inside | ((digit >= 0) & (digit <= 9))
+            v = np.where(inside, v * 10 + digit, v)
+        vals.append(v)
+    y, mo, d, h, mi, sec, ms = vals
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    dim = _MONTH_DAYS[np.clip(mo, 0, 12)] + ((mo == 2) & leap)
+    sure &= (y >= 1) & (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= dim)
+    sure &= (h < 24) & (mi < 60) & (sec < 61) & (ms < 1000)
+    # days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil)
+    yy = y - (mo <= 2)
+    era = np.floor_divide(yy, 400)
+    yoe = yy - era * 400
+    doy = (153 * (mo + np.where(mo > 2, -3, 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    days = era * 146097 + doe - 719468
+    out = ((days * 86400 + h * 3600 + mi * 60 + sec) * 1000 + ms) * 1000
+    return np.where(sure, out, 0), sure
+
+
+def _bulk_lines(chunk: bytes, line_nos: np.ndarray,
+                assume_us: int | None) -> _BulkLines | None:
+    """Find, with array operations over the whole chunk (the lines joined by ``\\n``), the
+    lines whose reading does not need the line loop, and read them. ``line_nos``: the file
+    line number of each of the lines.
+
+    A line is taken here only when the line loop would read it the same way with no state
+    but the line before it: a single-sentence ``!xxVDM``/``!xxVDO`` (fragment 1 of 1, seven
+    fields, a matching checksum, fill bits 0-5, a payload of 1-200 characters starting with
+    a type corridor stores or one of types 1-27, an empty or one-digit sequence id, ASCII),
+    alone or after a tag block, with nothing to strip at either end and no ``!`` or ``\\``
+    after the checksum; its receive time from the tag block's ``c:``, the trailer's epoch,
+    the ``$PGHP`` line just before it, or ``assume_us`` (when the line before is another
+    such AIS line or there is none). A ``$PGHP`` line with a readable time followed by such
+    a line is taken too. Everything else (fragments, leading timestamps, broken lines) is
+    left in ``slow``. None when the chunk does not split into ``n`` lines.
+    """
+    n = len(line_nos)
+    fr = frame_lines(chunk + b"\n")
+    if len(fr.start) != n:
+        return None
+    buf = np.frombuffer(chunk + b"\0", np.uint8)
+    start, end, bang, star, c = fr.start, fr.end, fr.bang, fr.star, fr.commas
+    def byte(pos: np.ndarray, ok: np.ndarray) -> np.ndarray:
+        return buf[np.where(ok, pos, 0)]
+
+    cand = (bang >= 0) & fr.checksum_ok & (fr.n_commas == 6)
+    cand &= ~_SPACE[byte(end - 1, cand)]
+    cand &= c[:, 0] == bang + 6
+    cand &= (byte(bang + 3, cand) | 0x20) == ord("v")
+    cand &= (byte(bang + 4, cand) | 0x20) == ord("d")
+    k5 = byte(bang + 5, cand) | 0x20
+    cand &= (k5 == ord("m")) | (k5 == ord("o"))
+    cand &= (c[:, 1] == c[:, 0] + 2) & (byte(c[:, 0] + 1, cand) == ord("1"))
+    cand &= (c[:, 2] == c[:, 1] + 2) & (byte(c[:, 1] + 1, cand) == ord("1"))
+    cand &= (c[:, 3] == c[:, 2] + 1) | ((c[:, 3] == c[:, 2] + 2) & _DIGIT[byte(c[:, 2] + 1, cand)])
+    cand &= (c[:, 5] > c[:, 4] + 1) & (c[:, 5] - c[:, 4] - 1 <= 200) & (star == c[:, 5] + 2)
+    fill_b = byte(c[:, 5] + 1, cand)
+    cand &= (fill_b >= 48) & (fill_b <= 53)
+    # not ASCII (pyais refuses it), or a "!" or "\\" after the checksum (two sentences)
+    high = np.flatnonzero(buf >= 128)
+    hline = np.searchsorted(start, high, side="right") - 1
+    cand[hline[(high >= bang[hline]) & (high < star[hline] + 3)]] = False
+    stops = np.flatnonzero((buf == _BANG) | (buf == _BACKSLASH))
+    sline = np.searchsorted(start, stops, side="right") - 1
+    cand[sline[(stops >= star[sline] + 3) & (stops < end[sline]) & (star[sline] >= 0)]] = False
+    mtype = byte(c[:, 4] + 1, cand).astype(np.int64) - 48
+    mtype = np.where(mtype > 40, mtype - 8, mtype)
+    cand &= (mtype >= 1) & (mtype <= 27)
+    rows = np.flatnonzero(cand)
+    if not len(rows):
+        return None
+    # Receive times: the tag block's, else the trailer's, else the line before's.
+    ts = np.full(n, -1, np.int64)
+    own = np.zeros(n, bool)
+    tagged = rows[buf[start[rows]] == _BACKSLASH].tolist()
+    for i, t in zip(tagged, [tag_block_info(chunk[a + 1:b - 1]).ts_us for a, b in
+                             zip(start[tagged].tolist(), bang[tagged].tolist(), strict=True)], strict=True):
+        if t is not None:
+            ts[i], own[i] = _clamp_ts(t), True
+    trail = rows[~own[rows] & (end[rows] > star[rows] + 3)].tolist()
+    for i, t in zip(trail, [trailing_time(chunk[a + 3:b]) for a, b in
+                            zip(star[trail].tolist(), end[trail].tolist(), strict=True)], strict=True):
+        if t is not None:
+            ts[i], own[i] = _clamp_ts(t), True
+    gh = np.zeros(n, bool)
+    need = rows[~own[rows] & (rows > 0)]
+    prev = need - 1
+    maybe = prev[~cand[prev] & (buf[start[prev]] == _DOLLAR)]
+    gts, sure = _gatehouse_times(buf, start, end, maybe)
+    odd = maybe[~sure].tolist()  # read by gatehouse_time itself
+    spans = zip(start[odd].tolist(), end[odd].tolist(), strict=True)
+    odd_ts = [gatehouse_time(chunk[a:b].rstrip()) if chunk.startswith(b"$PGHP", a) else None
+              for a, b in spans]
+    for i, t in zip(odd, odd_ts, strict=True):
+        if t is not None:
+            gh[i] = True
+            ts[i + 1], own[i + 1] = t, True
+    fine = maybe[sure]
+    gh[fine] = True
+    ts[fine + 1], own[fine + 1] = gts[sure], True
+    # A line needing the time of a line before that is neither such an AIS line nor a
+    # readable $PGHP (a blank line, a $PGHP of another line) is left to the loop.
+    first = np.zeros(n, bool)
+    first[0] = True
+    prev_plain = np.concatenate(([False], cand[:-1]))
+    cand &= own | first | prev_plain
+    if assume_us is not None:
+        ts = np.where(cand & ~own, assume_us, ts)
+    # A readable $PGHP whose next line is plain is also read here (it only sets that time).
+    gh &= np.concatenate((cand[1:], [False]))
+    bulk = cand | gh
+    decoded = np.isin(mtype, sorted(_DECODED_TYPES))
+    queue = np.flatnonzero(cand & decoded)
+    a, b = c[queue, 4] + 1, c[queue, 5]
+    return _BulkLines(
+        n_lines=int(bulk.sum()),
+        slow=np.flatnonzero(~bulk),
+        other=np.flatnonzero(cand & ~decoded),
+        queue=queue,
+        payloads=[chunk[x:y] for x, y in zip(a.tolist(), b.tolist(), strict=True)],
+        fill=fill_b[queue].astype(np.int64) - 48,
+        mtype=mtype[queue],
+        ts=ts[queue],
+        has_ts=(own | (assume_us is not None))[queue],
+        line_nos=line_nos[queue],
+        line_nos_all=line_nos,
+        chunk=chunk,
+        bang=bang[queue],
+        star=star[queue],
+    )
+
+
 class _Scanner:
     """Frames lines, finds receive times, assembles fragments and decodes with pyais."""
 
@@ -224,16 +453,71 @@ class _Scanner:
         self.rows_in = 0
         self.nmea_lines = 0
         self.batch: list = []  # messages waiting to be decoded: (parts, line_no, ts, mtype)
+        self.batch_pos: list = []  # position of the line that completed each of them
+        self.bulk: list = []  # (position of the first line, _BulkLines) framed in bulk
+        self.base = 0  # position of the next scanned line (over all scan calls)
+        self.cur = 0  # position of the line being read
 
     # ---------------------------------------------------------------- lines
     def scan(self, lines: list[bytes], first_line_no: int) -> None:
         out, pending, ctx = self.out, self.pending, self.ctx
         gh_time: int | None = None
-        numbered = (
-            _expand(lines, first_line_no) if b"\\r\\n" in b"".join(lines)
-            else enumerate(lines, first_line_no)
-        )
-        for line_no, raw in numbered:
+        base = self.base
+        joined = b"\n".join(lines)
+        if b"\\r\\n" in joined:  # sentences joined by a literal \r\n: one item per sentence
+            # (as _expand numbers them, without a Python step per line)
+            if joined.count(b"\n") == len(lines) - 1:
+                raw = np.frombuffer(joined, np.uint8)
+                at = np.flatnonzero(raw[:-3] == _BACKSLASH)  # "\\r\\n" cannot overlap itself
+                at = at[(raw[at + 1] == 0x72) & (raw[at + 2] == _BACKSLASH) & (raw[at + 3] == 0x6E)]
+                line_of = np.searchsorted(np.flatnonzero(raw == 0x0A), at)
+                per_line = np.bincount(line_of, minlength=len(lines)) + 1
+                joined = joined.replace(b"\\r\\n", b"\n")
+                items = joined.split(b"\n")
+                line_nos = np.repeat(np.arange(first_line_no, first_line_no + len(lines)),
+                                     per_line)
+            else:  # a line break inside a line (only when called with such a list)
+                expanded = list(_expand(lines, first_line_no))
+                items = [e[1] for e in expanded]
+                line_nos = np.array([e[0] for e in expanded], np.int64)
+                joined = b"\n".join(items)
+        else:
+            items = lines
+            line_nos = np.arange(first_line_no, first_line_no + len(lines), dtype=np.int64)
+        self.base += len(items)
+        bulk = None
+        if ctx.bulk_framing and items:
+            bulk = _bulk_lines(joined, line_nos, ctx.assume_us)
+        if bulk is None:
+            numbered = zip(line_nos.tolist(), items, strict=True)
+        else:
+            slow = bulk.slow.tolist()
+            numbered = zip(slow, line_nos[bulk.slow].tolist(), [items[i] for i in slow],
+                           strict=True)
+        # Lines framed in bulk: queued now, ordered among the others' messages by position.
+        # The first bulk ``other_type`` skip is counted when the line loop passes it, so the
+        # reason keeps the detail of its first line, as when reading line by line.
+        other_at = -1
+        if bulk is not None:
+            self.rows_in += bulk.n_lines
+            self.nmea_lines += bulk.n_lines
+            if len(bulk.queue):
+                self.bulk.append((base, bulk))
+            if len(bulk.other):
+                other_at = int(bulk.other[0])
+        prev = -1
+        for item in numbered:
+            if bulk is None:
+                line_no, raw = item
+            else:
+                i, line_no, raw = item
+                if i != prev + 1:
+                    gh_time = None  # a bulk-framed AIS line came between: it took the time
+                prev = i
+                self.cur = base + i
+                if 0 <= other_at < i:
+                    self._bulk_other(bulk)
+                    other_at = -1
             line = raw.strip()
             if not line or line[0] == _HASH:
                 continue
@@ -354,6 +638,16 @@ class _Scanner:
             if len(parts) == cnt:
                 del pending[key]
                 self.assemble(parts)
+        if other_at >= 0:
+            self._bulk_other(bulk)
+
+    def _bulk_other(self, bulk: _BulkLines) -> None:
+        """Count the bulk-framed lines of AIS types corridor does not store."""
+        lines = bulk.line_nos_all[bulk.other].tolist()
+        for ln in lines[:5]:  # the examples: the first five (see _Out.skip)
+            self.out.skip("other_type", ln, _OTHER_AIS)
+        if len(lines) > 5:
+            self.out.skip("other_type", lines[5], _OTHER_AIS, len(lines) - 5)
 
     def _evict(self, line_no: int) -> None:
         """Give up on messages whose first fragment is too many lines back (bounded memory)."""
@@ -382,13 +676,14 @@ class _Scanner:
             mtype -= 8
         if mtype not in _DECODED_TYPES:
             if 1 <= mtype <= 27:
-                out.skip("other_type", line_no, "AIS types corridor does not store (4, 8, 21, ...)")
+                out.skip("other_type", line_no, _OTHER_AIS)
             elif 0 <= mtype <= 63:
                 out.skip("unsupported_type", line_no, f"AIS message type {mtype}")
             else:
                 out.skip("malformed", line_no, "payload is not 6-bit ASCII")
             return
         self.batch.append((parts, line_no, ts, mtype))
+        self.batch_pos.append(self.cur)
 
     def _flush(self) -> None:
         """Decode the messages collected by :meth:`message` all at once.
@@ -399,18 +694,61 @@ class _Scanner:
         the same columns. Rows stay in message order.
         """
         batch, self.batch = self.batch, []
-        if not batch:
+        pos, self.batch_pos = self.batch_pos, []
+        blocks, self.bulk = self.bulk, []
+        if not batch and not blocks:
             return
         out, ctx = self.out, self.ctx
-        n = len(batch)
         clean = [_clean_payload(b[0]) for b in batch]
-        mtype = np.fromiter((b[3] for b in batch), np.int64, count=n)
-        dec = decode_payloads([c[0] for c in clean], [c[1] for c in clean])
+        payloads = [c[0] for c in clean]
+        fill = [c[1] for c in clean]
+        mtype_l = [b[3] for b in batch]
+        line_l = [b[1] for b in batch]
+        ts_l = [-1 if b[2] is None else _clamp_ts(b[2]) for b in batch]
+        has_l = [b[2] is not None for b in batch]
+        n_slow = len(batch)
+        order = None
+        if blocks:
+            q = [(base, bk, bk.queue) for base, bk in blocks]
+            for _base, bk, _rows in q:
+                payloads.extend(bk.payloads)
+            pos_a = np.concatenate([np.asarray(pos, np.int64)]
+                                   + [base + rows for base, _bk, rows in q])
+            order = np.argsort(pos_a, kind="stable")
+            fill_a = np.concatenate([np.asarray(fill, np.int64)] + [bk.fill for _b, bk, _r in q])
+            mtype = np.concatenate([np.asarray(mtype_l, np.int64)] + [bk.mtype for _b, bk, _r in q])
+            line_a = np.concatenate([np.asarray(line_l, np.int64)]
+                                    + [bk.line_nos for _b, bk, _r in q])
+            ts = np.concatenate([np.asarray(ts_l, np.int64)] + [bk.ts for _b, bk, _r in q])
+            has_ts = np.concatenate([np.asarray(has_l, bool)] + [bk.has_ts for _b, bk, _r in q])
+            # where each merged row came from: a queued message, or (block, row) of a bulk block
+            origin = [("s", i) for i in range(n_slow)] + [
+                (bk, j) for _b, bk, rows in q for j in range(len(rows))]
+            if not (np.diff(order) > 0).all():
+                payloads = [payloads[i] for i in order.tolist()]
+                origin = [origin[i] for i in order.tolist()]
+                fill_a, mtype, line_a, ts, has_ts = (
+                    x[order] for x in (fill_a, mtype, line_a, ts, has_ts))
+        else:
+            fill_a = np.asarray(fill, np.int64)
+            mtype = np.asarray(mtype_l, np.int64)
+            line_a = np.asarray(line_l, np.int64)
+            ts = np.asarray(ts_l, np.int64)
+            has_ts = np.asarray(has_l, bool)
+            origin = None
+        lines = line_a.tolist()
+
+        def parts_of(i: int) -> list:
+            if origin is None:
+                return batch[i][0]
+            src, j = origin[i]
+            return batch[j][0] if isinstance(src, str) else src.parts(j)
+
+        dec = decode_payloads(payloads, fill_a)
         cols = dec.columns
         ok = dec.supported & (dec.msg_type == mtype)
         for i in np.flatnonzero(~ok).tolist():
-            parts, line_no, _ts, mt = batch[i]
-            msg = self._pyais(parts, line_no, mt)
+            msg = self._pyais(parts_of(i), lines[i], int(mtype[i]))
             if msg is None:
                 continue
             ok[i] = True
@@ -421,36 +759,31 @@ class _Scanner:
                 if v is not None:
                     col.values[i] = v if isinstance(v, str) else (
                         float(v) if isinstance(v, float) else int(v))
-        has_ts = np.fromiter((b[2] is not None for b in batch), bool, count=n)
-        # receive times as int64; a time past int64 (a damaged tag block, c:891694969626169519)
-        # is clamped far beyond any real one, so it counts as future_timestamp below
-        ts = np.fromiter((-1 if b[2] is None else max(-_TS_CLAMP, min(b[2], _TS_CLAMP))
-                          for b in batch), np.int64, count=n)
         future = ok & has_ts & (ts > ctx.max_ts_us)
         for i in np.flatnonzero(future).tolist():
-            out.skip("future_timestamp", batch[i][1], "receive time more than a day ahead")
+            out.skip("future_timestamp", lines[i], "receive time more than a day ahead")
         ok &= ~future
         early = ok & has_ts & (ts < EARLIEST_US)
         for i in np.flatnonzero(early).tolist():
-            out.skip("missing_time", batch[i][1], "receive time before 1990 (a damaged clock)")
+            out.skip("missing_time", lines[i], "receive time before 1990 (a damaged clock)")
         ok &= ~early
         mmsi = cols["mmsi"]
         bad_mmsi = ok & mmsi.present & ((mmsi.values < MMSI_MIN) | (mmsi.values > MMSI_MAX))
         for i in np.flatnonzero(bad_mmsi).tolist():  # once per message (a type 19 is both kinds)
-            out.skip("invalid_mmsi", batch[i][1], "MMSI is not 9 digits (100000000-999999999)")
+            out.skip("invalid_mmsi", lines[i], "MMSI is not 9 digits (100000000-999999999)")
         ok &= ~bad_mmsi
         is_static = ok & np.isin(mtype, _STATIC_LIST)
         if not cols["mmsi"].present[is_static].all():
             for i in np.flatnonzero(is_static & ~cols["mmsi"].present).tolist():
-                out.skip("malformed", batch[i][1], f"undecodable type {batch[i][3]}: no MMSI")
+                out.skip("malformed", lines[i], f"undecodable type {int(mtype[i])}: no MMSI")
             is_static &= cols["mmsi"].present
         rows = np.flatnonzero(is_static)
         if len(rows):
             values = {k: dec.column_list(k, rows) for k in _STATIC_SOURCE}
             for j, i in enumerate(rows.tolist()):
-                self._static({k: v[j] for k, v in values.items()}, batch[i][3], batch[i][1],
-                             batch[i][2])
-        self._positions(batch, dec, ok & np.isin(mtype, _POSITION_LIST), mtype, has_ts, ts)
+                self._static({k: v[j] for k, v in values.items()}, int(mtype[i]), lines[i],
+                             int(ts[i]) if has_ts[i] else None)
+        self._positions(lines, dec, ok & np.isin(mtype, _POSITION_LIST), mtype, has_ts, ts)
 
     def _pyais(self, parts: list, line_no: int, mtype: int):
         """One message decoded by pyais (None, with the reason counted, if it cannot be)."""
@@ -464,7 +797,7 @@ class _Scanner:
             self.out.skip("malformed", line_no, f"undecodable type {mtype}: {type(exc).__name__}")
         return None
 
-    def _positions(self, batch: list, dec, rows: np.ndarray, mtype: np.ndarray,
+    def _positions(self, lines: list, dec, rows: np.ndarray, mtype: np.ndarray,
                    has_ts: np.ndarray, ts: np.ndarray) -> None:
         """Position reports of the batch (mask ``rows``) as one block of columns."""
         out, c = self.out, dec.columns
@@ -472,9 +805,9 @@ class _Scanner:
         valid = (lat.present & lon.present & (np.abs(lat.values) <= 90.0)
                  & (np.abs(lon.values) <= 180.0))
         for i in np.flatnonzero(rows & ~valid).tolist():
-            out.skip("invalid_position", batch[i][1], "latitude/longitude not available (91/181)")
+            out.skip("invalid_position", lines[i], "latitude/longitude not available (91/181)")
         for i in np.flatnonzero(rows & valid & ~has_ts).tolist():
-            out.skip("missing_time", batch[i][1], "no receive time (use --assume-time)")
+            out.skip("missing_time", lines[i], "no receive time (use --assume-time)")
         keep = np.flatnonzero(rows & valid & has_ts)
         if not len(keep):
             return
@@ -844,6 +1177,7 @@ class _FileParser:
             assume_us=datetime_to_us(options.assume_time) if options.assume_time else None,
             max_ts_us=now_us + int(options.future_tolerance_s * 1_000_000),
             fragment_max_lines=options.fragment_max_lines,
+            bulk_framing=options.bulk_framing,
         )
         self.carry: dict = {}
         self.merger = Type24Merger(int(options.type24_merge_window_s * 1_000_000))
