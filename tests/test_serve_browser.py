@@ -113,6 +113,9 @@ def test_workspace_in_a_real_browser(server, browser, tmp_path):
     page.wait_for_url(base + "/")
     page.wait_for_selector("body[data-ready='1']")
     assert page.text_content("#who") == "ana (analyst)"
+    # offline: no link on the page leads outside this server (the map's credits are plain text)
+    assert page.locator(".leaflet-control-attribution").count() == 1
+    assert page.locator("a[href^='http:'], a[href^='https:']").count() == 0
 
     # a vessel of the shipped case, with its watchlist entries
     page.fill("#q", "angara")

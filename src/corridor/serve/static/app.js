@@ -59,6 +59,9 @@ function fmtTime(iso) { return iso ? iso.replace("T", " ").slice(0, 19) : ""; }
 
 // ------------------------------------------------------------------ map
 const map = L.map("map", { worldCopyJump: true, preferCanvas: false }).setView([30, 0], 2);
+// Credits as plain text: Leaflet's default prefix links to its website, and the workspace
+// links to nothing outside this server (it works offline).
+map.attributionControl.setPrefix("Leaflet (BSD-2-Clause) · Natural Earth (public domain)");
 map.createPane("land").style.zIndex = 350;  // under the tracks and markers (overlayPane: 400)
 const trackLayer = L.layerGroup().addTo(map);
 const eventLayer = L.layerGroup().addTo(map);
