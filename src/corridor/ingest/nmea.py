@@ -110,7 +110,13 @@ from corridor.ingest.nmea_time import (
     tag_block_info,
     trailing_time,
 )
-from corridor.ingest.nmea_vector import FIELDS, decode_payloads, frame_lines
+from corridor.ingest.nmea_vector import (
+    FIELDS,
+    decode_sixbit,
+    frame_lines,
+    sixbit_matrix,
+    sixbit_segments,
+)
 from corridor.ingest.summary import INFO_REASONS, IngestError, IngestSummary, ingest_file
 from corridor.schema import POSITIONS, VESSEL_REPORTS
 from corridor.store import Store
@@ -245,30 +251,60 @@ class _BulkLines:
 
     Positions are indices into the list (a line holding sentences joined by a literal
     ``\\r\\n`` is one item per sentence, see :func:`_expand`). ``slow``: lines left to the line
-    loop; ``other``: AIS lines of types corridor does not store; ``queue``: lines whose message is queued for
-    decoding, with its ``payloads``, ``fill`` bits, ``mtype``, receive time ``ts``
-    (``has_ts``), ``line_nos``, and the sentence's ``bang``/``star`` offsets in ``chunk``.
+    loop; ``other_pos``/``other_lines``: AIS messages of types corridor does not store (the
+    position where the line loop counts each, i.e. of its last fragment, and the line number
+    it names, of its first). Queued messages (decoded in position order with the line
+    loop's): ``pos`` (position of the last fragment), ``fill`` bits (of the last fragment),
+    ``mtype``, receive time ``ts`` (``has_ts``), ``line_nos`` (of the first fragment), and
+    their fragments ``seg_first[j]:seg_first[j] + seg_n[j]`` of the segment arrays
+    (``seg_bang``/``seg_star``: the sentence in ``chunk``; ``seg_a``/``seg_len``: its
+    payload). ``keys``: the fragment keys of the messages assembled here; ``seen``: the
+    fragment lines whose keys were read here, assembled or not (a fragment the loop reads
+    with one of those keys that is not ``seen`` means the chunk must be read again without
+    them, see :class:`_Rescan`); ``open_max``: most of the assembled messages open at once.
     """
 
     n_lines: int
     slow: np.ndarray
-    other: np.ndarray
-    queue: np.ndarray
-    payloads: list
+    other_pos: np.ndarray
+    other_lines: np.ndarray
+    pos: np.ndarray
     fill: np.ndarray
     mtype: np.ndarray
     ts: np.ndarray
     has_ts: np.ndarray
     line_nos: np.ndarray
-    line_nos_all: np.ndarray  # of every item of the list
+    seg_first: np.ndarray
+    seg_n: np.ndarray
+    seg_bang: np.ndarray
+    seg_star: np.ndarray
+    seg_a: np.ndarray
+    seg_len: np.ndarray
     chunk: bytes
-    bang: np.ndarray
-    star: np.ndarray
+    buf: np.ndarray
+    keys: frozenset = frozenset()
+    open_max: int = 0
+    seen: np.ndarray | None = None  # fragment lines whose key was read here (assembled or not)
 
     def parts(self, j: int) -> list:
-        """Queued message ``j`` as the line loop gives it: [(sentence, fields)]."""
-        sentence = self.chunk[int(self.bang[j]):int(self.star[j]) + 3]
-        return [(sentence, sentence.split(b","))]
+        """Queued message ``j`` as the line loop gives it: [(sentence, fields)] in order."""
+        a = int(self.seg_first[j])
+        out = []
+        for k in range(a, a + int(self.seg_n[j])):
+            sentence = self.chunk[int(self.seg_bang[k]):int(self.seg_star[k]) + 3]
+            out.append((sentence, sentence.split(b",")))
+        return out
+
+    def sixbit(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The queued messages' payloads de-armored (:func:`sixbit_segments`)."""
+        rows = np.repeat(np.arange(len(self.seg_n)), self.seg_n)
+        return sixbit_segments(self.buf, self.seg_a, self.seg_len, rows, len(self.seg_n), 72)
+
+
+class _Rescan(Exception):
+    """The line loop met a fragment whose message key the bulk assembly used, or so many
+    open messages that evicting them could differ: the chunk is read again with fragments
+    left to the loop (same result as reading every line one by one)."""
 
 
 _PGHP = np.frombuffer(b"$PGHP,1,", np.uint8)
@@ -329,22 +365,27 @@ def _gatehouse_times(buf: np.ndarray, start: np.ndarray, end: np.ndarray,
     return np.where(sure, out, 0), sure
 
 
-def _bulk_lines(chunk: bytes, line_nos: np.ndarray,
-                assume_us: int | None) -> _BulkLines | None:
+def _bulk_lines(chunk: bytes, line_nos: np.ndarray, assume_us: int | None,
+                multipart: bool = True, fragment_max_lines: int = 1_000) -> _BulkLines | None:
     """Find, with array operations over the whole chunk (the lines joined by ``\\n``), the
     lines whose reading does not need the line loop, and read them. ``line_nos``: the file
     line number of each of the lines.
 
-    A line is taken here only when the line loop would read it the same way with no state
-    but the line before it: a single-sentence ``!xxVDM``/``!xxVDO`` (fragment 1 of 1, seven
-    fields, a matching checksum, fill bits 0-5, a payload of 1-200 characters starting with
-    a type corridor stores or one of types 1-27, an empty or one-digit sequence id, ASCII),
-    alone or after a tag block, with nothing to strip at either end and no ``!`` or ``\\``
-    after the checksum; its receive time from the tag block's ``c:``, the trailer's epoch,
-    the ``$PGHP`` line just before it, or ``assume_us`` (when the line before is another
-    such AIS line or there is none). A ``$PGHP`` line with a readable time followed by such
-    a line is taken too. Everything else (fragments, leading timestamps, broken lines) is
-    left in ``slow``. None when the chunk does not split into ``n`` lines.
+    A line is taken here only when the line loop would read it the same way: a
+    ``!xxVDM``/``!xxVDO`` sentence with seven fields, a matching checksum, fill bits 0-5,
+    a payload of 1-200 characters, an empty or one-digit sequence id, ASCII, alone or after
+    a tag block, with nothing to strip at either end and no ``!`` or ``\\`` after the
+    checksum; its receive time from the tag block's ``c:``, the trailer's epoch, the
+    ``$PGHP`` line just before it, or ``assume_us`` (when the line before is another such
+    AIS line or there is none). A single-sentence message must start with one of types
+    1-27. Fragments of multi-sentence messages (``multipart``; a channel of at most one
+    character) are taken when every fragment of the chunk with their key (tag-block group,
+    else station, talker, sentence type, channel, sequence id and count, as the loop keys
+    them) forms complete messages in order (fragment 1 of a type 1-27, 2, ... within
+    ``fragment_max_lines`` lines): the loop would assemble exactly these. A ``$PGHP`` line
+    with a readable time followed by a line taken is taken too. Everything else (orphans,
+    leading timestamps, broken lines) is left in ``slow``. None when the chunk does not
+    split into ``n`` lines or nothing is taken.
     """
     n = len(line_nos)
     fr = frame_lines(chunk + b"\n")
@@ -362,8 +403,12 @@ def _bulk_lines(chunk: bytes, line_nos: np.ndarray,
     cand &= (byte(bang + 4, cand) | 0x20) == ord("d")
     k5 = byte(bang + 5, cand) | 0x20
     cand &= (k5 == ord("m")) | (k5 == ord("o"))
-    cand &= (c[:, 1] == c[:, 0] + 2) & (byte(c[:, 0] + 1, cand) == ord("1"))
-    cand &= (c[:, 2] == c[:, 1] + 2) & (byte(c[:, 1] + 1, cand) == ord("1"))
+    cnt = byte(c[:, 0] + 1, cand).astype(np.int64) - 48
+    num = byte(c[:, 1] + 1, cand).astype(np.int64) - 48
+    cand &= (c[:, 1] == c[:, 0] + 2) & (c[:, 2] == c[:, 1] + 2)
+    cand &= (cnt >= 1) & (cnt <= 9) & (num >= 1) & (num <= cnt)
+    if not multipart:
+        cand &= cnt == 1
     cand &= (c[:, 3] == c[:, 2] + 1) | ((c[:, 3] == c[:, 2] + 2) & _DIGIT[byte(c[:, 2] + 1, cand)])
     cand &= (c[:, 5] > c[:, 4] + 1) & (c[:, 5] - c[:, 4] - 1 <= 200) & (star == c[:, 5] + 2)
     fill_b = byte(c[:, 5] + 1, cand)
@@ -377,7 +422,11 @@ def _bulk_lines(chunk: bytes, line_nos: np.ndarray,
     cand[sline[(stops >= star[sline] + 3) & (stops < end[sline]) & (star[sline] >= 0)]] = False
     mtype = byte(c[:, 4] + 1, cand).astype(np.int64) - 48
     mtype = np.where(mtype > 40, mtype - 8, mtype)
-    cand &= (mtype >= 1) & (mtype <= 27)
+    frag = cand & (cnt > 1)
+    frag &= c[:, 4] <= c[:, 3] + 2  # a channel of at most one character (packed in the key)
+    cand &= (cnt == 1) | frag
+    cand &= (num > 1) | ((mtype >= 1) & (mtype <= 27))
+    frag &= cand
     rows = np.flatnonzero(cand)
     if not len(rows):
         return None
@@ -385,10 +434,11 @@ def _bulk_lines(chunk: bytes, line_nos: np.ndarray,
     ts = np.full(n, -1, np.int64)
     own = np.zeros(n, bool)
     tagged = rows[buf[start[rows]] == _BACKSLASH].tolist()
-    for i, t in zip(tagged, [tag_block_info(chunk[a + 1:b - 1]).ts_us for a, b in
-                             zip(start[tagged].tolist(), bang[tagged].tolist(), strict=True)], strict=True):
-        if t is not None:
-            ts[i], own[i] = _clamp_ts(t), True
+    infos = [tag_block_info(chunk[a + 1:b - 1]) for a, b in
+             zip(start[tagged].tolist(), bang[tagged].tolist(), strict=True)]
+    for i, info in zip(tagged, infos, strict=True):
+        if info.ts_us is not None:
+            ts[i], own[i] = _clamp_ts(info.ts_us), True
     trail = rows[~own[rows] & (end[rows] > star[rows] + 3)].tolist()
     for i, t in zip(trail, [trailing_time(chunk[a + 3:b]) for a, b in
                             zip(star[trail].tolist(), end[trail].tolist(), strict=True)], strict=True):
@@ -410,36 +460,191 @@ def _bulk_lines(chunk: bytes, line_nos: np.ndarray,
     fine = maybe[sure]
     gh[fine] = True
     ts[fine + 1], own[fine + 1] = gts[sure], True
-    # A line needing the time of a line before that is neither such an AIS line nor a
-    # readable $PGHP (a blank line, a $PGHP of another line) is left to the loop.
+    # A line needing the time of a line before that is neither such an AIS line (which
+    # leaves no time behind in the loop) nor a readable $PGHP (a blank line, a $PGHP of
+    # another line) is left to the loop.
     first = np.zeros(n, bool)
     first[0] = True
     prev_plain = np.concatenate(([False], cand[:-1]))
-    cand &= own | first | prev_plain
+    timed = own | first | prev_plain
+    has = own | (assume_us is not None)
     if assume_us is not None:
         ts = np.where(cand & ~own, assume_us, ts)
-    # A readable $PGHP whose next line is plain is also read here (it only sets that time).
-    gh &= np.concatenate((cand[1:], [False]))
-    bulk = cand | gh
+    single = cand & timed & (cnt == 1)
+    # Fragments: assembled here only for keys whose fragments all form complete messages.
+    fr_rows = np.flatnonzero(frag)
+    msgs = _pair_fragments(chunk, buf, fr_rows, ~timed[fr_rows], tagged, infos, bang, c, cnt,
+                           num, line_nos, fragment_max_lines) if len(fr_rows) else None
+    taken = single.copy()
+    if msgs is not None:
+        taken[msgs.seg_pos] = True
+    # A readable $PGHP whose next line is taken is also read here (it only sets that time).
+    gh &= np.concatenate((taken[1:], [False]))
+    bulk = taken | gh
     decoded = np.isin(mtype, sorted(_DECODED_TYPES))
-    queue = np.flatnonzero(cand & decoded)
-    a, b = c[queue, 4] + 1, c[queue, 5]
+    # Queued messages: single lines, then assembled ones, ordered by their last line.
+    q1 = np.flatnonzero(single & decoded)
+    o1 = np.flatnonzero(single & ~decoded)
+    if msgs is None:
+        pos, first_pos, nseg = q1, q1, np.ones(len(q1), np.int64)
+        seg_pos = q1
+        o_pos = o_first = o1
+    else:
+        first_pos = msgs.seg_pos[msgs.seg_first]
+        last_pos = msgs.seg_pos[msgs.seg_first + msgs.seg_n - 1]
+        mdec = decoded[first_pos]
+        pos = np.concatenate((q1, last_pos[mdec]))
+        order = np.argsort(pos, kind="stable")
+        pos = pos[order]
+        first_pos = np.concatenate((q1, first_pos[mdec]))[order]
+        nseg = np.concatenate((np.ones(len(q1), np.int64), msgs.seg_n[mdec]))[order]
+        # the segments of every queued message, in message order
+        m_first = np.concatenate((q1, msgs.seg_first[mdec] + n))[order]  # n+: into msgs
+        seg_src = np.repeat(m_first, nseg) + _ranks(nseg)
+        seg_pos = np.where(seg_src >= n, msgs.seg_pos[np.maximum(seg_src - n, 0)], seg_src)
+        op = np.concatenate((o1, last_pos[~mdec]))
+        oorder = np.argsort(op, kind="stable")
+        o_pos = op[oorder]
+        o_first = np.concatenate((o1, msgs.seg_pos[msgs.seg_first][~mdec]))[oorder]
+    seg_first = np.cumsum(nseg) - nseg
+    last_seg = seg_pos[seg_first + nseg - 1]
+    mts = ts[first_pos]
+    mhas = has[first_pos].copy()
+    if msgs is not None and assume_us is None:
+        # the time of the first fragment that has one
+        multi = np.flatnonzero((nseg > 1) & ~mhas)
+        for j in multi.tolist():
+            for k in range(int(seg_first[j]) + 1, int(seg_first[j] + nseg[j])):
+                if has[seg_pos[k]]:
+                    mts[j], mhas[j] = ts[seg_pos[k]], True
+                    break
+    a = c[seg_pos, 4] + 1
     return _BulkLines(
         n_lines=int(bulk.sum()),
         slow=np.flatnonzero(~bulk),
-        other=np.flatnonzero(cand & ~decoded),
-        queue=queue,
-        payloads=[chunk[x:y] for x, y in zip(a.tolist(), b.tolist(), strict=True)],
-        fill=fill_b[queue].astype(np.int64) - 48,
-        mtype=mtype[queue],
-        ts=ts[queue],
-        has_ts=(own | (assume_us is not None))[queue],
-        line_nos=line_nos[queue],
-        line_nos_all=line_nos,
+        other_pos=o_pos,
+        other_lines=line_nos[o_first],
+        pos=pos,
+        fill=fill_b[last_seg].astype(np.int64) - 48,
+        mtype=mtype[first_pos],
+        ts=mts,
+        has_ts=mhas,
+        line_nos=line_nos[first_pos],
+        seg_first=seg_first,
+        seg_n=nseg,
+        seg_bang=bang[seg_pos],
+        seg_star=star[seg_pos],
+        seg_a=a,
+        seg_len=c[seg_pos, 5] - a,
         chunk=chunk,
-        bang=bang[queue],
-        star=star[queue],
+        buf=buf,
+        keys=msgs.keys if msgs is not None else frozenset(),
+        open_max=msgs.open_max if msgs is not None else 0,
+        seen=frag,
     )
+
+
+def _ranks(counts: np.ndarray) -> np.ndarray:
+    """0, 1, ..., k-1 for each k of ``counts``, concatenated."""
+    total = int(counts.sum())
+    return np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+@dataclass(frozen=True)
+class _Assembled:
+    """Messages assembled from fragments by :func:`_pair_fragments`: their fragments'
+    positions ``seg_pos`` in message order, message ``j`` being
+    ``seg_pos[seg_first[j]:seg_first[j] + seg_n[j]]``."""
+
+    seg_pos: np.ndarray
+    seg_first: np.ndarray
+    seg_n: np.ndarray
+    keys: frozenset
+    open_max: int
+
+
+def _pair_fragments(chunk: bytes, buf: np.ndarray, rows: np.ndarray, untimed: np.ndarray,
+                    tagged: list, infos: list, bang: np.ndarray, c: np.ndarray,
+                    cnt: np.ndarray, num: np.ndarray, line_nos: np.ndarray,
+                    max_lines: int) -> _Assembled | None:
+    """Assemble the fragment lines ``rows`` as the line loop's keyed assembly would, for the
+    keys where that needs no judgement: every fragment of the key in the chunk belongs to a
+    complete message in order (1, 2, ..., count; the same count; within ``max_lines``).
+    A key with an orphan, a fragment out of sequence, a restart, an unfinished message or
+    a fragment whose time only the loop can tell (``untimed``) is left to the loop whole."""
+    # The loop's key: ("g", group id) for a tag-block group of more than one sentence, else
+    # (station, talker, sentence type, channel, sequence id, count). Here: (namespace, code)
+    # with namespace -1-k for the k-th group id, else the station's number (0: none) and
+    # the other parts packed in the code.
+    info_of = dict(zip(tagged, infos, strict=True))
+    ns = np.zeros(len(rows), np.int64)
+    stations: dict = {None: 0}
+    groups: dict = {}
+    for j in np.flatnonzero(buf[bang[rows] - 1] == _BACKSLASH).tolist():
+        info = info_of[int(rows[j])]
+        g = info.group
+        if g is not None and g[1] > 1:
+            ns[j] = -1 - groups.setdefault(g[2], len(groups))
+        else:
+            ns[j] = stations.setdefault(info.station, len(stations))
+    b = bang[rows]
+    chan = np.where(c[rows, 4] > c[rows, 3] + 1, buf[c[rows, 3] + 1], 0).astype(np.int64)
+    seq = np.where(c[rows, 3] > c[rows, 2] + 1, buf[c[rows, 2] + 1], 0).astype(np.int64)
+    code = ((buf[b + 1].astype(np.int64) << 40) | (buf[b + 2].astype(np.int64) << 32)
+            | ((buf[b + 5].astype(np.int64) | 0x20) << 24) | (chan << 16) | (seq << 8)
+            | cnt[rows])
+    code = np.where(ns < 0, 0, code)
+    _, kid = np.unique(np.stack([ns, code], 1), axis=0, return_inverse=True)
+    kid = kid.ravel()
+    order = np.argsort(kid, kind="stable")
+    k, p = kid[order], rows[order]
+    nm, ct, ln = num[p], cnt[p], line_nos[p]
+    m = len(p)
+    new_key = np.ones(m, bool)
+    new_key[1:] = k[1:] != k[:-1]
+    # A run: fragment 1 of ``count`` followed, in the key's order, by fragments 2..count
+    # of the same count, within max_lines, all timed.
+    cont = np.zeros(m, bool)
+    cont[1:] = ((nm[1:] == nm[:-1] + 1) & (ct[1:] == ct[:-1]) & (nm[1:] > 1)
+                & ~new_key[1:])
+    breaks = np.cumsum(~cont | untimed[order])
+    starts = np.flatnonzero(nm == 1)
+    ends = starts + ct[starts] - 1
+    run = ends < m
+    ends = np.minimum(ends, m - 1)
+    run &= (breaks[ends] == breaks[starts]) & (ln[ends] - ln[starts] <= max_lines)
+    run &= ~untimed[order][starts]
+    # The loop holds no fragment of the key when the run starts: it is the key's first
+    # fragment 1 here, or the one before began a run (completed, whatever followed).
+    prev_run = np.ones(len(starts), bool)
+    same = np.zeros(len(starts), bool)
+    same[1:] = k[starts[1:]] == k[starts[:-1]]
+    prev_run[1:] = np.where(same[1:], run[:-1], True)
+    take = run & prev_run
+    if not take.any():
+        return None
+    starts, seg_n = starts[take], ct[starts[take]]
+    sel = np.repeat(starts, seg_n) + _ranks(seg_n)
+    p, k = p[sel], k[sel]
+    starts = np.cumsum(seg_n) - seg_n
+    # the keys as the loop writes them, one per key used here
+    keys = set()
+    for j in np.unique(k, return_index=True)[1].tolist():
+        i = int(p[j])
+        r = int(np.searchsorted(rows, i))
+        if ns[r] < 0:
+            keys.add(("g", info_of[i].group[2]))
+            continue
+        station = info_of[i].station if i in info_of else None
+        f = chunk[int(bang[i]):int(c[i, 5])].split(b",")
+        keys.add((station, f[0][1:3], f[0][3:].upper(), f[4], f[3], int(cnt[i])))
+    # most messages open at once (the loop holds each from its first fragment to its last)
+    ev_pos = np.concatenate((p[starts], p[starts + seg_n - 1]))
+    ev = np.concatenate((np.ones(len(starts), np.int64), -np.ones(len(starts), np.int64)))
+    ev_order = np.argsort(ev_pos, kind="stable")
+    open_max = int(np.cumsum(ev[ev_order]).max())
+    return _Assembled(seg_pos=p, seg_first=starts, seg_n=seg_n, keys=frozenset(keys),
+                      open_max=open_max)
 
 
 class _Scanner:
@@ -460,6 +665,32 @@ class _Scanner:
 
     # ---------------------------------------------------------------- lines
     def scan(self, lines: list[bytes], first_line_no: int) -> None:
+        """Read a list of lines (numbered from ``first_line_no``), queueing their messages."""
+        if not self.ctx.bulk_framing:
+            self._scan(lines, first_line_no, False)
+            return
+        snap = self._snapshot()
+        try:
+            self._scan(lines, first_line_no, True)
+        except _Rescan:
+            self._restore(snap)
+            self._scan(lines, first_line_no, False)
+
+    def _snapshot(self) -> tuple:
+        return ({r: [e[0], list(e[1]), e[2]] for r, e in self.out.skips.items()},
+                {k: list(v) for k, v in self.pending.items()}, len(self.loose), len(self.batch),
+                len(self.batch_pos), len(self.bulk), self.rows_in, self.nmea_lines, self.base,
+                self.cur)
+
+    def _restore(self, snap: tuple) -> None:
+        skips, pending, n_loose, n_batch, n_pos, n_bulk, self.rows_in, self.nmea_lines, \
+            self.base, self.cur = snap
+        self.out.skips = skips
+        self.pending.clear()
+        self.pending.update(pending)
+        del self.loose[n_loose:], self.batch[n_batch:], self.batch_pos[n_pos:], self.bulk[n_bulk:]
+
+    def _scan(self, lines: list[bytes], first_line_no: int, multipart: bool) -> None:
         out, pending, ctx = self.out, self.pending, self.ctx
         gh_time: int | None = None
         base = self.base
@@ -487,7 +718,7 @@ class _Scanner:
         self.base += len(items)
         bulk = None
         if ctx.bulk_framing and items:
-            bulk = _bulk_lines(joined, line_nos, ctx.assume_us)
+            bulk = _bulk_lines(joined, line_nos, ctx.assume_us, multipart, ctx.fragment_max_lines)
         if bulk is None:
             numbered = zip(line_nos.tolist(), items, strict=True)
         else:
@@ -498,13 +729,19 @@ class _Scanner:
         # The first bulk ``other_type`` skip is counted when the line loop passes it, so the
         # reason keeps the detail of its first line, as when reading line by line.
         other_at = -1
+        bulk_keys: frozenset = frozenset()
+        pending_max = 64  # more open messages than this: the oldest are given up (_evict)
         if bulk is not None:
             self.rows_in += bulk.n_lines
             self.nmea_lines += bulk.n_lines
-            if len(bulk.queue):
+            if len(bulk.pos):
                 self.bulk.append((base, bulk))
-            if len(bulk.other):
-                other_at = int(bulk.other[0])
+            if len(bulk.other_pos):
+                other_at = int(bulk.other_pos[0])
+            # Messages assembled in bulk were open in the loop's table too: with fewer
+            # than this, no message is evicted either way.
+            bulk_keys = bulk.keys
+            pending_max -= bulk.open_max
         prev = -1
         for item in numbered:
             if bulk is None:
@@ -613,13 +850,17 @@ class _Scanner:
                 key = ("g", group[2])  # later parts often repeat no station
             else:
                 key = (station, tag[1:3], kind, fields[4], fields[3], cnt)
+            if bulk_keys and key in bulk_keys and not bulk.seen[i]:
+                raise _Rescan  # a key assembled in bulk, on a line whose part it did not see
             frag = (line_no, ts, key, num, cnt, sentence, fields)
             if num == 1:
                 old = pending.pop(key, None)
                 if old is not None:
                     out.skip("orphan_fragment", old[0][0], "message never completed", len(old))
                 pending[key] = [frag]
-                if len(pending) > 64:
+                if len(pending) > pending_max:
+                    if bulk_keys:
+                        raise _Rescan
                     self._evict(line_no)
                 continue
             parts = pending.get(key)
@@ -643,7 +884,7 @@ class _Scanner:
 
     def _bulk_other(self, bulk: _BulkLines) -> None:
         """Count the bulk-framed lines of AIS types corridor does not store."""
-        lines = bulk.line_nos_all[bulk.other].tolist()
+        lines = bulk.other_lines.tolist()
         for ln in lines[:5]:  # the examples: the first five (see _Out.skip)
             self.out.skip("other_type", ln, _OTHER_AIS)
         if len(lines) > 5:
@@ -707,44 +948,48 @@ class _Scanner:
         ts_l = [-1 if b[2] is None else _clamp_ts(b[2]) for b in batch]
         has_l = [b[2] is not None for b in batch]
         n_slow = len(batch)
-        order = None
+        # Every queued message's payload de-armored (a matrix row each), in position order.
+        sixbits = [sixbit_matrix(payloads, 72)] + [bk.sixbit() for _base, bk in blocks]
         if blocks:
-            q = [(base, bk, bk.queue) for base, bk in blocks]
-            for _base, bk, _rows in q:
-                payloads.extend(bk.payloads)
             pos_a = np.concatenate([np.asarray(pos, np.int64)]
-                                   + [base + rows for base, _bk, rows in q])
-            order = np.argsort(pos_a, kind="stable")
-            fill_a = np.concatenate([np.asarray(fill, np.int64)] + [bk.fill for _b, bk, _r in q])
-            mtype = np.concatenate([np.asarray(mtype_l, np.int64)] + [bk.mtype for _b, bk, _r in q])
+                                   + [base + bk.pos for base, bk in blocks])
+            fill_a = np.concatenate([np.asarray(fill, np.int64)] + [bk.fill for _b, bk in blocks])
+            mtype = np.concatenate([np.asarray(mtype_l, np.int64)] + [bk.mtype for _b, bk in blocks])
             line_a = np.concatenate([np.asarray(line_l, np.int64)]
-                                    + [bk.line_nos for _b, bk, _r in q])
-            ts = np.concatenate([np.asarray(ts_l, np.int64)] + [bk.ts for _b, bk, _r in q])
-            has_ts = np.concatenate([np.asarray(has_l, bool)] + [bk.has_ts for _b, bk, _r in q])
-            # where each merged row came from: a queued message, or (block, row) of a bulk block
-            origin = [("s", i) for i in range(n_slow)] + [
-                (bk, j) for _b, bk, rows in q for j in range(len(rows))]
+                                    + [bk.line_nos for _b, bk in blocks])
+            ts = np.concatenate([np.asarray(ts_l, np.int64)] + [bk.ts for _b, bk in blocks])
+            has_ts = np.concatenate([np.asarray(has_l, bool)] + [bk.has_ts for _b, bk in blocks])
+            # where each merged row came from: block -1 (a queued message) or k, and its row
+            src_block = np.repeat(np.arange(-1, len(blocks)),
+                                  [n_slow] + [len(bk.pos) for _b, bk in blocks])
+            src_row = np.concatenate([np.arange(n_slow)] + [np.arange(len(bk.pos))
+                                                            for _b, bk in blocks])
+            width = max(m[0].shape[1] for m in sixbits)
+            mat = np.concatenate([np.pad(m[0], ((0, 0), (0, width - m[0].shape[1])))
+                                  for m in sixbits])
+            lens = np.concatenate([m[1] for m in sixbits])
+            bad = np.concatenate([m[2] for m in sixbits])
+            order = np.argsort(pos_a, kind="stable")
             if not (np.diff(order) > 0).all():
-                payloads = [payloads[i] for i in order.tolist()]
-                origin = [origin[i] for i in order.tolist()]
-                fill_a, mtype, line_a, ts, has_ts = (
-                    x[order] for x in (fill_a, mtype, line_a, ts, has_ts))
+                fill_a, mtype, line_a, ts, has_ts, src_block, src_row, mat, lens, bad = (
+                    x[order] for x in (fill_a, mtype, line_a, ts, has_ts, src_block, src_row,
+                                       mat, lens, bad))
         else:
             fill_a = np.asarray(fill, np.int64)
             mtype = np.asarray(mtype_l, np.int64)
             line_a = np.asarray(line_l, np.int64)
             ts = np.asarray(ts_l, np.int64)
             has_ts = np.asarray(has_l, bool)
-            origin = None
+            src_block = np.full(n_slow, -1, np.int64)
+            src_row = np.arange(n_slow)
+            mat, lens, bad = sixbits[0]
         lines = line_a.tolist()
 
         def parts_of(i: int) -> list:
-            if origin is None:
-                return batch[i][0]
-            src, j = origin[i]
-            return batch[j][0] if isinstance(src, str) else src.parts(j)
+            k, j = int(src_block[i]), int(src_row[i])
+            return batch[j][0] if k < 0 else blocks[k][1].parts(j)
 
-        dec = decode_payloads(payloads, fill_a)
+        dec = decode_sixbit(mat, lens, bad, fill_a)
         cols = dec.columns
         ok = dec.supported & (dec.msg_type == mtype)
         for i in np.flatnonzero(~ok).tolist():

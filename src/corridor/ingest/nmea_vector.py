@@ -156,6 +156,50 @@ def sixbit_matrix(payloads: list[bytes], min_chars: int = 0) -> tuple[np.ndarray
     return mat, lens, bad
 
 
+def sixbit_segments(buf: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarray,
+                    seg_row: np.ndarray, n_rows: int, min_chars: int = 0
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """De-armor payloads given as byte ranges of one buffer, without a ``bytes`` object per
+    payload: row ``seg_row[k]`` is the concatenation, in order, of its segments
+    ``buf[seg_start[k]:seg_start[k] + seg_len[k]]`` (the fragments of a multi-sentence
+    message; ``seg_row`` ascending, every row has one). Same result as
+    :func:`sixbit_matrix` of the joined payloads, possibly with more zero columns."""
+    seg_start = np.asarray(seg_start, np.int64)
+    seg_len = np.asarray(seg_len, np.int64)
+    seg_row = np.asarray(seg_row, np.int64)
+    nseg = len(seg_len)
+    lens = np.bincount(seg_row, weights=seg_len, minlength=n_rows).astype(np.int64)
+    if not nseg:
+        return np.zeros((n_rows, min_chars), np.uint8), lens, np.zeros(n_rows, bool)
+    wseg = int(seg_len.max())
+    # every segment's bytes as one row of a (segments x wseg) matrix, read through a
+    # sliding window over the buffer (no index array per byte)
+    padded = np.concatenate((buf, np.zeros(wseg, np.uint8)))
+    win = np.lib.stride_tricks.sliding_window_view(padded, wseg)
+    seg = np.take(_ARMOR, win[seg_start])
+    seg[np.arange(wseg) >= seg_len[:, None]] = 0
+    bad = np.bincount(seg_row, weights=(seg == _BAD).any(axis=1), minlength=n_rows) > 0
+    before = np.cumsum(seg_len) - seg_len
+    first = np.concatenate(([0], np.cumsum(np.bincount(seg_row, minlength=n_rows))))[:-1]
+    col0 = before - before[first[seg_row]]
+    width = max(int((col0 + wseg).max()), min_chars)
+    mat = np.zeros((n_rows, width), np.uint8)
+    if nseg == n_rows:  # one segment per row
+        mat[:, :wseg] = seg
+    else:  # later segments go after the earlier ones (overwriting their zero tails)
+        rank = np.arange(nseg) - first[seg_row]
+        sel = np.flatnonzero(rank == 0)
+        mat[seg_row[sel], :wseg] = seg[sel]
+        cols = np.arange(wseg)
+        for r in range(1, int(rank.max()) + 1):
+            sel = np.flatnonzero(rank == r)
+            mat[seg_row[sel][:, None], col0[sel][:, None] + cols] = seg[sel]
+    mat = mat[:, :max(int(lens.max()), min_chars)]
+    if bad.any():
+        mat[bad] = 0
+    return mat, lens, bad
+
+
 def _extract(mat: np.ndarray, nbits: np.ndarray, offset: int, width: int,
              signed: bool) -> tuple[np.ndarray, np.ndarray]:
     """A field of every row as pyais's bit vector reads it: (int64 values, bits available).
@@ -229,8 +273,24 @@ def decode_payloads(payloads: list[bytes], fill_bits: np.ndarray | list[int]) ->
         # (tests/test_nmea_vector.py fails loudly on such a pyais).
         layouts = ({},) * _N_LAYOUTS
         payloads, fill_bits = [b""] * n, [0] * n
+    return decode_sixbit(*sixbit_matrix(payloads, min_chars=72), fill_bits, layouts)
+
+
+def decode_sixbit(mat: np.ndarray, lens: np.ndarray, bad: np.ndarray,
+                  fill_bits: np.ndarray | list[int], layouts: tuple | None = None
+                  ) -> DecodedPayloads:
+    """:func:`decode_payloads` of payloads already de-armored (:func:`sixbit_matrix`,
+    :func:`sixbit_segments`); ``mat`` needs at least 72 columns."""
+    n = len(lens)
+    if layouts is None:
+        try:
+            layouts = _layouts()
+        except (AttributeError, KeyError, ValueError, TypeError):
+            layouts = ({},) * _N_LAYOUTS
+            bad = np.ones(n, bool)
     fill = np.asarray(fill_bits, np.int64)
-    mat, lens, bad = sixbit_matrix(payloads, min_chars=72)
+    if mat.shape[1] < 72:
+        mat = np.pad(mat, ((0, 0), (0, 72 - mat.shape[1])))
     nbits = lens * 6 - fill
     mtype, avail = _extract(mat, nbits, 0, 6, False)
     layout = _layout_of(mat, nbits, mtype)
