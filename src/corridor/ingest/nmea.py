@@ -96,6 +96,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyais.exceptions import MissingPayloadException
 from pyais.messages import AISSentence
 
@@ -127,8 +128,6 @@ POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
 STATIC_TYPES = frozenset({5, 19, 24})
 _DECODED_TYPES = POSITION_TYPES | STATIC_TYPES
 _POSITION_LIST, _STATIC_LIST = sorted(POSITION_TYPES), sorted(STATIC_TYPES)
-_STATIC_SOURCE = ("mmsi", "partno", "imo", "shipname", "callsign", "ship_type", "to_bow",
-                  "to_stern", "to_port", "to_starboard", "draught", "destination")
 _SMALL_INTS = {str(i).encode(): i for i in range(1, 10)}  # fragment counts/numbers (1-9)
 
 _OTHER_AIS = "AIS types corridor does not store (4, 8, 21, ...)"
@@ -197,7 +196,7 @@ class _Out:
     """Accumulated results of decoding some lines."""
 
     positions: list = field(default_factory=list)  # column blocks, see _Scanner._flush
-    statics: list = field(default_factory=list)
+    statics: list = field(default_factory=list)  # STATIC_ROWS blocks
     skips: dict = field(default_factory=dict)  # reason -> [count, [line_nos], detail]
 
     def skip(self, reason: str, line_no: int, detail: str | None = None, n: int = 1) -> None:
@@ -220,11 +219,16 @@ class ChunkResult:
     rows_in: int
     nmea_lines: int
     positions: pa.Table
-    statics: list
+    static_rows: pa.Table  # STATIC_ROWS
     skips: dict
     loose: list  # fragments n>1 whose first fragment is not in this chunk
     open: dict  # key -> fragments still waiting at the end of the chunk
     duplicates: int = 0  # receptions of a message already in this chunk (dropped)
+
+    @property
+    def statics(self) -> list[dict]:
+        """The static rows as dicts (for inspection; the parser uses :attr:`static_rows`)."""
+        return self.static_rows.to_pylist()
 
 
 def _expand(lines: list[bytes], first_line_no: int) -> Iterator[tuple[int, bytes]]:
@@ -1024,10 +1028,7 @@ class _Scanner:
             is_static &= cols["mmsi"].present
         rows = np.flatnonzero(is_static)
         if len(rows):
-            values = {k: dec.column_list(k, rows) for k in _STATIC_SOURCE}
-            for j, i in enumerate(rows.tolist()):
-                self._static({k: v[j] for k, v in values.items()}, int(mtype[i]), lines[i],
-                             int(ts[i]) if has_ts[i] else None)
+            out.statics.append(static_rows(dec, rows, mtype, line_a, ts, has_ts))
         self._positions(lines, dec, ok & np.isin(mtype, _POSITION_LIST), mtype, has_ts, ts)
 
     def _pyais(self, parts: list, line_no: int, mtype: int):
@@ -1074,33 +1075,6 @@ class _Scanner:
             "second": np.where(sec_ok & (sec <= 59) & ~lr, sec, -1),
         })
 
-    def _static(self, msg: dict, mtype: int, line_no: int, ts: int | None) -> None:
-        """One static report from its decoded fields (pyais names; None = not available)."""
-        part = (msg["partno"] or 0) if mtype == 24 else 0
-        dims = [msg[k] for k in ("to_bow", "to_stern", "to_port", "to_starboard")]
-        length = dims[0] + dims[1] if None not in dims[:2] else None
-        beam = dims[2] + dims[3] if None not in dims[2:] else None
-        rec = {
-            "line": line_no,
-            "mmsi": msg["mmsi"],
-            "ts": ts,
-            "msg_type": mtype,
-            "part": part,
-            "imo": _nz(msg["imo"]),
-            "name": _text(msg["shipname"]),
-            "callsign": _text(msg["callsign"]),
-            "ship_type": _nz(msg["ship_type"]),
-            "length_m": _nz(length),
-            "beam_m": _nz(beam),
-            "draught_m": _nz(msg["draught"]),
-            "destination": _text(msg["destination"]),
-        }
-        if mtype == 24 and part == 0:  # part A carries only the name
-            for k in ("callsign", "ship_type", "length_m", "beam_m"):
-                rec[k] = None
-        rec["hash"] = _content_hash(rec)
-        self.out.statics.append(rec)
-
     # --------------------------------------------------------------- result
     def result(self) -> ChunkResult:
         self._flush()
@@ -1109,7 +1083,8 @@ class _Scanner:
             rows_in=self.rows_in,
             nmea_lines=self.nmea_lines,
             positions=table,
-            statics=self.out.statics,
+            static_rows=(pa.concat_tables(self.out.statics) if len(self.out.statics) != 1
+                         else self.out.statics[0]) if self.out.statics else STATIC_ROWS.empty_table(),
             skips=self.out.skips,
             loose=[f[:6] for f in self.loose],  # parsed sentences stay here
             open={k: [f[:6] for f in parts] for k, parts in self.pending.items()},
@@ -1138,16 +1113,107 @@ def _clean_payload(parts: list) -> tuple[bytes, int]:
     return b"".join(p[1][5] for p in parts), chk[0] - 48
 
 
-def _nz(v):
-    """0 means "not available" in AIS static fields."""
-    return None if v is None or v == 0 else v
+#: A chunk's static reports, one row each, before type 24 parts are merged: the line and
+#: receive time (NULL: untimed) of the report, its type 24 part (0 = A, 1 = B; 0 for other
+#: types), the fields stored (as :data:`VESSEL_REPORTS` names them, in the decoder's types)
+#: and ``hash``, the report's content hash (:func:`_content_hashes`).
+STATIC_ROWS = pa.schema([
+    ("line", pa.int64()), ("mmsi", pa.int64()), ("ts", pa.int64()), ("msg_type", pa.int64()),
+    ("part", pa.int64()), ("imo", pa.int64()), ("name", pa.string()),
+    ("callsign", pa.string()), ("ship_type", pa.int64()), ("length_m", pa.int64()),
+    ("beam_m", pa.int64()), ("draught_m", pa.float64()), ("destination", pa.string()),
+    ("hash", pa.int64()),
+])
 
 
-def _text(v) -> str | None:
-    if v is None:
-        return None
-    v = str(v).replace("@", " ").strip()
-    return v or None
+def _text_column(values: np.ndarray, present: np.ndarray, drop: np.ndarray | None = None
+                 ) -> pa.Array:
+    """Decoded 6-bit text as stored: ``@`` read as a blank, blanks trimmed, empty = NULL."""
+    arr = pa.array(values, pa.string(), mask=~present if drop is None else ~present | drop)
+    arr = pc.utf8_trim_whitespace(pc.replace_substring(arr, "@", " "))
+    return pc.if_else(pc.equal(pc.utf8_length(arr), 0), pa.scalar(None, pa.string()), arr)
+
+
+def static_rows(dec, rows: np.ndarray, mtype: np.ndarray, line_nos: np.ndarray,
+                ts: np.ndarray, has_ts: np.ndarray) -> pa.Table:
+    """The static reports of decoded messages ``rows`` as :data:`STATIC_ROWS` columns.
+
+    ITU-R M.1371 "not available" zeros (IMO, ship type, dimensions, draught) become NULL;
+    length and beam are bow + stern and port + starboard (NULL if either is missing); a
+    type 24 part A carries only the name.
+    """
+    c = dec.columns
+
+    def col(name: str) -> tuple[np.ndarray, np.ndarray]:
+        return c[name].values[rows], c[name].present[rows]
+
+    t = mtype[rows]
+    pv, pp = col("partno")
+    part = np.where((t == 24) & pp, pv, 0).astype(np.int64)
+    part_a = (t == 24) & (part == 0)
+    imo, imo_ok = col("imo")
+    ship, ship_ok = col("ship_type")
+    bow, bow_ok = col("to_bow")
+    stern, stern_ok = col("to_stern")
+    port, port_ok = col("to_port")
+    star, star_ok = col("to_starboard")
+    draught, draught_ok = col("draught")
+    length, beam = bow + stern, port + star
+    ints = {
+        "imo": (imo, imo_ok & (imo != 0)),
+        "ship_type": (ship, ship_ok & (ship != 0) & ~part_a),
+        "length_m": (length, bow_ok & stern_ok & (length != 0) & ~part_a),
+        "beam_m": (beam, port_ok & star_ok & (beam != 0) & ~part_a),
+    }
+    draught_ok = draught_ok & (draught != 0)
+    name = _text_column(*col("shipname"))
+    callsign = _text_column(*col("callsign"), part_a)
+    destination = _text_column(*col("destination"))
+    hashes = _content_hashes(ints, name, callsign, (draught, draught_ok), destination)
+    return pa.table({
+        "line": pa.array(line_nos[rows], pa.int64()),
+        "mmsi": pa.array(c["mmsi"].values[rows], pa.int64()),
+        "ts": pa.array(ts[rows], pa.int64(), mask=~has_ts[rows]),
+        "msg_type": pa.array(t, pa.int64()),
+        "part": pa.array(part),
+        "imo": pa.array(imo, pa.int64(), mask=~ints["imo"][1]),
+        "name": name,
+        "callsign": callsign,
+        "ship_type": pa.array(ship, pa.int64(), mask=~ints["ship_type"][1]),
+        "length_m": pa.array(length, pa.int64(), mask=~ints["length_m"][1]),
+        "beam_m": pa.array(beam, pa.int64(), mask=~ints["beam_m"][1]),
+        "draught_m": pa.array(draught, pa.float64(), mask=~draught_ok),
+        "destination": destination,
+        "hash": pa.array(hashes, pa.int64()),
+    }, schema=STATIC_ROWS)
+
+
+def _content_hashes(ints: dict, name: pa.Array, callsign: pa.Array,
+                    draught: tuple[np.ndarray, np.ndarray], destination: pa.Array) -> np.ndarray:
+    """:func:`_content_hash` of every row, computed once per distinct report: the rows are
+    grouped by their fields' codes (the same vessel repeats the same report all day) and
+    each group's first row is hashed exactly as one report is."""
+    n = len(name)
+    codes = [np.where(ok, v, -1) for v, ok in ints.values()]
+    dv, dok = draught
+    codes.append(np.where(dok, dv.view(np.int64), -1))  # a draught's bits; -1 is a NaN's
+    texts = {"name": name, "callsign": callsign, "destination": destination}
+    for arr in texts.values():
+        enc = pc.dictionary_encode(arr)
+        codes.append(np.asarray(enc.indices.fill_null(-1), np.int64))
+    if not n:
+        return np.zeros(0, np.int64)
+    _, first, inverse = np.unique(np.stack(codes, 1), axis=0, return_index=True,
+                                  return_inverse=True)
+    pick = pa.array(first)
+    vals = {k: pa.array(v, pa.int64(), mask=~ok).take(pick).to_pylist()
+            for k, (v, ok) in ints.items()}
+    vals["draught_m"] = pa.array(dv, pa.float64(), mask=~dok).take(pick).to_pylist()
+    for k, arr in texts.items():
+        vals[k] = arr.take(pick).to_pylist()
+    hashes = np.array([_content_hash(dict(zip(vals, rec, strict=True)))
+                       for rec in zip(*vals.values(), strict=True)], np.int64)
+    return hashes[inverse.ravel()]
 
 
 def _content_hash(rec: dict) -> int:
@@ -1223,69 +1289,136 @@ class Type24Merger:
     untimed) merges with it; anything else releases the waiting part as a row of its own.
     At most one part waits per MMSI, so memory is bounded by the number of vessels; waiting
     is not cut short by time, so the result does not depend on how a file is chunked.
+    Works on :data:`STATIC_ROWS` tables: only the type 24 rows are looked at one by one.
     """
 
     def __init__(self, window_us: int):
         self.window_us = window_us
-        self.waiting: dict[int, dict] = {}
+        self.carry = STATIC_ROWS.empty_table()  # the waiting parts, in the order they came
+        self.waiting: dict[int, int] = {}  # mmsi -> its waiting part's row in carry
 
-    def add(self, rec: dict) -> list[dict]:
-        """Feed one static record; returns the rows that are final now."""
-        if rec["msg_type"] != 24:
-            return [dict(rec, h1=rec["hash"], h2=0)]
-        done = []
-        prev = self.waiting.pop(rec["mmsi"], None)
-        if prev is not None:
-            near = (prev["ts"] is None and rec["ts"] is None) or (
-                prev["ts"] is not None and rec["ts"] is not None
-                and abs(rec["ts"] - prev["ts"]) <= self.window_us
-            )
-            if near and prev["part"] != rec["part"]:
-                a, b = (prev, rec) if prev["part"] == 0 else (rec, prev)
-                merged = dict(b, name=a["name"], h1=a["hash"], h2=b["hash"])
-                times = [t for t in (a["ts"], b["ts"]) if t is not None]
-                merged["ts"] = min(times) if times else None
-                return [merged]
-            done.append(self._alone(prev))
-        self.waiting[rec["mmsi"]] = rec
-        return done
+    def add(self, rows: pa.Table) -> _Emitted:
+        """Feed static rows (in file order); returns the rows that are final now."""
+        off = self.carry.num_rows
+        both = pa.concat_tables([self.carry, rows]) if off else rows
+        mtype = np.asarray(rows.column("msg_type"), np.int64)
+        hashes = np.asarray(both.column("hash"), np.int64)
+        ts_col = both.column("ts")
+        ts = np.asarray(ts_col.fill_null(0), np.int64)
+        timed = np.asarray(ts_col.is_valid())
+        # rows of other types are final as they come
+        other = np.flatnonzero(mtype != 24)
+        at = [other]
+        main = [other + off]
+        name_of = [other + off]
+        h1 = [hashes[other + off]]
+        h2 = [np.zeros(len(other), np.int64)]
+        ts_out, timed_out = [ts[other + off]], [timed[other + off]]
+        t24 = np.flatnonzero(mtype == 24)
+        if len(t24):
+            mmsi_l = np.asarray(both.column("mmsi"), np.int64).tolist()
+            part_l = np.asarray(both.column("part"), np.int64).tolist()
+            ts_l, timed_l, hash_l = ts.tolist(), timed.tolist(), hashes.tolist()
+            waiting, window = self.waiting, self.window_us
+            e_at, e_main, e_name, e_h1, e_h2, e_ts, e_timed = [], [], [], [], [], [], []
+            for j in t24.tolist():
+                i = j + off
+                m = mmsi_l[i]
+                prev = waiting.pop(m, None)
+                if prev is not None:
+                    if timed_l[prev] and timed_l[i]:
+                        near = abs(ts_l[i] - ts_l[prev]) <= window
+                    else:
+                        near = not timed_l[prev] and not timed_l[i]
+                    if near and part_l[prev] != part_l[i]:
+                        a, b = (prev, i) if part_l[prev] == 0 else (i, prev)
+                        times = [ts_l[k] for k in (a, b) if timed_l[k]]
+                        e_at.append(j)
+                        e_main.append(b)
+                        e_name.append(a)
+                        e_h1.append(hash_l[a])
+                        e_h2.append(hash_l[b])
+                        e_ts.append(min(times) if times else 0)
+                        e_timed.append(bool(times))
+                        continue
+                    e_at.append(j)  # released alone
+                    e_main.append(prev)
+                    e_name.append(prev)
+                    e_h1.append(hash_l[prev] if part_l[prev] == 0 else 0)
+                    e_h2.append(hash_l[prev] if part_l[prev] == 1 else 0)
+                    e_ts.append(ts_l[prev])
+                    e_timed.append(timed_l[prev])
+                waiting[m] = i
+            at.append(np.array(e_at, np.int64))
+            main.append(np.array(e_main, np.int64))
+            name_of.append(np.array(e_name, np.int64))
+            h1.append(np.array(e_h1, np.int64))
+            h2.append(np.array(e_h2, np.int64))
+            ts_out.append(np.array(e_ts, np.int64))
+            timed_out.append(np.array(e_timed, bool))
+            # what still waits, in the order it began waiting
+            keep = list(waiting.values())
+            self.carry = both.take(pa.array(keep, pa.int64()))
+            self.waiting = {m: k for k, m in enumerate(waiting)}
+        order = np.argsort(np.concatenate(at), kind="stable")
+        return _Emitted(both, *(np.concatenate(x)[order]
+                                for x in (main, name_of, h1, h2, ts_out, timed_out)))
 
-    def flush(self) -> list[dict]:
-        rows = [self._alone(r) for r in self.waiting.values()]
-        self.waiting.clear()
-        return rows
+    def flush(self) -> _Emitted:
+        """The parts still waiting, each as a row of its own."""
+        both = self.carry
+        n = both.num_rows
+        part = np.asarray(both.column("part"), np.int64)
+        hashes = np.asarray(both.column("hash"), np.int64)
+        ts_col = both.column("ts")
+        self.carry, self.waiting = STATIC_ROWS.empty_table(), {}
+        idx = np.arange(n)
+        return _Emitted(both, idx, idx, np.where(part == 0, hashes, 0),
+                        np.where(part == 1, hashes, 0), np.asarray(ts_col.fill_null(0), np.int64),
+                        np.asarray(ts_col.is_valid(), bool))
 
-    @staticmethod
-    def _alone(rec: dict) -> dict:
-        return dict(rec, h1=rec["hash"] if rec["part"] == 0 else 0,
-                    h2=rec["hash"] if rec["part"] == 1 else 0)
+
+@dataclass(frozen=True)
+class _Emitted:
+    """Final static rows: row ``main`` of ``rows`` with the name of row ``name_of``, the
+    content hashes of its part A / part B (or of the report, ``h1``), and its receive time."""
+
+    rows: pa.Table
+    main: np.ndarray
+    name_of: np.ndarray
+    h1: np.ndarray
+    h2: np.ndarray
+    ts: np.ndarray
+    timed: np.ndarray
 
 
-def statics_table(rows: list[dict], source: str) -> tuple[pa.Table, int]:
-    """Static rows as a VESSEL_REPORTS table (duplicates dropped, first kept)."""
-    if not rows:
+def statics_table(em: _Emitted, source: str) -> tuple[pa.Table, int]:
+    """Final static rows as a VESSEL_REPORTS table (duplicates dropped, first kept)."""
+    n = len(em.main)
+    if not n:
         return VESSEL_REPORTS.empty_table(), 0
-    mmsi = np.array([r["mmsi"] for r in rows], dtype=np.int64)
-    ts = [r["ts"] for r in rows]
-    bucket = np.array([-1 if t is None else t // _MINUTE_US for t in ts], dtype=np.int64)
-    mtype = np.array([r["msg_type"] for r in rows], dtype=np.int64)
-    h1 = np.array([r["h1"] for r in rows], dtype=np.int64)
-    h2 = np.array([r["h2"] for r in rows], dtype=np.int64)
-    obs = combine_u64(mmsi, mtype, bucket, h1, h2)
+    main = pa.array(em.main)
+    base = em.rows.take(main)
+    mmsi = np.asarray(base.column("mmsi"), np.int64)
+    mtype = np.asarray(base.column("msg_type"), np.int64)
+    bucket = np.where(em.timed, em.ts // _MINUTE_US, -1)
+    obs = combine_u64(mmsi, mtype, bucket, em.h1, em.h2)
     cols = {
         "obs_id": pa.array(obs),
         "mmsi": pa.array(mmsi),
-        "ts": pa.array(ts, pa.int64()).cast(pa.timestamp("us")),
+        "ts": pa.array(em.ts, pa.int64(), mask=~em.timed).cast(pa.timestamp("us")),
         "msg_type": pa.array(mtype, pa.int8()),
     }
     for name in _STATIC_FIELDS:
-        cols[name] = pa.array([r[name] for r in rows], VESSEL_REPORTS.field(name).type)
-    cols["source"] = pa.array([source] * len(rows), pa.string())
+        col = (em.rows.column("name").take(pa.array(em.name_of)) if name == "name"
+               else base.column(name))
+        cols[name] = col.cast(VESSEL_REPORTS.field(name).type)
+    cols["source"] = pa.array([source] * n, pa.string())
     table = pa.table(cols, schema=VESSEL_REPORTS)
     _, first = np.unique(obs, return_index=True)
-    if len(first) < len(rows):
+    if len(first) < n:
         table = table.take(pa.array(np.sort(first)))
-    return table, len(rows) - len(first)
+    return table, n - len(first)
 
 
 def scan_chunk(lines: list[bytes], first_line_no: int, ctx: _Ctx) -> ChunkResult:
@@ -1538,10 +1671,10 @@ class _FileParser:
         self._duplicates("positions", res.duplicates + extra.duplicates)
         yield "positions", res.positions
         yield "positions", extra.positions
-        rows = []
-        for rec in itertools.chain(res.statics, extra.statics):
-            rows.extend(self.merger.add(rec))
-        yield from self._statics(rows)
+        statics = res.static_rows
+        if extra.static_rows.num_rows:
+            statics = pa.concat_tables([statics, extra.static_rows])
+        yield from self._statics(self.merger.add(statics))
 
     def _finish(self) -> Iterator[tuple[str, pa.Table]]:
         out = _Out()
@@ -1551,7 +1684,7 @@ class _FileParser:
         _merge_skips(self.summary, out.skips)
         yield from self._statics(self.merger.flush())
 
-    def _statics(self, rows: list[dict]) -> Iterator[tuple[str, pa.Table]]:
+    def _statics(self, rows: _Emitted) -> Iterator[tuple[str, pa.Table]]:
         table, dups = statics_table(rows, self.ctx.source)
         self._duplicates("vessel_reports", dups)
         yield "vessel_reports", table
