@@ -133,7 +133,7 @@ _SMALL_INTS = {str(i).encode(): i for i in range(1, 10)}  # fragment counts/numb
 _OTHER_AIS = "AIS types corridor does not store (4, 8, 21, ...)"
 _MINUTE_US = 60_000_000
 _CLOCK_SLACK_US = 5_000_000
-_BACKSLASH, _BANG, _DOLLAR, _HASH = 0x5C, 0x21, 0x24, 0x23
+_BACKSLASH, _BANG, _DOLLAR, _HASH, _NL = 0x5C, 0x21, 0x24, 0x23, 0x0A
 
 
 @dataclass(frozen=True)
@@ -289,6 +289,8 @@ class _BulkLines:
     keys: frozenset = frozenset()
     open_max: int = 0
     seen: np.ndarray | None = None  # fragment lines whose key was read here (assembled or not)
+    line_start: np.ndarray | None = None  # every line's bytes in chunk (without "\r")
+    line_end: np.ndarray | None = None
 
     def parts(self, j: int) -> list:
         """Queued message ``j`` as the line loop gives it: [(sentence, fields)] in order."""
@@ -545,6 +547,8 @@ def _bulk_lines(chunk: bytes, line_nos: np.ndarray, assume_us: int | None,
         keys=msgs.keys if msgs is not None else frozenset(),
         open_max=msgs.open_max if msgs is not None else 0,
         seen=frag,
+        line_start=start,
+        line_end=end,
     )
 
 
@@ -670,15 +674,42 @@ class _Scanner:
     # ---------------------------------------------------------------- lines
     def scan(self, lines: list[bytes], first_line_no: int) -> None:
         """Read a list of lines (numbered from ``first_line_no``), queueing their messages."""
+        joined = b"\n".join(lines)
+        if joined.count(b"\n") == max(len(lines) - 1, 0):
+            self.scan_bytes(joined, len(lines), first_line_no)
+            return
+        # a line break inside a line (only when called with such a list): as _expand numbers it
+        expanded = list(_expand(lines, first_line_no))
+        items = [e[1] for e in expanded]
+        line_nos = np.array([e[0] for e in expanded], np.int64)
+        self._scan_all(b"\n".join(items), line_nos, items)
+
+    def scan_bytes(self, joined: bytes, n_lines: int, first_line_no: int) -> None:
+        """Read ``n_lines`` lines joined by ``\\n`` (numbered from ``first_line_no``), queueing
+        their messages. No Python object is made per line, except for lines the line loop
+        reads."""
+        line_nos = np.arange(first_line_no, first_line_no + n_lines, dtype=np.int64)
+        if b"\\r\\n" in joined:  # sentences joined by a literal \r\n: one item per sentence
+            # (as _expand numbers them, without a Python step per line)
+            raw = np.frombuffer(joined, np.uint8)
+            at = np.flatnonzero(raw[:-3] == _BACKSLASH)  # "\\r\\n" cannot overlap itself
+            at = at[(raw[at + 1] == 0x72) & (raw[at + 2] == _BACKSLASH) & (raw[at + 3] == 0x6E)]
+            line_of = np.searchsorted(np.flatnonzero(raw == 0x0A), at)
+            per_line = np.bincount(line_of, minlength=n_lines) + 1
+            joined = joined.replace(b"\\r\\n", b"\n")
+            line_nos = np.repeat(line_nos, per_line)
+        self._scan_all(joined, line_nos, None)
+
+    def _scan_all(self, joined: bytes, line_nos: np.ndarray, items: list | None) -> None:
         if not self.ctx.bulk_framing:
-            self._scan(lines, first_line_no, False)
+            self._scan(joined, line_nos, items, False)
             return
         snap = self._snapshot()
         try:
-            self._scan(lines, first_line_no, True)
+            self._scan(joined, line_nos, items, True)
         except _Rescan:
             self._restore(snap)
-            self._scan(lines, first_line_no, False)
+            self._scan(joined, line_nos, items, False)
 
     def _snapshot(self) -> tuple:
         return ({r: [e[0], list(e[1]), e[2]] for r, e in self.out.skips.items()},
@@ -694,41 +725,30 @@ class _Scanner:
         self.pending.update(pending)
         del self.loose[n_loose:], self.batch[n_batch:], self.batch_pos[n_pos:], self.bulk[n_bulk:]
 
-    def _scan(self, lines: list[bytes], first_line_no: int, multipart: bool) -> None:
+    def _scan(self, joined: bytes, line_nos: np.ndarray, items: list | None,
+              multipart: bool) -> None:
+        """Read the items of ``joined`` (split at ``\\n``; ``items``: the same, if made
+        already), numbered ``line_nos``."""
         out, pending, ctx = self.out, self.pending, self.ctx
         gh_time: int | None = None
         base = self.base
-        joined = b"\n".join(lines)
-        if b"\\r\\n" in joined:  # sentences joined by a literal \r\n: one item per sentence
-            # (as _expand numbers them, without a Python step per line)
-            if joined.count(b"\n") == len(lines) - 1:
-                raw = np.frombuffer(joined, np.uint8)
-                at = np.flatnonzero(raw[:-3] == _BACKSLASH)  # "\\r\\n" cannot overlap itself
-                at = at[(raw[at + 1] == 0x72) & (raw[at + 2] == _BACKSLASH) & (raw[at + 3] == 0x6E)]
-                line_of = np.searchsorted(np.flatnonzero(raw == 0x0A), at)
-                per_line = np.bincount(line_of, minlength=len(lines)) + 1
-                joined = joined.replace(b"\\r\\n", b"\n")
-                items = joined.split(b"\n")
-                line_nos = np.repeat(np.arange(first_line_no, first_line_no + len(lines)),
-                                     per_line)
-            else:  # a line break inside a line (only when called with such a list)
-                expanded = list(_expand(lines, first_line_no))
-                items = [e[1] for e in expanded]
-                line_nos = np.array([e[0] for e in expanded], np.int64)
-                joined = b"\n".join(items)
-        else:
-            items = lines
-            line_nos = np.arange(first_line_no, first_line_no + len(lines), dtype=np.int64)
-        self.base += len(items)
+        n_items = len(line_nos)
+        self.base += n_items
         bulk = None
-        if ctx.bulk_framing and items:
+        if ctx.bulk_framing and n_items:
             bulk = _bulk_lines(joined, line_nos, ctx.assume_us, multipart, ctx.fragment_max_lines)
         if bulk is None:
+            if items is None:
+                items = joined.split(b"\n") if n_items else []
             numbered = zip(line_nos.tolist(), items, strict=True)
         else:
             slow = bulk.slow.tolist()
-            numbered = zip(slow, line_nos[bulk.slow].tolist(), [items[i] for i in slow],
-                           strict=True)
+            if items is None:
+                raw = [joined[a:b] for a, b in zip(bulk.line_start[slow].tolist(),
+                                                   bulk.line_end[slow].tolist(), strict=True)]
+            else:
+                raw = [items[i] for i in slow]
+            numbered = zip(slow, line_nos[bulk.slow].tolist(), raw, strict=True)
         # Lines framed in bulk: queued now, ordered among the others' messages by position.
         # The first bulk ``other_type`` skip is counted when the line loop passes it, so the
         # reason keeps the detail of its first line, as when reading line by line.
@@ -1422,9 +1442,17 @@ def statics_table(em: _Emitted, source: str) -> tuple[pa.Table, int]:
 
 
 def scan_chunk(lines: list[bytes], first_line_no: int, ctx: _Ctx) -> ChunkResult:
-    """Decode one chunk of lines (runs in a worker process)."""
+    """Decode one chunk of lines."""
     scanner = _Scanner(ctx)
     scanner.scan(lines, first_line_no)
+    return scanner.result()
+
+
+def scan_block(chunk: bytes, n_lines: int, first_line_no: int, ctx: _Ctx) -> ChunkResult:
+    """Decode one chunk of lines given as their bytes joined by ``\\n`` (runs in a worker
+    process: one ``bytes`` object to send, not one per line)."""
+    scanner = _Scanner(ctx)
+    scanner.scan_bytes(chunk, n_lines, first_line_no)
     return scanner.result()
 
 
@@ -1485,9 +1513,10 @@ def bounded_lines(blocks: Iterable[bytes], max_line_bytes: int = MAX_LINE_BYTES)
 _CORRUPT = (EOFError, zlib.error, gzip.BadGzipFile)
 
 
-def _open_lines(path: Path) -> tuple[Iterator[bytes], io.BufferedIOBase]:
-    """Lines of a plain or gzip file (detected by its magic bytes, not its name), read in
-    bounded blocks (a gzip bomb or a file without line breaks cannot fill memory)."""
+def _open_blocks(path: Path) -> tuple[Iterator[bytes], io.BufferedIOBase]:
+    """Blocks of bytes of a plain or gzip file (detected by its magic bytes, not its name),
+    each at most :data:`READ_BLOCK_BYTES`; a gzip bomb fails when read (see
+    :func:`_ratio_capped`)."""
     fh = open(path, "rb")
     try:
         magic = fh.read(2)
@@ -1507,7 +1536,7 @@ def _open_lines(path: Path) -> tuple[Iterator[bytes], io.BufferedIOBase]:
     blocks = itertools.chain((head,), iter(lambda: fh.read(READ_BLOCK_BYTES), b""))
     if magic == b"\x1f\x8b":
         blocks = _ratio_capped(blocks, path.stat().st_size)
-    return bounded_lines(blocks), fh
+    return blocks, fh
 
 
 #: A gzip file may decompress to at most this many times its size (and at least
@@ -1542,6 +1571,97 @@ def _chunks(lines: Iterator[bytes], size: int) -> Iterator[tuple[list[bytes], in
         yield buf, first
 
 
+def bounded_chunks(blocks: Iterable[bytes], size: int,
+                   max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[bytes, int, int]]:
+    """The lines of a stream given as blocks of bytes, cut into chunks of about ``size``
+    lines without a Python object per line: (the chunk's lines joined by ``\\n``, how many
+    lines, the first one's line number). The same lines and cuts as :func:`bounded_lines`
+    then :func:`_chunks`: a line longer than ``max_line_bytes`` becomes
+    :data:`TOO_LONG_LINE` and is never held whole (beyond the block it is read in); a chunk
+    never ends right after a ``$`` line (``$PGHP``: its time belongs to the next line).
+
+    >>> list(bounded_chunks([b"a\\n$b\\nc", b"d\\n" + b"x" * 20, b"yz\\nlast\\n"], 1, 10))
+    [(b'a', 1, 1), (b'$b\\ncd', 2, 2), (b'\\x00line too long\\x00', 1, 4), (b'last', 1, 5)]
+    """
+    pending = b""  # the start of a line that continues in the next block
+    dropping = False  # inside an overlong line: discard up to its end
+    acc: list[bytes] = []  # complete lines, each ending with "\n"
+    n_acc = 0
+    first = 1
+    for block in blocks:
+        if dropping:
+            nl = block.find(b"\n")
+            if nl < 0:
+                continue
+            acc.append(TOO_LONG_LINE + b"\n")
+            n_acc += 1
+            block, dropping = block[nl + 1:], False
+        data = pending + block if pending else block
+        last = data.rfind(b"\n")
+        if last >= 0:
+            acc.append(data[:last + 1])
+            n_acc += data.count(b"\n", 0, last + 1)
+            pending = data[last + 1:]
+        else:
+            pending = data
+        if len(pending) > max_line_bytes:
+            pending, dropping = b"", True
+        while n_acc >= size:
+            cut = _cut(acc, size, max_line_bytes)
+            if cut is None:
+                break
+            chunk, n, rest = cut
+            yield chunk, n, first
+            first += n
+            acc, n_acc = ([rest], n_acc - n) if rest else ([], n_acc - n)
+    if dropping:
+        acc.append(TOO_LONG_LINE + b"\n")
+        n_acc += 1
+    elif pending:
+        acc.append(pending + b"\n")
+        n_acc += 1
+    while n_acc >= size:
+        cut = _cut(acc, size, max_line_bytes)
+        if cut is None:
+            break
+        chunk, n, rest = cut
+        yield chunk, n, first
+        first += n
+        acc, n_acc = ([rest], n_acc - n) if rest else ([], n_acc - n)
+    if n_acc:
+        yield _too_long_replaced(b"".join(acc)[:-1], max_line_bytes), n_acc, first
+
+
+def _cut(acc: list[bytes], size: int, max_line_bytes: int) -> tuple[bytes, int, bytes] | None:
+    """The first chunk of the complete lines ``acc``: (its lines joined, their number, the
+    bytes after it), ending at the ``size``-th line or the first line after it that is not a
+    ``$`` line; None when all lines after it are ``$`` lines (wait for more)."""
+    data = b"".join(acc)
+    nl = np.flatnonzero(np.frombuffer(data, np.uint8) == _NL)
+    k = size - 1
+    while k < len(nl):
+        a = int(nl[k - 1]) + 1 if k else 0
+        line = data[a:int(nl[k])]
+        if len(line) > max_line_bytes or not line.lstrip().startswith(b"$"):
+            end = int(nl[k])
+            chunk = _too_long_replaced(data[:end], max_line_bytes, nl[:k + 1])
+            return chunk, k + 1, data[end + 1:]
+        k += 1
+    return None
+
+
+def _too_long_replaced(chunk: bytes, max_line_bytes: int, nl: np.ndarray | None = None) -> bytes:
+    """``chunk`` with every line longer than ``max_line_bytes`` replaced by
+    :data:`TOO_LONG_LINE` (``nl``: the line breaks in it and the one after it, if known)."""
+    if nl is None:
+        nl = np.concatenate((np.flatnonzero(np.frombuffer(chunk, np.uint8) == _NL), [len(chunk)]))
+    starts = np.concatenate(([0], nl[:-1] + 1))
+    if not len(nl) or int((nl - starts).max()) <= max_line_bytes:
+        return chunk
+    return b"\n".join(p if len(p) <= max_line_bytes else TOO_LONG_LINE
+                      for p in chunk.split(b"\n"))
+
+
 class _FileParser:
     """Drives chunk decoding for one file and stitches the chunks together."""
 
@@ -1573,11 +1693,11 @@ class _FileParser:
 
     def run(self) -> Iterator[tuple[str, pa.Table]]:
         try:
-            lines, fh = _open_lines(self.path)
+            blocks, fh = _open_blocks(self.path)
         except OSError as exc:
             raise IngestError(f"cannot read: {exc.strerror or exc}") from exc
         try:
-            yield from self._run(lines)
+            yield from self._run(blocks)
         except _CORRUPT as exc:
             raise IngestError(f"corrupt or truncated compressed file ({exc or type(exc).__name__})") from exc
         except OSError as exc:  # a read error half-way (a disk, a network share)
@@ -1592,12 +1712,12 @@ class _FileParser:
                 what = ", ".join(f"{n} {r}" for r, n in sorted(bad.items()))
                 raise IngestError(f"--strict: lines skipped ({what}); nothing stored")
 
-    def _run(self, lines: Iterator[bytes]) -> Iterator[tuple[str, pa.Table]]:
+    def _run(self, blocks: Iterator[bytes]) -> Iterator[tuple[str, pa.Table]]:
         n = self.workers()
-        chunks = _chunks(lines, self.options.chunk_lines)
+        chunks = bounded_chunks(blocks, self.options.chunk_lines)
         if n == 1:
-            for chunk, first in chunks:
-                yield from self._absorb(scan_chunk(chunk, first, self.ctx))
+            for chunk, n_lines, first in chunks:
+                yield from self._absorb(scan_block(chunk, n_lines, first, self.ctx))
         else:
             yield from self._run_pool(chunks, n)
         yield from self._finish()
@@ -1611,38 +1731,38 @@ class _FileParser:
         """
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["corridor.ingest.nmea"])
-        inflight: deque = deque()  # (future or None, chunk, first line number)
+        inflight: deque = deque()  # (future or None, chunk, lines, first line number)
         broken = False
 
         def collect(item: tuple) -> ChunkResult:
             nonlocal broken
-            fut, chunk, first = item
+            fut, chunk, n_lines, first = item
             if fut is not None and not broken:
                 try:
                     return fut.result()
                 except BrokenProcessPool:
                     broken = True
-            return scan_chunk(chunk, first, self.ctx)
+            return scan_block(chunk, n_lines, first, self.ctx)
 
         # workers end with this process, even when it is killed (kill -9, OOM)
         with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=die_with_parent,
                                  initargs=(os.getpid(), False)) as pool:
             try:
-                for chunk, first in chunks:
+                for chunk, n_lines, first in chunks:
                     fut = None
                     if not broken:
                         try:
                             with _main_hidden():
-                                fut = pool.submit(scan_chunk, chunk, first, self.ctx)
+                                fut = pool.submit(scan_block, chunk, n_lines, first, self.ctx)
                         except (BrokenProcessPool, RuntimeError):
                             broken = True
-                    inflight.append((fut, chunk, first))
+                    inflight.append((fut, chunk, n_lines, first))
                     if len(inflight) > n + 1 or broken:
                         yield from self._absorb(collect(inflight.popleft()))
                 while inflight:
                     yield from self._absorb(collect(inflight.popleft()))
             finally:
-                for fut, _chunk, _first in inflight:
+                for fut, _chunk, _n, _first in inflight:
                     if fut is not None:
                         fut.cancel()
 
