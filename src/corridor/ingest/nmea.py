@@ -371,6 +371,48 @@ def _gatehouse_times(buf: np.ndarray, start: np.ndarray, end: np.ndarray,
     return np.where(sure, out, 0), sure
 
 
+#: Largest ``c:`` seconds read in bulk: below it, seconds x 1e6 is exact in a float, so the
+#: time is the one :func:`corridor.ingest.nmea_time.epoch_to_us` gives.
+_PLAIN_TAG_MAX_S = 9_000_000_000
+
+
+def _plain_tag_times(buf: np.ndarray, start: np.ndarray, close: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Receive times (µs) of the tag blocks ``buf[start:close + 1]`` (backslash to
+    backslash) that have the plainest form, ``\\c:<1-10 digits>*hh\\`` with a matching
+    checksum, read with array operations: (plain, times). The others are for
+    :func:`corridor.ingest.nmea_time.tag_block_info` (pyais), which gives the same time for
+    these (``tests/test_nmea_bulk_framing.py`` compares them)."""
+    k = len(start)
+    plain = np.zeros(k, bool)
+    if not k:
+        return plain, np.zeros(0, np.int64)
+    star = close - 3
+    ndig = star - (start + 3)
+    plain = (ndig >= 1) & (ndig <= 10)
+    plain &= (buf[start + 1] == ord("c")) & (buf[np.minimum(start + 2, close)] == ord(":"))
+    plain &= buf[np.maximum(star, 0)] == ord("*")
+    from corridor.ingest.nmea_vector import _HEX  # the hex digit table of the framer
+
+    hi = _HEX[buf[np.maximum(close - 2, 0)]].astype(np.int64)
+    lo = _HEX[buf[np.maximum(close - 1, 0)]].astype(np.int64)
+    plain &= (hi < 16) & (lo < 16)
+    value = np.zeros(k, np.int64)
+    for d in range(10):
+        inside = plain & (d < ndig)
+        digit = buf[np.where(inside, start + 3 + d, 0)].astype(np.int64) - 48
+        plain &= ~inside | ((digit >= 0) & (digit <= 9))
+        value = np.where(inside, value * 10 + digit, value)
+    plain &= value < _PLAIN_TAG_MAX_S
+    rows = np.flatnonzero(plain)
+    if len(rows):  # checksum: XOR of "c:<digits>"
+        idx = np.empty(2 * len(rows), np.int64)
+        idx[0::2], idx[1::2] = start[rows] + 1, star[rows]
+        xor = np.bitwise_xor.reduceat(buf, idx)[0::2]
+        plain[rows] = xor == (hi[rows] << 4 | lo[rows])
+    return plain, np.where(plain, value * 1_000_000, 0)
+
+
 def _bulk_lines(chunk: bytes, line_nos: np.ndarray, assume_us: int | None,
                 multipart: bool = True, fragment_max_lines: int = 1_000) -> _BulkLines | None:
     """Find, with array operations over the whole chunk (the lines joined by ``\\n``), the
@@ -439,7 +481,10 @@ def _bulk_lines(chunk: bytes, line_nos: np.ndarray, assume_us: int | None,
     # Receive times: the tag block's, else the trailer's, else the line before's.
     ts = np.full(n, -1, np.int64)
     own = np.zeros(n, bool)
-    tagged = rows[buf[start[rows]] == _BACKSLASH].tolist()
+    tagged = rows[buf[start[rows]] == _BACKSLASH]
+    simple, simple_ts = _plain_tag_times(buf, start[tagged], bang[tagged] - 1)
+    ts[tagged[simple]], own[tagged[simple]] = simple_ts[simple], True
+    tagged = tagged[~simple].tolist()  # read by tag_block_info
     infos = [tag_block_info(chunk[a + 1:b - 1]) for a, b in
              zip(start[tagged].tolist(), bang[tagged].tolist(), strict=True)]
     for i, info in zip(tagged, infos, strict=True):
@@ -589,7 +634,9 @@ def _pair_fragments(chunk: bytes, buf: np.ndarray, rows: np.ndarray, untimed: np
     stations: dict = {None: 0}
     groups: dict = {}
     for j in np.flatnonzero(buf[bang[rows] - 1] == _BACKSLASH).tolist():
-        info = info_of[int(rows[j])]
+        info = info_of.get(int(rows[j]))
+        if info is None:  # a plain "\\c:...*hh\\": no station, no group
+            continue
         g = info.group
         if g is not None and g[1] > 1:
             ns[j] = -1 - groups.setdefault(g[2], len(groups))
