@@ -54,22 +54,28 @@ How it is fast
 --------------
 pyais's stream assembler drops orphan fragments silently, does not key on tag-block groups
 or stations and cannot read USCG trailers (it takes the last comma field as the checksum), so
-line framing and fragment assembly are done here. The plain lines of a chunk (a
-single-sentence AIS line, alone or after a tag block, timed by its ``c:``, its trailer, the
-``$PGHP`` line before it or ``assume_time``; most lines of most logs) are framed, checked and
-cut all at once with numpy (:func:`corridor.ingest.nmea_vector.frame_lines`); the others
-(fragments, leading timestamps, anything unusual) are read one by one with one
-``bytes.split`` each, in file order, and both kinds of message are decoded in that order:
-the result is the same as reading every line one by one (``NmeaOptions.bulk_framing=False``,
-compared on every real capture by ``tests/test_nmea_bulk_framing.py``). The
-payloads of the message types corridor stores are queued and decoded a chunk at a time by
-:mod:`corridor.ingest.nmea_vector` (numpy, field offsets and converters taken from pyais, the
-same values as pyais to the bit); pyais decodes the rest (odd sentences, characters outside
-the 6-bit alphabet) one by one. Other types never become pyais objects. Files above
-``parallel_min_bytes`` are cut into chunks of lines decoded in a process pool (all cores);
-fragments that straddle a chunk boundary are handed back and assembled in the main process,
-which also merges type 24 parts and feeds the store. The parser's memory is bounded by the
-chunk size and the chunks in flight.
+line framing and fragment assembly are done here. The file is read in 1 MB blocks and cut
+into chunks of lines as bytes (:func:`bounded_chunks`: no Python object per line). The plain
+lines of a chunk (a single-sentence AIS line, alone or after a tag block, timed by its
+``c:``, its trailer, the ``$PGHP`` line before it or ``assume_time``; most lines of most
+logs) are framed, checked and cut all at once with numpy
+(:func:`corridor.ingest.nmea_vector.frame_lines`), and so are the fragments of
+multi-sentence messages whose assembly needs no judgement (:func:`_pair_fragments`: the
+same keys as below, complete runs 1..n, nothing of the key pending); the others (orphans,
+leading timestamps, anything unusual) are read one by one with one ``bytes.split`` each, in
+file order, and both kinds of message are decoded in that order: the result is the same as
+reading every line one by one (``NmeaOptions.bulk_framing=False``, compared on every real
+capture and on files of odd lines and broken fragments by ``tests/test_nmea_bulk_*.py``).
+The payloads of the message types corridor stores are de-armored from their byte ranges and
+decoded a chunk at a time by :mod:`corridor.ingest.nmea_vector` (numpy, field offsets and
+converters taken from pyais, the same values as pyais to the bit); pyais decodes the rest
+(odd sentences, characters outside the 6-bit alphabet) one by one. Other types never become
+pyais objects. Static reports are built as Arrow columns, their content hash taken once per
+distinct report. Files above ``parallel_min_bytes`` are cut into chunks decoded in a process
+pool (all cores; each chunk is sent as one ``bytes``); fragments that straddle a chunk
+boundary are handed back and assembled in the main process, which also merges type 24
+parts and feeds the store. The parser's memory is bounded by the chunk size and the chunks
+in flight.
 """
 
 from __future__ import annotations
@@ -1605,7 +1611,10 @@ def _ratio_capped(blocks: Iterable[bytes], compressed_bytes: int) -> Iterator[by
 
 
 def _chunks(lines: Iterator[bytes], size: int) -> Iterator[tuple[list[bytes], int]]:
-    """Cut lines into lists of about ``size``, never right after a ``$`` line (``$PGHP``)."""
+    """Cut lines into lists of about ``size``, never right after a ``$`` line (``$PGHP``).
+
+    The line-by-line statement of the cuts :func:`bounded_chunks` makes on bytes (kept as
+    its reference, ``tests/test_nmea_read_blocks.py``)."""
     buf: list[bytes] = []
     first = 1
     for line in lines:
