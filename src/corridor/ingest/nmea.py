@@ -118,6 +118,7 @@ from corridor.ingest.nmea_time import (
     trailing_time,
 )
 from corridor.ingest.nmea_vector import (
+    ARMOR_TABLE,
     FIELDS,
     decode_sixbit,
     frame_lines,
@@ -310,7 +311,9 @@ class _BulkLines:
     def sixbit(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The queued messages' payloads de-armored (:func:`sixbit_segments`)."""
         rows = np.repeat(np.arange(len(self.seg_n)), self.seg_n)
-        return sixbit_segments(self.buf, self.seg_a, self.seg_len, rows, len(self.seg_n), 72)
+        values = np.frombuffer(self.chunk.translate(ARMOR_TABLE), np.uint8)
+        return sixbit_segments(values, self.seg_a, self.seg_len, rows, len(self.seg_n), 72,
+                               armored=False)
 
 
 class _Rescan(Exception):

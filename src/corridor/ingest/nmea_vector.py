@@ -41,6 +41,8 @@ _ARMOR = np.full(256, _BAD, np.uint8)
 _ARMOR[48:88] = np.arange(0, 40)
 _ARMOR[96:120] = np.arange(40, 64)
 #: The character a 6-bit text value stands for (ITU-R M.1371 table 47).
+#: The same as a ``bytes.translate`` table (one C pass over a whole chunk, no index array).
+ARMOR_TABLE = _ARMOR.tobytes()
 _SIXBIT_ASCII = np.array([v + 64 if v < 32 else v for v in range(64)], np.uint8)
 
 # Layouts: one per pyais payload class; a row's layout follows from its type (and for
@@ -157,13 +159,14 @@ def sixbit_matrix(payloads: list[bytes], min_chars: int = 0) -> tuple[np.ndarray
 
 
 def sixbit_segments(buf: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarray,
-                    seg_row: np.ndarray, n_rows: int, min_chars: int = 0
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                    seg_row: np.ndarray, n_rows: int, min_chars: int = 0,
+                    armored: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """De-armor payloads given as byte ranges of one buffer, without a ``bytes`` object per
     payload: row ``seg_row[k]`` is the concatenation, in order, of its segments
     ``buf[seg_start[k]:seg_start[k] + seg_len[k]]`` (the fragments of a multi-sentence
     message; ``seg_row`` ascending, every row has one). Same result as
-    :func:`sixbit_matrix` of the joined payloads, possibly with more zero columns."""
+    :func:`sixbit_matrix` of the joined payloads, possibly with more zero columns.
+    ``armored=False``: ``buf`` is already de-armored (``bytes.translate(ARMOR_TABLE)``)."""
     seg_start = np.asarray(seg_start, np.int64)
     seg_len = np.asarray(seg_len, np.int64)
     seg_row = np.asarray(seg_row, np.int64)
@@ -176,7 +179,7 @@ def sixbit_segments(buf: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarray,
     # sliding window over the buffer (no index array per byte)
     padded = np.concatenate((buf, np.zeros(wseg, np.uint8)))
     win = np.lib.stride_tricks.sliding_window_view(padded, wseg)
-    seg = np.take(_ARMOR, win[seg_start])
+    seg = np.take(_ARMOR, win[seg_start]) if armored else win[seg_start]
     seg[np.arange(wseg) >= seg_len[:, None]] = 0
     bad = np.bincount(seg_row, weights=(seg == _BAD).any(axis=1), minlength=n_rows) > 0
     before = np.cumsum(seg_len) - seg_len
