@@ -327,11 +327,13 @@ _MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.i
 
 
 def _gatehouse_times(buf: np.ndarray, start: np.ndarray, end: np.ndarray,
-                     rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                     rows: np.ndarray, cpos: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """Receive times (µs) of the ``$PGHP,1,YYYY,M,D,h,m,s,ms,...`` lines ``rows``, read
     with array operations: (times, sure). Only lines in the plainest form (fields of 1-4
     digits, a real date and time) are ``sure``; :func:`gatehouse_time` reads the others, so
-    every time is the one it gives."""
+    every time is the one it gives. ``cpos``: the offsets of every comma in ``buf``, if
+    known."""
     k = len(rows)
     sure = np.zeros(k, bool)
     out = np.zeros(k, np.int64)
@@ -343,7 +345,8 @@ def _gatehouse_times(buf: np.ndarray, start: np.ndarray, end: np.ndarray,
         sure &= buf[np.where(sure, s0 + j, 0)] == b
     # the commas after "$PGHP,1" (the seventh byte) that end fields 2-8
     lo, hi = s0 + 7, e0
-    cpos = np.flatnonzero(buf == 44)
+    if cpos is None:
+        cpos = np.flatnonzero(buf == 44)
     first = np.searchsorted(cpos, lo)
     fields = []
     for f in range(8):  # commas 1-8 of the line: fields 2-8 lie between them
@@ -508,7 +511,7 @@ def _bulk_lines(chunk: bytes, line_nos: np.ndarray, assume_us: int | None,
     need = rows[~own[rows] & (rows > 0)]
     prev = need - 1
     maybe = prev[~cand[prev] & (buf[start[prev]] == _DOLLAR)]
-    gts, sure = _gatehouse_times(buf, start, end, maybe)
+    gts, sure = _gatehouse_times(buf, start, end, maybe, fr.all_commas)
     odd = maybe[~sure].tolist()  # read by gatehouse_time itself
     spans = zip(start[odd].tolist(), end[odd].tolist(), strict=True)
     odd_ts = [gatehouse_time(chunk[a:b].rstrip()) if chunk.startswith(b"$PGHP", a) else None

@@ -359,6 +359,7 @@ class FramedLines:
     checksum_ok: np.ndarray
     commas: np.ndarray
     n_commas: np.ndarray
+    all_commas: np.ndarray | None = None  # every comma of the chunk (``$`` lines too)
 
 
 def _first_per_line(pos: np.ndarray, line_of: np.ndarray, n: int,
@@ -416,7 +417,7 @@ def frame_lines(chunk: bytes) -> FramedLines:
         xor = np.bitwise_xor.reduceat(buf, idx)[0::2]
         checksum_ok[rows] = xor == (hi[rows].astype(np.int64) << 4 | lo[rows])
     # The first commas of each sentence.
-    cpos = np.flatnonzero(buf == _COMMA)
+    all_commas = cpos = np.flatnonzero(buf == _COMMA)
     cline = line_of(cpos)
     inside = (bang[cline] >= 0) & (cpos > bang[cline]) & (cpos < star[cline])
     cpos, cline = cpos[inside], cline[inside]
@@ -425,4 +426,4 @@ def frame_lines(chunk: bytes) -> FramedLines:
     commas = np.full((n, SENTENCE_COMMAS), -1, np.int64)
     keep = rank < SENTENCE_COMMAS
     commas[cline[keep], rank[keep]] = cpos[keep]
-    return FramedLines(start, end, bang, star, checksum_ok, commas, n_commas)
+    return FramedLines(start, end, bang, star, checksum_ok, commas, n_commas, all_commas)
