@@ -193,3 +193,38 @@ def test_pghp_times_read_in_bulk_are_gatehouse_times(data_dir):
     for line, t, ok in zip(lines, times.tolist(), sure.tolist(), strict=True):
         if ok:
             assert t == gatehouse_time(line), line
+
+
+def test_plain_tag_block_times_read_in_bulk_are_pyais_times(data_dir):
+    from corridor.ingest.nmea_time import parse_tag_block
+
+    rng = random.Random(4)
+    made = []
+    for _ in range(3000):
+        body = b"c:%d" % rng.choice([rng.randrange(10 ** rng.randint(0, 11)), 1_635_731_889])
+        chk = nmea_checksum(body)
+        k = rng.randrange(8)
+        if k == 0:
+            chk ^= 1 << rng.randrange(8)  # a wrong checksum
+        elif k == 1:
+            body = body.replace(b"c:", b"C:")
+        elif k == 2:
+            body = b"c:0" + body[2:]
+        elif k == 3:
+            body += b".5"
+        made.append(b"\\" + body + b"*%02X\\" % chk)
+    made += [b"\\c:12a4*00\\", b"\\c:*00\\", b"\\c:1234*0\\", b"\\s:x,c:1600000000*00\\",
+             b"\\c:1600000000*5G\\", b"\\\\"]
+    real = [ln[:ln.index(b"\\", 1) + 1] for p in _captures(data_dir)
+            for ln in p.read_bytes().splitlines() if ln.startswith(b"\\") and b"\\" in ln[1:]]
+    assert len(real) > 100
+    tags = made + real
+    chunk = b"\n".join(t + b"!AIVDM" for t in tags)
+    buf = np.frombuffer(chunk + b"\0", np.uint8)
+    ends = np.cumsum([len(t) + 7 for t in tags]) - 7
+    starts = ends - np.array([len(t) for t in tags])
+    plain, times = nmea._plain_tag_times(buf, starts, ends - 1)
+    assert 500 < plain.sum() < len(tags)
+    for tag, ok, t in zip(tags, plain.tolist(), times.tolist(), strict=True):
+        if ok:
+            assert parse_tag_block(tag[1:-1]).ts_us == t, tag

@@ -54,22 +54,28 @@ How it is fast
 --------------
 pyais's stream assembler drops orphan fragments silently, does not key on tag-block groups
 or stations and cannot read USCG trailers (it takes the last comma field as the checksum), so
-line framing and fragment assembly are done here. The plain lines of a chunk (a
-single-sentence AIS line, alone or after a tag block, timed by its ``c:``, its trailer, the
-``$PGHP`` line before it or ``assume_time``; most lines of most logs) are framed, checked and
-cut all at once with numpy (:func:`corridor.ingest.nmea_vector.frame_lines`); the others
-(fragments, leading timestamps, anything unusual) are read one by one with one
-``bytes.split`` each, in file order, and both kinds of message are decoded in that order:
-the result is the same as reading every line one by one (``NmeaOptions.bulk_framing=False``,
-compared on every real capture by ``tests/test_nmea_bulk_framing.py``). The
-payloads of the message types corridor stores are queued and decoded a chunk at a time by
-:mod:`corridor.ingest.nmea_vector` (numpy, field offsets and converters taken from pyais, the
-same values as pyais to the bit); pyais decodes the rest (odd sentences, characters outside
-the 6-bit alphabet) one by one. Other types never become pyais objects. Files above
-``parallel_min_bytes`` are cut into chunks of lines decoded in a process pool (all cores);
-fragments that straddle a chunk boundary are handed back and assembled in the main process,
-which also merges type 24 parts and feeds the store. The parser's memory is bounded by the
-chunk size and the chunks in flight.
+line framing and fragment assembly are done here. The file is read in 1 MB blocks and cut
+into chunks of lines as bytes (:func:`bounded_chunks`: no Python object per line). The plain
+lines of a chunk (a single-sentence AIS line, alone or after a tag block, timed by its
+``c:``, its trailer, the ``$PGHP`` line before it or ``assume_time``; most lines of most
+logs) are framed, checked and cut all at once with numpy
+(:func:`corridor.ingest.nmea_vector.frame_lines`), and so are the fragments of
+multi-sentence messages whose assembly needs no judgement (:func:`_pair_fragments`: the
+same keys as below, complete runs 1..n, nothing of the key pending); the others (orphans,
+leading timestamps, anything unusual) are read one by one with one ``bytes.split`` each, in
+file order, and both kinds of message are decoded in that order: the result is the same as
+reading every line one by one (``NmeaOptions.bulk_framing=False``, compared on every real
+capture and on files of odd lines and broken fragments by ``tests/test_nmea_bulk_*.py``).
+The payloads of the message types corridor stores are de-armored from their byte ranges and
+decoded a chunk at a time by :mod:`corridor.ingest.nmea_vector` (numpy, field offsets and
+converters taken from pyais, the same values as pyais to the bit); pyais decodes the rest
+(odd sentences, characters outside the 6-bit alphabet) one by one. Other types never become
+pyais objects. Static reports are built as Arrow columns, their content hash taken once per
+distinct report. Files above ``parallel_min_bytes`` are cut into chunks decoded in a process
+pool (all cores; each chunk is sent as one ``bytes``); fragments that straddle a chunk
+boundary are handed back and assembled in the main process, which also merges type 24
+parts and feeds the store. The parser's memory is bounded by the chunk size and the chunks
+in flight.
 """
 
 from __future__ import annotations
@@ -96,6 +102,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyais.exceptions import MissingPayloadException
 from pyais.messages import AISSentence
 
@@ -110,7 +117,14 @@ from corridor.ingest.nmea_time import (
     tag_block_info,
     trailing_time,
 )
-from corridor.ingest.nmea_vector import FIELDS, decode_payloads, frame_lines
+from corridor.ingest.nmea_vector import (
+    ARMOR_TABLE,
+    FIELDS,
+    decode_sixbit,
+    frame_lines,
+    sixbit_matrix,
+    sixbit_segments,
+)
 from corridor.ingest.summary import INFO_REASONS, IngestError, IngestSummary, ingest_file
 from corridor.schema import POSITIONS, VESSEL_REPORTS
 from corridor.store import Store
@@ -121,14 +135,12 @@ POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
 STATIC_TYPES = frozenset({5, 19, 24})
 _DECODED_TYPES = POSITION_TYPES | STATIC_TYPES
 _POSITION_LIST, _STATIC_LIST = sorted(POSITION_TYPES), sorted(STATIC_TYPES)
-_STATIC_SOURCE = ("mmsi", "partno", "imo", "shipname", "callsign", "ship_type", "to_bow",
-                  "to_stern", "to_port", "to_starboard", "draught", "destination")
 _SMALL_INTS = {str(i).encode(): i for i in range(1, 10)}  # fragment counts/numbers (1-9)
 
 _OTHER_AIS = "AIS types corridor does not store (4, 8, 21, ...)"
 _MINUTE_US = 60_000_000
 _CLOCK_SLACK_US = 5_000_000
-_BACKSLASH, _BANG, _DOLLAR, _HASH = 0x5C, 0x21, 0x24, 0x23
+_BACKSLASH, _BANG, _DOLLAR, _HASH, _NL = 0x5C, 0x21, 0x24, 0x23, 0x0A
 
 
 @dataclass(frozen=True)
@@ -191,7 +203,7 @@ class _Out:
     """Accumulated results of decoding some lines."""
 
     positions: list = field(default_factory=list)  # column blocks, see _Scanner._flush
-    statics: list = field(default_factory=list)
+    statics: list = field(default_factory=list)  # STATIC_ROWS blocks
     skips: dict = field(default_factory=dict)  # reason -> [count, [line_nos], detail]
 
     def skip(self, reason: str, line_no: int, detail: str | None = None, n: int = 1) -> None:
@@ -214,11 +226,16 @@ class ChunkResult:
     rows_in: int
     nmea_lines: int
     positions: pa.Table
-    statics: list
+    static_rows: pa.Table  # STATIC_ROWS
     skips: dict
     loose: list  # fragments n>1 whose first fragment is not in this chunk
     open: dict  # key -> fragments still waiting at the end of the chunk
     duplicates: int = 0  # receptions of a message already in this chunk (dropped)
+
+    @property
+    def statics(self) -> list[dict]:
+        """The static rows as dicts (for inspection; the parser uses :attr:`static_rows`)."""
+        return self.static_rows.to_pylist()
 
 
 def _expand(lines: list[bytes], first_line_no: int) -> Iterator[tuple[int, bytes]]:
@@ -245,30 +262,64 @@ class _BulkLines:
 
     Positions are indices into the list (a line holding sentences joined by a literal
     ``\\r\\n`` is one item per sentence, see :func:`_expand`). ``slow``: lines left to the line
-    loop; ``other``: AIS lines of types corridor does not store; ``queue``: lines whose message is queued for
-    decoding, with its ``payloads``, ``fill`` bits, ``mtype``, receive time ``ts``
-    (``has_ts``), ``line_nos``, and the sentence's ``bang``/``star`` offsets in ``chunk``.
+    loop; ``other_pos``/``other_lines``: AIS messages of types corridor does not store (the
+    position where the line loop counts each, i.e. of its last fragment, and the line number
+    it names, of its first). Queued messages (decoded in position order with the line
+    loop's): ``pos`` (position of the last fragment), ``fill`` bits (of the last fragment),
+    ``mtype``, receive time ``ts`` (``has_ts``), ``line_nos`` (of the first fragment), and
+    their fragments ``seg_first[j]:seg_first[j] + seg_n[j]`` of the segment arrays
+    (``seg_bang``/``seg_star``: the sentence in ``chunk``; ``seg_a``/``seg_len``: its
+    payload). ``keys``: the fragment keys of the messages assembled here; ``seen``: the
+    fragment lines whose keys were read here, assembled or not (a fragment the loop reads
+    with one of those keys that is not ``seen`` means the chunk must be read again without
+    them, see :class:`_Rescan`); ``open_max``: most of the assembled messages open at once.
     """
 
     n_lines: int
     slow: np.ndarray
-    other: np.ndarray
-    queue: np.ndarray
-    payloads: list
+    other_pos: np.ndarray
+    other_lines: np.ndarray
+    pos: np.ndarray
     fill: np.ndarray
     mtype: np.ndarray
     ts: np.ndarray
     has_ts: np.ndarray
     line_nos: np.ndarray
-    line_nos_all: np.ndarray  # of every item of the list
+    seg_first: np.ndarray
+    seg_n: np.ndarray
+    seg_bang: np.ndarray
+    seg_star: np.ndarray
+    seg_a: np.ndarray
+    seg_len: np.ndarray
     chunk: bytes
-    bang: np.ndarray
-    star: np.ndarray
+    buf: np.ndarray
+    keys: frozenset = frozenset()
+    open_max: int = 0
+    seen: np.ndarray | None = None  # fragment lines whose key was read here (assembled or not)
+    line_start: np.ndarray | None = None  # every line's bytes in chunk (without "\r")
+    line_end: np.ndarray | None = None
 
     def parts(self, j: int) -> list:
-        """Queued message ``j`` as the line loop gives it: [(sentence, fields)]."""
-        sentence = self.chunk[int(self.bang[j]):int(self.star[j]) + 3]
-        return [(sentence, sentence.split(b","))]
+        """Queued message ``j`` as the line loop gives it: [(sentence, fields)] in order."""
+        a = int(self.seg_first[j])
+        out = []
+        for k in range(a, a + int(self.seg_n[j])):
+            sentence = self.chunk[int(self.seg_bang[k]):int(self.seg_star[k]) + 3]
+            out.append((sentence, sentence.split(b",")))
+        return out
+
+    def sixbit(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The queued messages' payloads de-armored (:func:`sixbit_segments`)."""
+        rows = np.repeat(np.arange(len(self.seg_n)), self.seg_n)
+        values = np.frombuffer(self.chunk.translate(ARMOR_TABLE), np.uint8)
+        return sixbit_segments(values, self.seg_a, self.seg_len, rows, len(self.seg_n), 72,
+                               armored=False)
+
+
+class _Rescan(Exception):
+    """The line loop met a fragment whose message key the bulk assembly used, or so many
+    open messages that evicting them could differ: the chunk is read again with fragments
+    left to the loop (same result as reading every line one by one)."""
 
 
 _PGHP = np.frombuffer(b"$PGHP,1,", np.uint8)
@@ -276,11 +327,13 @@ _MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.i
 
 
 def _gatehouse_times(buf: np.ndarray, start: np.ndarray, end: np.ndarray,
-                     rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                     rows: np.ndarray, cpos: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """Receive times (µs) of the ``$PGHP,1,YYYY,M,D,h,m,s,ms,...`` lines ``rows``, read
     with array operations: (times, sure). Only lines in the plainest form (fields of 1-4
     digits, a real date and time) are ``sure``; :func:`gatehouse_time` reads the others, so
-    every time is the one it gives."""
+    every time is the one it gives. ``cpos``: the offsets of every comma in ``buf``, if
+    known."""
     k = len(rows)
     sure = np.zeros(k, bool)
     out = np.zeros(k, np.int64)
@@ -292,7 +345,8 @@ def _gatehouse_times(buf: np.ndarray, start: np.ndarray, end: np.ndarray,
         sure &= buf[np.where(sure, s0 + j, 0)] == b
     # the commas after "$PGHP,1" (the seventh byte) that end fields 2-8
     lo, hi = s0 + 7, e0
-    cpos = np.flatnonzero(buf == 44)
+    if cpos is None:
+        cpos = np.flatnonzero(buf == 44)
     first = np.searchsorted(cpos, lo)
     fields = []
     for f in range(8):  # commas 1-8 of the line: fields 2-8 lie between them
@@ -329,22 +383,69 @@ def _gatehouse_times(buf: np.ndarray, start: np.ndarray, end: np.ndarray,
     return np.where(sure, out, 0), sure
 
 
-def _bulk_lines(chunk: bytes, line_nos: np.ndarray,
-                assume_us: int | None) -> _BulkLines | None:
+#: Largest ``c:`` seconds read in bulk: below it, seconds x 1e6 is exact in a float, so the
+#: time is the one :func:`corridor.ingest.nmea_time.epoch_to_us` gives.
+_PLAIN_TAG_MAX_S = 9_000_000_000
+
+
+def _plain_tag_times(buf: np.ndarray, start: np.ndarray, close: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Receive times (µs) of the tag blocks ``buf[start:close + 1]`` (backslash to
+    backslash) that have the plainest form, ``\\c:<1-10 digits>*hh\\`` with a matching
+    checksum, read with array operations: (plain, times). The others are for
+    :func:`corridor.ingest.nmea_time.tag_block_info` (pyais), which gives the same time for
+    these (``tests/test_nmea_bulk_framing.py`` compares them)."""
+    k = len(start)
+    plain = np.zeros(k, bool)
+    if not k:
+        return plain, np.zeros(0, np.int64)
+    star = close - 3
+    ndig = star - (start + 3)
+    plain = (ndig >= 1) & (ndig <= 10)
+    plain &= (buf[start + 1] == ord("c")) & (buf[np.minimum(start + 2, close)] == ord(":"))
+    plain &= buf[np.maximum(star, 0)] == ord("*")
+    from corridor.ingest.nmea_vector import _HEX  # the hex digit table of the framer
+
+    hi = _HEX[buf[np.maximum(close - 2, 0)]].astype(np.int64)
+    lo = _HEX[buf[np.maximum(close - 1, 0)]].astype(np.int64)
+    plain &= (hi < 16) & (lo < 16)
+    value = np.zeros(k, np.int64)
+    for d in range(10):
+        inside = plain & (d < ndig)
+        digit = buf[np.where(inside, start + 3 + d, 0)].astype(np.int64) - 48
+        plain &= ~inside | ((digit >= 0) & (digit <= 9))
+        value = np.where(inside, value * 10 + digit, value)
+    plain &= value < _PLAIN_TAG_MAX_S
+    rows = np.flatnonzero(plain)
+    if len(rows):  # checksum: XOR of "c:<digits>"
+        idx = np.empty(2 * len(rows), np.int64)
+        idx[0::2], idx[1::2] = start[rows] + 1, star[rows]
+        xor = np.bitwise_xor.reduceat(buf, idx)[0::2]
+        plain[rows] = xor == (hi[rows] << 4 | lo[rows])
+    return plain, np.where(plain, value * 1_000_000, 0)
+
+
+def _bulk_lines(chunk: bytes, line_nos: np.ndarray, assume_us: int | None,
+                multipart: bool = True, fragment_max_lines: int = 1_000) -> _BulkLines | None:
     """Find, with array operations over the whole chunk (the lines joined by ``\\n``), the
     lines whose reading does not need the line loop, and read them. ``line_nos``: the file
     line number of each of the lines.
 
-    A line is taken here only when the line loop would read it the same way with no state
-    but the line before it: a single-sentence ``!xxVDM``/``!xxVDO`` (fragment 1 of 1, seven
-    fields, a matching checksum, fill bits 0-5, a payload of 1-200 characters starting with
-    a type corridor stores or one of types 1-27, an empty or one-digit sequence id, ASCII),
-    alone or after a tag block, with nothing to strip at either end and no ``!`` or ``\\``
-    after the checksum; its receive time from the tag block's ``c:``, the trailer's epoch,
-    the ``$PGHP`` line just before it, or ``assume_us`` (when the line before is another
-    such AIS line or there is none). A ``$PGHP`` line with a readable time followed by such
-    a line is taken too. Everything else (fragments, leading timestamps, broken lines) is
-    left in ``slow``. None when the chunk does not split into ``n`` lines.
+    A line is taken here only when the line loop would read it the same way: a
+    ``!xxVDM``/``!xxVDO`` sentence with seven fields, a matching checksum, fill bits 0-5,
+    a payload of 1-200 characters, an empty or one-digit sequence id, ASCII, alone or after
+    a tag block, with nothing to strip at either end and no ``!`` or ``\\`` after the
+    checksum; its receive time from the tag block's ``c:``, the trailer's epoch, the
+    ``$PGHP`` line just before it, or ``assume_us`` (when the line before is another such
+    AIS line or there is none). A single-sentence message must start with one of types
+    1-27. Fragments of multi-sentence messages (``multipart``; a channel of at most one
+    character) are taken when every fragment of the chunk with their key (tag-block group,
+    else station, talker, sentence type, channel, sequence id and count, as the loop keys
+    them) forms complete messages in order (fragment 1 of a type 1-27, 2, ... within
+    ``fragment_max_lines`` lines): the loop would assemble exactly these. A ``$PGHP`` line
+    with a readable time followed by a line taken is taken too. Everything else (orphans,
+    leading timestamps, broken lines) is left in ``slow``. None when the chunk does not
+    split into ``n`` lines or nothing is taken.
     """
     n = len(line_nos)
     fr = frame_lines(chunk + b"\n")
@@ -362,8 +463,12 @@ def _bulk_lines(chunk: bytes, line_nos: np.ndarray,
     cand &= (byte(bang + 4, cand) | 0x20) == ord("d")
     k5 = byte(bang + 5, cand) | 0x20
     cand &= (k5 == ord("m")) | (k5 == ord("o"))
-    cand &= (c[:, 1] == c[:, 0] + 2) & (byte(c[:, 0] + 1, cand) == ord("1"))
-    cand &= (c[:, 2] == c[:, 1] + 2) & (byte(c[:, 1] + 1, cand) == ord("1"))
+    cnt = byte(c[:, 0] + 1, cand).astype(np.int64) - 48
+    num = byte(c[:, 1] + 1, cand).astype(np.int64) - 48
+    cand &= (c[:, 1] == c[:, 0] + 2) & (c[:, 2] == c[:, 1] + 2)
+    cand &= (cnt >= 1) & (cnt <= 9) & (num >= 1) & (num <= cnt)
+    if not multipart:
+        cand &= cnt == 1
     cand &= (c[:, 3] == c[:, 2] + 1) | ((c[:, 3] == c[:, 2] + 2) & _DIGIT[byte(c[:, 2] + 1, cand)])
     cand &= (c[:, 5] > c[:, 4] + 1) & (c[:, 5] - c[:, 4] - 1 <= 200) & (star == c[:, 5] + 2)
     fill_b = byte(c[:, 5] + 1, cand)
@@ -377,18 +482,26 @@ def _bulk_lines(chunk: bytes, line_nos: np.ndarray,
     cand[sline[(stops >= star[sline] + 3) & (stops < end[sline]) & (star[sline] >= 0)]] = False
     mtype = byte(c[:, 4] + 1, cand).astype(np.int64) - 48
     mtype = np.where(mtype > 40, mtype - 8, mtype)
-    cand &= (mtype >= 1) & (mtype <= 27)
+    frag = cand & (cnt > 1)
+    frag &= c[:, 4] <= c[:, 3] + 2  # a channel of at most one character (packed in the key)
+    cand &= (cnt == 1) | frag
+    cand &= (num > 1) | ((mtype >= 1) & (mtype <= 27))
+    frag &= cand
     rows = np.flatnonzero(cand)
     if not len(rows):
         return None
     # Receive times: the tag block's, else the trailer's, else the line before's.
     ts = np.full(n, -1, np.int64)
     own = np.zeros(n, bool)
-    tagged = rows[buf[start[rows]] == _BACKSLASH].tolist()
-    for i, t in zip(tagged, [tag_block_info(chunk[a + 1:b - 1]).ts_us for a, b in
-                             zip(start[tagged].tolist(), bang[tagged].tolist(), strict=True)], strict=True):
-        if t is not None:
-            ts[i], own[i] = _clamp_ts(t), True
+    tagged = rows[buf[start[rows]] == _BACKSLASH]
+    simple, simple_ts = _plain_tag_times(buf, start[tagged], bang[tagged] - 1)
+    ts[tagged[simple]], own[tagged[simple]] = simple_ts[simple], True
+    tagged = tagged[~simple].tolist()  # read by tag_block_info
+    infos = [tag_block_info(chunk[a + 1:b - 1]) for a, b in
+             zip(start[tagged].tolist(), bang[tagged].tolist(), strict=True)]
+    for i, info in zip(tagged, infos, strict=True):
+        if info.ts_us is not None:
+            ts[i], own[i] = _clamp_ts(info.ts_us), True
     trail = rows[~own[rows] & (end[rows] > star[rows] + 3)].tolist()
     for i, t in zip(trail, [trailing_time(chunk[a + 3:b]) for a, b in
                             zip(star[trail].tolist(), end[trail].tolist(), strict=True)], strict=True):
@@ -398,7 +511,7 @@ def _bulk_lines(chunk: bytes, line_nos: np.ndarray,
     need = rows[~own[rows] & (rows > 0)]
     prev = need - 1
     maybe = prev[~cand[prev] & (buf[start[prev]] == _DOLLAR)]
-    gts, sure = _gatehouse_times(buf, start, end, maybe)
+    gts, sure = _gatehouse_times(buf, start, end, maybe, fr.all_commas)
     odd = maybe[~sure].tolist()  # read by gatehouse_time itself
     spans = zip(start[odd].tolist(), end[odd].tolist(), strict=True)
     odd_ts = [gatehouse_time(chunk[a:b].rstrip()) if chunk.startswith(b"$PGHP", a) else None
@@ -410,36 +523,195 @@ def _bulk_lines(chunk: bytes, line_nos: np.ndarray,
     fine = maybe[sure]
     gh[fine] = True
     ts[fine + 1], own[fine + 1] = gts[sure], True
-    # A line needing the time of a line before that is neither such an AIS line nor a
-    # readable $PGHP (a blank line, a $PGHP of another line) is left to the loop.
+    # A line needing the time of a line before that is neither such an AIS line (which
+    # leaves no time behind in the loop) nor a readable $PGHP (a blank line, a $PGHP of
+    # another line) is left to the loop.
     first = np.zeros(n, bool)
     first[0] = True
     prev_plain = np.concatenate(([False], cand[:-1]))
-    cand &= own | first | prev_plain
+    timed = own | first | prev_plain
+    has = own | (assume_us is not None)
     if assume_us is not None:
         ts = np.where(cand & ~own, assume_us, ts)
-    # A readable $PGHP whose next line is plain is also read here (it only sets that time).
-    gh &= np.concatenate((cand[1:], [False]))
-    bulk = cand | gh
+    single = cand & timed & (cnt == 1)
+    # Fragments: assembled here only for keys whose fragments all form complete messages.
+    fr_rows = np.flatnonzero(frag)
+    msgs = _pair_fragments(chunk, buf, fr_rows, ~timed[fr_rows], tagged, infos, bang, c, cnt,
+                           num, line_nos, fragment_max_lines) if len(fr_rows) else None
+    taken = single.copy()
+    if msgs is not None:
+        taken[msgs.seg_pos] = True
+    # A readable $PGHP whose next line is taken is also read here (it only sets that time).
+    gh &= np.concatenate((taken[1:], [False]))
+    bulk = taken | gh
     decoded = np.isin(mtype, sorted(_DECODED_TYPES))
-    queue = np.flatnonzero(cand & decoded)
-    a, b = c[queue, 4] + 1, c[queue, 5]
+    # Queued messages: single lines, then assembled ones, ordered by their last line.
+    q1 = np.flatnonzero(single & decoded)
+    o1 = np.flatnonzero(single & ~decoded)
+    if msgs is None:
+        pos, first_pos, nseg = q1, q1, np.ones(len(q1), np.int64)
+        seg_pos = q1
+        o_pos = o_first = o1
+    else:
+        first_pos = msgs.seg_pos[msgs.seg_first]
+        last_pos = msgs.seg_pos[msgs.seg_first + msgs.seg_n - 1]
+        mdec = decoded[first_pos]
+        pos = np.concatenate((q1, last_pos[mdec]))
+        order = np.argsort(pos, kind="stable")
+        pos = pos[order]
+        first_pos = np.concatenate((q1, first_pos[mdec]))[order]
+        nseg = np.concatenate((np.ones(len(q1), np.int64), msgs.seg_n[mdec]))[order]
+        # the segments of every queued message, in message order
+        m_first = np.concatenate((q1, msgs.seg_first[mdec] + n))[order]  # n+: into msgs
+        seg_src = np.repeat(m_first, nseg) + _ranks(nseg)
+        seg_pos = np.where(seg_src >= n, msgs.seg_pos[np.maximum(seg_src - n, 0)], seg_src)
+        op = np.concatenate((o1, last_pos[~mdec]))
+        oorder = np.argsort(op, kind="stable")
+        o_pos = op[oorder]
+        o_first = np.concatenate((o1, msgs.seg_pos[msgs.seg_first][~mdec]))[oorder]
+    seg_first = np.cumsum(nseg) - nseg
+    last_seg = seg_pos[seg_first + nseg - 1]
+    mts = ts[first_pos]
+    mhas = has[first_pos].copy()
+    if msgs is not None and assume_us is None:
+        # the time of the first fragment that has one
+        multi = np.flatnonzero((nseg > 1) & ~mhas)
+        for j in multi.tolist():
+            for k in range(int(seg_first[j]) + 1, int(seg_first[j] + nseg[j])):
+                if has[seg_pos[k]]:
+                    mts[j], mhas[j] = ts[seg_pos[k]], True
+                    break
+    a = c[seg_pos, 4] + 1
     return _BulkLines(
         n_lines=int(bulk.sum()),
         slow=np.flatnonzero(~bulk),
-        other=np.flatnonzero(cand & ~decoded),
-        queue=queue,
-        payloads=[chunk[x:y] for x, y in zip(a.tolist(), b.tolist(), strict=True)],
-        fill=fill_b[queue].astype(np.int64) - 48,
-        mtype=mtype[queue],
-        ts=ts[queue],
-        has_ts=(own | (assume_us is not None))[queue],
-        line_nos=line_nos[queue],
-        line_nos_all=line_nos,
+        other_pos=o_pos,
+        other_lines=line_nos[o_first],
+        pos=pos,
+        fill=fill_b[last_seg].astype(np.int64) - 48,
+        mtype=mtype[first_pos],
+        ts=mts,
+        has_ts=mhas,
+        line_nos=line_nos[first_pos],
+        seg_first=seg_first,
+        seg_n=nseg,
+        seg_bang=bang[seg_pos],
+        seg_star=star[seg_pos],
+        seg_a=a,
+        seg_len=c[seg_pos, 5] - a,
         chunk=chunk,
-        bang=bang[queue],
-        star=star[queue],
+        buf=buf,
+        keys=msgs.keys if msgs is not None else frozenset(),
+        open_max=msgs.open_max if msgs is not None else 0,
+        seen=frag,
+        line_start=start,
+        line_end=end,
     )
+
+
+def _ranks(counts: np.ndarray) -> np.ndarray:
+    """0, 1, ..., k-1 for each k of ``counts``, concatenated."""
+    total = int(counts.sum())
+    return np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+@dataclass(frozen=True)
+class _Assembled:
+    """Messages assembled from fragments by :func:`_pair_fragments`: their fragments'
+    positions ``seg_pos`` in message order, message ``j`` being
+    ``seg_pos[seg_first[j]:seg_first[j] + seg_n[j]]``."""
+
+    seg_pos: np.ndarray
+    seg_first: np.ndarray
+    seg_n: np.ndarray
+    keys: frozenset
+    open_max: int
+
+
+def _pair_fragments(chunk: bytes, buf: np.ndarray, rows: np.ndarray, untimed: np.ndarray,
+                    tagged: list, infos: list, bang: np.ndarray, c: np.ndarray,
+                    cnt: np.ndarray, num: np.ndarray, line_nos: np.ndarray,
+                    max_lines: int) -> _Assembled | None:
+    """Assemble the fragment lines ``rows`` as the line loop's keyed assembly would, for the
+    keys where that needs no judgement: every fragment of the key in the chunk belongs to a
+    complete message in order (1, 2, ..., count; the same count; within ``max_lines``).
+    A key with an orphan, a fragment out of sequence, a restart, an unfinished message or
+    a fragment whose time only the loop can tell (``untimed``) is left to the loop whole."""
+    # The loop's key: ("g", group id) for a tag-block group of more than one sentence, else
+    # (station, talker, sentence type, channel, sequence id, count). Here: (namespace, code)
+    # with namespace -1-k for the k-th group id, else the station's number (0: none) and
+    # the other parts packed in the code.
+    info_of = dict(zip(tagged, infos, strict=True))
+    ns = np.zeros(len(rows), np.int64)
+    stations: dict = {None: 0}
+    groups: dict = {}
+    for j in np.flatnonzero(buf[bang[rows] - 1] == _BACKSLASH).tolist():
+        info = info_of.get(int(rows[j]))
+        if info is None:  # a plain "\\c:...*hh\\": no station, no group
+            continue
+        g = info.group
+        if g is not None and g[1] > 1:
+            ns[j] = -1 - groups.setdefault(g[2], len(groups))
+        else:
+            ns[j] = stations.setdefault(info.station, len(stations))
+    b = bang[rows]
+    chan = np.where(c[rows, 4] > c[rows, 3] + 1, buf[c[rows, 3] + 1], 0).astype(np.int64)
+    seq = np.where(c[rows, 3] > c[rows, 2] + 1, buf[c[rows, 2] + 1], 0).astype(np.int64)
+    code = ((buf[b + 1].astype(np.int64) << 40) | (buf[b + 2].astype(np.int64) << 32)
+            | ((buf[b + 5].astype(np.int64) | 0x20) << 24) | (chan << 16) | (seq << 8)
+            | cnt[rows])
+    code = np.where(ns < 0, 0, code)
+    _, kid = np.unique(np.stack([ns, code], 1), axis=0, return_inverse=True)
+    kid = kid.ravel()
+    order = np.argsort(kid, kind="stable")
+    k, p = kid[order], rows[order]
+    nm, ct, ln = num[p], cnt[p], line_nos[p]
+    m = len(p)
+    new_key = np.ones(m, bool)
+    new_key[1:] = k[1:] != k[:-1]
+    # A run: fragment 1 of ``count`` followed, in the key's order, by fragments 2..count
+    # of the same count, within max_lines, all timed.
+    cont = np.zeros(m, bool)
+    cont[1:] = ((nm[1:] == nm[:-1] + 1) & (ct[1:] == ct[:-1]) & (nm[1:] > 1)
+                & ~new_key[1:])
+    breaks = np.cumsum(~cont | untimed[order])
+    starts = np.flatnonzero(nm == 1)
+    ends = starts + ct[starts] - 1
+    run = ends < m
+    ends = np.minimum(ends, m - 1)
+    run &= (breaks[ends] == breaks[starts]) & (ln[ends] - ln[starts] <= max_lines)
+    run &= ~untimed[order][starts]
+    # The loop holds no fragment of the key when the run starts: it is the key's first
+    # fragment 1 here, or the one before began a run (completed, whatever followed).
+    prev_run = np.ones(len(starts), bool)
+    same = np.zeros(len(starts), bool)
+    same[1:] = k[starts[1:]] == k[starts[:-1]]
+    prev_run[1:] = np.where(same[1:], run[:-1], True)
+    take = run & prev_run
+    if not take.any():
+        return None
+    starts, seg_n = starts[take], ct[starts[take]]
+    sel = np.repeat(starts, seg_n) + _ranks(seg_n)
+    p, k = p[sel], k[sel]
+    starts = np.cumsum(seg_n) - seg_n
+    # the keys as the loop writes them, one per key used here
+    keys = set()
+    for j in np.unique(k, return_index=True)[1].tolist():
+        i = int(p[j])
+        r = int(np.searchsorted(rows, i))
+        if ns[r] < 0:
+            keys.add(("g", info_of[i].group[2]))
+            continue
+        station = info_of[i].station if i in info_of else None
+        f = chunk[int(bang[i]):int(c[i, 5])].split(b",")
+        keys.add((station, f[0][1:3], f[0][3:].upper(), f[4], f[3], int(cnt[i])))
+    # most messages open at once (the loop holds each from its first fragment to its last)
+    ev_pos = np.concatenate((p[starts], p[starts + seg_n - 1]))
+    ev = np.concatenate((np.ones(len(starts), np.int64), -np.ones(len(starts), np.int64)))
+    ev_order = np.argsort(ev_pos, kind="stable")
+    open_max = int(np.cumsum(ev[ev_order]).max())
+    return _Assembled(seg_pos=p, seg_first=starts, seg_n=seg_n, keys=frozenset(keys),
+                      open_max=open_max)
 
 
 class _Scanner:
@@ -460,51 +732,99 @@ class _Scanner:
 
     # ---------------------------------------------------------------- lines
     def scan(self, lines: list[bytes], first_line_no: int) -> None:
+        """Read a list of lines (numbered from ``first_line_no``), queueing their messages."""
+        joined = b"\n".join(lines)
+        if joined.count(b"\n") == max(len(lines) - 1, 0):
+            self.scan_bytes(joined, len(lines), first_line_no)
+            return
+        # a line break inside a line (only when called with such a list): as _expand numbers it
+        expanded = list(_expand(lines, first_line_no))
+        items = [e[1] for e in expanded]
+        line_nos = np.array([e[0] for e in expanded], np.int64)
+        self._scan_all(b"\n".join(items), line_nos, items)
+
+    def scan_bytes(self, joined: bytes, n_lines: int, first_line_no: int) -> None:
+        """Read ``n_lines`` lines joined by ``\\n`` (numbered from ``first_line_no``), queueing
+        their messages. No Python object is made per line, except for lines the line loop
+        reads."""
+        line_nos = np.arange(first_line_no, first_line_no + n_lines, dtype=np.int64)
+        if b"\\r\\n" in joined:  # sentences joined by a literal \r\n: one item per sentence
+            # (as _expand numbers them, without a Python step per line)
+            raw = np.frombuffer(joined, np.uint8)
+            at = np.flatnonzero(raw[:-3] == _BACKSLASH)  # "\\r\\n" cannot overlap itself
+            at = at[(raw[at + 1] == 0x72) & (raw[at + 2] == _BACKSLASH) & (raw[at + 3] == 0x6E)]
+            line_of = np.searchsorted(np.flatnonzero(raw == 0x0A), at)
+            per_line = np.bincount(line_of, minlength=n_lines) + 1
+            joined = joined.replace(b"\\r\\n", b"\n")
+            line_nos = np.repeat(line_nos, per_line)
+        self._scan_all(joined, line_nos, None)
+
+    def _scan_all(self, joined: bytes, line_nos: np.ndarray, items: list | None) -> None:
+        if not self.ctx.bulk_framing:
+            self._scan(joined, line_nos, items, False)
+            return
+        snap = self._snapshot()
+        try:
+            self._scan(joined, line_nos, items, True)
+        except _Rescan:
+            self._restore(snap)
+            self._scan(joined, line_nos, items, False)
+
+    def _snapshot(self) -> tuple:
+        return ({r: [e[0], list(e[1]), e[2]] for r, e in self.out.skips.items()},
+                {k: list(v) for k, v in self.pending.items()}, len(self.loose), len(self.batch),
+                len(self.batch_pos), len(self.bulk), self.rows_in, self.nmea_lines, self.base,
+                self.cur)
+
+    def _restore(self, snap: tuple) -> None:
+        skips, pending, n_loose, n_batch, n_pos, n_bulk, self.rows_in, self.nmea_lines, \
+            self.base, self.cur = snap
+        self.out.skips = skips
+        self.pending.clear()
+        self.pending.update(pending)
+        del self.loose[n_loose:], self.batch[n_batch:], self.batch_pos[n_pos:], self.bulk[n_bulk:]
+
+    def _scan(self, joined: bytes, line_nos: np.ndarray, items: list | None,
+              multipart: bool) -> None:
+        """Read the items of ``joined`` (split at ``\\n``; ``items``: the same, if made
+        already), numbered ``line_nos``."""
         out, pending, ctx = self.out, self.pending, self.ctx
         gh_time: int | None = None
         base = self.base
-        joined = b"\n".join(lines)
-        if b"\\r\\n" in joined:  # sentences joined by a literal \r\n: one item per sentence
-            # (as _expand numbers them, without a Python step per line)
-            if joined.count(b"\n") == len(lines) - 1:
-                raw = np.frombuffer(joined, np.uint8)
-                at = np.flatnonzero(raw[:-3] == _BACKSLASH)  # "\\r\\n" cannot overlap itself
-                at = at[(raw[at + 1] == 0x72) & (raw[at + 2] == _BACKSLASH) & (raw[at + 3] == 0x6E)]
-                line_of = np.searchsorted(np.flatnonzero(raw == 0x0A), at)
-                per_line = np.bincount(line_of, minlength=len(lines)) + 1
-                joined = joined.replace(b"\\r\\n", b"\n")
-                items = joined.split(b"\n")
-                line_nos = np.repeat(np.arange(first_line_no, first_line_no + len(lines)),
-                                     per_line)
-            else:  # a line break inside a line (only when called with such a list)
-                expanded = list(_expand(lines, first_line_no))
-                items = [e[1] for e in expanded]
-                line_nos = np.array([e[0] for e in expanded], np.int64)
-                joined = b"\n".join(items)
-        else:
-            items = lines
-            line_nos = np.arange(first_line_no, first_line_no + len(lines), dtype=np.int64)
-        self.base += len(items)
+        n_items = len(line_nos)
+        self.base += n_items
         bulk = None
-        if ctx.bulk_framing and items:
-            bulk = _bulk_lines(joined, line_nos, ctx.assume_us)
+        if ctx.bulk_framing and n_items:
+            bulk = _bulk_lines(joined, line_nos, ctx.assume_us, multipart, ctx.fragment_max_lines)
         if bulk is None:
+            if items is None:
+                items = joined.split(b"\n") if n_items else []
             numbered = zip(line_nos.tolist(), items, strict=True)
         else:
             slow = bulk.slow.tolist()
-            numbered = zip(slow, line_nos[bulk.slow].tolist(), [items[i] for i in slow],
-                           strict=True)
+            if items is None:
+                raw = [joined[a:b] for a, b in zip(bulk.line_start[slow].tolist(),
+                                                   bulk.line_end[slow].tolist(), strict=True)]
+            else:
+                raw = [items[i] for i in slow]
+            numbered = zip(slow, line_nos[bulk.slow].tolist(), raw, strict=True)
         # Lines framed in bulk: queued now, ordered among the others' messages by position.
         # The first bulk ``other_type`` skip is counted when the line loop passes it, so the
         # reason keeps the detail of its first line, as when reading line by line.
         other_at = -1
+        bulk_keys: frozenset = frozenset()
+        pending_max = 64  # more open messages than this: the oldest are given up (_evict)
         if bulk is not None:
             self.rows_in += bulk.n_lines
             self.nmea_lines += bulk.n_lines
-            if len(bulk.queue):
+            if len(bulk.pos):
                 self.bulk.append((base, bulk))
-            if len(bulk.other):
-                other_at = int(bulk.other[0])
+            if len(bulk.other_pos):
+                other_at = int(bulk.other_pos[0])
+            # Messages assembled in bulk were open in the loop's table too: with fewer
+            # than this, no message is evicted either way.
+            bulk_keys = bulk.keys
+            pending_max -= bulk.open_max
         prev = -1
         for item in numbered:
             if bulk is None:
@@ -613,13 +933,17 @@ class _Scanner:
                 key = ("g", group[2])  # later parts often repeat no station
             else:
                 key = (station, tag[1:3], kind, fields[4], fields[3], cnt)
+            if bulk_keys and key in bulk_keys and not bulk.seen[i]:
+                raise _Rescan  # a key assembled in bulk, on a line whose part it did not see
             frag = (line_no, ts, key, num, cnt, sentence, fields)
             if num == 1:
                 old = pending.pop(key, None)
                 if old is not None:
                     out.skip("orphan_fragment", old[0][0], "message never completed", len(old))
                 pending[key] = [frag]
-                if len(pending) > 64:
+                if len(pending) > pending_max:
+                    if bulk_keys:
+                        raise _Rescan
                     self._evict(line_no)
                 continue
             parts = pending.get(key)
@@ -643,7 +967,7 @@ class _Scanner:
 
     def _bulk_other(self, bulk: _BulkLines) -> None:
         """Count the bulk-framed lines of AIS types corridor does not store."""
-        lines = bulk.line_nos_all[bulk.other].tolist()
+        lines = bulk.other_lines.tolist()
         for ln in lines[:5]:  # the examples: the first five (see _Out.skip)
             self.out.skip("other_type", ln, _OTHER_AIS)
         if len(lines) > 5:
@@ -707,44 +1031,48 @@ class _Scanner:
         ts_l = [-1 if b[2] is None else _clamp_ts(b[2]) for b in batch]
         has_l = [b[2] is not None for b in batch]
         n_slow = len(batch)
-        order = None
+        # Every queued message's payload de-armored (a matrix row each), in position order.
+        sixbits = [sixbit_matrix(payloads, 72)] + [bk.sixbit() for _base, bk in blocks]
         if blocks:
-            q = [(base, bk, bk.queue) for base, bk in blocks]
-            for _base, bk, _rows in q:
-                payloads.extend(bk.payloads)
             pos_a = np.concatenate([np.asarray(pos, np.int64)]
-                                   + [base + rows for base, _bk, rows in q])
-            order = np.argsort(pos_a, kind="stable")
-            fill_a = np.concatenate([np.asarray(fill, np.int64)] + [bk.fill for _b, bk, _r in q])
-            mtype = np.concatenate([np.asarray(mtype_l, np.int64)] + [bk.mtype for _b, bk, _r in q])
+                                   + [base + bk.pos for base, bk in blocks])
+            fill_a = np.concatenate([np.asarray(fill, np.int64)] + [bk.fill for _b, bk in blocks])
+            mtype = np.concatenate([np.asarray(mtype_l, np.int64)] + [bk.mtype for _b, bk in blocks])
             line_a = np.concatenate([np.asarray(line_l, np.int64)]
-                                    + [bk.line_nos for _b, bk, _r in q])
-            ts = np.concatenate([np.asarray(ts_l, np.int64)] + [bk.ts for _b, bk, _r in q])
-            has_ts = np.concatenate([np.asarray(has_l, bool)] + [bk.has_ts for _b, bk, _r in q])
-            # where each merged row came from: a queued message, or (block, row) of a bulk block
-            origin = [("s", i) for i in range(n_slow)] + [
-                (bk, j) for _b, bk, rows in q for j in range(len(rows))]
+                                    + [bk.line_nos for _b, bk in blocks])
+            ts = np.concatenate([np.asarray(ts_l, np.int64)] + [bk.ts for _b, bk in blocks])
+            has_ts = np.concatenate([np.asarray(has_l, bool)] + [bk.has_ts for _b, bk in blocks])
+            # where each merged row came from: block -1 (a queued message) or k, and its row
+            src_block = np.repeat(np.arange(-1, len(blocks)),
+                                  [n_slow] + [len(bk.pos) for _b, bk in blocks])
+            src_row = np.concatenate([np.arange(n_slow)] + [np.arange(len(bk.pos))
+                                                            for _b, bk in blocks])
+            width = max(m[0].shape[1] for m in sixbits)
+            mat = np.concatenate([np.pad(m[0], ((0, 0), (0, width - m[0].shape[1])))
+                                  for m in sixbits])
+            lens = np.concatenate([m[1] for m in sixbits])
+            bad = np.concatenate([m[2] for m in sixbits])
+            order = np.argsort(pos_a, kind="stable")
             if not (np.diff(order) > 0).all():
-                payloads = [payloads[i] for i in order.tolist()]
-                origin = [origin[i] for i in order.tolist()]
-                fill_a, mtype, line_a, ts, has_ts = (
-                    x[order] for x in (fill_a, mtype, line_a, ts, has_ts))
+                fill_a, mtype, line_a, ts, has_ts, src_block, src_row, mat, lens, bad = (
+                    x[order] for x in (fill_a, mtype, line_a, ts, has_ts, src_block, src_row,
+                                       mat, lens, bad))
         else:
             fill_a = np.asarray(fill, np.int64)
             mtype = np.asarray(mtype_l, np.int64)
             line_a = np.asarray(line_l, np.int64)
             ts = np.asarray(ts_l, np.int64)
             has_ts = np.asarray(has_l, bool)
-            origin = None
+            src_block = np.full(n_slow, -1, np.int64)
+            src_row = np.arange(n_slow)
+            mat, lens, bad = sixbits[0]
         lines = line_a.tolist()
 
         def parts_of(i: int) -> list:
-            if origin is None:
-                return batch[i][0]
-            src, j = origin[i]
-            return batch[j][0] if isinstance(src, str) else src.parts(j)
+            k, j = int(src_block[i]), int(src_row[i])
+            return batch[j][0] if k < 0 else blocks[k][1].parts(j)
 
-        dec = decode_payloads(payloads, fill_a)
+        dec = decode_sixbit(mat, lens, bad, fill_a)
         cols = dec.columns
         ok = dec.supported & (dec.msg_type == mtype)
         for i in np.flatnonzero(~ok).tolist():
@@ -779,10 +1107,7 @@ class _Scanner:
             is_static &= cols["mmsi"].present
         rows = np.flatnonzero(is_static)
         if len(rows):
-            values = {k: dec.column_list(k, rows) for k in _STATIC_SOURCE}
-            for j, i in enumerate(rows.tolist()):
-                self._static({k: v[j] for k, v in values.items()}, int(mtype[i]), lines[i],
-                             int(ts[i]) if has_ts[i] else None)
+            out.statics.append(static_rows(dec, rows, mtype, line_a, ts, has_ts))
         self._positions(lines, dec, ok & np.isin(mtype, _POSITION_LIST), mtype, has_ts, ts)
 
     def _pyais(self, parts: list, line_no: int, mtype: int):
@@ -829,33 +1154,6 @@ class _Scanner:
             "second": np.where(sec_ok & (sec <= 59) & ~lr, sec, -1),
         })
 
-    def _static(self, msg: dict, mtype: int, line_no: int, ts: int | None) -> None:
-        """One static report from its decoded fields (pyais names; None = not available)."""
-        part = (msg["partno"] or 0) if mtype == 24 else 0
-        dims = [msg[k] for k in ("to_bow", "to_stern", "to_port", "to_starboard")]
-        length = dims[0] + dims[1] if None not in dims[:2] else None
-        beam = dims[2] + dims[3] if None not in dims[2:] else None
-        rec = {
-            "line": line_no,
-            "mmsi": msg["mmsi"],
-            "ts": ts,
-            "msg_type": mtype,
-            "part": part,
-            "imo": _nz(msg["imo"]),
-            "name": _text(msg["shipname"]),
-            "callsign": _text(msg["callsign"]),
-            "ship_type": _nz(msg["ship_type"]),
-            "length_m": _nz(length),
-            "beam_m": _nz(beam),
-            "draught_m": _nz(msg["draught"]),
-            "destination": _text(msg["destination"]),
-        }
-        if mtype == 24 and part == 0:  # part A carries only the name
-            for k in ("callsign", "ship_type", "length_m", "beam_m"):
-                rec[k] = None
-        rec["hash"] = _content_hash(rec)
-        self.out.statics.append(rec)
-
     # --------------------------------------------------------------- result
     def result(self) -> ChunkResult:
         self._flush()
@@ -864,7 +1162,8 @@ class _Scanner:
             rows_in=self.rows_in,
             nmea_lines=self.nmea_lines,
             positions=table,
-            statics=self.out.statics,
+            static_rows=(pa.concat_tables(self.out.statics) if len(self.out.statics) != 1
+                         else self.out.statics[0]) if self.out.statics else STATIC_ROWS.empty_table(),
             skips=self.out.skips,
             loose=[f[:6] for f in self.loose],  # parsed sentences stay here
             open={k: [f[:6] for f in parts] for k, parts in self.pending.items()},
@@ -893,16 +1192,107 @@ def _clean_payload(parts: list) -> tuple[bytes, int]:
     return b"".join(p[1][5] for p in parts), chk[0] - 48
 
 
-def _nz(v):
-    """0 means "not available" in AIS static fields."""
-    return None if v is None or v == 0 else v
+#: A chunk's static reports, one row each, before type 24 parts are merged: the line and
+#: receive time (NULL: untimed) of the report, its type 24 part (0 = A, 1 = B; 0 for other
+#: types), the fields stored (as :data:`VESSEL_REPORTS` names them, in the decoder's types)
+#: and ``hash``, the report's content hash (:func:`_content_hashes`).
+STATIC_ROWS = pa.schema([
+    ("line", pa.int64()), ("mmsi", pa.int64()), ("ts", pa.int64()), ("msg_type", pa.int64()),
+    ("part", pa.int64()), ("imo", pa.int64()), ("name", pa.string()),
+    ("callsign", pa.string()), ("ship_type", pa.int64()), ("length_m", pa.int64()),
+    ("beam_m", pa.int64()), ("draught_m", pa.float64()), ("destination", pa.string()),
+    ("hash", pa.int64()),
+])
 
 
-def _text(v) -> str | None:
-    if v is None:
-        return None
-    v = str(v).replace("@", " ").strip()
-    return v or None
+def _text_column(values: np.ndarray, present: np.ndarray, drop: np.ndarray | None = None
+                 ) -> pa.Array:
+    """Decoded 6-bit text as stored: ``@`` read as a blank, blanks trimmed, empty = NULL."""
+    arr = pa.array(values, pa.string(), mask=~present if drop is None else ~present | drop)
+    arr = pc.utf8_trim_whitespace(pc.replace_substring(arr, "@", " "))
+    return pc.if_else(pc.equal(pc.utf8_length(arr), 0), pa.scalar(None, pa.string()), arr)
+
+
+def static_rows(dec, rows: np.ndarray, mtype: np.ndarray, line_nos: np.ndarray,
+                ts: np.ndarray, has_ts: np.ndarray) -> pa.Table:
+    """The static reports of decoded messages ``rows`` as :data:`STATIC_ROWS` columns.
+
+    ITU-R M.1371 "not available" zeros (IMO, ship type, dimensions, draught) become NULL;
+    length and beam are bow + stern and port + starboard (NULL if either is missing); a
+    type 24 part A carries only the name.
+    """
+    c = dec.columns
+
+    def col(name: str) -> tuple[np.ndarray, np.ndarray]:
+        return c[name].values[rows], c[name].present[rows]
+
+    t = mtype[rows]
+    pv, pp = col("partno")
+    part = np.where((t == 24) & pp, pv, 0).astype(np.int64)
+    part_a = (t == 24) & (part == 0)
+    imo, imo_ok = col("imo")
+    ship, ship_ok = col("ship_type")
+    bow, bow_ok = col("to_bow")
+    stern, stern_ok = col("to_stern")
+    port, port_ok = col("to_port")
+    star, star_ok = col("to_starboard")
+    draught, draught_ok = col("draught")
+    length, beam = bow + stern, port + star
+    ints = {
+        "imo": (imo, imo_ok & (imo != 0)),
+        "ship_type": (ship, ship_ok & (ship != 0) & ~part_a),
+        "length_m": (length, bow_ok & stern_ok & (length != 0) & ~part_a),
+        "beam_m": (beam, port_ok & star_ok & (beam != 0) & ~part_a),
+    }
+    draught_ok = draught_ok & (draught != 0)
+    name = _text_column(*col("shipname"))
+    callsign = _text_column(*col("callsign"), part_a)
+    destination = _text_column(*col("destination"))
+    hashes = _content_hashes(ints, name, callsign, (draught, draught_ok), destination)
+    return pa.table({
+        "line": pa.array(line_nos[rows], pa.int64()),
+        "mmsi": pa.array(c["mmsi"].values[rows], pa.int64()),
+        "ts": pa.array(ts[rows], pa.int64(), mask=~has_ts[rows]),
+        "msg_type": pa.array(t, pa.int64()),
+        "part": pa.array(part),
+        "imo": pa.array(imo, pa.int64(), mask=~ints["imo"][1]),
+        "name": name,
+        "callsign": callsign,
+        "ship_type": pa.array(ship, pa.int64(), mask=~ints["ship_type"][1]),
+        "length_m": pa.array(length, pa.int64(), mask=~ints["length_m"][1]),
+        "beam_m": pa.array(beam, pa.int64(), mask=~ints["beam_m"][1]),
+        "draught_m": pa.array(draught, pa.float64(), mask=~draught_ok),
+        "destination": destination,
+        "hash": pa.array(hashes, pa.int64()),
+    }, schema=STATIC_ROWS)
+
+
+def _content_hashes(ints: dict, name: pa.Array, callsign: pa.Array,
+                    draught: tuple[np.ndarray, np.ndarray], destination: pa.Array) -> np.ndarray:
+    """:func:`_content_hash` of every row, computed once per distinct report: the rows are
+    grouped by their fields' codes (the same vessel repeats the same report all day) and
+    each group's first row is hashed exactly as one report is."""
+    n = len(name)
+    codes = [np.where(ok, v, -1) for v, ok in ints.values()]
+    dv, dok = draught
+    codes.append(np.where(dok, dv.view(np.int64), -1))  # a draught's bits; -1 is a NaN's
+    texts = {"name": name, "callsign": callsign, "destination": destination}
+    for arr in texts.values():
+        enc = pc.dictionary_encode(arr)
+        codes.append(np.asarray(enc.indices.fill_null(-1), np.int64))
+    if not n:
+        return np.zeros(0, np.int64)
+    _, first, inverse = np.unique(np.stack(codes, 1), axis=0, return_index=True,
+                                  return_inverse=True)
+    pick = pa.array(first)
+    vals = {k: pa.array(v, pa.int64(), mask=~ok).take(pick).to_pylist()
+            for k, (v, ok) in ints.items()}
+    vals["draught_m"] = pa.array(dv, pa.float64(), mask=~dok).take(pick).to_pylist()
+    for k, arr in texts.items():
+        vals[k] = arr.take(pick).to_pylist()
+    hashes = np.array([_content_hash(dict(zip(vals, rec, strict=True)))
+                       for rec in zip(*vals.values(), strict=True)], np.int64)
+    return hashes[inverse.ravel()]
 
 
 def _content_hash(rec: dict) -> int:
@@ -978,75 +1368,150 @@ class Type24Merger:
     untimed) merges with it; anything else releases the waiting part as a row of its own.
     At most one part waits per MMSI, so memory is bounded by the number of vessels; waiting
     is not cut short by time, so the result does not depend on how a file is chunked.
+    Works on :data:`STATIC_ROWS` tables: only the type 24 rows are looked at one by one.
     """
 
     def __init__(self, window_us: int):
         self.window_us = window_us
-        self.waiting: dict[int, dict] = {}
+        self.carry = STATIC_ROWS.empty_table()  # the waiting parts, in the order they came
+        self.waiting: dict[int, int] = {}  # mmsi -> its waiting part's row in carry
 
-    def add(self, rec: dict) -> list[dict]:
-        """Feed one static record; returns the rows that are final now."""
-        if rec["msg_type"] != 24:
-            return [dict(rec, h1=rec["hash"], h2=0)]
-        done = []
-        prev = self.waiting.pop(rec["mmsi"], None)
-        if prev is not None:
-            near = (prev["ts"] is None and rec["ts"] is None) or (
-                prev["ts"] is not None and rec["ts"] is not None
-                and abs(rec["ts"] - prev["ts"]) <= self.window_us
-            )
-            if near and prev["part"] != rec["part"]:
-                a, b = (prev, rec) if prev["part"] == 0 else (rec, prev)
-                merged = dict(b, name=a["name"], h1=a["hash"], h2=b["hash"])
-                times = [t for t in (a["ts"], b["ts"]) if t is not None]
-                merged["ts"] = min(times) if times else None
-                return [merged]
-            done.append(self._alone(prev))
-        self.waiting[rec["mmsi"]] = rec
-        return done
+    def add(self, rows: pa.Table) -> _Emitted:
+        """Feed static rows (in file order); returns the rows that are final now."""
+        off = self.carry.num_rows
+        both = pa.concat_tables([self.carry, rows]) if off else rows
+        mtype = np.asarray(rows.column("msg_type"), np.int64)
+        hashes = np.asarray(both.column("hash"), np.int64)
+        ts_col = both.column("ts")
+        ts = np.asarray(ts_col.fill_null(0), np.int64)
+        timed = np.asarray(ts_col.is_valid())
+        # rows of other types are final as they come
+        other = np.flatnonzero(mtype != 24)
+        at = [other]
+        main = [other + off]
+        name_of = [other + off]
+        h1 = [hashes[other + off]]
+        h2 = [np.zeros(len(other), np.int64)]
+        ts_out, timed_out = [ts[other + off]], [timed[other + off]]
+        t24 = np.flatnonzero(mtype == 24)
+        if len(t24):
+            mmsi_l = np.asarray(both.column("mmsi"), np.int64).tolist()
+            part_l = np.asarray(both.column("part"), np.int64).tolist()
+            ts_l, timed_l, hash_l = ts.tolist(), timed.tolist(), hashes.tolist()
+            waiting, window = self.waiting, self.window_us
+            e_at, e_main, e_name, e_h1, e_h2, e_ts, e_timed = [], [], [], [], [], [], []
+            for j in t24.tolist():
+                i = j + off
+                m = mmsi_l[i]
+                prev = waiting.pop(m, None)
+                if prev is not None:
+                    if timed_l[prev] and timed_l[i]:
+                        near = abs(ts_l[i] - ts_l[prev]) <= window
+                    else:
+                        near = not timed_l[prev] and not timed_l[i]
+                    if near and part_l[prev] != part_l[i]:
+                        a, b = (prev, i) if part_l[prev] == 0 else (i, prev)
+                        times = [ts_l[k] for k in (a, b) if timed_l[k]]
+                        e_at.append(j)
+                        e_main.append(b)
+                        e_name.append(a)
+                        e_h1.append(hash_l[a])
+                        e_h2.append(hash_l[b])
+                        e_ts.append(min(times) if times else 0)
+                        e_timed.append(bool(times))
+                        continue
+                    e_at.append(j)  # released alone
+                    e_main.append(prev)
+                    e_name.append(prev)
+                    e_h1.append(hash_l[prev] if part_l[prev] == 0 else 0)
+                    e_h2.append(hash_l[prev] if part_l[prev] == 1 else 0)
+                    e_ts.append(ts_l[prev])
+                    e_timed.append(timed_l[prev])
+                waiting[m] = i
+            at.append(np.array(e_at, np.int64))
+            main.append(np.array(e_main, np.int64))
+            name_of.append(np.array(e_name, np.int64))
+            h1.append(np.array(e_h1, np.int64))
+            h2.append(np.array(e_h2, np.int64))
+            ts_out.append(np.array(e_ts, np.int64))
+            timed_out.append(np.array(e_timed, bool))
+            # what still waits, in the order it began waiting
+            keep = list(waiting.values())
+            self.carry = both.take(pa.array(keep, pa.int64()))
+            self.waiting = {m: k for k, m in enumerate(waiting)}
+        order = np.argsort(np.concatenate(at), kind="stable")
+        return _Emitted(both, *(np.concatenate(x)[order]
+                                for x in (main, name_of, h1, h2, ts_out, timed_out)))
 
-    def flush(self) -> list[dict]:
-        rows = [self._alone(r) for r in self.waiting.values()]
-        self.waiting.clear()
-        return rows
+    def flush(self) -> _Emitted:
+        """The parts still waiting, each as a row of its own."""
+        both = self.carry
+        n = both.num_rows
+        part = np.asarray(both.column("part"), np.int64)
+        hashes = np.asarray(both.column("hash"), np.int64)
+        ts_col = both.column("ts")
+        self.carry, self.waiting = STATIC_ROWS.empty_table(), {}
+        idx = np.arange(n)
+        return _Emitted(both, idx, idx, np.where(part == 0, hashes, 0),
+                        np.where(part == 1, hashes, 0), np.asarray(ts_col.fill_null(0), np.int64),
+                        np.asarray(ts_col.is_valid(), bool))
 
-    @staticmethod
-    def _alone(rec: dict) -> dict:
-        return dict(rec, h1=rec["hash"] if rec["part"] == 0 else 0,
-                    h2=rec["hash"] if rec["part"] == 1 else 0)
+
+@dataclass(frozen=True)
+class _Emitted:
+    """Final static rows: row ``main`` of ``rows`` with the name of row ``name_of``, the
+    content hashes of its part A / part B (or of the report, ``h1``), and its receive time."""
+
+    rows: pa.Table
+    main: np.ndarray
+    name_of: np.ndarray
+    h1: np.ndarray
+    h2: np.ndarray
+    ts: np.ndarray
+    timed: np.ndarray
 
 
-def statics_table(rows: list[dict], source: str) -> tuple[pa.Table, int]:
-    """Static rows as a VESSEL_REPORTS table (duplicates dropped, first kept)."""
-    if not rows:
+def statics_table(em: _Emitted, source: str) -> tuple[pa.Table, int]:
+    """Final static rows as a VESSEL_REPORTS table (duplicates dropped, first kept)."""
+    n = len(em.main)
+    if not n:
         return VESSEL_REPORTS.empty_table(), 0
-    mmsi = np.array([r["mmsi"] for r in rows], dtype=np.int64)
-    ts = [r["ts"] for r in rows]
-    bucket = np.array([-1 if t is None else t // _MINUTE_US for t in ts], dtype=np.int64)
-    mtype = np.array([r["msg_type"] for r in rows], dtype=np.int64)
-    h1 = np.array([r["h1"] for r in rows], dtype=np.int64)
-    h2 = np.array([r["h2"] for r in rows], dtype=np.int64)
-    obs = combine_u64(mmsi, mtype, bucket, h1, h2)
+    main = pa.array(em.main)
+    base = em.rows.take(main)
+    mmsi = np.asarray(base.column("mmsi"), np.int64)
+    mtype = np.asarray(base.column("msg_type"), np.int64)
+    bucket = np.where(em.timed, em.ts // _MINUTE_US, -1)
+    obs = combine_u64(mmsi, mtype, bucket, em.h1, em.h2)
     cols = {
         "obs_id": pa.array(obs),
         "mmsi": pa.array(mmsi),
-        "ts": pa.array(ts, pa.int64()).cast(pa.timestamp("us")),
+        "ts": pa.array(em.ts, pa.int64(), mask=~em.timed).cast(pa.timestamp("us")),
         "msg_type": pa.array(mtype, pa.int8()),
     }
     for name in _STATIC_FIELDS:
-        cols[name] = pa.array([r[name] for r in rows], VESSEL_REPORTS.field(name).type)
-    cols["source"] = pa.array([source] * len(rows), pa.string())
+        col = (em.rows.column("name").take(pa.array(em.name_of)) if name == "name"
+               else base.column(name))
+        cols[name] = col.cast(VESSEL_REPORTS.field(name).type)
+    cols["source"] = pa.array([source] * n, pa.string())
     table = pa.table(cols, schema=VESSEL_REPORTS)
     _, first = np.unique(obs, return_index=True)
-    if len(first) < len(rows):
+    if len(first) < n:
         table = table.take(pa.array(np.sort(first)))
-    return table, len(rows) - len(first)
+    return table, n - len(first)
 
 
 def scan_chunk(lines: list[bytes], first_line_no: int, ctx: _Ctx) -> ChunkResult:
-    """Decode one chunk of lines (runs in a worker process)."""
+    """Decode one chunk of lines."""
     scanner = _Scanner(ctx)
     scanner.scan(lines, first_line_no)
+    return scanner.result()
+
+
+def scan_block(chunk: bytes, n_lines: int, first_line_no: int, ctx: _Ctx) -> ChunkResult:
+    """Decode one chunk of lines given as their bytes joined by ``\\n`` (runs in a worker
+    process: one ``bytes`` object to send, not one per line)."""
+    scanner = _Scanner(ctx)
+    scanner.scan_bytes(chunk, n_lines, first_line_no)
     return scanner.result()
 
 
@@ -1107,9 +1572,10 @@ def bounded_lines(blocks: Iterable[bytes], max_line_bytes: int = MAX_LINE_BYTES)
 _CORRUPT = (EOFError, zlib.error, gzip.BadGzipFile)
 
 
-def _open_lines(path: Path) -> tuple[Iterator[bytes], io.BufferedIOBase]:
-    """Lines of a plain or gzip file (detected by its magic bytes, not its name), read in
-    bounded blocks (a gzip bomb or a file without line breaks cannot fill memory)."""
+def _open_blocks(path: Path) -> tuple[Iterator[bytes], io.BufferedIOBase]:
+    """Blocks of bytes of a plain or gzip file (detected by its magic bytes, not its name),
+    each at most :data:`READ_BLOCK_BYTES`; a gzip bomb fails when read (see
+    :func:`_ratio_capped`)."""
     fh = open(path, "rb")
     try:
         magic = fh.read(2)
@@ -1129,7 +1595,7 @@ def _open_lines(path: Path) -> tuple[Iterator[bytes], io.BufferedIOBase]:
     blocks = itertools.chain((head,), iter(lambda: fh.read(READ_BLOCK_BYTES), b""))
     if magic == b"\x1f\x8b":
         blocks = _ratio_capped(blocks, path.stat().st_size)
-    return bounded_lines(blocks), fh
+    return blocks, fh
 
 
 #: A gzip file may decompress to at most this many times its size (and at least
@@ -1151,7 +1617,10 @@ def _ratio_capped(blocks: Iterable[bytes], compressed_bytes: int) -> Iterator[by
 
 
 def _chunks(lines: Iterator[bytes], size: int) -> Iterator[tuple[list[bytes], int]]:
-    """Cut lines into lists of about ``size``, never right after a ``$`` line (``$PGHP``)."""
+    """Cut lines into lists of about ``size``, never right after a ``$`` line (``$PGHP``).
+
+    The line-by-line statement of the cuts :func:`bounded_chunks` makes on bytes (kept as
+    its reference, ``tests/test_nmea_read_blocks.py``)."""
     buf: list[bytes] = []
     first = 1
     for line in lines:
@@ -1162,6 +1631,97 @@ def _chunks(lines: Iterator[bytes], size: int) -> Iterator[tuple[list[bytes], in
             buf = []
     if buf:
         yield buf, first
+
+
+def bounded_chunks(blocks: Iterable[bytes], size: int,
+                   max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[bytes, int, int]]:
+    """The lines of a stream given as blocks of bytes, cut into chunks of about ``size``
+    lines without a Python object per line: (the chunk's lines joined by ``\\n``, how many
+    lines, the first one's line number). The same lines and cuts as :func:`bounded_lines`
+    then :func:`_chunks`: a line longer than ``max_line_bytes`` becomes
+    :data:`TOO_LONG_LINE` and is never held whole (beyond the block it is read in); a chunk
+    never ends right after a ``$`` line (``$PGHP``: its time belongs to the next line).
+
+    >>> list(bounded_chunks([b"a\\n$b\\nc", b"d\\n" + b"x" * 20, b"yz\\nlast\\n"], 1, 10))
+    [(b'a', 1, 1), (b'$b\\ncd', 2, 2), (b'\\x00line too long\\x00', 1, 4), (b'last', 1, 5)]
+    """
+    pending = b""  # the start of a line that continues in the next block
+    dropping = False  # inside an overlong line: discard up to its end
+    acc: list[bytes] = []  # complete lines, each ending with "\n"
+    n_acc = 0
+    first = 1
+    for block in blocks:
+        if dropping:
+            nl = block.find(b"\n")
+            if nl < 0:
+                continue
+            acc.append(TOO_LONG_LINE + b"\n")
+            n_acc += 1
+            block, dropping = block[nl + 1:], False
+        data = pending + block if pending else block
+        last = data.rfind(b"\n")
+        if last >= 0:
+            acc.append(data[:last + 1])
+            n_acc += data.count(b"\n", 0, last + 1)
+            pending = data[last + 1:]
+        else:
+            pending = data
+        if len(pending) > max_line_bytes:
+            pending, dropping = b"", True
+        while n_acc >= size:
+            cut = _cut(acc, size, max_line_bytes)
+            if cut is None:
+                break
+            chunk, n, rest = cut
+            yield chunk, n, first
+            first += n
+            acc, n_acc = ([rest], n_acc - n) if rest else ([], n_acc - n)
+    if dropping:
+        acc.append(TOO_LONG_LINE + b"\n")
+        n_acc += 1
+    elif pending:
+        acc.append(pending + b"\n")
+        n_acc += 1
+    while n_acc >= size:
+        cut = _cut(acc, size, max_line_bytes)
+        if cut is None:
+            break
+        chunk, n, rest = cut
+        yield chunk, n, first
+        first += n
+        acc, n_acc = ([rest], n_acc - n) if rest else ([], n_acc - n)
+    if n_acc:
+        yield _too_long_replaced(b"".join(acc)[:-1], max_line_bytes), n_acc, first
+
+
+def _cut(acc: list[bytes], size: int, max_line_bytes: int) -> tuple[bytes, int, bytes] | None:
+    """The first chunk of the complete lines ``acc``: (its lines joined, their number, the
+    bytes after it), ending at the ``size``-th line or the first line after it that is not a
+    ``$`` line; None when all lines after it are ``$`` lines (wait for more)."""
+    data = b"".join(acc)
+    nl = np.flatnonzero(np.frombuffer(data, np.uint8) == _NL)
+    k = size - 1
+    while k < len(nl):
+        a = int(nl[k - 1]) + 1 if k else 0
+        line = data[a:int(nl[k])]
+        if len(line) > max_line_bytes or not line.lstrip().startswith(b"$"):
+            end = int(nl[k])
+            chunk = _too_long_replaced(data[:end], max_line_bytes, nl[:k + 1])
+            return chunk, k + 1, data[end + 1:]
+        k += 1
+    return None
+
+
+def _too_long_replaced(chunk: bytes, max_line_bytes: int, nl: np.ndarray | None = None) -> bytes:
+    """``chunk`` with every line longer than ``max_line_bytes`` replaced by
+    :data:`TOO_LONG_LINE` (``nl``: the line breaks in it and the one after it, if known)."""
+    if nl is None:
+        nl = np.concatenate((np.flatnonzero(np.frombuffer(chunk, np.uint8) == _NL), [len(chunk)]))
+    starts = np.concatenate(([0], nl[:-1] + 1))
+    if not len(nl) or int((nl - starts).max()) <= max_line_bytes:
+        return chunk
+    return b"\n".join(p if len(p) <= max_line_bytes else TOO_LONG_LINE
+                      for p in chunk.split(b"\n"))
 
 
 class _FileParser:
@@ -1195,11 +1755,11 @@ class _FileParser:
 
     def run(self) -> Iterator[tuple[str, pa.Table]]:
         try:
-            lines, fh = _open_lines(self.path)
+            blocks, fh = _open_blocks(self.path)
         except OSError as exc:
             raise IngestError(f"cannot read: {exc.strerror or exc}") from exc
         try:
-            yield from self._run(lines)
+            yield from self._run(blocks)
         except _CORRUPT as exc:
             raise IngestError(f"corrupt or truncated compressed file ({exc or type(exc).__name__})") from exc
         except OSError as exc:  # a read error half-way (a disk, a network share)
@@ -1214,12 +1774,12 @@ class _FileParser:
                 what = ", ".join(f"{n} {r}" for r, n in sorted(bad.items()))
                 raise IngestError(f"--strict: lines skipped ({what}); nothing stored")
 
-    def _run(self, lines: Iterator[bytes]) -> Iterator[tuple[str, pa.Table]]:
+    def _run(self, blocks: Iterator[bytes]) -> Iterator[tuple[str, pa.Table]]:
         n = self.workers()
-        chunks = _chunks(lines, self.options.chunk_lines)
+        chunks = bounded_chunks(blocks, self.options.chunk_lines)
         if n == 1:
-            for chunk, first in chunks:
-                yield from self._absorb(scan_chunk(chunk, first, self.ctx))
+            for chunk, n_lines, first in chunks:
+                yield from self._absorb(scan_block(chunk, n_lines, first, self.ctx))
         else:
             yield from self._run_pool(chunks, n)
         yield from self._finish()
@@ -1233,38 +1793,38 @@ class _FileParser:
         """
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["corridor.ingest.nmea"])
-        inflight: deque = deque()  # (future or None, chunk, first line number)
+        inflight: deque = deque()  # (future or None, chunk, lines, first line number)
         broken = False
 
         def collect(item: tuple) -> ChunkResult:
             nonlocal broken
-            fut, chunk, first = item
+            fut, chunk, n_lines, first = item
             if fut is not None and not broken:
                 try:
                     return fut.result()
                 except BrokenProcessPool:
                     broken = True
-            return scan_chunk(chunk, first, self.ctx)
+            return scan_block(chunk, n_lines, first, self.ctx)
 
         # workers end with this process, even when it is killed (kill -9, OOM)
         with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=die_with_parent,
                                  initargs=(os.getpid(), False)) as pool:
             try:
-                for chunk, first in chunks:
+                for chunk, n_lines, first in chunks:
                     fut = None
                     if not broken:
                         try:
                             with _main_hidden():
-                                fut = pool.submit(scan_chunk, chunk, first, self.ctx)
+                                fut = pool.submit(scan_block, chunk, n_lines, first, self.ctx)
                         except (BrokenProcessPool, RuntimeError):
                             broken = True
-                    inflight.append((fut, chunk, first))
+                    inflight.append((fut, chunk, n_lines, first))
                     if len(inflight) > n + 1 or broken:
                         yield from self._absorb(collect(inflight.popleft()))
                 while inflight:
                     yield from self._absorb(collect(inflight.popleft()))
             finally:
-                for fut, _chunk, _first in inflight:
+                for fut, _chunk, _n, _first in inflight:
                     if fut is not None:
                         fut.cancel()
 
@@ -1293,10 +1853,10 @@ class _FileParser:
         self._duplicates("positions", res.duplicates + extra.duplicates)
         yield "positions", res.positions
         yield "positions", extra.positions
-        rows = []
-        for rec in itertools.chain(res.statics, extra.statics):
-            rows.extend(self.merger.add(rec))
-        yield from self._statics(rows)
+        statics = res.static_rows
+        if extra.static_rows.num_rows:
+            statics = pa.concat_tables([statics, extra.static_rows])
+        yield from self._statics(self.merger.add(statics))
 
     def _finish(self) -> Iterator[tuple[str, pa.Table]]:
         out = _Out()
@@ -1306,7 +1866,7 @@ class _FileParser:
         _merge_skips(self.summary, out.skips)
         yield from self._statics(self.merger.flush())
 
-    def _statics(self, rows: list[dict]) -> Iterator[tuple[str, pa.Table]]:
+    def _statics(self, rows: _Emitted) -> Iterator[tuple[str, pa.Table]]:
         table, dups = statics_table(rows, self.ctx.source)
         self._duplicates("vessel_reports", dups)
         yield "vessel_reports", table

@@ -41,6 +41,8 @@ _ARMOR = np.full(256, _BAD, np.uint8)
 _ARMOR[48:88] = np.arange(0, 40)
 _ARMOR[96:120] = np.arange(40, 64)
 #: The character a 6-bit text value stands for (ITU-R M.1371 table 47).
+#: The same as a ``bytes.translate`` table (one C pass over a whole chunk, no index array).
+ARMOR_TABLE = _ARMOR.tobytes()
 _SIXBIT_ASCII = np.array([v + 64 if v < 32 else v for v in range(64)], np.uint8)
 
 # Layouts: one per pyais payload class; a row's layout follows from its type (and for
@@ -156,6 +158,51 @@ def sixbit_matrix(payloads: list[bytes], min_chars: int = 0) -> tuple[np.ndarray
     return mat, lens, bad
 
 
+def sixbit_segments(buf: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarray,
+                    seg_row: np.ndarray, n_rows: int, min_chars: int = 0,
+                    armored: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """De-armor payloads given as byte ranges of one buffer, without a ``bytes`` object per
+    payload: row ``seg_row[k]`` is the concatenation, in order, of its segments
+    ``buf[seg_start[k]:seg_start[k] + seg_len[k]]`` (the fragments of a multi-sentence
+    message; ``seg_row`` ascending, every row has one). Same result as
+    :func:`sixbit_matrix` of the joined payloads, possibly with more zero columns.
+    ``armored=False``: ``buf`` is already de-armored (``bytes.translate(ARMOR_TABLE)``)."""
+    seg_start = np.asarray(seg_start, np.int64)
+    seg_len = np.asarray(seg_len, np.int64)
+    seg_row = np.asarray(seg_row, np.int64)
+    nseg = len(seg_len)
+    lens = np.bincount(seg_row, weights=seg_len, minlength=n_rows).astype(np.int64)
+    if not nseg:
+        return np.zeros((n_rows, min_chars), np.uint8), lens, np.zeros(n_rows, bool)
+    wseg = int(seg_len.max())
+    # every segment's bytes as one row of a (segments x wseg) matrix, read through a
+    # sliding window over the buffer (no index array per byte)
+    padded = np.concatenate((buf, np.zeros(wseg, np.uint8)))
+    win = np.lib.stride_tricks.sliding_window_view(padded, wseg)
+    seg = np.take(_ARMOR, win[seg_start]) if armored else win[seg_start]
+    seg[np.arange(wseg) >= seg_len[:, None]] = 0
+    bad = np.bincount(seg_row, weights=(seg == _BAD).any(axis=1), minlength=n_rows) > 0
+    before = np.cumsum(seg_len) - seg_len
+    first = np.concatenate(([0], np.cumsum(np.bincount(seg_row, minlength=n_rows))))[:-1]
+    col0 = before - before[first[seg_row]]
+    width = max(int((col0 + wseg).max()), min_chars)
+    mat = np.zeros((n_rows, width), np.uint8)
+    if nseg == n_rows:  # one segment per row
+        mat[:, :wseg] = seg
+    else:  # later segments go after the earlier ones (overwriting their zero tails)
+        rank = np.arange(nseg) - first[seg_row]
+        sel = np.flatnonzero(rank == 0)
+        mat[seg_row[sel], :wseg] = seg[sel]
+        cols = np.arange(wseg)
+        for r in range(1, int(rank.max()) + 1):
+            sel = np.flatnonzero(rank == r)
+            mat[seg_row[sel][:, None], col0[sel][:, None] + cols] = seg[sel]
+    mat = mat[:, :max(int(lens.max()), min_chars)]
+    if bad.any():
+        mat[bad] = 0
+    return mat, lens, bad
+
+
 def _extract(mat: np.ndarray, nbits: np.ndarray, offset: int, width: int,
              signed: bool) -> tuple[np.ndarray, np.ndarray]:
     """A field of every row as pyais's bit vector reads it: (int64 values, bits available).
@@ -229,8 +276,24 @@ def decode_payloads(payloads: list[bytes], fill_bits: np.ndarray | list[int]) ->
         # (tests/test_nmea_vector.py fails loudly on such a pyais).
         layouts = ({},) * _N_LAYOUTS
         payloads, fill_bits = [b""] * n, [0] * n
+    return decode_sixbit(*sixbit_matrix(payloads, min_chars=72), fill_bits, layouts)
+
+
+def decode_sixbit(mat: np.ndarray, lens: np.ndarray, bad: np.ndarray,
+                  fill_bits: np.ndarray | list[int], layouts: tuple | None = None
+                  ) -> DecodedPayloads:
+    """:func:`decode_payloads` of payloads already de-armored (:func:`sixbit_matrix`,
+    :func:`sixbit_segments`); ``mat`` needs at least 72 columns."""
+    n = len(lens)
+    if layouts is None:
+        try:
+            layouts = _layouts()
+        except (AttributeError, KeyError, ValueError, TypeError):
+            layouts = ({},) * _N_LAYOUTS
+            bad = np.ones(n, bool)
     fill = np.asarray(fill_bits, np.int64)
-    mat, lens, bad = sixbit_matrix(payloads, min_chars=72)
+    if mat.shape[1] < 72:
+        mat = np.pad(mat, ((0, 0), (0, 72 - mat.shape[1])))
     nbits = lens * 6 - fill
     mtype, avail = _extract(mat, nbits, 0, 6, False)
     layout = _layout_of(mat, nbits, mtype)
@@ -296,6 +359,7 @@ class FramedLines:
     checksum_ok: np.ndarray
     commas: np.ndarray
     n_commas: np.ndarray
+    all_commas: np.ndarray | None = None  # every comma of the chunk (``$`` lines too)
 
 
 def _first_per_line(pos: np.ndarray, line_of: np.ndarray, n: int,
@@ -353,7 +417,7 @@ def frame_lines(chunk: bytes) -> FramedLines:
         xor = np.bitwise_xor.reduceat(buf, idx)[0::2]
         checksum_ok[rows] = xor == (hi[rows].astype(np.int64) << 4 | lo[rows])
     # The first commas of each sentence.
-    cpos = np.flatnonzero(buf == _COMMA)
+    all_commas = cpos = np.flatnonzero(buf == _COMMA)
     cline = line_of(cpos)
     inside = (bang[cline] >= 0) & (cpos > bang[cline]) & (cpos < star[cline])
     cpos, cline = cpos[inside], cline[inside]
@@ -362,4 +426,4 @@ def frame_lines(chunk: bytes) -> FramedLines:
     commas = np.full((n, SENTENCE_COMMAS), -1, np.int64)
     keep = rank < SENTENCE_COMMAS
     commas[cline[keep], rank[keep]] = cpos[keep]
-    return FramedLines(start, end, bang, star, checksum_ok, commas, n_commas)
+    return FramedLines(start, end, bang, star, checksum_ok, commas, n_commas, all_commas)
