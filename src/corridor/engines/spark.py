@@ -78,6 +78,12 @@ class SparkSummary:
 
 
 # --------------------------------------------------------------------------- session
+#: JVM options for a local-mode driver (and the standalone test cluster's executors): no C2
+#: compiler and the serial collector. The JVM does little sustained work in this engine, so
+#: what it spends is start-up (class loading, JIT compilation, GC threads).
+LIGHT_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
+
 def spark_session(
     master: str | None = "local[2]",
     *,
@@ -98,6 +104,8 @@ def spark_session(
     """
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    # the short-lived JVM spark-submit starts to build the driver's command line
+    os.environ.setdefault("SPARK_LAUNCHER_OPTS", LIGHT_JVM_OPTIONS)
     from pyspark.sql import SparkSession
 
     under_submit = "PYSPARK_GATEWAY_PORT" in os.environ
@@ -110,6 +118,11 @@ def spark_session(
         shuffle_partitions = 4 * max(1, n)
     settings = {
         "spark.ui.enabled": "false",
+        # the JVM only schedules and moves small tables here (positions are read and detected
+        # in Python), so its start-up is most of its CPU: C1 alone and the serial collector
+        # halve it (measured in bench/results/spark.md); a cluster sets its own options
+        **({"spark.driver.extraJavaOptions": LIGHT_JVM_OPTIONS}
+           if not under_submit and master and master.startswith("local") else {}),
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
         "spark.sql.timestampType": "TIMESTAMP_NTZ",
@@ -380,6 +393,75 @@ def _task_fn(tasks: list[VesselTask], params: Any, places: pa.Table | None, toke
     return fn
 
 
+def _grid_of(rows: pa.Table) -> pa.Table:
+    """The GRID table carried by VESSEL_OUT rows of kind 'grid'."""
+    from corridor.detect.resample import GRID
+
+    return pa.table({n: rows[_GRID_SHARED.get(n, f"grid_{n}")] for n in GRID.names}).cast(GRID)
+
+
+def _event_rows(events: pa.Table, n_buckets: int) -> list[pa.RecordBatch]:
+    """EVENTS rows as VESSEL_OUT batches of kind 'event'."""
+    if events.num_rows == 0:
+        return []
+    ev = _with_parts(events, n_buckets)
+    return _widen("event", {n: ev[n] for n in ev.column_names}, ev.num_rows).to_batches()
+
+
+def _finish(batches: Any, params: Any, places: pa.Table | None, token: str, n_buckets: int,
+            reports_dir: str | None) -> Any:
+    """The rest of a run, in one Python call over all the per-vessel pass's rows.
+
+    Event, segment, failed and count rows pass through. The grid rows (every vessel's) go
+    through the three encounter stages at once, as the local engine runs them, and the
+    archive's ``vessel_reports`` (read here, from the archive ``reports_dir``) give the identity events
+    (:func:`corridor.detect.identity.detect_identity`, as locally).
+    """
+    import pyarrow.compute as pc
+
+    grids = []
+    for b in batches:
+        is_grid = pc.equal(b.column(VESSEL_OUT.get_field_index("kind")), "grid")
+        if pc.any(is_grid).as_py():
+            grids.append(b.filter(is_grid))
+            b = b.filter(pc.invert(is_grid))
+        if b.num_rows:
+            yield b
+    enc = params.encounter
+    if enc is not None and grids:
+        from corridor.detect.encounters import (
+            adjacent_pairs,
+            encounter_buckets,
+            encounters_from_pairs,
+        )
+
+        grid = _grid_of(pa.Table.from_batches(grids))
+        del grids
+        pairs = adjacent_pairs(encounter_buckets(grid, enc), enc)
+        if pairs.num_rows:
+            yield from _event_rows(
+                encounters_from_pairs(pairs, enc, _place_index(token, places)), n_buckets)
+    if reports_dir is not None:
+        from corridor.detect.identity import detect_identity
+
+        reports = arc.read_table(reports_dir, "vessel_reports")
+        yield from _event_rows(detect_identity(reports, params.identity), n_buckets)
+
+
+def _gathered_fn(tasks: list[VesselTask] | None, params: Any, places: pa.Table | None,
+                 token: str, n_buckets: int, reports_dir: str | None):
+    """``mapInArrow`` of the one task that finishes a run (:func:`_finish`); with ``tasks``
+    (then a single one) it first runs the per-vessel pass itself, so a small archive is one
+    Spark stage of one Python call."""
+
+    def fn(batches):
+        if tasks is not None:
+            batches = _task_fn(tasks, params, places, token, n_buckets)(batches)
+        yield from _finish(batches, params, places, token, n_buckets, reports_dir)
+
+    return fn
+
+
 def _widen(kind: str, columns: dict[str, Any], n: int) -> pa.Table:
     """``columns`` (n rows) in the VESSEL_OUT layout, tagged ``kind``; other columns null."""
     cols = {}
@@ -600,6 +682,101 @@ def read_segments(out_dir: str | os.PathLike[str]) -> pa.Table:
         columns=SEGMENTS.names).cast(SEGMENTS)
 
 
+def _has_reports(archive_dir: str | os.PathLike[str]) -> bool:
+    path = arc.table_path(archive_dir, "vessel_reports")
+    return path.is_dir() and any(path.rglob("*.parquet"))
+
+
+def _write_table(tbl: pa.Table, final: Path, sort: list[str]) -> None:
+    """``tbl`` (with ``day``/``bucket``) written to ``final`` in the archive layout, rows sorted
+    by ``sort`` in each file; ``final`` is replaced as a whole (written beside it first)."""
+    tmp = final.with_name(f".{final.name}.tmp-{uuid.uuid4().hex}")
+    tmp.mkdir(parents=True)
+    try:
+        if tbl.num_rows:
+            ds.write_dataset(
+                tbl.sort_by([(k, "ascending") for k in sort]), tmp, format="parquet",
+                partitioning=arc.PARTITIONING, basename_template="part-{i}.parquet",
+                preserve_order=True, max_partitions=1 << 20, max_open_files=1024,
+                existing_data_behavior="overwrite_or_ignore")
+        arc._swap_in(tmp, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run_gathered(session: SparkSession, archive_dir: str | os.PathLike[str], out: Path,
+                  params: DetectParams, tasks: list[VesselTask], n_buckets: int
+                  ) -> tuple[int, list[tuple[int, str]]]:
+    """One Spark job for an archive small enough to finish in one Python task: the
+    per-vessel tasks (none apart if there is only one), then encounters and identity in one
+    task (:func:`_finish`); events and segment runs come back to the driver, which writes
+    them. Positions are never shuffled; only the events, segment runs and the encounter grid
+    are, and only when there are several vessel tasks. Returns (vessels, failed)."""
+    import pyarrow.compute as pc
+
+    token = uuid.uuid4().hex
+    places = _places_table(archive_dir)
+    reports = str(archive_dir) if _has_reports(archive_dir) else None
+    schema = spark_schema(VESSEL_OUT)
+    if len(tasks) == 1:
+        df = session.range(1, numPartitions=1).mapInArrow(
+            _gathered_fn(tasks, params, places, token, n_buckets, reports), schema)
+    else:
+        df = (session.range(len(tasks), numPartitions=len(tasks))
+              .mapInArrow(_task_fn(tasks, params, places, token, n_buckets), schema)
+              .repartition(1)
+              .mapInArrow(_gathered_fn(None, params, places, token, n_buckets, reports), schema))
+    rows = df.toArrow()
+    kind = rows["kind"]
+
+    events = rows.filter(pc.equal(kind, "event")).select(OUT_EVENTS.names).cast(OUT_EVENTS)
+    _write_table(events, arc.table_path(out, "events"), ["mmsi", "start_ts", "event_id"])
+    seg = rows.filter(pc.equal(kind, "segment"))
+    segments = pa.table({
+        "mmsi": seg["mmsi"], "segment_id": seg["segment_id"], "start_ts": seg["start_ts"],
+        "end_ts": seg["end_ts"], "positions": seg["seg_positions"], "day": seg["day"],
+        "bucket": seg["bucket"]})
+    _write_table(segments, out / SEGMENTS_DIR, ["mmsi", "start_ts", "segment_id"])
+    bad = rows.filter(pc.equal(kind, "failed"))
+    failed = sorted(zip((int(m) for m in bad["mmsi"].to_pylist()),
+                        (str(e) for e in bad["error"].to_pylist()), strict=True))
+    vessels = pc.sum(rows.filter(pc.equal(kind, "count"))["mmsi"]).as_py() or 0
+    return int(vessels), failed
+
+
+def _run_staged(session: SparkSession, archive_dir: str | os.PathLike[str], out: Path,
+                params: DetectParams, tasks: list[VesselTask], n_buckets: int
+                ) -> tuple[int, list[tuple[int, str]]]:
+    """A large archive: the per-vessel tasks, then encounters and identity in distributed
+    stages (:func:`_detect_events_df`); Spark's executors write. Returns (vessels, failed)."""
+    places = _places_table(archive_dir)
+    reports = read_reports_df(session, archive_dir)
+    events, cached = _detect_events_df(session, None, params, places, reports=reports,
+                                       n_buckets=n_buckets, tasks=tasks)
+    tmp = out / f".events.tmp-{uuid.uuid4().hex}"
+    try:
+        (events.repartition("day", "bucket").sortWithinPartitions("mmsi", "start_ts", "event_id")
+         .write.partitionBy("day", "bucket").parquet(str(tmp)))
+        for junk in list(tmp.rglob("_SUCCESS")) + list(tmp.rglob(".*.crc")):
+            junk.unlink()
+        arc._swap_in(tmp, arc.table_path(out, "events"))
+        _write_segments(cached[0], out)
+        failed = sorted(
+            (int(r["mmsi"]), str(r["error"]))
+            for r in cached[0].where("kind = 'failed'").select("mmsi", "error").collect()
+        )
+        vessels = cached[0].where("kind = 'count'").agg({"mmsi": "sum"}).collect()[0][0] or 0
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        for df in cached:
+            df.unpersist()
+    return int(vessels), failed
+
+
+#: Archives of up to this many positions finish in one Python task (see :func:`_run_gathered`).
+GATHER_ROWS = 20_000_000
+
+
 def run_detect_spark(
     archive_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
@@ -610,16 +787,25 @@ def run_detect_spark(
     arrow_batch_rows: int | None = None,
     spark: SparkSession | None = None,
     target_rows: int = 2_000_000,
+    gather_rows: int = GATHER_ROWS,
+    min_tasks: int | None = None,
 ) -> SparkSummary:
     """Detect events over an archive with Spark; write them to ``out_dir/events``.
 
     ``out_dir`` becomes (or stays) a corridor archive whose ``events`` table is replaced
     as a whole, written beside it first so a failed run leaves the previous result. The
     archive's places table (exported with the positions) is the gazetteer. ``spark``: an
-    existing session (tests, notebooks); otherwise one is built by :func:`spark_session`.
-    The per-vessel pass reads the archive's positions files directly in the Python workers
-    (:func:`vessel_tasks`, up to ``target_rows`` positions per task), so executors must see
-    ``archive_dir`` at the same path as the driver.
+    existing session (tests, notebooks, a server running many jobs); otherwise one is built
+    by :func:`spark_session`. The per-vessel pass reads the archive's positions files
+    directly in the Python workers (:func:`vessel_tasks`, up to ``target_rows`` positions
+    per task, at least ``min_tasks`` of them, default the session's default parallelism),
+    so executors must see ``archive_dir`` at the same path as the driver.
+
+    An archive of up to ``gather_rows`` positions is finished in one Python task: encounters
+    over every vessel's grid and identity over all reports, then the driver writes events
+    and segment runs (one Spark job, one stage when there is one vessel task). A larger one
+    runs encounters and identity in distributed stages, and the executors write. Both give
+    the same events.
     """
     from corridor.detect.params import DetectParams
 
@@ -635,39 +821,19 @@ def run_detect_spark(
     if spark is not None and shuffle_partitions:
         session.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions))
     tasks = vessel_tasks(archive_dir, target_rows,
-                         min_tasks=session.sparkContext.defaultParallelism)
+                         min_tasks=min_tasks or session.sparkContext.defaultParallelism)
     if not tasks:
         raise arc.ArchiveError(f"{archive_dir}: archive has no positions")
-    places = _places_table(archive_dir)
-    reports = read_reports_df(session, archive_dir)
-    events, cached = _detect_events_df(session, None, params, places, reports=reports,
-                                       n_buckets=n_buckets, tasks=tasks)
-
+    n_positions = arc.dataset(archive_dir, "positions").count_rows()
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / f".events.tmp-{uuid.uuid4().hex}"
-    try:
-        (events.repartition("day", "bucket").sortWithinPartitions("mmsi", "start_ts", "event_id")
-         .write.partitionBy("day", "bucket").parquet(str(tmp)))
-        for junk in list(tmp.rglob("_SUCCESS")) + list(tmp.rglob(".*.crc")):
-            junk.unlink()
-        arc._swap_in(tmp, arc.table_path(out, "events"))
-        _write_segments(cached[0], out)
-        failed = sorted(
-            (int(r["mmsi"]), str(r["error"]))
-            for r in cached[0].where("kind = 'failed'").select("mmsi", "error").collect()
-        )
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        for df in cached:
-            df.unpersist()
+    run = _run_gathered if n_positions <= gather_rows else _run_staged
+    vessels, failed = run(session, archive_dir, out, params, tasks, n_buckets)
     events_dir = arc.table_path(out, "events")
     n_events = ds.dataset(events_dir, format="parquet").count_rows() if any(
         events_dir.rglob("*.parquet")) else 0
     arc._record(out_manifest, "events", n_events, "spark")
     arc._write_manifest(out, out_manifest)
-    n_positions = arc.dataset(archive_dir, "positions").count_rows()
-    vessels = cached[0].where("kind = 'count'").agg({"mmsi": "sum"}).collect()[0][0] or 0
-    return SparkSummary(n_positions, int(vessels), n_events, time.perf_counter() - t0, str(out),
+    return SparkSummary(n_positions, vessels, n_events, time.perf_counter() - t0, str(out),
                         failed)
 
 
@@ -681,9 +847,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--arrow-batch-rows", type=int, default=None)
     ap.add_argument("--target-rows", type=int, default=2_000_000,
                     help="positions per per-vessel task (a larger vessel bucket is split)")
+    ap.add_argument("--gather-rows", type=int, default=GATHER_ROWS,
+                    help="archives up to this many positions finish encounters and identity "
+                         "in one task")
     a = ap.parse_args(argv)
     s = run_detect_spark(a.archive, a.out, None, a.master, shuffle_partitions=a.shuffle_partitions,
-                         arrow_batch_rows=a.arrow_batch_rows, target_rows=a.target_rows)
+                         arrow_batch_rows=a.arrow_batch_rows, target_rows=a.target_rows,
+                         gather_rows=a.gather_rows)
     print(f"{s.events} events from {s.positions} positions of {s.vessels} vessels "
           f"in {s.seconds:.1f} s -> {s.out}")
     return 0
