@@ -75,6 +75,10 @@ class SparkSummary:
     out: str
     #: (mmsi, error) of vessels whose detection failed; they were skipped, as locally
     failed: list[tuple[int, str]] = field(default_factory=list)
+    #: per-vessel tasks (Spark tasks of the first stage)
+    tasks: int = 0
+    #: "gathered" (encounters and identity in one task, written by the driver) or "staged"
+    mode: str = ""
 
 
 # --------------------------------------------------------------------------- session
@@ -826,7 +830,8 @@ def run_detect_spark(
         raise arc.ArchiveError(f"{archive_dir}: archive has no positions")
     n_positions = arc.dataset(archive_dir, "positions").count_rows()
     out.mkdir(parents=True, exist_ok=True)
-    run = _run_gathered if n_positions <= gather_rows else _run_staged
+    mode = "gathered" if n_positions <= gather_rows else "staged"
+    run = _run_gathered if mode == "gathered" else _run_staged
     vessels, failed = run(session, archive_dir, out, params, tasks, n_buckets)
     events_dir = arc.table_path(out, "events")
     n_events = ds.dataset(events_dir, format="parquet").count_rows() if any(
@@ -834,7 +839,7 @@ def run_detect_spark(
     arc._record(out_manifest, "events", n_events, "spark")
     arc._write_manifest(out, out_manifest)
     return SparkSummary(n_positions, vessels, n_events, time.perf_counter() - t0, str(out),
-                        failed)
+                        failed, len(tasks), mode)
 
 
 def main(argv: list[str] | None = None) -> int:
