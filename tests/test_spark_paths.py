@@ -1,12 +1,14 @@
 """Every way the Spark engine can run an archive gives the local engine's events and segment
 runs, id for id.
 
-A small archive finishes in one Python task (``gathered``): with one per-vessel task the
-whole run is one Spark task; with several, their rows are gathered into one task for
-encounters and identity. A large one (here forced with ``gather_rows=0``) runs encounters and
-identity in distributed stages (``staged``). The data mixes the hand-built edge scenarios of
-``test_engine_spark`` (encounters across bucket edges, the antimeridian, a shared MMSI, a gap)
-with one day of real US AIS (one vessel in 20: port visits, gaps, identity changes).
+A small archive finishes in one Python task (``gathered``): on one core the whole run is one
+Spark task (its per-vessel tasks one after the other); on several, the per-vessel tasks'
+results are gathered into one task for encounters and identity. A large one (here forced
+with ``gather_rows=0``) runs encounters and identity in distributed stages (``staged``).
+
+The data mixes the hand-built edge scenarios of ``test_engine_spark`` (encounters across
+bucket edges, the antimeridian, a shared MMSI, a gap) with one day of real US AIS (one
+vessel in 20: port visits, gaps, identity changes).
 """
 
 from __future__ import annotations
@@ -58,14 +60,15 @@ def _sorted(t: pa.Table, keys: list[str]) -> list[dict]:
 
 
 @pytest.mark.parametrize(("kw", "mode", "tasks"), [
-    ({"min_tasks": 1}, "gathered", 1),  # the whole run is one Spark task
-    ({"min_tasks": 1, "target_rows": 3_000}, "gathered", 3),  # several tasks, then one
+    ({"cores": 1}, "gathered", 1),  # the whole run is one Spark task
+    ({"cores": 1, "target_rows": 3_000}, "gathered", 3),  # one Spark task, task after task
+    ({"target_rows": 3_000}, "gathered", 3),  # on two cores, then gathered into one task
     ({"gather_rows": 0}, "staged", 2),  # encounters and identity in distributed stages
 ])
 def test_every_path_gives_the_local_engines_events_and_segments(spark, case, kw, mode, tasks):
     from test_engine_spark import assert_same
 
-    out = case["dir"] / f"out-{mode}-{tasks}"
+    out = case["dir"] / f"out-{mode}-{tasks}-{len(kw)}"
     s = sp.run_detect_spark(case["dir"] / "archive", out, spark=spark, **kw)
     assert s.mode == mode
     assert s.tasks >= tasks

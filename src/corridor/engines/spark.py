@@ -86,6 +86,79 @@ class SparkSummary:
 #: compiler and the serial collector. The JVM does little sustained work in this engine, so
 #: what it spends is start-up (class loading, JIT compilation, GC threads).
 LIGHT_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+#: Environment variable: where the driver JVM's class-data archive is kept, or ``off``.
+CLASS_CACHE_ENV = "CORRIDOR_SPARK_CLASS_CACHE"
+
+
+def class_cache_path() -> Path | None:
+    """The class-data archive (JDK AppCDS) of a local-mode driver JVM, or None if disabled.
+
+    Loading and verifying Spark's ~10,000 classes is a third of the JVM's start-up CPU; a
+    class-data archive lets later JVMs map them ready-made. The JVM writes it itself at the
+    exit of the first run (``-XX:ArchiveClassesAtExit``, about 150 MB), under
+    ``$XDG_CACHE_HOME/corridor`` (``~/.cache/corridor``), one file per Java and pyspark
+    installation. ``$CORRIDOR_SPARK_CLASS_CACHE`` names another file, or ``off``. An archive
+    the JVM cannot use (another Java build, another class path) is ignored by the JVM.
+    """
+    env = os.environ.get(CLASS_CACHE_ENV, "")
+    if env.lower() == "off":
+        return None
+    if env:
+        return Path(env)
+    import hashlib
+
+    import pyspark
+
+    java = Path(os.environ["JAVA_HOME"]) / "bin" / "java" if os.environ.get("JAVA_HOME") else (
+        Path(shutil.which("java") or "java"))
+    try:
+        java = java.resolve()
+        stamp = f"{java}:{java.stat().st_mtime_ns}"
+    except OSError:
+        return None
+    key = hashlib.sha256(f"{stamp}|{pyspark.__file__}|{pyspark.__version__}|"
+                         f"{LIGHT_JVM_OPTIONS}".encode()).hexdigest()[:16]
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "corridor" / f"spark-classes-{key}.jsa"
+
+
+def _class_cache_option() -> str:
+    """``-XX:SharedArchiveFile`` of the archive if there is one; else the option that makes
+    this JVM write it when it exits. It writes to a name of its own
+    (``<archive>.<driver pid>``: two first runs at once must not write one file), which a
+    later run renames to the archive once that driver is gone and the file has not changed
+    for a minute (the JVM writes it in place, after its driver has exited)."""
+    path = class_cache_path()
+    if path is None:
+        return ""
+    for tmp in sorted(path.parent.glob(f"{path.name}.*")):
+        pid = tmp.suffix[1:]
+        try:
+            st = tmp.stat()
+            if pid.isdigit() and not _alive(int(pid)) and time.time() - st.st_mtime > 60:
+                if path.is_file() or st.st_size == 0:
+                    tmp.unlink()  # another first run's archive was kept
+                else:
+                    os.replace(tmp, path)
+        except OSError:
+            continue
+    if path.is_file():
+        return f" -XX:SharedArchiveFile={path}"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return ""
+    return f" -XX:ArchiveClassesAtExit={path}.{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def spark_session(
@@ -124,8 +197,9 @@ def spark_session(
         "spark.ui.enabled": "false",
         # the JVM only schedules and moves small tables here (positions are read and detected
         # in Python), so its start-up is most of its CPU: C1 alone and the serial collector
-        # halve it (measured in bench/results/spark.md); a cluster sets its own options
-        **({"spark.driver.extraJavaOptions": LIGHT_JVM_OPTIONS}
+        # halve it, a class-data archive saves a third more (bench/results/spark.md); a
+        # cluster sets its own options
+        **({"spark.driver.extraJavaOptions": LIGHT_JVM_OPTIONS + _class_cache_option()}
            if not under_submit and master and master.startswith("local") else {}),
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
@@ -250,12 +324,24 @@ def _vessel_out_schema() -> pa.Schema:
 VESSEL_OUT = _vessel_out_schema()
 
 
-def _detect_vessels(tbl: pa.Table, params: Any, places: pa.Table | None, token: str,
-                    n_buckets: int) -> pa.Table:
-    """Events and encounter grid of a table of whole vessels, in the VESSEL_OUT layout.
+@dataclass(frozen=True)
+class VesselParts:
+    """What the per-vessel pass makes of a table of whole vessels (Arrow tables):
+    ``events`` (OUT_EVENTS), ``grid`` (the encounter grid, :data:`corridor.detect.resample.
+    GRID`), ``segments`` (SEGMENTS + ``day``/``bucket``), ``failed`` (``mmsi``, ``error``)
+    and the number of ``vessels``."""
 
-    Also one ``count`` row: the number of vessels in ``mmsi``.
-    """
+    events: pa.Table
+    grid: pa.Table | None
+    segments: pa.Table | None
+    failed: pa.Table | None
+    vessels: int
+
+
+def _vessel_parts(tbl: pa.Table, params: Any, places: pa.Table | None, token: str,
+                  n_buckets: int) -> VesselParts:
+    """Detect every vessel of ``tbl`` with the local engine's pipeline, and grid it for
+    encounters (:func:`corridor.detect.encounters.vessel_grid`, as locally)."""
     from corridor.detect.encounters import vessel_grid
     from corridor.detect.pipeline import split_by_mmsi
 
@@ -282,23 +368,34 @@ def _detect_vessels(tbl: pa.Table, params: Any, places: pa.Table | None, token: 
                 if grid.num_rows:
                     grids.append(grid)
     ev = _with_parts(pa.concat_tables(events) if events else EVENTS.empty_table(), n_buckets)
+    sg = (arc.with_partition_columns(pa.concat_tables(segments), "start_ts", n_buckets)
+          if segments else None)
+    bad = pa.table({"mmsi": pa.array([m for m, _ in failed], pa.int64()),
+                    "error": pa.array([e for _, e in failed], pa.string())}) if failed else None
+    return VesselParts(ev, pa.concat_tables(grids) if grids else None, sg, bad, vessels)
+
+
+def _detect_vessels(tbl: pa.Table, params: Any, places: pa.Table | None, token: str,
+                    n_buckets: int) -> pa.Table:
+    """:func:`_vessel_parts` in the VESSEL_OUT layout (one table, tagged by ``kind``), with
+    one ``count`` row: the number of vessels in ``mmsi``."""
+    vp = _vessel_parts(tbl, params, places, token, n_buckets)
+    ev = vp.events
     out = [_widen("event", {n: ev[n] for n in ev.column_names}, ev.num_rows),
-           _widen("count", {"mmsi": pa.array([vessels], pa.int64())}, 1)]
-    if grids:
-        g = pa.concat_tables(grids)
+           _widen("count", {"mmsi": pa.array([vp.vessels], pa.int64())}, 1)]
+    if vp.grid is not None:
+        g = vp.grid
         out.append(_widen("grid", {
             _GRID_SHARED.get(n, f"grid_{n}"): g[n] for n in g.column_names}, g.num_rows))
-    if segments:  # segment runs, in the event columns they share (+ seg_positions)
-        sg = pa.concat_tables(segments)
-        sg = arc.with_partition_columns(sg, "start_ts", n_buckets)
+    if vp.segments is not None:  # segment runs, in the event columns they share
+        sg = vp.segments
         out.append(_widen("segment", {
             "mmsi": sg["mmsi"], "segment_id": sg["segment_id"], "start_ts": sg["start_ts"],
             "end_ts": sg["end_ts"], "seg_positions": sg["positions"], "day": sg["day"],
             "bucket": sg["bucket"]}, sg.num_rows))
-    if failed:
-        out.append(_widen("failed", {
-            "mmsi": pa.array([m for m, _ in failed], pa.int64()),
-            "error": pa.array([e for _, e in failed], pa.string())}, len(failed)))
+    if vp.failed is not None:
+        out.append(_widen("failed", {n: vp.failed[n] for n in vp.failed.column_names},
+                          vp.failed.num_rows))
     return pa.concat_tables(out)
 
 
@@ -397,35 +494,77 @@ def _task_fn(tasks: list[VesselTask], params: Any, places: pa.Table | None, toke
     return fn
 
 
-def _grid_of(rows: pa.Table) -> pa.Table:
-    """The GRID table carried by VESSEL_OUT rows of kind 'grid'."""
-    from corridor.detect.resample import GRID
+#: The rows a gathered run moves between its Python calls: an Arrow table serialised
+#: (IPC stream) in ``data``, what it holds in ``kind``. Spark carries a few large values per
+#: task instead of converting every grid point and event to its own rows and back.
+BLOBS = pa.schema([("kind", pa.string()), ("data", pa.binary())])
+#: rows per serialised table (a Spark value must stay far below 2 GB)
+BLOB_ROWS = 200_000
 
-    return pa.table({n: rows[_GRID_SHARED.get(n, f"grid_{n}")] for n in GRID.names}).cast(GRID)
+
+def _blobs(kind: str, tbl: pa.Table | None) -> Any:
+    """``tbl`` as BLOBS batches of at most BLOB_ROWS rows each."""
+    if tbl is None or tbl.num_rows == 0:
+        return
+    for i in range(0, tbl.num_rows, BLOB_ROWS):
+        part = tbl.slice(i, BLOB_ROWS)
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, part.schema) as w:
+            w.write_table(part)
+        buf = sink.getvalue()  # one binary value over the IPC buffer, not copied to bytes
+        offsets = pa.array([0, buf.size], pa.int32()).buffers()[1]
+        data = pa.Array.from_buffers(pa.binary(), 1, [None, offsets, buf])
+        yield pa.record_batch([pa.array([kind]), data], schema=BLOBS)
 
 
-def _event_rows(events: pa.Table, n_buckets: int) -> list[pa.RecordBatch]:
-    """EVENTS rows as VESSEL_OUT batches of kind 'event'."""
-    if events.num_rows == 0:
-        return []
-    ev = _with_parts(events, n_buckets)
-    return _widen("event", {n: ev[n] for n in ev.column_names}, ev.num_rows).to_batches()
+def _unblob(batches: Any) -> dict[str, pa.Table]:
+    """BLOBS batches back to one table per kind."""
+    parts: dict[str, list[pa.Table]] = {}
+    for b in batches:
+        data = b.column(1)
+        for i, kind in enumerate(b.column(0).to_pylist()):
+            # the value as a buffer over the batch's memory, not a copy in Python bytes
+            parts.setdefault(kind, []).append(pa.ipc.open_stream(data[i].as_buffer()).read_all())
+    return {k: pa.concat_tables(v) for k, v in parts.items()}
+
+
+def _parts_blobs(vp: VesselParts) -> Any:
+    yield from _blobs("event", vp.events)
+    yield from _blobs("grid", vp.grid)
+    yield from _blobs("segment", vp.segments)
+    yield from _blobs("failed", vp.failed)
+    yield from _blobs("count", pa.table({"vessels": pa.array([vp.vessels], pa.int64())}))
+
+
+def _tasks_blobs_fn(tasks: list[VesselTask], params: Any, places: pa.Table | None, token: str,
+                    n_buckets: int):
+    """``mapInArrow`` over task numbers: each task's vessels read, detected and gridded in
+    Python (one task after the other: memory holds one task's positions), as BLOBS."""
+
+    def fn(batches):
+        for b in batches:
+            for i in b.column(0).to_pylist():
+                vp = _vessel_parts(read_task(tasks[i], n_buckets), params, places, token,
+                                   n_buckets)
+                yield from _parts_blobs(vp)
+
+    return fn
 
 
 def _finish(batches: Any, params: Any, places: pa.Table | None, token: str, n_buckets: int,
             reports_dir: str | None) -> Any:
-    """The rest of a run, in one Python call over all the per-vessel pass's rows.
+    """The rest of a run, in one Python call over all the per-vessel pass's BLOBS.
 
-    Event, segment, failed and count rows pass through. The grid rows (every vessel's) go
-    through the three encounter stages at once, as the local engine runs them, and the
-    archive's ``vessel_reports`` (read here, from the archive ``reports_dir``) give the identity events
-    (:func:`corridor.detect.identity.detect_identity`, as locally).
+    Events, segment runs, failures and vessel counts pass through; the grid (every
+    vessel's) goes through the three encounter stages at once, as the local engine runs
+    them, and the archive's ``vessel_reports`` (read here, from the archive ``reports_dir``)
+    give the identity events (:func:`corridor.detect.identity.detect_identity`, as locally).
     """
     import pyarrow.compute as pc
 
     grids = []
     for b in batches:
-        is_grid = pc.equal(b.column(VESSEL_OUT.get_field_index("kind")), "grid")
+        is_grid = pc.equal(b.column(0), "grid")
         if pc.any(is_grid).as_py():
             grids.append(b.filter(is_grid))
             b = b.filter(pc.invert(is_grid))
@@ -439,28 +578,30 @@ def _finish(batches: Any, params: Any, places: pa.Table | None, token: str, n_bu
             encounters_from_pairs,
         )
 
-        grid = _grid_of(pa.Table.from_batches(grids))
+        grid = _unblob(grids)["grid"]
         del grids
         pairs = adjacent_pairs(encounter_buckets(grid, enc), enc)
+        del grid
         if pairs.num_rows:
-            yield from _event_rows(
-                encounters_from_pairs(pairs, enc, _place_index(token, places)), n_buckets)
+            ev = encounters_from_pairs(pairs, enc, _place_index(token, places))
+            yield from _blobs("event", _with_parts(ev, n_buckets))
     if reports_dir is not None:
         from corridor.detect.identity import detect_identity
 
         reports = arc.read_table(reports_dir, "vessel_reports")
-        yield from _event_rows(detect_identity(reports, params.identity), n_buckets)
+        yield from _blobs("event", _with_parts(detect_identity(reports, params.identity),
+                                               n_buckets))
 
 
 def _gathered_fn(tasks: list[VesselTask] | None, params: Any, places: pa.Table | None,
                  token: str, n_buckets: int, reports_dir: str | None):
     """``mapInArrow`` of the one task that finishes a run (:func:`_finish`); with ``tasks``
-    (then a single one) it first runs the per-vessel pass itself, so a small archive is one
-    Spark stage of one Python call."""
+    it first runs the per-vessel pass itself over the task numbers it is given, so on one
+    core a run is one Spark task with nothing shuffled."""
 
     def fn(batches):
         if tasks is not None:
-            batches = _task_fn(tasks, params, places, token, n_buckets)(batches)
+            batches = _tasks_blobs_fn(tasks, params, places, token, n_buckets)(batches)
         yield from _finish(batches, params, places, token, n_buckets, reports_dir)
 
     return fn
@@ -709,47 +850,44 @@ def _write_table(tbl: pa.Table, final: Path, sort: list[str]) -> None:
 
 
 def _run_gathered(session: SparkSession, archive_dir: str | os.PathLike[str], out: Path,
-                  params: DetectParams, tasks: list[VesselTask], n_buckets: int
+                  params: DetectParams, tasks: list[VesselTask], n_buckets: int, cores: int
                   ) -> tuple[int, list[tuple[int, str]]]:
     """One Spark job for an archive small enough to finish in one Python task: the
-    per-vessel tasks (none apart if there is only one), then encounters and identity in one
+    per-vessel tasks spread over the cores (Spark tasks), then encounters and identity in one
     task (:func:`_finish`); events and segment runs come back to the driver, which writes
-    them. Positions are never shuffled; only the events, segment runs and the encounter grid
-    are, and only when there are several vessel tasks. Returns (vessels, failed)."""
+    them. On one core it is all one Spark task. Positions are never shuffled; the events,
+    segment runs and encounter grid travel as serialised Arrow tables (:data:`BLOBS`), and
+    only when there is more than one core. Returns (vessels, failed)."""
     import pyarrow.compute as pc
 
     token = uuid.uuid4().hex
     places = _places_table(archive_dir)
     reports = str(archive_dir) if _has_reports(archive_dir) else None
-    schema = spark_schema(VESSEL_OUT)
-    if len(tasks) == 1:
-        df = session.range(1, numPartitions=1).mapInArrow(
-            _gathered_fn(tasks, params, places, token, n_buckets, reports), schema)
+    schema = spark_schema(BLOBS)
+    n = max(1, min(len(tasks), cores))
+    ids = session.range(len(tasks), numPartitions=n)
+    if n == 1:
+        df = ids.mapInArrow(_gathered_fn(tasks, params, places, token, n_buckets, reports),
+                            schema)
     else:
-        df = (session.range(len(tasks), numPartitions=len(tasks))
-              .mapInArrow(_task_fn(tasks, params, places, token, n_buckets), schema)
+        df = (ids.mapInArrow(_tasks_blobs_fn(tasks, params, places, token, n_buckets), schema)
               .repartition(1)
               .mapInArrow(_gathered_fn(None, params, places, token, n_buckets, reports), schema))
-    rows = df.toArrow()
-    kind = rows["kind"]
-
-    events = rows.filter(pc.equal(kind, "event")).select(OUT_EVENTS.names).cast(OUT_EVENTS)
+    got = _unblob(df.toArrow().to_batches())
+    events = got.get("event", OUT_EVENTS.empty_table()).cast(OUT_EVENTS)
     _write_table(events, arc.table_path(out, "events"), ["mmsi", "start_ts", "event_id"])
-    seg = rows.filter(pc.equal(kind, "segment"))
-    segments = pa.table({
-        "mmsi": seg["mmsi"], "segment_id": seg["segment_id"], "start_ts": seg["start_ts"],
-        "end_ts": seg["end_ts"], "positions": seg["seg_positions"], "day": seg["day"],
-        "bucket": seg["bucket"]})
-    _write_table(segments, out / SEGMENTS_DIR, ["mmsi", "start_ts", "segment_id"])
-    bad = rows.filter(pc.equal(kind, "failed"))
-    failed = sorted(zip((int(m) for m in bad["mmsi"].to_pylist()),
-                        (str(e) for e in bad["error"].to_pylist()), strict=True))
-    vessels = pc.sum(rows.filter(pc.equal(kind, "count"))["mmsi"]).as_py() or 0
-    return int(vessels), failed
+    _write_table(got.get("segment", pa.table({})), out / SEGMENTS_DIR,
+                 ["mmsi", "start_ts", "segment_id"])
+    bad = got.get("failed")
+    failed = [] if bad is None else sorted(zip(
+        (int(m) for m in bad["mmsi"].to_pylist()), (str(e) for e in bad["error"].to_pylist()),
+        strict=True))
+    vessels = pc.sum(got["count"]["vessels"]).as_py() if "count" in got else 0
+    return int(vessels or 0), failed
 
 
 def _run_staged(session: SparkSession, archive_dir: str | os.PathLike[str], out: Path,
-                params: DetectParams, tasks: list[VesselTask], n_buckets: int
+                params: DetectParams, tasks: list[VesselTask], n_buckets: int, cores: int
                 ) -> tuple[int, list[tuple[int, str]]]:
     """A large archive: the per-vessel tasks, then encounters and identity in distributed
     stages (:func:`_detect_events_df`); Spark's executors write. Returns (vessels, failed)."""
@@ -792,7 +930,7 @@ def run_detect_spark(
     spark: SparkSession | None = None,
     target_rows: int = 2_000_000,
     gather_rows: int = GATHER_ROWS,
-    min_tasks: int | None = None,
+    cores: int | None = None,
 ) -> SparkSummary:
     """Detect events over an archive with Spark; write them to ``out_dir/events``.
 
@@ -802,8 +940,8 @@ def run_detect_spark(
     existing session (tests, notebooks, a server running many jobs); otherwise one is built
     by :func:`spark_session`. The per-vessel pass reads the archive's positions files
     directly in the Python workers (:func:`vessel_tasks`, up to ``target_rows`` positions
-    per task, at least ``min_tasks`` of them, default the session's default parallelism),
-    so executors must see ``archive_dir`` at the same path as the driver.
+    per task, at least one per core; ``cores`` defaults to the session's default
+    parallelism), so executors must see ``archive_dir`` at the same path as the driver.
 
     An archive of up to ``gather_rows`` positions is finished in one Python task: encounters
     over every vessel's grid and identity over all reports, then the driver writes events
@@ -824,15 +962,15 @@ def run_detect_spark(
     )
     if spark is not None and shuffle_partitions:
         session.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions))
-    tasks = vessel_tasks(archive_dir, target_rows,
-                         min_tasks=min_tasks or session.sparkContext.defaultParallelism)
+    cores = cores or session.sparkContext.defaultParallelism
+    tasks = vessel_tasks(archive_dir, target_rows, min_tasks=cores)
     if not tasks:
         raise arc.ArchiveError(f"{archive_dir}: archive has no positions")
     n_positions = arc.dataset(archive_dir, "positions").count_rows()
     out.mkdir(parents=True, exist_ok=True)
     mode = "gathered" if n_positions <= gather_rows else "staged"
     run = _run_gathered if mode == "gathered" else _run_staged
-    vessels, failed = run(session, archive_dir, out, params, tasks, n_buckets)
+    vessels, failed = run(session, archive_dir, out, params, tasks, n_buckets, cores)
     events_dir = arc.table_path(out, "events")
     n_events = ds.dataset(events_dir, format="parquet").count_rows() if any(
         events_dir.rglob("*.parquet")) else 0
