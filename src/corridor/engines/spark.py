@@ -433,6 +433,12 @@ def vessel_tasks(archive_dir: str | os.PathLike[str], target_rows: int = 2_000_0
     """The per-vessel tasks of an archive, sized from the Parquet footers (rows per bucket):
     about ``target_rows`` positions each, and at least ``min_tasks`` tasks when there are
     enough buckets (so every core has work)."""
+    return _plan_tasks(archive_dir, target_rows, min_tasks)[0]
+
+
+def _plan_tasks(archive_dir: str | os.PathLike[str], target_rows: int, min_tasks: int
+                ) -> tuple[list[VesselTask], int]:
+    """:func:`vessel_tasks` and the archive's number of positions (one read of the footers)."""
     import pyarrow.parquet as pq
 
     root = arc.table_path(archive_dir, "positions")
@@ -463,7 +469,7 @@ def vessel_tasks(archive_dir: str | os.PathLike[str], target_rows: int = 2_000_0
         packed.append(bucket)
         packed_rows += n
     flush()
-    return tasks
+    return tasks, sum(rows.values())
 
 
 def read_task(task: VesselTask, n_buckets: int) -> pa.Table:
@@ -851,13 +857,13 @@ def _write_table(tbl: pa.Table, final: Path, sort: list[str]) -> None:
 
 def _run_gathered(session: SparkSession, archive_dir: str | os.PathLike[str], out: Path,
                   params: DetectParams, tasks: list[VesselTask], n_buckets: int, cores: int
-                  ) -> tuple[int, list[tuple[int, str]]]:
+                  ) -> tuple[int, list[tuple[int, str]], int | None]:
     """One Spark job for an archive small enough to finish in one Python task: the
     per-vessel tasks spread over the cores (Spark tasks), then encounters and identity in one
     task (:func:`_finish`); events and segment runs come back to the driver, which writes
     them. On one core it is all one Spark task. Positions are never shuffled; the events,
     segment runs and encounter grid travel as serialised Arrow tables (:data:`BLOBS`), and
-    only when there is more than one core. Returns (vessels, failed)."""
+    only when there is more than one core. Returns (vessels, failed, events)."""
     import pyarrow.compute as pc
 
     token = uuid.uuid4().hex
@@ -883,14 +889,15 @@ def _run_gathered(session: SparkSession, archive_dir: str | os.PathLike[str], ou
         (int(m) for m in bad["mmsi"].to_pylist()), (str(e) for e in bad["error"].to_pylist()),
         strict=True))
     vessels = pc.sum(got["count"]["vessels"]).as_py() if "count" in got else 0
-    return int(vessels or 0), failed
+    return int(vessels or 0), failed, events.num_rows
 
 
 def _run_staged(session: SparkSession, archive_dir: str | os.PathLike[str], out: Path,
                 params: DetectParams, tasks: list[VesselTask], n_buckets: int, cores: int
-                ) -> tuple[int, list[tuple[int, str]]]:
+                ) -> tuple[int, list[tuple[int, str]], int | None]:
     """A large archive: the per-vessel tasks, then encounters and identity in distributed
-    stages (:func:`_detect_events_df`); Spark's executors write. Returns (vessels, failed)."""
+    stages (:func:`_detect_events_df`); Spark's executors write. Returns (vessels, failed,
+    None: the events are counted from the files)."""
     places = _places_table(archive_dir)
     reports = read_reports_df(session, archive_dir)
     events, cached = _detect_events_df(session, None, params, places, reports=reports,
@@ -912,7 +919,7 @@ def _run_staged(session: SparkSession, archive_dir: str | os.PathLike[str], out:
         shutil.rmtree(tmp, ignore_errors=True)
         for df in cached:
             df.unpersist()
-    return int(vessels), failed
+    return int(vessels), failed, None
 
 
 #: Archives of up to this many positions finish in one Python task (see :func:`_run_gathered`).
@@ -963,17 +970,17 @@ def run_detect_spark(
     if spark is not None and shuffle_partitions:
         session.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions))
     cores = cores or session.sparkContext.defaultParallelism
-    tasks = vessel_tasks(archive_dir, target_rows, min_tasks=cores)
+    tasks, n_positions = _plan_tasks(archive_dir, target_rows, cores)
     if not tasks:
         raise arc.ArchiveError(f"{archive_dir}: archive has no positions")
-    n_positions = arc.dataset(archive_dir, "positions").count_rows()
     out.mkdir(parents=True, exist_ok=True)
     mode = "gathered" if n_positions <= gather_rows else "staged"
     run = _run_gathered if mode == "gathered" else _run_staged
-    vessels, failed = run(session, archive_dir, out, params, tasks, n_buckets, cores)
-    events_dir = arc.table_path(out, "events")
-    n_events = ds.dataset(events_dir, format="parquet").count_rows() if any(
-        events_dir.rglob("*.parquet")) else 0
+    vessels, failed, n_events = run(session, archive_dir, out, params, tasks, n_buckets, cores)
+    if n_events is None:
+        events_dir = arc.table_path(out, "events")
+        n_events = ds.dataset(events_dir, format="parquet").count_rows() if any(
+            events_dir.rglob("*.parquet")) else 0
     arc._record(out_manifest, "events", n_events, "spark")
     arc._write_manifest(out, out_manifest)
     return SparkSummary(n_positions, vessels, n_events, time.perf_counter() - t0, str(out),
