@@ -339,9 +339,10 @@ class VesselParts:
 
 
 def _vessel_parts(tbl: pa.Table, params: Any, places: pa.Table | None, token: str,
-                  n_buckets: int) -> VesselParts:
+                  n_buckets: int, presorted: bool = False) -> VesselParts:
     """Detect every vessel of ``tbl`` with the local engine's pipeline, and grid it for
-    encounters (:func:`corridor.detect.encounters.vessel_grid`, as locally)."""
+    encounters (:func:`corridor.detect.encounters.vessel_grid`, as locally). ``presorted``:
+    ``tbl`` is already POSITIONS sorted by mmsi, ts, obs_id (:func:`read_task`)."""
     from corridor.detect.encounters import vessel_grid
     from corridor.detect.pipeline import split_by_mmsi
 
@@ -351,7 +352,8 @@ def _vessel_parts(tbl: pa.Table, params: Any, places: pa.Table | None, token: st
     events, grids, failed, segments = [], [], [], []
     vessels = 0
     if tbl.num_rows:
-        for part in split_by_mmsi(_sorted_vessels(_as_positions(tbl))):
+        rows = tbl if presorted else _sorted_vessels(_as_positions(tbl))
+        for part in split_by_mmsi(rows):
             vessels += 1
             marks = None
             try:
@@ -376,10 +378,10 @@ def _vessel_parts(tbl: pa.Table, params: Any, places: pa.Table | None, token: st
 
 
 def _detect_vessels(tbl: pa.Table, params: Any, places: pa.Table | None, token: str,
-                    n_buckets: int) -> pa.Table:
+                    n_buckets: int, presorted: bool = False) -> pa.Table:
     """:func:`_vessel_parts` in the VESSEL_OUT layout (one table, tagged by ``kind``), with
     one ``count`` row: the number of vessels in ``mmsi``."""
-    vp = _vessel_parts(tbl, params, places, token, n_buckets)
+    vp = _vessel_parts(tbl, params, places, token, n_buckets, presorted)
     ev = vp.events
     out = [_widen("event", {n: ev[n] for n in ev.column_names}, ev.num_rows),
            _widen("count", {"mmsi": pa.array([vp.vessels], pa.int64())}, 1)]
@@ -472,19 +474,31 @@ def _plan_tasks(archive_dir: str | os.PathLike[str], target_rows: int, min_tasks
     return tasks, sum(rows.values())
 
 
-def read_task(task: VesselTask, n_buckets: int) -> pa.Table:
-    """The POSITIONS rows of one task's vessels, read from its files (no day/bucket columns)."""
-    import numpy as np
-    import pyarrow.parquet as pq
+def _duckdb() -> Any:
+    """This worker's in-memory DuckDB connection (one thread: Spark gives a task one core)."""
+    if "duckdb" not in _CACHE:
+        import duckdb
 
-    # An archive file holds one day of one bucket: small (a few thousand rows), so the
-    # per-file cost dominates; a plain ParquetFile read, one file after the other, costs
-    # about a fifth less CPU than a Dataset scan over the same files.
-    parts = []
-    for f in task.files:
-        t = pq.ParquetFile(f).read(columns=POSITIONS.names, use_threads=False)
-        parts.append(t if t.schema == POSITIONS else _as_positions(t))
-    tbl = pa.concat_tables(parts) if parts else POSITIONS.empty_table()
+        con = duckdb.connect()
+        con.execute("SET threads = 1")
+        _CACHE["duckdb"] = con
+    return _CACHE["duckdb"]
+
+
+def read_task(task: VesselTask, n_buckets: int) -> pa.Table:
+    """The POSITIONS rows of one task's vessels, read from its files (no day/bucket columns),
+    sorted as the local engine reads them (``ORDER BY mmsi, ts, obs_id``).
+
+    DuckDB reads and sorts them: an archive file holds one day of one bucket, a few
+    thousand rows, and DuckDB's Parquet reader costs about half of pyarrow's per file
+    here; its sort is the local engine's own."""
+    import numpy as np
+
+    from corridor.store import fetch_arrow
+
+    cols = ", ".join(POSITIONS.names)
+    tbl = fetch_arrow(_duckdb(), f"SELECT {cols} FROM read_parquet(?) ORDER BY mmsi, ts, obs_id",
+                      [list(task.files)])
     if task.parts > 1:
         from corridor.ids import combine_u64
 
@@ -492,6 +506,18 @@ def read_task(task: VesselTask, n_buckets: int) -> pa.Table:
         keep = (h // np.int64(n_buckets)) % np.int64(task.parts) == task.part
         tbl = tbl.filter(pa.array(keep))
     return _as_positions(tbl)
+
+
+def _read_reports(archive_dir: str) -> pa.Table:
+    """The archive's vessel_reports (VESSEL_REPORTS), read by DuckDB (many small files)."""
+    from corridor.schema import VESSEL_REPORTS
+    from corridor.store import fetch_arrow
+
+    files = sorted(str(f) for f in arc.table_path(archive_dir, "vessel_reports").rglob(
+        "*.parquet"))
+    cols = ", ".join(VESSEL_REPORTS.names)
+    return fetch_arrow(_duckdb(), f"SELECT {cols} FROM read_parquet(?)", [files]).select(
+        VESSEL_REPORTS.names).cast(VESSEL_REPORTS)
 
 
 def _task_fn(tasks: list[VesselTask], params: Any, places: pa.Table | None, token: str,
@@ -502,7 +528,7 @@ def _task_fn(tasks: list[VesselTask], params: Any, places: pa.Table | None, toke
         for b in batches:
             for i in b.column(0).to_pylist():
                 out = _detect_vessels(read_task(tasks[i], n_buckets), params, places, token,
-                                      n_buckets)
+                                      n_buckets, presorted=True)
                 yield from out.to_batches()
 
     return fn
@@ -549,7 +575,8 @@ def _tasks_blobs_fn(tasks: list[VesselTask], params: Any, places: pa.Table | Non
 
     def fn(ids):
         for i in ids:
-            vp = _vessel_parts(read_task(tasks[i], n_buckets), params, places, token, n_buckets)
+            vp = _vessel_parts(read_task(tasks[i], n_buckets), params, places, token, n_buckets,
+                               presorted=True)
             yield from _parts_blobs(vp)
 
     return fn
@@ -588,7 +615,7 @@ def _finish(blobs: Any, params: Any, places: pa.Table | None, token: str, n_buck
     if reports_dir is not None:
         from corridor.detect.identity import detect_identity
 
-        reports = arc.read_table(reports_dir, "vessel_reports")
+        reports = _read_reports(reports_dir)
         yield from _blobs("event", _with_parts(detect_identity(reports, params.identity),
                                                n_buckets))
 
