@@ -199,7 +199,10 @@ def spark_session(
         # in Python), so its start-up is most of its CPU: C1 alone and the serial collector
         # halve it, a class-data archive saves a third more (bench/results/spark.md); a
         # cluster sets its own options
-        **({"spark.driver.extraJavaOptions": LIGHT_JVM_OPTIONS + _class_cache_option()}
+        **({"spark.driver.extraJavaOptions": LIGHT_JVM_OPTIONS + _class_cache_option(),
+            # a run starts one Python worker per core: starting it directly is cheaper than
+            # starting a daemon interpreter that forks it (which pays off for many tasks)
+            "spark.python.use.daemon": "false"}
            if not under_submit and master and master.startswith("local") else {}),
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
