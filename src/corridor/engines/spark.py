@@ -142,13 +142,16 @@ def _class_cache_option() -> str:
                     os.replace(tmp, path)
         except OSError:
             continue
+    # the JVM's notes on the archive (classes it cannot store, an archive it cannot use)
+    # would go to standard output, which is the user's
+    quiet = " -Xlog:cds*=off"
     if path.is_file():
-        return f" -XX:SharedArchiveFile={path}"
+        return f" -XX:SharedArchiveFile={path}{quiet}"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError:
         return ""
-    return f" -XX:ArchiveClassesAtExit={path}.{os.getpid()}"
+    return f" -XX:ArchiveClassesAtExit={path}.{os.getpid()}{quiet}"
 
 
 def _alive(pid: int) -> bool:
