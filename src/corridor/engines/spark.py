@@ -27,9 +27,20 @@ ids on both engines (the tests check this):
   3. pairs are grouped by vessel pair and turned into events by
      :func:`~corridor.detect.encounters.encounters_from_pairs`.
 
+That is the path of a large archive (``_run_staged``). An archive of up to ``gather_rows``
+positions (default 20M) takes a shorter one (``_run_gathered``): one Spark job on Spark's core
+API, the per-vessel tasks spread over the cores (on one core: all in one Spark task), then the
+three encounter stages over every vessel's grid and the identity events in a single Python
+call, the way the local engine runs them; the Python calls exchange whole Arrow tables
+serialised as IPC streams, and the driver writes the result. Both paths give the same events.
+
 Python only ever sees whole Arrow tables: there is no per-row Python UDF. Groups are
 coarse (``pmod(key, n)``) so that Python is called once per group of many vessels, buckets
 or pairs, not once per vessel or bucket.
+
+In local mode :func:`spark_session` starts a light JVM (C1 only, serial GC, a class-data
+archive in the user's cache: :func:`class_cache_path`): the JVM here mostly starts, schedules
+and moves bytes.
 
 Output: ``OUT/events/day=YYYY-MM-DD/bucket=N/*.parquet`` in the EVENTS schema, with an
 archive manifest, so :func:`corridor.archive.read_events` (or DuckDB, or Spark) reads it;
