@@ -1,4 +1,5 @@
-"""The Spark engine's per-vessel tasks: every position read by exactly one task, vessels whole.
+"""The Spark engine's per-vessel tasks: every position read by exactly one task, vessels whole,
+rows in the local engine's order.
 
 No Spark needed: the tasks are planned on the driver from the archive's files and read in the
 Python workers with pyarrow, so planning and reading are tested here directly.
@@ -60,6 +61,9 @@ def test_every_position_in_exactly_one_task_and_every_vessel_whole(arc, target_r
     for i, part in enumerate(parts):
         for m in pc.unique(part["mmsi"]).to_pylist():
             assert owner.setdefault(m, i) == i, f"vessel {m} split over tasks"
+    for part in parts:  # sorted as the local engine reads positions: mmsi, ts, obs_id
+        key = [("mmsi", "ascending"), ("ts", "ascending"), ("obs_id", "ascending")]
+        assert part.equals(part.sort_by(key))
     rows = [p.num_rows for p in parts]
     if target_rows == 2_000_000 and min_tasks == 1:  # all 20,000 rows fit one task
         assert len(tasks) == 1

@@ -27,9 +27,20 @@ ids on both engines (the tests check this):
   3. pairs are grouped by vessel pair and turned into events by
      :func:`~corridor.detect.encounters.encounters_from_pairs`.
 
+That is the path of a large archive (``_run_staged``). An archive of up to ``gather_rows``
+positions (default 20M) takes a shorter one (``_run_gathered``): one Spark job on Spark's core
+API, the per-vessel tasks spread over the cores (on one core: all in one Spark task), then the
+three encounter stages over every vessel's grid and the identity events in a single Python
+call, the way the local engine runs them; the Python calls exchange whole Arrow tables
+serialised as IPC streams, and the driver writes the result. Both paths give the same events.
+
 Python only ever sees whole Arrow tables: there is no per-row Python UDF. Groups are
 coarse (``pmod(key, n)``) so that Python is called once per group of many vessels, buckets
 or pairs, not once per vessel or bucket.
+
+In local mode :func:`spark_session` starts a light JVM (C1 only, serial GC, a class-data
+archive in the user's cache: :func:`class_cache_path`): the JVM here mostly starts, schedules
+and moves bytes.
 
 Output: ``OUT/events/day=YYYY-MM-DD/bucket=N/*.parquet`` in the EVENTS schema, with an
 archive manifest, so :func:`corridor.archive.read_events` (or DuckDB, or Spark) reads it;
@@ -75,9 +86,95 @@ class SparkSummary:
     out: str
     #: (mmsi, error) of vessels whose detection failed; they were skipped, as locally
     failed: list[tuple[int, str]] = field(default_factory=list)
+    #: per-vessel tasks (Spark tasks of the first stage)
+    tasks: int = 0
+    #: "gathered" (encounters and identity in one task, written by the driver) or "staged"
+    mode: str = ""
 
 
 # --------------------------------------------------------------------------- session
+#: JVM options for a local-mode driver (and the standalone test cluster's executors): no C2
+#: compiler and the serial collector. The JVM does little sustained work in this engine, so
+#: what it spends is start-up (class loading, JIT compilation, GC threads).
+LIGHT_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+#: Environment variable: where the driver JVM's class-data archive is kept, or ``off``.
+CLASS_CACHE_ENV = "CORRIDOR_SPARK_CLASS_CACHE"
+
+
+def class_cache_path() -> Path | None:
+    """The class-data archive (JDK AppCDS) of a local-mode driver JVM, or None if disabled.
+
+    Loading and verifying Spark's ~10,000 classes is a third of the JVM's start-up CPU; a
+    class-data archive lets later JVMs map them ready-made. The JVM writes it itself at the
+    exit of the first run (``-XX:ArchiveClassesAtExit``, about 150 MB), under
+    ``$XDG_CACHE_HOME/corridor`` (``~/.cache/corridor``), one file per Java and pyspark
+    installation. ``$CORRIDOR_SPARK_CLASS_CACHE`` names another file, or ``off``. An archive
+    the JVM cannot use (another Java build, another class path) is ignored by the JVM.
+    """
+    env = os.environ.get(CLASS_CACHE_ENV, "")
+    if env.lower() == "off":
+        return None
+    if env:
+        return Path(env)
+    import hashlib
+
+    import pyspark
+
+    java = Path(os.environ["JAVA_HOME"]) / "bin" / "java" if os.environ.get("JAVA_HOME") else (
+        Path(shutil.which("java") or "java"))
+    try:
+        java = java.resolve()
+        stamp = f"{java}:{java.stat().st_mtime_ns}"
+    except OSError:
+        return None
+    key = hashlib.sha256(f"{stamp}|{pyspark.__file__}|{pyspark.__version__}|"
+                         f"{LIGHT_JVM_OPTIONS}".encode()).hexdigest()[:16]
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "corridor" / f"spark-classes-{key}.jsa"
+
+
+def _class_cache_option() -> str:
+    """``-XX:SharedArchiveFile`` of the archive if there is one; else the option that makes
+    this JVM write it when it exits. It writes to a name of its own
+    (``<archive>.<driver pid>``: two first runs at once must not write one file), which a
+    later run renames to the archive once that driver is gone and the file has not changed
+    for a minute (the JVM writes it in place, after its driver has exited)."""
+    path = class_cache_path()
+    if path is None:
+        return ""
+    for tmp in sorted(path.parent.glob(f"{path.name}.*")):
+        pid = tmp.suffix[1:]
+        try:
+            st = tmp.stat()
+            if pid.isdigit() and not _alive(int(pid)) and time.time() - st.st_mtime > 60:
+                if path.is_file() or st.st_size == 0:
+                    tmp.unlink()  # another first run's archive was kept
+                else:
+                    os.replace(tmp, path)
+        except OSError:
+            continue
+    # the JVM's notes on the archive (classes it cannot store, an archive it cannot use)
+    # would go to standard output, which is the user's
+    quiet = " -Xlog:cds*=off"
+    if path.is_file():
+        return f" -XX:SharedArchiveFile={path}{quiet}"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return ""
+    return f" -XX:ArchiveClassesAtExit={path}.{os.getpid()}{quiet}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def spark_session(
     master: str | None = "local[2]",
     *,
@@ -98,6 +195,8 @@ def spark_session(
     """
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    # the short-lived JVM spark-submit starts to build the driver's command line
+    os.environ.setdefault("SPARK_LAUNCHER_OPTS", LIGHT_JVM_OPTIONS)
     from pyspark.sql import SparkSession
 
     under_submit = "PYSPARK_GATEWAY_PORT" in os.environ
@@ -110,6 +209,15 @@ def spark_session(
         shuffle_partitions = 4 * max(1, n)
     settings = {
         "spark.ui.enabled": "false",
+        # the JVM only schedules and moves small tables here (positions are read and detected
+        # in Python), so its start-up is most of its CPU: C1 alone and the serial collector
+        # halve it, a class-data archive saves a third more (bench/results/spark.md); a
+        # cluster sets its own options
+        **({"spark.driver.extraJavaOptions": LIGHT_JVM_OPTIONS + _class_cache_option(),
+            # a run starts one Python worker per core: starting it directly is cheaper than
+            # starting a daemon interpreter that forks it (which pays off for many tasks)
+            "spark.python.use.daemon": "false"}
+           if not under_submit and master and master.startswith("local") else {}),
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
         "spark.sql.timestampType": "TIMESTAMP_NTZ",
@@ -233,12 +341,25 @@ def _vessel_out_schema() -> pa.Schema:
 VESSEL_OUT = _vessel_out_schema()
 
 
-def _detect_vessels(tbl: pa.Table, params: Any, places: pa.Table | None, token: str,
-                    n_buckets: int) -> pa.Table:
-    """Events and encounter grid of a table of whole vessels, in the VESSEL_OUT layout.
+@dataclass(frozen=True)
+class VesselParts:
+    """What the per-vessel pass makes of a table of whole vessels (Arrow tables):
+    ``events`` (OUT_EVENTS), ``grid`` (the encounter grid, :data:`corridor.detect.resample.
+    GRID`), ``segments`` (SEGMENTS + ``day``/``bucket``), ``failed`` (``mmsi``, ``error``)
+    and the number of ``vessels``."""
 
-    Also one ``count`` row: the number of vessels in ``mmsi``.
-    """
+    events: pa.Table
+    grid: pa.Table | None
+    segments: pa.Table | None
+    failed: pa.Table | None
+    vessels: int
+
+
+def _vessel_parts(tbl: pa.Table, params: Any, places: pa.Table | None, token: str,
+                  n_buckets: int, presorted: bool = False) -> VesselParts:
+    """Detect every vessel of ``tbl`` with the local engine's pipeline, and grid it for
+    encounters (:func:`corridor.detect.encounters.vessel_grid`, as locally). ``presorted``:
+    ``tbl`` is already POSITIONS sorted by mmsi, ts, obs_id (:func:`read_task`)."""
     from corridor.detect.encounters import vessel_grid
     from corridor.detect.pipeline import split_by_mmsi
 
@@ -248,7 +369,8 @@ def _detect_vessels(tbl: pa.Table, params: Any, places: pa.Table | None, token: 
     events, grids, failed, segments = [], [], [], []
     vessels = 0
     if tbl.num_rows:
-        for part in split_by_mmsi(_sorted_vessels(_as_positions(tbl))):
+        rows = tbl if presorted else _sorted_vessels(_as_positions(tbl))
+        for part in split_by_mmsi(rows):
             vessels += 1
             marks = None
             try:
@@ -265,23 +387,34 @@ def _detect_vessels(tbl: pa.Table, params: Any, places: pa.Table | None, token: 
                 if grid.num_rows:
                     grids.append(grid)
     ev = _with_parts(pa.concat_tables(events) if events else EVENTS.empty_table(), n_buckets)
+    sg = (arc.with_partition_columns(pa.concat_tables(segments), "start_ts", n_buckets)
+          if segments else None)
+    bad = pa.table({"mmsi": pa.array([m for m, _ in failed], pa.int64()),
+                    "error": pa.array([e for _, e in failed], pa.string())}) if failed else None
+    return VesselParts(ev, pa.concat_tables(grids) if grids else None, sg, bad, vessels)
+
+
+def _detect_vessels(tbl: pa.Table, params: Any, places: pa.Table | None, token: str,
+                    n_buckets: int, presorted: bool = False) -> pa.Table:
+    """:func:`_vessel_parts` in the VESSEL_OUT layout (one table, tagged by ``kind``), with
+    one ``count`` row: the number of vessels in ``mmsi``."""
+    vp = _vessel_parts(tbl, params, places, token, n_buckets, presorted)
+    ev = vp.events
     out = [_widen("event", {n: ev[n] for n in ev.column_names}, ev.num_rows),
-           _widen("count", {"mmsi": pa.array([vessels], pa.int64())}, 1)]
-    if grids:
-        g = pa.concat_tables(grids)
+           _widen("count", {"mmsi": pa.array([vp.vessels], pa.int64())}, 1)]
+    if vp.grid is not None:
+        g = vp.grid
         out.append(_widen("grid", {
             _GRID_SHARED.get(n, f"grid_{n}"): g[n] for n in g.column_names}, g.num_rows))
-    if segments:  # segment runs, in the event columns they share (+ seg_positions)
-        sg = pa.concat_tables(segments)
-        sg = arc.with_partition_columns(sg, "start_ts", n_buckets)
+    if vp.segments is not None:  # segment runs, in the event columns they share
+        sg = vp.segments
         out.append(_widen("segment", {
             "mmsi": sg["mmsi"], "segment_id": sg["segment_id"], "start_ts": sg["start_ts"],
             "end_ts": sg["end_ts"], "seg_positions": sg["positions"], "day": sg["day"],
             "bucket": sg["bucket"]}, sg.num_rows))
-    if failed:
-        out.append(_widen("failed", {
-            "mmsi": pa.array([m for m, _ in failed], pa.int64()),
-            "error": pa.array([e for _, e in failed], pa.string())}, len(failed)))
+    if vp.failed is not None:
+        out.append(_widen("failed", {n: vp.failed[n] for n in vp.failed.column_names},
+                          vp.failed.num_rows))
     return pa.concat_tables(out)
 
 
@@ -319,6 +452,12 @@ def vessel_tasks(archive_dir: str | os.PathLike[str], target_rows: int = 2_000_0
     """The per-vessel tasks of an archive, sized from the Parquet footers (rows per bucket):
     about ``target_rows`` positions each, and at least ``min_tasks`` tasks when there are
     enough buckets (so every core has work)."""
+    return _plan_tasks(archive_dir, target_rows, min_tasks)[0]
+
+
+def _plan_tasks(archive_dir: str | os.PathLike[str], target_rows: int, min_tasks: int
+                ) -> tuple[list[VesselTask], int]:
+    """:func:`vessel_tasks` and the archive's number of positions (one read of the footers)."""
     import pyarrow.parquet as pq
 
     root = arc.table_path(archive_dir, "positions")
@@ -349,14 +488,34 @@ def vessel_tasks(archive_dir: str | os.PathLike[str], target_rows: int = 2_000_0
         packed.append(bucket)
         packed_rows += n
     flush()
-    return tasks
+    return tasks, sum(rows.values())
+
+
+def _duckdb() -> Any:
+    """This worker's in-memory DuckDB connection (one thread: Spark gives a task one core)."""
+    if "duckdb" not in _CACHE:
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute("SET threads = 1")
+        _CACHE["duckdb"] = con
+    return _CACHE["duckdb"]
 
 
 def read_task(task: VesselTask, n_buckets: int) -> pa.Table:
-    """The POSITIONS rows of one task's vessels, read from its files (no day/bucket columns)."""
+    """The POSITIONS rows of one task's vessels, read from its files (no day/bucket columns),
+    sorted as the local engine reads them (``ORDER BY mmsi, ts, obs_id``).
+
+    DuckDB reads and sorts them: an archive file holds one day of one bucket, a few
+    thousand rows, and DuckDB's Parquet reader costs about half of pyarrow's per file
+    here; its sort is the local engine's own."""
     import numpy as np
 
-    tbl = ds.dataset(list(task.files), format="parquet").to_table(columns=POSITIONS.names)
+    from corridor.store import fetch_arrow
+
+    cols = ", ".join(POSITIONS.names)
+    tbl = fetch_arrow(_duckdb(), f"SELECT {cols} FROM read_parquet(?) ORDER BY mmsi, ts, obs_id",
+                      [list(task.files)])
     if task.parts > 1:
         from corridor.ids import combine_u64
 
@@ -364,6 +523,18 @@ def read_task(task: VesselTask, n_buckets: int) -> pa.Table:
         keep = (h // np.int64(n_buckets)) % np.int64(task.parts) == task.part
         tbl = tbl.filter(pa.array(keep))
     return _as_positions(tbl)
+
+
+def _read_reports(archive_dir: str) -> pa.Table:
+    """The archive's vessel_reports (VESSEL_REPORTS), read by DuckDB (many small files)."""
+    from corridor.schema import VESSEL_REPORTS
+    from corridor.store import fetch_arrow
+
+    files = sorted(str(f) for f in arc.table_path(archive_dir, "vessel_reports").rglob(
+        "*.parquet"))
+    cols = ", ".join(VESSEL_REPORTS.names)
+    return fetch_arrow(_duckdb(), f"SELECT {cols} FROM read_parquet(?)", [files]).select(
+        VESSEL_REPORTS.names).cast(VESSEL_REPORTS)
 
 
 def _task_fn(tasks: list[VesselTask], params: Any, places: pa.Table | None, token: str,
@@ -374,8 +545,108 @@ def _task_fn(tasks: list[VesselTask], params: Any, places: pa.Table | None, toke
         for b in batches:
             for i in b.column(0).to_pylist():
                 out = _detect_vessels(read_task(tasks[i], n_buckets), params, places, token,
-                                      n_buckets)
+                                      n_buckets, presorted=True)
                 yield from out.to_batches()
+
+    return fn
+
+
+#: A gathered run moves (kind, Arrow IPC stream) pairs between its Python calls: whole
+#: serialised tables, a few per task, instead of converting every grid point and event to
+#: Spark rows and back. Rows per serialised table:
+BLOB_ROWS = 200_000
+
+
+def _blobs(kind: str, tbl: pa.Table | None) -> Any:
+    """``tbl`` as (kind, bytes) pairs of at most BLOB_ROWS rows each."""
+    if tbl is None or tbl.num_rows == 0:
+        return
+    for i in range(0, tbl.num_rows, BLOB_ROWS):
+        part = tbl.slice(i, BLOB_ROWS)
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, part.schema) as w:
+            w.write_table(part)
+        yield kind, sink.getvalue().to_pybytes()
+
+
+def _unblob(blobs: Any) -> dict[str, pa.Table]:
+    """(kind, bytes) pairs back to one table per kind."""
+    parts: dict[str, list[pa.Table]] = {}
+    for kind, data in blobs:
+        parts.setdefault(kind, []).append(pa.ipc.open_stream(data).read_all())
+    return {k: pa.concat_tables(v) for k, v in parts.items()}
+
+
+def _parts_blobs(vp: VesselParts) -> Any:
+    yield from _blobs("event", vp.events)
+    yield from _blobs("grid", vp.grid)
+    yield from _blobs("segment", vp.segments)
+    yield from _blobs("failed", vp.failed)
+    yield from _blobs("count", pa.table({"vessels": pa.array([vp.vessels], pa.int64())}))
+
+
+def _tasks_blobs_fn(tasks: list[VesselTask], params: Any, places: pa.Table | None, token: str,
+                    n_buckets: int):
+    """``mapPartitions`` over task numbers: each task's vessels read, detected and gridded in
+    Python (one task after the other: memory holds one task's positions), as blobs."""
+
+    def fn(ids):
+        for i in ids:
+            vp = _vessel_parts(read_task(tasks[i], n_buckets), params, places, token, n_buckets,
+                               presorted=True)
+            yield from _parts_blobs(vp)
+
+    return fn
+
+
+def _finish(blobs: Any, params: Any, places: pa.Table | None, token: str, n_buckets: int,
+            reports_dir: str | None) -> Any:
+    """The rest of a run, in one Python call over all the per-vessel pass's blobs.
+
+    Events, segment runs, failures and vessel counts pass through; the grid (every
+    vessel's) goes through the three encounter stages at once, as the local engine runs
+    them, and the archive's ``vessel_reports`` (read here, from the archive ``reports_dir``)
+    give the identity events (:func:`corridor.detect.identity.detect_identity`, as locally).
+    """
+    grids = []
+    for kind, data in blobs:
+        if kind == "grid":
+            grids.append((kind, data))
+        else:
+            yield kind, data
+    enc = params.encounter
+    if enc is not None and grids:
+        from corridor.detect.encounters import (
+            adjacent_pairs,
+            encounter_buckets,
+            encounters_from_pairs,
+        )
+
+        grid = _unblob(grids)["grid"]
+        del grids
+        pairs = adjacent_pairs(encounter_buckets(grid, enc), enc)
+        del grid
+        if pairs.num_rows:
+            ev = encounters_from_pairs(pairs, enc, _place_index(token, places))
+            yield from _blobs("event", _with_parts(ev, n_buckets))
+    if reports_dir is not None:
+        from corridor.detect.identity import detect_identity
+
+        reports = _read_reports(reports_dir)
+        yield from _blobs("event", _with_parts(detect_identity(reports, params.identity),
+                                               n_buckets))
+
+
+def _gathered_fn(tasks: list[VesselTask] | None, params: Any, places: pa.Table | None,
+                 token: str, n_buckets: int, reports_dir: str | None):
+    """``mapPartitions`` of the one task that finishes a run (:func:`_finish`); with
+    ``tasks`` it first runs the per-vessel pass itself over the task numbers it is given, so
+    on one core a run is one Spark task with nothing shuffled."""
+
+    def fn(items):
+        if tasks is not None:
+            items = _tasks_blobs_fn(tasks, params, places, token, n_buckets)(items)
+        yield from _finish(items, params, places, token, n_buckets, reports_dir)
 
     return fn
 
@@ -600,6 +871,99 @@ def read_segments(out_dir: str | os.PathLike[str]) -> pa.Table:
         columns=SEGMENTS.names).cast(SEGMENTS)
 
 
+def _has_reports(archive_dir: str | os.PathLike[str]) -> bool:
+    path = arc.table_path(archive_dir, "vessel_reports")
+    return path.is_dir() and any(path.rglob("*.parquet"))
+
+
+def _write_table(tbl: pa.Table, final: Path, sort: list[str]) -> None:
+    """``tbl`` (with ``day``/``bucket``) written to ``final`` in the archive layout, rows sorted
+    by ``sort`` in each file; ``final`` is replaced as a whole (written beside it first)."""
+    tmp = final.with_name(f".{final.name}.tmp-{uuid.uuid4().hex}")
+    tmp.mkdir(parents=True)
+    try:
+        if tbl.num_rows:
+            ds.write_dataset(
+                tbl.sort_by([(k, "ascending") for k in sort]), tmp, format="parquet",
+                partitioning=arc.PARTITIONING, basename_template="part-{i}.parquet",
+                preserve_order=True, max_partitions=1 << 20, max_open_files=1024,
+                existing_data_behavior="overwrite_or_ignore")
+        arc._swap_in(tmp, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run_gathered(session: SparkSession, archive_dir: str | os.PathLike[str], out: Path,
+                  params: DetectParams, tasks: list[VesselTask], n_buckets: int, cores: int
+                  ) -> tuple[int, list[tuple[int, str]], int | None]:
+    """One Spark job for an archive small enough to finish in one Python task: the
+    per-vessel tasks spread over the cores (Spark tasks), then encounters and identity in one
+    task (:func:`_finish`); events and segment runs come back to the driver, which writes
+    them. On one core it is all one Spark task. Positions are never shuffled; the events,
+    segment runs and encounter grid travel as serialised Arrow tables (:func:`_blobs`), and
+    only when there is more than one core. Returns (vessels, failed, events)."""
+    import pyarrow.compute as pc
+
+    token = uuid.uuid4().hex
+    places = _places_table(archive_dir)
+    reports = str(archive_dir) if _has_reports(archive_dir) else None
+    n = max(1, min(len(tasks), cores))
+    # Spark's core API, not a DataFrame: the Python calls exchange whole serialised tables,
+    # which need no SQL plan, code generation or Arrow conversion in the JVM
+    ids = session.sparkContext.parallelize(range(len(tasks)), n)
+    if n == 1:
+        rdd = ids.mapPartitions(_gathered_fn(tasks, params, places, token, n_buckets, reports))
+    else:
+        rdd = (ids.mapPartitions(_tasks_blobs_fn(tasks, params, places, token, n_buckets))
+               .coalesce(1, shuffle=True)
+               .mapPartitions(_gathered_fn(None, params, places, token, n_buckets, reports)))
+    got = _unblob(rdd.collect())
+    events = got.get("event", OUT_EVENTS.empty_table()).cast(OUT_EVENTS)
+    _write_table(events, arc.table_path(out, "events"), ["mmsi", "start_ts", "event_id"])
+    _write_table(got.get("segment", pa.table({})), out / SEGMENTS_DIR,
+                 ["mmsi", "start_ts", "segment_id"])
+    bad = got.get("failed")
+    failed = [] if bad is None else sorted(zip(
+        (int(m) for m in bad["mmsi"].to_pylist()), (str(e) for e in bad["error"].to_pylist()),
+        strict=True))
+    vessels = pc.sum(got["count"]["vessels"]).as_py() if "count" in got else 0
+    return int(vessels or 0), failed, events.num_rows
+
+
+def _run_staged(session: SparkSession, archive_dir: str | os.PathLike[str], out: Path,
+                params: DetectParams, tasks: list[VesselTask], n_buckets: int, cores: int
+                ) -> tuple[int, list[tuple[int, str]], int | None]:
+    """A large archive: the per-vessel tasks, then encounters and identity in distributed
+    stages (:func:`_detect_events_df`); Spark's executors write. Returns (vessels, failed,
+    None: the events are counted from the files)."""
+    places = _places_table(archive_dir)
+    reports = read_reports_df(session, archive_dir)
+    events, cached = _detect_events_df(session, None, params, places, reports=reports,
+                                       n_buckets=n_buckets, tasks=tasks)
+    tmp = out / f".events.tmp-{uuid.uuid4().hex}"
+    try:
+        (events.repartition("day", "bucket").sortWithinPartitions("mmsi", "start_ts", "event_id")
+         .write.partitionBy("day", "bucket").parquet(str(tmp)))
+        for junk in list(tmp.rglob("_SUCCESS")) + list(tmp.rglob(".*.crc")):
+            junk.unlink()
+        arc._swap_in(tmp, arc.table_path(out, "events"))
+        _write_segments(cached[0], out)
+        failed = sorted(
+            (int(r["mmsi"]), str(r["error"]))
+            for r in cached[0].where("kind = 'failed'").select("mmsi", "error").collect()
+        )
+        vessels = cached[0].where("kind = 'count'").agg({"mmsi": "sum"}).collect()[0][0] or 0
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        for df in cached:
+            df.unpersist()
+    return int(vessels), failed, None
+
+
+#: Archives of up to this many positions finish in one Python task (see :func:`_run_gathered`).
+GATHER_ROWS = 20_000_000
+
+
 def run_detect_spark(
     archive_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
@@ -610,16 +974,25 @@ def run_detect_spark(
     arrow_batch_rows: int | None = None,
     spark: SparkSession | None = None,
     target_rows: int = 2_000_000,
+    gather_rows: int = GATHER_ROWS,
+    cores: int | None = None,
 ) -> SparkSummary:
     """Detect events over an archive with Spark; write them to ``out_dir/events``.
 
     ``out_dir`` becomes (or stays) a corridor archive whose ``events`` table is replaced
     as a whole, written beside it first so a failed run leaves the previous result. The
     archive's places table (exported with the positions) is the gazetteer. ``spark``: an
-    existing session (tests, notebooks); otherwise one is built by :func:`spark_session`.
-    The per-vessel pass reads the archive's positions files directly in the Python workers
-    (:func:`vessel_tasks`, up to ``target_rows`` positions per task), so executors must see
-    ``archive_dir`` at the same path as the driver.
+    existing session (tests, notebooks, a server running many jobs); otherwise one is built
+    by :func:`spark_session`. The per-vessel pass reads the archive's positions files
+    directly in the Python workers (:func:`vessel_tasks`, up to ``target_rows`` positions
+    per task, at least one per core; ``cores`` defaults to the session's default
+    parallelism), so executors must see ``archive_dir`` at the same path as the driver.
+
+    An archive of up to ``gather_rows`` positions is finished in one Python task: encounters
+    over every vessel's grid and identity over all reports, then the driver writes events
+    and segment runs (one Spark job, one stage when there is one vessel task). A larger one
+    runs encounters and identity in distributed stages, and the executors write. Both give
+    the same events.
     """
     from corridor.detect.params import DetectParams
 
@@ -634,41 +1007,22 @@ def run_detect_spark(
     )
     if spark is not None and shuffle_partitions:
         session.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions))
-    tasks = vessel_tasks(archive_dir, target_rows,
-                         min_tasks=session.sparkContext.defaultParallelism)
+    cores = cores or session.sparkContext.defaultParallelism
+    tasks, n_positions = _plan_tasks(archive_dir, target_rows, cores)
     if not tasks:
         raise arc.ArchiveError(f"{archive_dir}: archive has no positions")
-    places = _places_table(archive_dir)
-    reports = read_reports_df(session, archive_dir)
-    events, cached = _detect_events_df(session, None, params, places, reports=reports,
-                                       n_buckets=n_buckets, tasks=tasks)
-
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / f".events.tmp-{uuid.uuid4().hex}"
-    try:
-        (events.repartition("day", "bucket").sortWithinPartitions("mmsi", "start_ts", "event_id")
-         .write.partitionBy("day", "bucket").parquet(str(tmp)))
-        for junk in list(tmp.rglob("_SUCCESS")) + list(tmp.rglob(".*.crc")):
-            junk.unlink()
-        arc._swap_in(tmp, arc.table_path(out, "events"))
-        _write_segments(cached[0], out)
-        failed = sorted(
-            (int(r["mmsi"]), str(r["error"]))
-            for r in cached[0].where("kind = 'failed'").select("mmsi", "error").collect()
-        )
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        for df in cached:
-            df.unpersist()
-    events_dir = arc.table_path(out, "events")
-    n_events = ds.dataset(events_dir, format="parquet").count_rows() if any(
-        events_dir.rglob("*.parquet")) else 0
+    mode = "gathered" if n_positions <= gather_rows else "staged"
+    run = _run_gathered if mode == "gathered" else _run_staged
+    vessels, failed, n_events = run(session, archive_dir, out, params, tasks, n_buckets, cores)
+    if n_events is None:
+        events_dir = arc.table_path(out, "events")
+        n_events = ds.dataset(events_dir, format="parquet").count_rows() if any(
+            events_dir.rglob("*.parquet")) else 0
     arc._record(out_manifest, "events", n_events, "spark")
     arc._write_manifest(out, out_manifest)
-    n_positions = arc.dataset(archive_dir, "positions").count_rows()
-    vessels = cached[0].where("kind = 'count'").agg({"mmsi": "sum"}).collect()[0][0] or 0
-    return SparkSummary(n_positions, int(vessels), n_events, time.perf_counter() - t0, str(out),
-                        failed)
+    return SparkSummary(n_positions, vessels, n_events, time.perf_counter() - t0, str(out),
+                        failed, len(tasks), mode)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -681,9 +1035,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--arrow-batch-rows", type=int, default=None)
     ap.add_argument("--target-rows", type=int, default=2_000_000,
                     help="positions per per-vessel task (a larger vessel bucket is split)")
+    ap.add_argument("--gather-rows", type=int, default=GATHER_ROWS,
+                    help="archives up to this many positions finish encounters and identity "
+                         "in one task")
     a = ap.parse_args(argv)
     s = run_detect_spark(a.archive, a.out, None, a.master, shuffle_partitions=a.shuffle_partitions,
-                         arrow_batch_rows=a.arrow_batch_rows, target_rows=a.target_rows)
+                         arrow_batch_rows=a.arrow_batch_rows, target_rows=a.target_rows,
+                         gather_rows=a.gather_rows)
     print(f"{s.events} events from {s.positions} positions of {s.vessels} vessels "
           f"in {s.seconds:.1f} s -> {s.out}")
     return 0
