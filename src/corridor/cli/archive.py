@@ -27,15 +27,17 @@ def _parse_day(value: str | None, flag: str) -> datetime | None:
 
 
 def detect_with_spark(archive: Path, out: Path, master: str | None,
-                      shuffle_partitions: int | None = None, params=None) -> None:
+                      shuffle_partitions: int | None = None, params=None,
+                      gather_rows: int | None = None) -> None:
     """Run :func:`corridor.engines.spark.run_detect_spark` (with ``params``, a
     DetectParams, or the defaults) and print its summary."""
     from corridor.archive import ArchiveError
     from corridor.engines.spark import run_detect_spark
 
     try:
+        extra = {} if gather_rows is None else {"gather_rows": gather_rows}
         summary = run_detect_spark(archive, out, params, master=master,
-                                   shuffle_partitions=shuffle_partitions)
+                                   shuffle_partitions=shuffle_partitions, **extra)
     except ArchiveError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -142,8 +144,13 @@ def register(app: typer.Typer, ingest: typer.Typer) -> None:
         shuffle_partitions: int = typer.Option(
             None, "--shuffle-partitions", min=1, help="spark.sql.shuffle.partitions."
         ),
+        gather_rows: int = typer.Option(
+            None, "--gather-rows", min=0,
+            help="Archives of up to this many positions run as one Spark job (per-vessel pass, "
+                 "encounters and identity in one task per core; default 20,000,000); 0: always "
+                 "the distributed stages."),
     ) -> None:
         """Run the detectors on Spark over an archive; writes the EVENTS table as Parquet.
 
         The same as ``corridor detect --engine spark --archive DIR --out DIR``."""
-        detect_with_spark(archive, out, master, shuffle_partitions)
+        detect_with_spark(archive, out, master, shuffle_partitions, gather_rows=gather_rows)
