@@ -201,14 +201,16 @@ def test_events_are_written_in_the_archive_layout(edge_run: dict):
 
 
 def test_cli_rerun_with_other_partitioning_replaces_with_same_events(edge_run: dict):
-    """Another grouping (3 shuffle partitions, not 4) and a re-run into the same output:
-    the same events, not twice as many."""
+    """Another grouping (3 shuffle partitions, not 4, and the distributed stages that
+    ``--gather-rows 0`` asks for) and a re-run into the same output: the same events, not
+    twice as many."""
     from corridor.cli import app
 
     arc, out = edge_run["dir"] / "archive", edge_run["dir"] / "out"
     res = CliRunner().invoke(app, ["detect-spark", "--archive", str(arc), "--out", str(out),
-                                   "--shuffle-partitions", "3"])
+                                   "--shuffle-partitions", "3", "--gather-rows", "0"])
     assert res.exit_code == 0, res.output
+    assert "(staged, " in res.output
     again = archive.read_events(out)
     assert f"{again.num_rows:,} events" in res.output
     assert rows(again) == rows(edge_run["spark"])

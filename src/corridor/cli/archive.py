@@ -43,7 +43,8 @@ def detect_with_spark(archive: Path, out: Path, master: str | None,
         raise typer.Exit(2) from exc
     typer.echo(
         f"{summary.events:,} events from {summary.positions:,} positions of "
-        f"{summary.vessels:,} vessels in {summary.seconds:.1f} s -> {summary.out}"
+        f"{summary.vessels:,} vessels in {summary.seconds:.1f} s ({summary.mode}, "
+        f"{summary.tasks:,} tasks) -> {summary.out}"
     )
     for mmsi, err in summary.failed:
         typer.echo(f"warning: vessel {mmsi} skipped: {err}", err=True)
