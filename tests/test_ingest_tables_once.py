@@ -65,7 +65,7 @@ def test_batches_and_merged_static_groups_change_nothing(data_dir, tmp_path, mon
 
     def counting(*a, **k):
         scan = real(*a, **k)
-        staged_counts.append(sum(1 for _ in table_scan.staged_batches(scan.staged, scan.staged_rows)))
+        staged_counts.append(sum(1 for _ in table_scan.staged_batches(scan.staged, scan.staged_rows, 100)))
         return scan
 
     monkeypatch.setattr(tables, "BATCH_ROWS", 100)

@@ -57,7 +57,7 @@ import shapely
 from corridor.ids import combine_u64, position_obs_ids
 from corridor.ingest.mmsi import invalid_mmsi_sql, missing_mmsi_sql, mmsi_sql
 from corridor.ingest.summary import EXAMPLES_PER_REASON, INFO_REASONS, IngestError, IngestSummary
-from corridor.ingest.table_scan import TableScan, scan_once, staged_batches
+from corridor.ingest.table_scan import TableScan, rebatch, scan_once, staged_batches
 from corridor.scratch import scratch_dir
 from corridor.store import fetch_arrow, stream_arrow, utcnow
 
@@ -764,8 +764,11 @@ def _scan_csv(con: duckdb.DuckDBPyConnection, layout: Layout, normalised: str, s
     # rows in file order: the example line numbers are counted from them
     con.execute("SET preserve_insertion_order = true")
     reader = _duck(lambda: stream_arrow(con, sql, BATCH_ROWS), "cannot read rows")
-    return _duck(lambda: scan_once(_prefetch(iter(reader)), POSITION_FIELDS, static,
-                                   spill / STAGED_ROWS, EXAMPLES_PER_REASON), "cannot read rows")
+    # DuckDB's record batches are gathered in the reading thread, so that it reads on while
+    # a gathered batch is looked at (half batches: their text columns make them larger)
+    return _duck(lambda: scan_once(_prefetch(rebatch(reader, BATCH_ROWS // 2)), POSITION_FIELDS,
+                                   static, spill / STAGED_ROWS, EXAMPLES_PER_REASON),
+                 "cannot read rows")
 
 
 def table_parser(
@@ -869,16 +872,16 @@ def table_parser(
                 raise IngestError(f"--strict: {summary.total_skipped} unusable rows: {first}")
             # 2. the usable positions, streamed
             if kind == "csv":
-                rows: Iterator[pa.Table] = staged_batches(scan.staged, scan.staged_rows)
+                rows: Iterator[pa.Table] = staged_batches(scan.staged, scan.staged_rows, BATCH_ROWS)
             else:
                 reader = _duck(lambda: stream_arrow(
                     con, f"SELECT {', '.join(POSITION_FIELDS)} FROM ({normalised}) WHERE reason IS NULL",
                     BATCH_ROWS), "cannot read rows")
-                rows = (pa.Table.from_batches([rb]) for rb in reader)
+                rows = rebatch(reader, BATCH_ROWS)
             for good in _prefetch(_with_ids(t, src) for t in rows):
                 yield "positions", good
             # 3. the static reports, from the profile
-            if _raw_static(layout):
+            if _raw_static(layout) and profile is not None:
                 con.register("corridor_profile", profile)
                 merged = fetch_arrow(con, static_sql(layout, "corridor_profile"))
                 if merged.num_rows:
