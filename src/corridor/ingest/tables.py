@@ -16,10 +16,13 @@ mapped             ``--map ts=COL,mmsi=COL,lat=COL,lon=COL,...``                
 =================  ===========================================================  ==================
 
 DuckDB's own CSV and Parquet readers do the parsing (multi-threaded, typed); rows are
-normalised in SQL (sentinels to NULL, invalid rows labelled with a reason). A first
-aggregate pass counts the rows by reason and collects the static reports, so the counts
-(and ``--strict``) are settled before any row is stored; a second pass streams the usable
-rows to the store as Arrow batches. GeoPackage, GeoJSON, Shapefile and FlatGeobuf are read
+normalised in SQL (sentinels to NULL, invalid rows labelled with a reason). The counts by
+reason and the static reports are settled (and ``--strict`` decided) before any row is
+stored. A Parquet file (or a vector layer) is read twice for that: a first aggregate pass
+counts the rows and collects the static values, a second streams the usable rows to the
+store as Arrow batches. A CSV, whose parsing is most of its cost, is read once
+(:mod:`corridor.ingest.table_scan`): the one pass counts, groups and stages the usable rows
+in a scratch file that the store then reads. GeoPackage, GeoJSON, Shapefile and FlatGeobuf are read
 through pyogrio (GDAL; the DuckDB spatial extension would have to be downloaded at run time),
 their points reprojected to WGS84 with pyproj from the layer's declared coordinate system; a
 layer that declares none is refused.
