@@ -22,10 +22,12 @@ stored. A Parquet file (or a vector layer) is read twice for that: a first aggre
 counts the rows and collects the static values, a second streams the usable rows to the
 store as Arrow batches. A CSV, whose parsing is most of its cost, is read once
 (:mod:`corridor.ingest.table_scan`): the one pass counts, groups and stages the usable rows
-in a scratch file that the store then reads. GeoPackage, GeoJSON, Shapefile and FlatGeobuf are read
-through pyogrio (GDAL; the DuckDB spatial extension would have to be downloaded at run time),
-their points reprojected to WGS84 with pyproj from the layer's declared coordinate system; a
-layer that declares none is refused.
+in a scratch file that the store then reads.
+
+GeoPackage, GeoJSON, Shapefile and FlatGeobuf are read through pyogrio (GDAL; the DuckDB
+spatial extension would have to be downloaded at run time), their points reprojected to
+WGS84 with pyproj from the layer's declared coordinate system; a layer that declares none is
+refused.
 
 Every row that cannot be a position is counted by reason with its line number:
 ``malformed`` (a CSV line DuckDB rejects: wrong column count, unparsable value),
