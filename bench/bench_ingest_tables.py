@@ -71,6 +71,7 @@ def main() -> None:
             p.unlink()
     speed_before = host_speed_ms()
     load_before = os.getloadavg()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)  # the build step's child is not counted
     t0 = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "corridor", "--db", str(db), "ingest", "positions", str(path)],
@@ -80,7 +81,7 @@ def main() -> None:
     load_after = os.getloadavg()
     speed_after = host_speed_ms()
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_s = usage.ru_utime + usage.ru_stime
+    cpu_s = usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime
     peak_mb = usage.ru_maxrss / 1024
     print(proc.stdout.strip() or proc.stderr.strip())
     print(f"cpu: {cpu_model()}, cores: {os.cpu_count()}; load average (1/5/15 min) before "

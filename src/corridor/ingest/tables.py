@@ -16,13 +16,18 @@ mapped             ``--map ts=COL,mmsi=COL,lat=COL,lon=COL,...``                
 =================  ===========================================================  ==================
 
 DuckDB's own CSV and Parquet readers do the parsing (multi-threaded, typed); rows are
-normalised in SQL (sentinels to NULL, invalid rows labelled with a reason). A first
-aggregate pass counts the rows by reason and collects the static reports, so the counts
-(and ``--strict``) are settled before any row is stored; a second pass streams the usable
-rows to the store as Arrow batches. GeoPackage, GeoJSON, Shapefile and FlatGeobuf are read
-through pyogrio (GDAL; the DuckDB spatial extension would have to be downloaded at run time),
-their points reprojected to WGS84 with pyproj from the layer's declared coordinate system; a
-layer that declares none is refused.
+normalised in SQL (sentinels to NULL, invalid rows labelled with a reason). The counts by
+reason and the static reports are settled (and ``--strict`` decided) before any row is
+stored. A Parquet file (or a vector layer) is read twice for that: a first aggregate pass
+counts the rows and collects the static values, a second streams the usable rows to the
+store as Arrow batches. A CSV, whose parsing is most of its cost, is read once
+(:mod:`corridor.ingest.table_scan`): the one pass counts, groups and stages the usable rows
+in a scratch file that the store then reads.
+
+GeoPackage, GeoJSON, Shapefile and FlatGeobuf are read through pyogrio (GDAL; the DuckDB
+spatial extension would have to be downloaded at run time), their points reprojected to
+WGS84 with pyproj from the layer's declared coordinate system; a layer that declares none is
+refused.
 
 Every row that cannot be a position is counted by reason with its line number:
 ``malformed`` (a CSV line DuckDB rejects: wrong column count, unparsable value),
@@ -57,13 +62,17 @@ import shapely
 from corridor.ids import combine_u64, position_obs_ids
 from corridor.ingest.mmsi import invalid_mmsi_sql, missing_mmsi_sql, mmsi_sql
 from corridor.ingest.summary import EXAMPLES_PER_REASON, INFO_REASONS, IngestError, IngestSummary
+from corridor.ingest.table_scan import TableScan, rebatch, scan_once, staged_batches
 from corridor.scratch import scratch_dir
 from corridor.store import fetch_arrow, stream_arrow, utcnow
 
 T = TypeVar("T")
 
 #: Rows handed to the store at a time (obs ids, repeat checks and one INSERT per batch).
-BATCH_ROWS = 1_000_000
+#: DuckDB's record batches are gathered to this size (see ``table_scan.rebatch``). Measured
+#: on the 10M-row MarineCadastre CSV: the same CPU with 500k as with 1M rows, and about
+#: 90 MB less peak RSS; DuckDB 2's own batches (70k-123k rows) cost 1.3-3 CPU s more.
+BATCH_ROWS = 500_000
 #: DuckDB's memory limit for reading a file (the stream needs little; the profile's groups
 #: spill beyond it)
 READ_MEMORY_MB = 512
@@ -731,6 +740,10 @@ def _prefetch(batches: Iterator[pa.Table], depth: int = 2) -> Iterator[pa.Table]
         t.join()
 
 
+#: File name of a CSV's staged usable rows in the reading connection's scratch folder.
+STAGED_ROWS = "staged-positions.arrow"
+
+
 def _with_ids(good: pa.Table, src: str) -> pa.Table:
     """Canonical position rows with their obs_id and source."""
     tbl = good.select(["mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_status", "msg_type"])
@@ -749,6 +762,21 @@ def _with_ids(good: pa.Table, src: str) -> pa.Table:
 
 def _field_of(layout: Layout, column: str) -> str:
     return next(f for f, c in layout.columns.items() if c == column)
+
+
+def _scan_csv(con: duckdb.DuckDBPyConnection, layout: Layout, normalised: str, spill: Path) -> TableScan:
+    """One pass over a CSV's normalised rows (see :mod:`corridor.ingest.table_scan`); the
+    usable rows are staged in ``spill``."""
+    static = [f"raw_{f}" for f in _raw_static(layout)]
+    sql = f"SELECT reason, {', '.join(POSITION_FIELDS + tuple(static))} FROM ({normalised})"
+    # rows in file order: the example line numbers are counted from them
+    con.execute("SET preserve_insertion_order = true")
+    reader = _duck(lambda: stream_arrow(con, sql, BATCH_ROWS), "cannot read rows")
+    # DuckDB's record batches are gathered in the reading thread, so that it reads on while
+    # a gathered batch is looked at (half batches: their text columns make them larger)
+    return _duck(lambda: scan_once(_prefetch(rebatch(reader, BATCH_ROWS // 2)), POSITION_FIELDS,
+                                   static, spill / STAGED_ROWS, EXAMPLES_PER_REASON),
+                 "cannot read rows")
 
 
 def table_parser(
@@ -809,16 +837,23 @@ def table_parser(
             future = (utcnow() + timedelta(days=1)).isoformat(sep=" ")
             src = source or path.name
             normalised = normalise_sql(layout, source_sql, None, future)
-            # 1. one aggregate pass: what the file holds, before anything is stored
-            profile = _duck(lambda: fetch_arrow(con, profile_sql(layout, normalised)),
-                            "cannot read rows")
-            con.register("corridor_profile", profile)
-            for reason, n in con.execute(
-                "SELECT reason, sum(n_rows) FROM corridor_profile GROUP BY reason ORDER BY reason"
-            ).fetchall():
-                summary.rows_in += int(n)
+            if kind == "csv":
+                # parsed once: counts, examples, static groups and the staged usable rows
+                scan = _scan_csv(con, layout, normalised, Path(spill.name))
+                rows_by_reason = scan.rows_by_reason
+                profile = scan.static_groups
+            else:
+                # 1. one aggregate pass: what the file holds, before anything is stored
+                profile = _duck(lambda: fetch_arrow(con, profile_sql(layout, normalised)),
+                                "cannot read rows")
+                con.register("corridor_profile", profile)
+                rows_by_reason = {reason: int(n) for reason, n in con.execute(
+                    "SELECT reason, sum(n_rows) FROM corridor_profile GROUP BY reason").fetchall()}
+            for reason in sorted(r for r in rows_by_reason if r is not None) + [None]:
+                n = rows_by_reason.get(reason, 0)
+                summary.rows_in += n
                 if reason is not None:
-                    summary.skipped[reason] = summary.skipped.get(reason, 0) + int(n)
+                    summary.skipped[reason] = summary.skipped.get(reason, 0) + n
             rejected: list[int] = []
             if kind == "csv":
                 rejected = [int(r[0]) for r in con.execute(
@@ -828,11 +863,15 @@ def table_parser(
                     summary.skip("malformed", line)
                 summary.rows_in += len(rejected)
             if any(r != "malformed" for r in summary.skipped):
-                # a second pass, with line numbers, only for files that have unusable rows
-                numbered = normalise_sql(layout, source_sql, header_lines, future)
-                examples = _duck(lambda: con.execute(
-                    f"SELECT reason, min(line_no, {EXAMPLES_PER_REASON}) FROM ({numbered}) "
-                    "WHERE reason IS NOT NULL GROUP BY reason").fetchall(), "cannot number rows")
+                if kind == "csv":  # the rows' numbers from the scan
+                    examples = [(r, [x + header_lines for x in rows])
+                                for r, rows in scan.example_rows.items()]
+                else:
+                    # a second pass, with line numbers, only for files that have unusable rows
+                    numbered = normalise_sql(layout, source_sql, header_lines, future)
+                    examples = _duck(lambda: con.execute(
+                        f"SELECT reason, min(line_no, {EXAMPLES_PER_REASON}) FROM ({numbered}) "
+                        "WHERE reason IS NOT NULL GROUP BY reason").fetchall(), "cannot number rows")
                 for reason, lines in examples:
                     summary.examples[reason] = [_physical_line(int(x), rejected) for x in lines]
             if strict and summary.total_skipped:
@@ -840,13 +879,18 @@ def table_parser(
                                   for r in summary.skipped if r not in INFO_REASONS)
                 raise IngestError(f"--strict: {summary.total_skipped} unusable rows: {first}")
             # 2. the usable positions, streamed
-            reader = _duck(lambda: stream_arrow(
-                con, f"SELECT {', '.join(POSITION_FIELDS)} FROM ({normalised}) WHERE reason IS NULL",
-                BATCH_ROWS), "cannot read rows")
-            for good in _prefetch(_with_ids(pa.Table.from_batches([rb]), src) for rb in reader):
+            if kind == "csv":
+                rows: Iterator[pa.Table] = staged_batches(scan.staged, scan.staged_rows, BATCH_ROWS)
+            else:
+                reader = _duck(lambda: stream_arrow(
+                    con, f"SELECT {', '.join(POSITION_FIELDS)} FROM ({normalised}) WHERE reason IS NULL",
+                    BATCH_ROWS), "cannot read rows")
+                rows = rebatch(reader, BATCH_ROWS)
+            for good in _prefetch(_with_ids(t, src) for t in rows):
                 yield "positions", good
             # 3. the static reports, from the profile
-            if _raw_static(layout):
+            if _raw_static(layout) and profile is not None:
+                con.register("corridor_profile", profile)
                 merged = fetch_arrow(con, static_sql(layout, "corridor_profile"))
                 if merged.num_rows:
                     merged = merged.add_column(0, "obs_id", pa.array(_static_obs_ids(merged), pa.int64()))
