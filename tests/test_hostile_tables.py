@@ -111,6 +111,26 @@ def test_a_file_with_odd_rows_is_read_row_by_row_not_refused(store, tmp_path):
     assert store.count("positions") >= 150
 
 
+def test_a_stray_nul_in_a_cell_skips_that_row_not_the_file(store, tmp_path):
+    """A damaged export with a NUL byte inside a cell near the top is still a text table:
+    that row is skipped with its line number, the others are stored."""
+    f = tmp_path / "nul.csv"
+    f.write_bytes((HEADER + "2730\x0000001,2023-01-11T00:00:00,42.3,130.4\n"
+                   "273000002,2023-01-11T00:00:00,42.3,130.4\n").encode())
+    result = _ingest(store, f)
+    assert result.status == "done", result.message
+    assert result.skipped == {"invalid_mmsi": 1} and result.examples["invalid_mmsi"] == [2]
+    assert store.con.execute("SELECT mmsi FROM positions").fetchall() == [(273000002,)]
+
+
+def test_random_bytes_are_refused_as_binary(store, tmp_path):
+    f = tmp_path / "noise.csv"
+    f.write_bytes(bytes(range(256)) * 8)
+    result = _ingest(store, f)
+    assert result.status == "failed" and "binary file" in result.message
+    assert store.count("positions") == 0
+
+
 def test_mmsi_in_other_digit_scripts_is_not_a_number(store, tmp_path):
     f = tmp_path / "digits.csv"
     f.write_text(HEADER + "٣٦٧٠٠٠٠٠٠,2023-01-11T00:00:00,42.3,130.4\n"

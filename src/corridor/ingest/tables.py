@@ -664,7 +664,7 @@ def sniff_format(path: Path) -> str:
     """csv, parquet, gpkg, flatgeobuf, shapefile or geojson, from the file's first bytes
     (then its suffix)."""
     with open(path, "rb") as fh:
-        head = fh.read(64)
+        head = fh.read(_SNIFF_BYTES)
     if head.startswith(b"PAR1"):
         return "parquet"
     if head.startswith(b"SQLite format 3"):
@@ -675,9 +675,31 @@ def sniff_format(path: Path) -> str:
         return "shapefile"
     if path.suffix.lower() in (".geojson", ".json") or head.lstrip().startswith(b"{"):
         return "geojson"
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text has NULs
+    if _looks_binary(head):
         raise IngestError("binary file that is not Parquet or GeoPackage")
     return "csv"
+
+
+#: How much of a file's head :func:`sniff_format` reads (bytes).
+_SNIFF_BYTES = 4096
+#: Bytes that never occur in a text table (C0 controls other than tab, LF, FF, CR, ESC; DEL).
+_NON_TEXT = bytes(sorted(set(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D, 0x1B}) + [0x7F])
+
+
+def _looks_binary(head: bytes) -> bool:
+    """True for a head that is not text: more than 1 in 10 of its bytes are control bytes.
+
+    A stray NUL in a cell (a damaged export) leaves the file a text table, so that row is
+    skipped with its line number and the rest is read; random or compressed bytes are ~12 %
+    controls. UTF-16 (half its bytes NUL for Latin text) is text when it starts with its BOM.
+
+    >>> _looks_binary(b'MMSI,LAT\\n"3\\x0067000001",40.1\\n'), _looks_binary(bytes(range(256)))
+    (False, True)
+    """
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    controls = len(head) - len(head.translate(None, _NON_TEXT))
+    return controls * 10 > len(head)
 
 
 # ---------------------------------------------------------------------------------------------
