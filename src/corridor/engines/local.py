@@ -63,9 +63,8 @@ from corridor.workers import die_with_parent, forking_from_main_thread
 POSITION_COLUMNS = "obs_id, mmsi, ts, lat, lon, sog, nav_status, msg_type"
 #: the columns the encounter grid of a vessel not recomputed needs
 GRID_COLUMNS = "obs_id, mmsi, ts, lat, lon"
-#: rows per row group of a spilled grid file: sorted by time, small groups let a time slice
-#: skip the others by their statistics (a chunk's grid spans the whole time range)
-GRID_ROW_GROUP = 4_096
+#: rows per record batch of a spilled grid file (each batch sorted by time)
+GRID_BATCH_ROWS = 1 << 20
 #: DuckDB's memory limit during detection (its block cache; queries spill beyond it)
 DUCKDB_MEMORY_MB = 1024
 
@@ -139,7 +138,11 @@ GridFile = tuple[str, int, int, int]  # path, rows, first and last grid time (us
 def _spill_grid(positions: pa.Table, marks: pa.Table | None, path: str | None) -> GridFile | None:
     """Stage 1 of encounters for the vessels of a chunk: their at-sea grid points
     (:func:`corridor.detect.encounters.vessel_grid`), written to ``path`` sorted by time so
-    that the pair pass reads one time slice of every vessel without holding the rest."""
+    that the pair pass reads one time slice of every vessel without holding the rest.
+
+    The file is Arrow IPC, uncompressed: a time slice is found by binary search on the
+    memory-mapped ``ts`` column and read without decoding (Parquet's encoding and decoding
+    cost more than the pair search of the slice)."""
     assert _PIPELINE is not None
     enc = _PIPELINE.params.encounter
     if path is None or enc is None or positions.num_rows == 0:
@@ -150,9 +153,26 @@ def _spill_grid(positions: pa.Table, marks: pa.Table | None, path: str | None) -
     if grid.num_rows == 0:
         return None
     grid = grid.sort_by([("ts", "ascending"), ("mmsi", "ascending")])
-    pq.write_table(grid, path, row_group_size=GRID_ROW_GROUP)
+    with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, grid.schema) as writer:
+        writer.write_table(grid, max_chunksize=GRID_BATCH_ROWS)
     ts = grid["ts"].cast(pa.int64())
     return path, grid.num_rows, int(ts[0].as_py()), int(ts[-1].as_py())
+
+
+def _read_grid_slice(path: str, t0: int, t1: int) -> list[pa.RecordBatch]:
+    """The rows of a spilled grid file with ``t0 <= ts < t1`` (us), as zero-copy slices of
+    its memory-mapped record batches (each sorted by time)."""
+    reader = pa.ipc.open_file(pa.memory_map(path, "r"))
+    out = []
+    for i in range(reader.num_record_batches):
+        batch = reader.get_batch(i)
+        ts = batch.column("ts").to_numpy(zero_copy_only=True).view(np.int64)
+        if len(ts) == 0 or ts[-1] < t0 or ts[0] >= t1:
+            continue
+        a, b = np.searchsorted(ts, [t0, t1], side="left")
+        if b > a:
+            out.append(batch.slice(int(a), int(b - a)))
+    return out
 
 
 def _run_chunk(chunk: pa.Table, grid_path: str | None = None
@@ -220,19 +240,14 @@ def _events_part(files: list[str]) -> pa.Table:
 
 
 def _slice_pairs(files: list[str], t0: int, t1: int) -> pa.Table:
-    """The adjacent pairs among the grid points of ``files`` in ``[t0, t1)``; the files are
-    sorted by time, so their other row groups are skipped by their statistics."""
-    import pyarrow.dataset as ds
-
-    from corridor.detect.encounters import adjacent_pairs, encounter_buckets
+    """The adjacent pairs among the grid points of ``files`` in ``[t0, t1)``."""
+    from corridor.detect.encounters import grid_pairs
     from corridor.detect.resample import GRID
 
     assert _PIPELINE is not None and _PIPELINE.params.encounter is not None
-    enc = _PIPELINE.params.encounter
-    ts = ds.field("ts")
-    grid = ds.dataset(files, schema=GRID, format="parquet").to_table(
-        filter=(ts >= pa.scalar(t0, pa.timestamp("us"))) & (ts < pa.scalar(t1, pa.timestamp("us"))))
-    return adjacent_pairs(encounter_buckets(grid, enc), enc)
+    batches = [b for f in files for b in _read_grid_slice(f, t0, t1)]
+    grid = pa.Table.from_batches(batches, schema=GRID).combine_chunks()
+    return grid_pairs(grid, _PIPELINE.params.encounter)
 
 
 # ------------------------------------------------------------------ main side
@@ -388,7 +403,7 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
         stack.callback(shutil.rmtree, spill, ignore_errors=True)
 
     def grid_path(k: int) -> str | None:
-        return os.path.join(spill, f"vessels-{k:06d}.parquet") if spill else None
+        return os.path.join(spill, f"vessels-{k:06d}.arrow") if spill else None
 
     try:
         first_of = np.searchsorted(chunk_no, np.arange(n_chunks), side="left")
@@ -670,7 +685,7 @@ def _grid_unaffected(store: Store, affected: np.ndarray, lo: datetime, hi: datet
                     "(SELECT mmsi FROM _enc_chunk)", [lo, hi])
             finally:
                 store.con.unregister("_enc_chunk")
-            yield pos, marks, os.path.join(spill, f"others-{k:06d}.parquet")
+            yield pos, marks, os.path.join(spill, f"others-{k:06d}.arrow")
 
     return [g for g in _map_bounded(pool, _spill_grid, jobs()) if g]
 
