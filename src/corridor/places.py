@@ -98,6 +98,8 @@ class PlaceIndex:
     _lat: np.ndarray = field(repr=False)
     _lon: np.ndarray = field(repr=False)
     _radius: np.ndarray = field(repr=False)
+    #: per ``max_distance_m``: the coarse raster of :meth:`_near_point_places`
+    _rasters: dict[float, _NearRaster] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_store(cls, store: Store, kinds: tuple[str, ...] | list[str] | None = None
@@ -213,10 +215,16 @@ class PlaceIndex:
         best_p = np.full(m, -1, dtype=np.int64)
         if m == 0 or len(self) == 0:
             return best_p, best_d
-        xyz = lonlat_to_xyz(lat, lon)
-        for pos, radius, tree, rmax in self._points:
-            d, p = self._nearest_points(xyz, pos, radius, tree, rmax, max_distance_m)
-            _merge(best_d, best_p, d, p)
+        if self._points:
+            # only the positions in a raster cell near a point place are searched: the
+            # others are farther than max_distance_m from every one (most of a track at sea)
+            near = np.flatnonzero(self._near_point_places(lat, lon, max_distance_m))
+            xyz = lonlat_to_xyz(lat[near], lon[near])
+            for pos, radius, tree, rmax in self._points:
+                d, p = self._nearest_points(xyz, pos, radius, tree, rmax, max_distance_m)
+                sub_d, sub_p = best_d[near], best_p[near]
+                _merge(sub_d, sub_p, d, p)
+                best_d[near], best_p[near] = sub_d, sub_p
         if len(self._polys):
             d, p = self._nearest_polygons(lat, lon, max_distance_m)
             _merge(best_d, best_p, d, p)
@@ -224,6 +232,19 @@ class PlaceIndex:
         best_d[far] = np.inf
         best_p[far] = -1
         return best_p, best_d
+
+    def _near_point_places(self, lat: np.ndarray, lon: np.ndarray, max_distance_m: float
+                           ) -> np.ndarray:
+        """False where a point is certainly farther than ``max_distance_m`` from every
+        point place's footprint (True: it may be nearer; the k-d tree decides)."""
+        raster = self._rasters.get(max_distance_m)
+        if raster is None:
+            if len(self._rasters) > 8:
+                self._rasters.clear()
+            keep = np.concatenate([p[0] for p in self._points])
+            raster = self._rasters[max_distance_m] = _NearRaster.build(
+                self._lat[keep], self._lon[keep], self._radius[keep] + max_distance_m)
+        return raster.lookup(lat, lon)
 
     @staticmethod
     def _nearest_points(xyz, pos, radius, tree, rmax, max_distance_m):
@@ -286,6 +307,75 @@ class PlaceIndex:
             out_d[rest[near]] = d[near]
             out_p[rest[near]] = self._polys[self._poly_edge_owner[e[near]]]
         return out_d, out_p
+
+
+@dataclass(frozen=True)
+class _NearRaster:
+    """A lat/lon raster marking the cells within reach of some place: a cell left unmarked
+    holds no point within the reach (metres, great circle) of any place.
+
+    Each place marks the cells its reach's bounding box overlaps, padded by 10 %: the box
+    spans the reach in latitude, and in longitude the reach divided by the cosine of the
+    box's poleward latitude (the whole circle of longitudes near a pole). Cells are at least
+    0.01 degree, coarser when the places are spread over a large area (at most about four
+    million cells). Not a library call: a k-d tree answers "nearest"; this only skips the
+    positions that are far from every place, in a few array operations per position.
+    """
+
+    lat0: float
+    lon0: float
+    cell_deg: float
+    cells: np.ndarray  # (n_lat, n_lon) bool
+    wraps: bool  # the columns span all 360 degrees of longitude (indices taken modulo)
+
+    @classmethod
+    def build(cls, lat: np.ndarray, lon: np.ndarray, reach_m: np.ndarray) -> _NearRaster:
+        theta = np.asarray(reach_m, dtype=np.float64) / (EARTH_RADIUS_M * math.pi / 180.0)
+        theta = theta * 1.1 + 1e-3  # degrees of latitude, padded
+        lon = ((np.asarray(lon, dtype=np.float64) + 180.0) % 360.0) - 180.0
+        lat_lo = np.maximum(lat - theta, -90.0)
+        lat_hi = np.minimum(lat + theta, 90.0)
+        poleward = np.maximum(np.abs(lat_lo), np.abs(lat_hi))
+        polar = (poleward >= 80.0) | (theta > 10.0)
+        dlon = np.where(polar, 180.0, theta / np.cos(np.radians(np.minimum(poleward, 80.0))))
+        lon_lo, lon_hi = lon - dlon, lon + dlon
+        wraps = bool(polar.any() or (lon_lo < -180.0).any() or (lon_hi > 180.0).any())
+        y0, y1 = float(lat_lo.min()), float(lat_hi.max())
+        x0, x1 = (-180.0, 180.0) if wraps else (float(lon_lo.min()), float(lon_hi.max()))
+        cell = max(0.01, math.sqrt((y1 - y0) * (x1 - x0) / 4e6))
+        if wraps:  # whole columns around the globe, so that indices wrap exactly
+            n_lon = int(math.ceil(360.0 / cell))
+            cell = 360.0 / n_lon
+        else:
+            n_lon = int((x1 - x0) // cell) + 1
+        n_lat = int((y1 - y0) // cell) + 1
+        cells = np.zeros((n_lat, n_lon), dtype=bool)
+        i0 = ((lat_lo - y0) // cell).astype(np.int64)
+        i1 = ((lat_hi - y0) // cell).astype(np.int64)
+        j0 = np.floor((lon_lo - x0) / cell).astype(np.int64)
+        j1 = np.floor((lon_hi - x0) / cell).astype(np.int64)
+        for a, b, c, d, pole in zip(i0.tolist(), i1.tolist(), j0.tolist(), j1.tolist(),
+                                    polar.tolist(), strict=True):
+            if pole or d - c + 1 >= n_lon:
+                cells[a:b + 1, :] = True
+            elif wraps:
+                cells[a:b + 1, np.arange(c, d + 1) % n_lon] = True
+            else:
+                cells[a:b + 1, c:d + 1] = True
+        return cls(y0, x0, cell, cells, wraps)
+
+    def lookup(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        """True for the points whose cell is marked (lat/lon in degrees, finite)."""
+        n_lat, n_lon = self.cells.shape
+        i = np.floor((lat - self.lat0) / self.cell_deg).astype(np.int64)
+        x = ((lon + 180.0) % 360.0) - 180.0
+        j = np.floor((x - self.lon0) / self.cell_deg).astype(np.int64)
+        if self.wraps:
+            j %= n_lon
+        ok = (i >= 0) & (i < n_lat) & (j >= 0) & (j < n_lon)
+        out = np.zeros(len(lat), dtype=bool)
+        out[ok] = self.cells[i[ok], j[ok]]
+        return out
 
 
 def _merge(best_d: np.ndarray, best_p: np.ndarray, d: np.ndarray, p: np.ndarray) -> None:
