@@ -144,6 +144,16 @@ def test_nearest_finds_every_place_just_within_reach_anywhere(max_d):
     assert (pos[~within] == -1).all() and np.isinf(d[~within]).all()
     assert (pos[within] == np.argmin(eff, axis=1)[within]).all()
     np.testing.assert_allclose(d[within], ref_d[within], rtol=1e-9, atol=1e-6)
+    # the places settled without the k-d tree get the tree's very bits
+    tree_only = places.PlaceIndex.from_arrow(tbl)
+
+    class Everywhere:
+        def lookup(self, lat, lon):
+            return np.full(len(lat), places._SEVERAL, dtype=np.int32)
+
+    tree_only._raster = lambda tree_no, max_distance_m: Everywhere()
+    pos2, d2 = tree_only.nearest(lat, lon, max_d)
+    assert np.array_equal(pos, pos2) and np.array_equal(d.view(np.int64), d2.view(np.int64))
 
 
 def test_point_radius_and_polygon_footprints():
