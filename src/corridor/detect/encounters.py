@@ -367,10 +367,10 @@ def grid_pairs(grid: pa.Table, params: EncounterParams) -> pa.Table:
         bucket = t_idx[row] * n_cells + cell
         order = np.lexsort((rank[row], bucket))
     b_sorted = bucket[order]
-    end = np.searchsorted(b_sorted, b_sorted, side="right")
+    last = np.flatnonzero(np.append(b_sorted[1:] != b_sorted[:-1], True))  # bucket ends
     pos = np.flatnonzero(home[order])
     # the rows after a home row up to its bucket's end are exactly the higher tracks
-    cnt = end[pos] - pos - 1
+    cnt = last[np.searchsorted(last, pos)] - pos
     a_pos = np.repeat(pos, cnt)
     b_pos = a_pos + 1 + (np.arange(a_pos.size) - np.repeat(np.cumsum(cnt) - cnt, cnt))
     ia, ib = row[order[a_pos]], row[order[b_pos]]
