@@ -34,9 +34,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -124,6 +125,33 @@ def _init_worker(params: DetectParams, places_tbl: pa.Table | None) -> None:
     global _PIPELINE, _PLACES
     _PLACES = _place_index(places_tbl)
     _PIPELINE = VesselPipeline(params, _PLACES)
+
+
+class _ShoreLoader:
+    """Loads the bundled shore index (:func:`corridor.shore.load_land`, cached per process)
+    in a thread, so that reading the store overlaps it. Joined before workers are forked;
+    a failure here is ignored (the pipeline loads it, or reports why, when it asks)."""
+
+    def __init__(self) -> None:
+        self.thread = threading.Thread(target=self._load, name="corridor-shore", daemon=True)
+
+    @classmethod
+    def start(cls) -> _ShoreLoader:
+        loader = cls()
+        loader.thread.start()
+        return loader
+
+    @staticmethod
+    def _load() -> None:
+        try:
+            from corridor.shore import load_land
+
+            load_land()
+        except Exception:  # noqa: BLE001, S110 - retried (and reported) where it is used
+            pass
+
+    def join(self) -> None:
+        self.thread.join()
 
 
 def _warm(pipeline: VesselPipeline | None) -> None:
@@ -367,6 +395,8 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
     counts = affected["n"].to_numpy() if affected.num_rows else np.zeros(0, np.int64)
     summary.vessels_detected = len(mmsis)
     summary.positions = int(counts.sum())
+    # the shore index (~0.7 s to build) loads while the places and the first chunks are read
+    shore_loader = _ShoreLoader.start() if summary.positions else None
     places_tbl = _load_places(store)
     if places_tbl is None:
         summary.notes.append("no places loaded: port visits and voyages not detected")
@@ -432,6 +462,8 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
             return store.query(sql + order, args)
 
         _init_worker(params, places_tbl)  # this process runs the encounter events (stage 3)
+        if shore_loader is not None:
+            shore_loader.join()  # before any fork, and before the pipeline asks for the shore
         n_workers = workers or os.cpu_count() or 1
         done_positions = 0
         progress("detect", 0, summary.positions)
@@ -497,39 +529,83 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
         enc_range = (lo, hi)
     if enc_all_range is not None:
         enc_range = enc_all_range
-    with stack:
-        encounters = _encounters(store, params, enc_range, aff["mmsi"].to_numpy(),
-                                 grids, spill, pool, encounter_slice_rows, chunk_positions,
-                                 n_workers)
-    summary.phases["encounters"] = time.perf_counter() - t_phase
-    t_phase = time.perf_counter()
-    identity = _identity(store, params, vessels)
-    summary.phases["identity"] = time.perf_counter() - t_phase
-    t_phase = time.perf_counter()
-
-    # ---- write, all or nothing
+    # ---- write, all or nothing: the per-vessel rows are written while the workers search
+    # the encounter pairs (one transaction; the cross-vessel rows follow, then the commit)
     everything = not windowed and not failed and summary.vessels_detected == summary.vessels_total
+    types = ",".join(f"'{t}'" for t in VESSEL_EVENT_TYPES)
+    win_sql, win_args = "", []
+    if since is not None:
+        win_sql += " AND start_ts >= ?"
+        win_args.append(since)
+    if until is not None:
+        win_sql += " AND start_ts < ?"
+        win_args.append(until)
     with store.transaction() as con:
-        con.register("_detect_affected", aff)
-        con.register("_detect_marks", marks.append_column(
-            "run_id", pa.array([phash] * marks.num_rows, pa.string())))
-        types = ",".join(f"'{t}'" for t in VESSEL_EVENT_TYPES)
-        win_sql, win_args = "", []
-        if since is not None:
-            win_sql += " AND start_ts >= ?"
-            win_args.append(since)
-        if until is not None:
-            win_sql += " AND start_ts < ?"
-            win_args.append(until)
-        con.execute(
-            f"DELETE FROM events WHERE type IN ({types}) AND mmsi IN "
-            f"(SELECT mmsi FROM _detect_affected){win_sql}", win_args)
-        if everything:  # every vessel over all its positions: no need to look marks up
-            con.execute("DELETE FROM position_marks")
-        else:
+        t_write = 0.0
+
+        def write_vessels() -> None:
+            """The affected vessels' events, marks, segments and state (run once)."""
+            nonlocal t_write
+            t0 = time.perf_counter()
+            con.register("_detect_affected", aff)
+            con.register("_detect_marks", marks.append_column(
+                "run_id", pa.array([phash] * marks.num_rows, pa.string())))
             con.execute(
-                "DELETE FROM position_marks WHERE obs_id IN (SELECT obs_id FROM positions p "
-                f"WHERE p.mmsi IN (SELECT mmsi FROM _detect_affected){ts_filter})", ts_args)
+                f"DELETE FROM events WHERE type IN ({types}) AND mmsi IN "
+                f"(SELECT mmsi FROM _detect_affected){win_sql}", win_args)
+            if everything:  # every vessel over all its positions: no need to look marks up
+                con.execute("DELETE FROM position_marks")
+            else:
+                con.execute(
+                    "DELETE FROM position_marks WHERE obs_id IN (SELECT obs_id FROM positions p "
+                    f"WHERE p.mmsi IN (SELECT mmsi FROM _detect_affected){ts_filter})", ts_args)
+            # event ids differ by type (the type is hashed in), so inserting these before the
+            # encounters and identity changes replaces exactly what one insert would
+            con.register("_detect_events", vessel_events)
+            con.execute("INSERT OR REPLACE INTO events BY NAME SELECT * FROM _detect_events")
+            con.unregister("_detect_events")
+            con.execute("INSERT INTO position_marks BY NAME SELECT * FROM _detect_marks")
+            # segment runs: replaced like the per-vessel events (a windowed run, those
+            # starting inside the window)
+            con.register("_detect_segments", segments)
+            con.execute(
+                "DELETE FROM segments WHERE mmsi IN (SELECT mmsi FROM _detect_affected)"
+                + win_sql, win_args)
+            con.execute("INSERT INTO segments BY NAME SELECT * FROM _detect_segments")
+            con.unregister("_detect_segments")
+            if windowed:
+                con.execute(
+                    "DELETE FROM detect_state WHERE mmsi IN (SELECT mmsi FROM _detect_affected)")
+            else:
+                state = pa.table({
+                    "mmsi": affected["mmsi"], "positions_seen": affected["n"],
+                    "max_obs_ts": affected["max_ts"],
+                    "params_hash": pa.array([phash] * affected.num_rows, pa.string()),
+                    "detected_at": pa.array([utcnow()] * affected.num_rows, pa.timestamp("us")),
+                })
+                con.register("_detect_state", state)
+                con.execute(
+                    "INSERT OR REPLACE INTO detect_state BY NAME SELECT * FROM _detect_state")
+                con.unregister("_detect_state")
+            if failed:  # retried by the next run
+                con.execute(
+                    f"DELETE FROM detect_state WHERE mmsi IN ({','.join('?' * len(failed))})",
+                    [m for m, _ in failed])
+            for name in ("_detect_affected", "_detect_marks"):
+                con.unregister(name)
+            t_write += time.perf_counter() - t0
+
+        write_once = _Once(write_vessels)
+        with stack:
+            encounters = _encounters(store, params, enc_range, aff["mmsi"].to_numpy(),
+                                     grids, spill, pool, encounter_slice_rows, chunk_positions,
+                                     n_workers, meanwhile=write_once)
+        write_once()  # (the encounter pass did not run it: no encounters to search)
+        summary.phases["encounters"] = time.perf_counter() - t_phase - t_write
+        t_phase = time.perf_counter()
+        identity = _identity(store, params, vessels)
+        summary.phases["identity"] = time.perf_counter() - t_phase
+        t_phase = time.perf_counter() - t_write
         if encounters is not None:
             con.execute("DELETE FROM events WHERE type = 'encounter' AND start_ts >= ? "
                         "AND start_ts <= ?", [enc_range[0], enc_range[1]])
@@ -544,36 +620,13 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
                             [int(v) for v in vessels] * 2)
             else:
                 con.execute("DELETE FROM events WHERE type = 'identity_change'")
-        all_events = [t for t in (vessel_events, encounters, identity) if t is not None]
-        new_events = pa.concat_tables(all_events) if all_events else EVENTS.empty_table()
-        con.register("_detect_events", new_events)
-        con.execute("INSERT OR REPLACE INTO events BY NAME SELECT * FROM _detect_events")
-        con.execute("INSERT INTO position_marks BY NAME SELECT * FROM _detect_marks")
-        # segment runs: replaced like the per-vessel events (a windowed run, those starting
-        # inside the window)
-        con.register("_detect_segments", segments)
-        con.execute(
-            "DELETE FROM segments WHERE mmsi IN (SELECT mmsi FROM _detect_affected)"
-            + win_sql, win_args)
-        con.execute("INSERT INTO segments BY NAME SELECT * FROM _detect_segments")
-        con.unregister("_detect_segments")
-        if windowed:
-            con.execute("DELETE FROM detect_state WHERE mmsi IN (SELECT mmsi FROM _detect_affected)")
-        else:
-            state = pa.table({
-                "mmsi": affected["mmsi"], "positions_seen": affected["n"],
-                "max_obs_ts": affected["max_ts"],
-                "params_hash": pa.array([phash] * affected.num_rows, pa.string()),
-                "detected_at": pa.array([utcnow()] * affected.num_rows, pa.timestamp("us")),
-            })
-            con.register("_detect_state", state)
-            con.execute("INSERT OR REPLACE INTO detect_state BY NAME SELECT * FROM _detect_state")
-            con.unregister("_detect_state")
-        if failed:  # retried by the next run
-            con.execute(f"DELETE FROM detect_state WHERE mmsi IN ({','.join('?' * len(failed))})",
-                        [m for m, _ in failed])
-        for name in ("_detect_affected", "_detect_marks", "_detect_events"):
-            con.unregister(name)
+        cross = [t for t in (encounters, identity) if t is not None]
+        if cross:
+            con.register("_detect_events", pa.concat_tables(cross))
+            con.execute("INSERT OR REPLACE INTO events BY NAME SELECT * FROM _detect_events")
+            con.unregister("_detect_events")
+    all_events = [t for t in (vessel_events, encounters, identity) if t is not None]
+    new_events = pa.concat_tables(all_events) if all_events else EVENTS.empty_table()
     summary.events = dict(Counter(new_events["type"].to_pylist()))
     summary.marks = dict(Counter(marks["mark"].to_pylist()))
     if enc_range is not None:
@@ -586,8 +639,12 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
 
 def _encounters(store: Store, params: DetectParams, rng, affected: np.ndarray,
                 grids: list[GridFile], spill: str | None, pool: ProcessPoolExecutor | None,
-                slice_rows: int, chunk_positions: int, n_workers: int = 1) -> pa.Table | None:
+                slice_rows: int, chunk_positions: int, n_workers: int = 1,
+                meanwhile: Callable[[], None] | None = None) -> pa.Table | None:
     """Encounters of all vessels that START inside ``rng`` (None: not run).
+
+    ``meanwhile`` is called once the pair search of every time slice is queued in the
+    pool (the main process has nothing else to do until the first result comes back).
 
     Stage 1 (the grid) was spilled by the per-vessel pass for the affected vessels, over
     their whole tracks. Vessels not affected by this run but seen within a day of ``rng``
@@ -622,7 +679,14 @@ def _encounters(store: Store, params: DetectParams, rng, affected: np.ndarray,
         if files:
             jobs.append((files, a, a + length, os.path.join(spill, f"pairs-{i:05d}"), n_slices))
     parts: dict[int, list[str]] = {}
-    for written in _map_bounded(pool, _pairs_slice, jobs):
+    if pool is not None:  # all queued at once: a slice's result is a few file names
+        futures = [pool.submit(_pairs_slice, *job) for job in jobs]
+        if meanwhile is not None:
+            meanwhile()
+        results: Iterable[list[tuple[int, str]]] = (f.result() for f in futures)
+    else:
+        results = _map_bounded(None, _pairs_slice, jobs)
+    for written in results:
         for k, path in written:
             parts.setdefault(k, []).append(path)
     # stage 3, part by part: the close pairs of a busy sea can outgrow memory too
@@ -635,6 +699,18 @@ def _encounters(store: Store, params: DetectParams, rng, affected: np.ndarray,
     lo_us = int(np.datetime64(lo, "us").astype(np.int64))
     hi_us = int(np.datetime64(hi, "us").astype(np.int64))
     return ev.filter(pa.array((s >= lo_us) & (s <= hi_us))).cast(EVENTS)
+
+
+class _Once:
+    """A callable that runs ``fn`` on its first call only."""
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        self.fn: Callable[[], None] | None = fn
+
+    def __call__(self) -> None:
+        fn, self.fn = self.fn, None
+        if fn is not None:
+            fn()
 
 
 def _map_bounded(pool: ProcessPoolExecutor | None, fn, jobs: Iterable[tuple],
