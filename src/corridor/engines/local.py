@@ -15,14 +15,16 @@
 3. **Cross-vessel pass.** Encounters (the three stages of :mod:`corridor.detect.encounters`)
    that start in the time range the affected vessels' positions cover are recomputed
    among *all* vessels: the per-vessel pass has already put each affected vessel's whole
-   track on the encounter grid and spilled it to a temporary Parquet file (sorted by
+   track on the encounter grid and spilled it to a temporary Arrow IPC file (sorted by
    time); vessels not affected are gridded from the store over the range plus a day on
    each side; then adjacent pairs are found time slice by time slice (vessels are only
    compared at equal grid times, so memory is bounded by the slice, not the archive)
    and turned into events. Identity changes are recomputed from ``vessel_reports``.
 4. **One transaction** replaces the affected vessels' events (the per-vessel types),
    their position marks, the encounters of the range, the identity events, and updates
-   ``detect_state``. A failure leaves the store as it was; a re-run never duplicates.
+   ``detect_state`` (the per-vessel rows are written while the workers search the
+   encounter pairs; the cross-vessel rows follow, then the commit). A failure leaves
+   the store as it was; a re-run never duplicates.
 
 ``--since/--until`` restricts the positions read; such a partial run replaces only the
 events that start inside the window and clears the vessels' ``detect_state`` so that the
@@ -395,7 +397,7 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
     counts = affected["n"].to_numpy() if affected.num_rows else np.zeros(0, np.int64)
     summary.vessels_detected = len(mmsis)
     summary.positions = int(counts.sum())
-    # the shore index (~0.7 s to build) loads while the places and the first chunks are read
+    # the shore index (~0.7 s to build) loads while the places are read and indexed
     shore_loader = _ShoreLoader.start() if summary.positions else None
     places_tbl = _load_places(store)
     if places_tbl is None:
