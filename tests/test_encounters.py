@@ -18,6 +18,7 @@ from corridor.detect.encounters import (
     detect_encounters,
     encounter_buckets,
     encounters_from_pairs,
+    grid_pairs,
     space_cell,
 )
 from corridor.detect.resample import resample_positions
@@ -173,6 +174,33 @@ def test_meeting_on_a_bucket_boundary_and_on_the_antimeridian_is_found_once():
     assert split.num_rows == whole.num_rows > 0
     assert split.sort_by(sort).equals(whole.sort_by(sort))
     assert encounters_from_pairs(split, p).equals(encounters_from_pairs(whole, p))
+
+
+def test_grid_pairs_equal_the_bucketed_pairs_row_by_row():
+    """The local engine's pair search on index arrays gives the rows, in the order, of the
+    bucketed path a distributed engine runs: across cell and band boundaries, the
+    antimeridian, a crowd of ships within one cell and two segments of one MMSI."""
+    p = EncounterParams()
+    rng = np.random.default_rng(7)
+    parts = [_pair(43.0, 132.0 + k * 0.0041, sep_m=300, mmsis=(273000100 + k, 273000200 + k))
+             for k in range(6)]
+    parts.append(_pair(-10.0, 179.9998, sep_m=250, mmsis=(273000300, 273000301)))
+    # twelve ships drifting in a 1.5 km square: many pairs, some beyond 500 m
+    n = 61
+    for k in range(12):
+        lat0, lon0 = 41.0 + rng.uniform(0, 0.012), 130.0 + rng.uniform(0, 0.016)
+        ts = [T0 + dt.timedelta(minutes=3 * i) for i in range(n)]
+        parts.append(_positions([273000400 + k] * n, ts, lat0 + np.cumsum(rng.normal(0, 2e-5, n)),
+                                lon0 + np.cumsum(rng.normal(0, 2e-5, n))))
+    pos = pa.concat_tables(parts)
+    seg = pa.array([("s1" if m == 273000405 and i % 2 else None)
+                    for i, m in enumerate(pos["mmsi"].to_pylist())], pa.string())
+    grid = resample_positions(pos.append_column("segment_id", seg), p.resample)
+    whole = adjacent_pairs(encounter_buckets(grid, p), p)
+    assert whole.num_rows > 500
+    assert len(set(whole["mmsi"].to_pylist())) > 10
+    assert grid_pairs(grid, p).equals(whole)
+    assert grid_pairs(grid.slice(0, 0), p).num_rows == 0
 
 
 def test_thresholds_distance_duration_speed():

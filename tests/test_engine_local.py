@@ -180,6 +180,32 @@ def test_a_failing_run_leaves_the_store_as_it_was(full_run, sim_dir, tmp_path, m
         assert _events(s).equals(before)
 
 
+def test_a_run_failing_after_the_vessel_rows_are_written_leaves_the_store_as_it_was(
+        full_run, sim_dir, tmp_path, monkeypatch):
+    """The per-vessel rows are written while the encounter pass runs, in the transaction
+    that a later failure (here: the identity pass) rolls back."""
+    import corridor.engines.local as local
+
+    with Store.open(tmp_path / "g.duckdb") as s:
+        load_simulation(s, sim_dir)
+        run_detect(s, workers=1)
+        before = _events(s)
+        marks = s.query("SELECT * FROM position_marks ORDER BY obs_id, mark")
+        segments = s.query("SELECT * FROM segments ORDER BY mmsi, segment_id, start_ts")
+        assert before.num_rows > 0 and marks.num_rows > 0 and segments.num_rows > 0
+
+        def boom(*a, **k):
+            raise RuntimeError("disk full")
+
+        monkeypatch.setattr(local, "_identity", boom)
+        with pytest.raises(RuntimeError):
+            run_detect(s, full=True, workers=2, chunk_positions=20_000)
+        assert _events(s).equals(before)
+        assert s.query("SELECT * FROM position_marks ORDER BY obs_id, mark").equals(marks)
+        assert s.query("SELECT * FROM segments ORDER BY mmsi, segment_id, start_ts").equals(
+            segments)
+
+
 def test_cli_detect_and_events(sim_dir, tmp_path):
     db = tmp_path / "cli.duckdb"
     with Store.open(db) as s:

@@ -108,6 +108,54 @@ def test_nearest_equals_brute_force_haversine(gazetteer):
     assert (pos[within] == ref_pos[within]).all()
 
 
+def _destination(lat, lon, bearing_deg, dist_m):
+    """The point dist_m from (lat, lon) along the great circle of the given bearing."""
+    d = dist_m / 6_371_008.8
+    p1, l1, b = np.radians(lat), np.radians(lon), np.radians(bearing_deg)
+    p2 = np.arcsin(np.sin(p1) * np.cos(d) + np.cos(p1) * np.sin(d) * np.cos(b))
+    l2 = l1 + np.arctan2(np.sin(b) * np.sin(d) * np.cos(p1), np.cos(d) - np.sin(p1) * np.sin(p2))
+    return np.degrees(p2), (np.degrees(l2) + 180.0) % 360.0 - 180.0
+
+
+@pytest.mark.parametrize("max_d", [4_000.0, 10_000.0, 50_000.0])
+def test_nearest_finds_every_place_just_within_reach_anywhere(max_d):
+    """The coarse raster that skips positions far from every place never skips one within
+    reach: places with and without radius, across the antimeridian, at high latitude."""
+    lat0 = np.array([43.1, 43.12, -16.8, 70.5, 78.9, -77.8, 0.0])
+    lon0 = np.array([131.9, 131.95, 179.99, -179.97, 11.9, 166.7, 0.0])
+    radius = np.array([0.0, 1_500.0, 0.0, 800.0, 0.0, 3_000.0, 0.0])
+    tbl = pa.table({"place_id": [f"p{i}" for i in range(7)], "name": ["x"] * 7,
+                    "kind": ["port"] * 7, "lat": lat0, "lon": lon0, "radius_m": radius})
+    idx = places.PlaceIndex.from_arrow(tbl)
+    bearings = np.arange(0.0, 360.0, 7.5)
+    lat, lon = [], []
+    for k in range(7):
+        for f in (0.5, 0.999, 1.001, 1.5):
+            a, b = _destination(lat0[k], lon0[k], bearings, radius[k] + f * max_d)
+            lat.append(a)
+            lon.append(b)
+    lat, lon = np.concatenate(lat), np.concatenate(lon)
+    pos, d = idx.nearest(lat, lon, max_d)
+    eff = np.maximum(haversine_m(lat[:, None], lon[:, None], lat0[None, :], lon0[None, :])
+                     - radius[None, :], 0.0)
+    ref_d = eff.min(axis=1)
+    within = ref_d <= max_d
+    assert within.sum() > 0.4 * len(lat) and (~within).sum() > 0.3 * len(lat)
+    assert (pos[~within] == -1).all() and np.isinf(d[~within]).all()
+    assert (pos[within] == np.argmin(eff, axis=1)[within]).all()
+    np.testing.assert_allclose(d[within], ref_d[within], rtol=1e-9, atol=1e-6)
+    # the places settled without the k-d tree get the tree's very bits
+    tree_only = places.PlaceIndex.from_arrow(tbl)
+
+    class Everywhere:
+        def lookup(self, lat, lon):
+            return np.full(len(lat), places._SEVERAL, dtype=np.int32)
+
+    tree_only._raster = lambda tree_no, max_distance_m: Everywhere()
+    pos2, d2 = tree_only.nearest(lat, lon, max_d)
+    assert np.array_equal(pos, pos2) and np.array_equal(d.view(np.int64), d2.view(np.int64))
+
+
 def test_point_radius_and_polygon_footprints():
     square = {"type": "Polygon", "coordinates": [[[10, 0], [11, 0], [11, 1], [10, 1], [10, 0]]]}
     tbl = pa.table({

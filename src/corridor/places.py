@@ -98,6 +98,8 @@ class PlaceIndex:
     _lat: np.ndarray = field(repr=False)
     _lon: np.ndarray = field(repr=False)
     _radius: np.ndarray = field(repr=False)
+    #: per (point tree, ``max_distance_m``): the coarse raster of :meth:`_raster`
+    _rasters: dict[tuple[int, float], _NearRaster] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_store(cls, store: Store, kinds: tuple[str, ...] | list[str] | None = None
@@ -213,10 +215,28 @@ class PlaceIndex:
         best_p = np.full(m, -1, dtype=np.int64)
         if m == 0 or len(self) == 0:
             return best_p, best_d
-        xyz = lonlat_to_xyz(lat, lon)
-        for pos, radius, tree, rmax in self._points:
-            d, p = self._nearest_points(xyz, pos, radius, tree, rmax, max_distance_m)
-            _merge(best_d, best_p, d, p)
+        for t, (pos, radius, tree, rmax) in enumerate(self._points):
+            # positions in a raster cell out of every place's reach are not searched (most
+            # of a track at sea); in a cell within reach of one place only (most of a stay
+            # in port), that place is the nearest one: its distance is computed here as the
+            # k-d tree computes it; the others are searched in the tree
+            cand = self._raster(t, max_distance_m).lookup(lat, lon)
+            near = np.flatnonzero(cand != _NONE)
+            cand = cand[near]
+            xyz = lonlat_to_xyz(lat[near], lon[near])
+            d = np.full(len(near), np.inf)
+            p = np.full(len(near), -1, dtype=np.int64)
+            several = np.flatnonzero(cand == _SEVERAL) if rmax == 0.0 else np.arange(len(near))
+            if rmax == 0.0:
+                one = np.flatnonzero(cand >= 0)
+                d[one], p[one] = self._nearest_one(xyz[one], cand[one], pos, tree,
+                                                   max_distance_m)
+            if len(several):
+                d[several], p[several] = self._nearest_points(xyz[several], pos, radius, tree,
+                                                              rmax, max_distance_m)
+            sub_d, sub_p = best_d[near], best_p[near]
+            _merge(sub_d, sub_p, d, p)
+            best_d[near], best_p[near] = sub_d, sub_p
         if len(self._polys):
             d, p = self._nearest_polygons(lat, lon, max_distance_m)
             _merge(best_d, best_p, d, p)
@@ -224,6 +244,34 @@ class PlaceIndex:
         best_d[far] = np.inf
         best_p[far] = -1
         return best_p, best_d
+
+    def _raster(self, tree_no: int, max_distance_m: float) -> _NearRaster:
+        """The raster of a point tree's places within ``max_distance_m`` (built once)."""
+        key = (tree_no, max_distance_m)
+        raster = self._rasters.get(key)
+        if raster is None:
+            if len(self._rasters) > 16:
+                self._rasters.clear()
+            pos, radius, _, _ = self._points[tree_no]
+            raster = self._rasters[key] = _NearRaster.build(
+                self._lat[pos], self._lon[pos], radius + max_distance_m)
+        return raster
+
+    @staticmethod
+    def _nearest_one(xyz, k, pos, tree, max_distance_m):
+        """What ``_nearest_points`` gives (radius 0) when the tree's point ``k`` is the only
+        one within reach: the chord summed over the axes in the order scipy's k-d tree sums
+        them (so the same bits), kept within the same bound."""
+        bound = _chord(max_distance_m) * (1 + 1e-12) + 1e-12
+        diff = xyz - tree.data[k]
+        chord = np.sqrt(diff[:, 0] * diff[:, 0] + diff[:, 1] * diff[:, 1]
+                        + diff[:, 2] * diff[:, 2])
+        ok = chord <= bound
+        out_d = np.full(len(xyz), np.inf)
+        out_p = np.full(len(xyz), -1, dtype=np.int64)
+        out_d[ok] = _arc_m(chord[ok])
+        out_p[ok] = pos[k[ok]]
+        return out_d, out_p
 
     @staticmethod
     def _nearest_points(xyz, pos, radius, tree, rmax, max_distance_m):
@@ -286,6 +334,89 @@ class PlaceIndex:
             out_d[rest[near]] = d[near]
             out_p[rest[near]] = self._polys[self._poly_edge_owner[e[near]]]
         return out_d, out_p
+
+
+#: raster cell values: no place within reach, several places within reach (else: the one)
+_NONE, _SEVERAL = -1, -2
+
+
+@dataclass(frozen=True)
+class _NearRaster:
+    """A lat/lon raster of the places within reach of each cell: a cell holds ``_NONE``
+    when no point of it is within the reach (metres, great circle) of any place, the row
+    (into the places given) of the only place whose reach may cover it, or ``_SEVERAL``.
+
+    Each place marks the cells its reach's bounding box overlaps, padded by 10 %: the box
+    spans the reach in latitude, and in longitude the reach divided by the cosine of the
+    box's poleward latitude (the whole circle of longitudes near a pole). Cells are at least
+    0.01 degree, coarser when the places are spread over a large area (at most about four
+    million cells). Not a library call: a k-d tree answers "nearest"; this only settles,
+    in a few array operations per position, the positions far from every place or near
+    only one.
+    """
+
+    lat0: float
+    lon0: float
+    cell_deg: float
+    n_lat: int
+    n_lon: int
+    #: the cells row by row (int32), then a sentinel ``_NONE`` for points outside them
+    flat: np.ndarray
+    wraps: bool  # the columns span all 360 degrees of longitude
+
+    @classmethod
+    def build(cls, lat: np.ndarray, lon: np.ndarray, reach_m: np.ndarray) -> _NearRaster:
+        theta = np.asarray(reach_m, dtype=np.float64) / (EARTH_RADIUS_M * math.pi / 180.0)
+        theta = theta * 1.1 + 1e-3  # degrees of latitude, padded
+        lon = ((np.asarray(lon, dtype=np.float64) + 180.0) % 360.0) - 180.0
+        lat_lo = np.maximum(lat - theta, -90.0)
+        lat_hi = np.minimum(lat + theta, 90.0)
+        poleward = np.maximum(np.abs(lat_lo), np.abs(lat_hi))
+        polar = (poleward >= 80.0) | (theta > 10.0)
+        dlon = np.where(polar, 180.0, theta / np.cos(np.radians(np.minimum(poleward, 80.0))))
+        lon_lo, lon_hi = lon - dlon, lon + dlon
+        wraps = bool(polar.any() or (lon_lo < -180.0).any() or (lon_hi > 180.0).any())
+        y0, y1 = float(lat_lo.min()), float(lat_hi.max())
+        x0, x1 = (-180.0, 180.0) if wraps else (float(lon_lo.min()), float(lon_hi.max()))
+        cell = max(0.01, math.sqrt((y1 - y0) * (x1 - x0) / 4e6))
+        if wraps:  # whole columns around the globe, so that indices wrap exactly
+            n_lon = int(math.ceil(360.0 / cell))
+            cell = 360.0 / n_lon
+        else:
+            n_lon = int((x1 - x0) // cell) + 1
+        n_lat = int((y1 - y0) // cell) + 1
+        cells = np.full((n_lat, n_lon), _NONE, dtype=np.int32)
+        i0 = ((lat_lo - y0) // cell).astype(np.int64)
+        i1 = ((lat_hi - y0) // cell).astype(np.int64)
+        j0 = np.floor((lon_lo - x0) / cell).astype(np.int64)
+        j1 = np.floor((lon_hi - x0) / cell).astype(np.int64)
+        for k, (a, b, c, d, pole) in enumerate(zip(i0.tolist(), i1.tolist(), j0.tolist(),
+                                                   j1.tolist(), polar.tolist(), strict=True)):
+            if pole or d - c + 1 >= n_lon:
+                cols = slice(None)
+            elif wraps:
+                cols = np.arange(c, d + 1) % n_lon
+            else:
+                cols = slice(c, d + 1)
+            sub = cells[a:b + 1, cols]
+            sub[sub >= 0] = _SEVERAL  # the rows are distinct places
+            sub[sub == _NONE] = k
+            cells[a:b + 1, cols] = sub
+        return cls(y0, x0, cell, n_lat, n_lon, np.append(cells.ravel(), np.int32(_NONE)), wraps)
+
+    def lookup(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        """The cell value of each point (lat/lon in degrees, finite)."""
+        n_lat, n_lon = self.n_lat, self.n_lon
+        if len(lon) and not (lon.min() >= -180.0 and lon.max() < 180.0):
+            lon = ((lon + 180.0) % 360.0) - 180.0
+        fi = (lat - self.lat0) / self.cell_deg
+        fj = (lon - self.lon0) / self.cell_deg
+        if self.wraps:  # the last column ends at 180 degrees, up to rounding
+            fj = np.minimum(fj, n_lon - 0.5)
+        flat = fi.astype(np.int64) * n_lon + fj.astype(np.int64)
+        # outside the raster (truncation above is not floor there): the sentinel cell
+        flat[~((fi >= 0) & (fi < n_lat) & (fj >= 0) & (fj < n_lon))] = n_lat * n_lon
+        return np.take(self.flat, flat)
 
 
 def _merge(best_d: np.ndarray, best_p: np.ndarray, d: np.ndarray, p: np.ndarray) -> None:

@@ -210,33 +210,12 @@ def encounter_buckets(grid: pa.Table, params: EncounterParams, places: PlaceInde
     grid = at_sea_points(grid, params, places)
     lat = np.asarray(grid["lat"].to_numpy(zero_copy_only=False), dtype=np.float64)
     lon = np.asarray(grid["lon"].to_numpy(zero_copy_only=False), dtype=np.float64)
-    n = grid.num_rows
     t_idx = (
         np.asarray(grid["ts"].cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
         // params.resample.step_us
     )
-    dlat, n_bands, n_lon_max = _grid_dims(params)
     home_cell = space_cell(lat, lon, params)
-    dd = params.max_distance_m / M_PER_DEG
-    b_lo = np.clip(np.floor((lat - dd + 90.0) / dlat), 0, n_bands - 1).astype(np.int64)
-    b_hi = np.clip(np.floor((lat + dd + 90.0) / dlat), 0, n_bands - 1).astype(np.int64)
-    phi = np.minimum(np.abs(lat) + dd, 89.999)
-    w = params.max_distance_m / (M_PER_DEG * np.cos(np.radians(phi)))  # half-width, degrees
-    rows, cells = [], []
-    # at most two bands (band height >= 2 x distance); the upper one only where it differs
-    for sel in (np.arange(n), np.flatnonzero(b_hi != b_lo)):
-        band = (b_lo if len(rows) == 0 else b_hi)[sel]
-        nb = _cells_per_band(band, dlat, params.cell_size_m)
-        width = 360.0 / nb
-        c_lo = np.floor((lon[sel] - w[sel] + 180.0) / width).astype(np.int64)
-        c_hi = np.floor((lon[sel] + w[sel] + 180.0) / width).astype(np.int64)
-        cnt = np.minimum(c_hi - c_lo + 1, nb)
-        k = np.repeat(np.arange(sel.size), cnt)
-        off = np.arange(k.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        rows.append(sel[k])
-        cells.append(band[k] * n_lon_max + (c_lo[k] + off) % nb[k])
-    row = np.concatenate(rows)
-    cell = np.concatenate(cells)
+    row, cell = _halo_cells(lat, lon, params)
     out = grid.take(pa.array(row))
     bucket = t_idx[row] * _n_cells_total(params) + cell
     return out.append_column("bucket", pa.array(bucket, pa.int64())).append_column(
@@ -329,8 +308,85 @@ def adjacent_pairs(bucketed: pa.Table, params: EncounterParams) -> pa.Table:
     if ia.size == 0:
         return PAIRS.empty_table()
     # rank order is (mmsi, segment): the lower track has the lower mmsi (equal mmsi dropped)
-    a_tab = bucketed.take(pa.array(ia))
-    b_tab = bucketed.take(pa.array(ib))
+    return _pairs_table(bucketed.take(pa.array(ia)), bucketed.take(pa.array(ib)), d)
+
+
+def _halo_cells(lat: np.ndarray, lon: np.ndarray, params: EncounterParams
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(row, cell) of every bucket copy :func:`encounter_buckets` makes: each point in each
+    cell that its ``max_distance_m`` neighbourhood touches (its home cell among them)."""
+    n = len(lat)
+    dlat, n_bands, n_lon_max = _grid_dims(params)
+    dd = params.max_distance_m / M_PER_DEG
+    b_lo = np.clip(np.floor((lat - dd + 90.0) / dlat), 0, n_bands - 1).astype(np.int64)
+    b_hi = np.clip(np.floor((lat + dd + 90.0) / dlat), 0, n_bands - 1).astype(np.int64)
+    phi = np.minimum(np.abs(lat) + dd, 89.999)
+    w = params.max_distance_m / (M_PER_DEG * np.cos(np.radians(phi)))  # half-width, degrees
+    rows, cells = [], []
+    # at most two bands (band height >= 2 x distance); the upper one only where it differs
+    for sel in (np.arange(n), np.flatnonzero(b_hi != b_lo)):
+        band = (b_lo if len(rows) == 0 else b_hi)[sel]
+        nb = _cells_per_band(band, dlat, params.cell_size_m)
+        width = 360.0 / nb
+        c_lo = np.floor((lon[sel] - w[sel] + 180.0) / width).astype(np.int64)
+        c_hi = np.floor((lon[sel] + w[sel] + 180.0) / width).astype(np.int64)
+        cnt = np.minimum(c_hi - c_lo + 1, nb)
+        k = np.repeat(np.arange(sel.size), cnt)
+        off = np.arange(k.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        rows.append(sel[k])
+        cells.append(band[k] * n_lon_max + (c_lo[k] + off) % nb[k])
+    return np.concatenate(rows), np.concatenate(cells)
+
+
+def grid_pairs(grid: pa.Table, params: EncounterParams) -> pa.Table:
+    """``adjacent_pairs(encounter_buckets(grid, params), params)`` for a ``grid`` that holds
+    every point of the grid times it contains (the local engine's time slices): the same
+    rows in the same order, found on index arrays. The bucket copies (about four per point)
+    are never materialised as table rows; only the close pairs are taken from ``grid``.
+    """
+    n = grid.num_rows
+    if n == 0:
+        return PAIRS.empty_table()
+    lat = np.asarray(grid["lat"].to_numpy(zero_copy_only=False), dtype=np.float64)
+    lon = np.asarray(grid["lon"].to_numpy(zero_copy_only=False), dtype=np.float64)
+    mmsi = np.asarray(grid["mmsi"].to_numpy(zero_copy_only=False), dtype=np.int64)
+    t_idx = (np.asarray(grid["ts"].cast(pa.int64()).to_numpy(zero_copy_only=False),
+                        dtype=np.int64) // params.resample.step_us)
+    rank = _track_rank(mmsi, grid["segment_id"])
+    row, cell = _halo_cells(lat, lon, params)
+    home = cell == space_cell(lat, lon, params)[row]
+    n_cells = _n_cells_total(params)
+    t_rel = t_idx - t_idx.min()
+    n_rank = int(rank.max()) + 1
+    if (int(t_rel.max()) + 1) * n_cells < np.iinfo(np.int64).max // n_rank:
+        # (bucket, rank) is unique (a track has one point per grid time): one int64 key
+        # sorts like the two (cheaper than a two-key lexsort)
+        bucket = t_rel[row] * n_cells + cell
+        order = np.argsort(bucket * n_rank + rank[row])
+    else:  # pragma: no cover - a slice of more grid times than an int64 key can hold
+        bucket = t_idx[row] * n_cells + cell
+        order = np.lexsort((rank[row], bucket))
+    b_sorted = bucket[order]
+    last = np.flatnonzero(np.append(b_sorted[1:] != b_sorted[:-1], True))  # bucket ends
+    pos = np.flatnonzero(home[order])
+    # the rows after a home row up to its bucket's end are exactly the higher tracks
+    cnt = last[np.searchsorted(last, pos)] - pos
+    a_pos = np.repeat(pos, cnt)
+    b_pos = a_pos + 1 + (np.arange(a_pos.size) - np.repeat(np.cumsum(cnt) - cnt, cnt))
+    ia, ib = row[order[a_pos]], row[order[b_pos]]
+    keep = mmsi[ia] != mmsi[ib]
+    ia, ib = ia[keep], ib[keep]
+    d = haversine_m(lat[ia], lon[ia], lat[ib], lon[ib])
+    close = d <= params.max_distance_m
+    ia, ib, d = ia[close], ib[close], d[close]
+    if ia.size == 0:
+        return PAIRS.empty_table()
+    a_tab = grid.take(pa.array(ia))
+    b_tab = grid.take(pa.array(ib))
+    return _pairs_table(a_tab, b_tab, d)
+
+
+def _pairs_table(a_tab: pa.Table, b_tab: pa.Table, d: np.ndarray) -> pa.Table:
     return pa.table(
         {
             "mmsi": a_tab["mmsi"],

@@ -37,10 +37,11 @@ def hourly_samples(ts_us: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.concatenate([[True], hour[1:] != hour[:-1]]))
 
 
-def slow_runs(ts_us: np.ndarray, lat: np.ndarray, lon: np.ndarray, p: LoiteringParams) -> list[
-        tuple[int, int]]:
-    """(first, last) position indices of each slow run lasting >= ``min_duration_hours``."""
-    s = hourly_samples(ts_us)
+def slow_runs(ts_us: np.ndarray, lat: np.ndarray, lon: np.ndarray, p: LoiteringParams,
+              samples: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """(first, last) position indices of each slow run lasting >= ``min_duration_hours``.
+    ``samples``: :func:`hourly_samples` of ``ts_us`` when the caller has them."""
+    s = hourly_samples(ts_us) if samples is None else samples
     if len(s) < 2:
         return []
     d = haversine_m(lat[s[:-1]], lon[s[:-1]], lat[s[1:]], lon[s[1:]])
@@ -59,13 +60,16 @@ def slow_runs(ts_us: np.ndarray, lat: np.ndarray, lon: np.ndarray, p: LoiteringP
     return out
 
 
-def shore_points(ts_us: np.ndarray, lat: np.ndarray, lon: np.ndarray, p: LoiteringParams
+def shore_points(ts_us: np.ndarray, lat: np.ndarray, lon: np.ndarray, p: LoiteringParams,
+                 runs: list[tuple[int, int]] | None = None, samples: np.ndarray | None = None
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """The points whose distance from shore :meth:`LoiteringDetector.apply` will need."""
-    runs = slow_runs(ts_us, lat, lon, p)
+    """The points whose distance from shore :meth:`LoiteringDetector.apply` will need
+    (``runs`` and ``samples``: :func:`slow_runs` and :func:`hourly_samples` of the segment
+    when the caller has them)."""
+    s = hourly_samples(ts_us) if samples is None else samples
+    runs = slow_runs(ts_us, lat, lon, p, s) if runs is None else runs
     if not runs:
         return lat[:0], lon[:0]
-    s = hourly_samples(ts_us)
     keep = np.zeros(len(s), dtype=bool)
     for i0, i1 in runs:
         keep |= (s >= i0) & (s <= i1)
@@ -89,16 +93,22 @@ class LoiteringDetector:
         lat: np.ndarray,
         lon: np.ndarray,
         shore: ShoreFn | None = None,
+        runs: list[tuple[int, int]] | None = None,
+        samples: np.ndarray | None = None,
     ) -> list[dict]:
         """Loitering event rows of a sorted segment (times in microseconds); ``shore``
-        overrides the detector's shore function for this call."""
+        overrides the detector's shore function for this call; ``runs`` and ``samples``
+        are :func:`slow_runs` and :func:`hourly_samples` of the segment when the caller
+        has them."""
         p = self.params
         shore_fn = shore or self.shore
-        runs = slow_runs(ts_us, lat, lon, p)
+        if samples is None:
+            samples = hourly_samples(ts_us)
+        if runs is None:
+            runs = slow_runs(ts_us, lat, lon, p, samples)
         if not runs:
             return []
         out = []
-        samples = hourly_samples(ts_us)
         for i0, i1 in runs:
             sl = samples[(samples >= i0) & (samples <= i1)]
             if shore_fn is not None:

@@ -20,7 +20,7 @@ import pyarrow as pa
 from corridor.detect.events import events_table
 from corridor.detect.gaps import GapDetector
 from corridor.detect.gaps import shore_points as gap_points
-from corridor.detect.loitering import LoiteringDetector
+from corridor.detect.loitering import LoiteringDetector, hourly_samples, slow_runs
 from corridor.detect.loitering import shore_points as loiter_points
 from corridor.detect.params import DetectParams
 from corridor.detect.port_visits import Places, PortVisitDetector
@@ -97,16 +97,16 @@ class VesselPipeline:
         self.loiter = LoiteringDetector(p.loitering, self.shore)
         self.voyages = VoyageDetector(p.voyage)
 
-    def _shore_batch(self, track, segments):
+    def _shore_batch(self, parts: list[_Segment]):
         """One shore-distance call for every point the vessel's detectors will ask about
         (a call has a fixed cost of milliseconds; a vessel has a handful of such points)."""
         if self.shore is None:
             return None
         lats, lons = [], []
-        for _, idx in segments:
-            ts, lat, lon = track.ts[idx], track.lat[idx], track.lon[idx]
-            for a, b in (gap_points(ts, lat, lon, self.params.gap),
-                         loiter_points(ts, lat, lon, self.params.loitering)):
+        for s in parts:
+            for a, b in (gap_points(s.ts, s.lat, s.lon, self.params.gap),
+                         loiter_points(s.ts, s.lat, s.lon, self.params.loitering, s.slow_runs,
+                                       s.hourly)):
                 lats.append(a)
                 lons.append(b)
         lat = np.concatenate(lats) if lats else np.zeros(0)
@@ -116,24 +116,42 @@ class VesselPipeline:
     def apply(self, positions: pa.Table) -> DetectResult:
         """Events and marks of one MMSI's positions."""
         track, rows = segment_track(positions, self.params.segment)
-        segments = track.segment_indices()
-        shore = self._shore_batch(track, segments)
-        for seg_id, idx in segments:
-            obs = track.obs_id[idx]
-            ts = track.ts[idx]
-            lat = track.lat[idx]
-            lon = track.lon[idx]
+        parts = []
+        for seg_id, idx in track.segment_indices():
+            ts, lat, lon = track.ts[idx], track.lat[idx], track.lon[idx]
+            hourly = hourly_samples(ts)
+            parts.append(_Segment(seg_id, idx, track.obs_id[idx], ts, lat, lon, hourly,
+                                  slow_runs(ts, lat, lon, self.params.loitering, hourly)))
+        shore = self._shore_batch(parts)
+        for s in parts:
+            seg_id, obs, ts, lat, lon = s.segment_id, s.obs_id, s.ts, s.lat, s.lon
             gaps = self.gaps.apply(track.mmsi, seg_id, obs, ts, lat, lon, shore=shore)
             rows += gaps
-            rows += self.loiter.apply(track.mmsi, seg_id, obs, ts, lat, lon, shore=shore)
+            rows += self.loiter.apply(track.mmsi, seg_id, obs, ts, lat, lon, shore=shore,
+                                      runs=s.slow_runs, samples=s.hourly)
             if self.ports is not None:
                 steps = _steps_m(lat, lon)
-                visits = self.ports.apply(track.mmsi, seg_id, obs, ts, lat, lon, track.sog[idx],
-                                          steps_m=steps)
+                visits = self.ports.apply(track.mmsi, seg_id, obs, ts, lat, lon,
+                                          track.sog[s.idx], steps_m=steps)
                 rows += visits
                 rows += self.voyages.apply(track.mmsi, seg_id, visits, gaps, obs, ts, lat, lon,
                                            steps_m=steps)
         return DetectResult(events_table(rows), track.marks_table(), track.segment_runs())
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """One segment's sorted arrays, and what both the shore batch and the loitering
+    detector need of them (computed once)."""
+
+    segment_id: str
+    idx: np.ndarray
+    obs_id: np.ndarray
+    ts: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    hourly: np.ndarray
+    slow_runs: list[tuple[int, int]]
 
 
 def detect_vessel(positions: pa.Table, params: DetectParams | None = None,

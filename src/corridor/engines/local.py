@@ -15,14 +15,16 @@
 3. **Cross-vessel pass.** Encounters (the three stages of :mod:`corridor.detect.encounters`)
    that start in the time range the affected vessels' positions cover are recomputed
    among *all* vessels: the per-vessel pass has already put each affected vessel's whole
-   track on the encounter grid and spilled it to a temporary Parquet file (sorted by
+   track on the encounter grid and spilled it to a temporary Arrow IPC file (sorted by
    time); vessels not affected are gridded from the store over the range plus a day on
    each side; then adjacent pairs are found time slice by time slice (vessels are only
    compared at equal grid times, so memory is bounded by the slice, not the archive)
    and turned into events. Identity changes are recomputed from ``vessel_reports``.
 4. **One transaction** replaces the affected vessels' events (the per-vessel types),
    their position marks, the encounters of the range, the identity events, and updates
-   ``detect_state``. A failure leaves the store as it was; a re-run never duplicates.
+   ``detect_state`` (the per-vessel rows are written while the workers search the
+   encounter pairs; the cross-vessel rows follow, then the commit). A failure leaves
+   the store as it was; a re-run never duplicates.
 
 ``--since/--until`` restricts the positions read; such a partial run replaces only the
 events that start inside the window and clears the vessels' ``detect_state`` so that the
@@ -34,9 +36,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -63,9 +66,8 @@ from corridor.workers import die_with_parent, forking_from_main_thread
 POSITION_COLUMNS = "obs_id, mmsi, ts, lat, lon, sog, nav_status, msg_type"
 #: the columns the encounter grid of a vessel not recomputed needs
 GRID_COLUMNS = "obs_id, mmsi, ts, lat, lon"
-#: rows per row group of a spilled grid file: sorted by time, small groups let a time slice
-#: skip the others by their statistics (a chunk's grid spans the whole time range)
-GRID_ROW_GROUP = 4_096
+#: rows per record batch of a spilled grid file (each batch sorted by time)
+GRID_BATCH_ROWS = 1 << 20
 #: DuckDB's memory limit during detection (its block cache; queries spill beyond it)
 DUCKDB_MEMORY_MB = 1024
 
@@ -127,6 +129,33 @@ def _init_worker(params: DetectParams, places_tbl: pa.Table | None) -> None:
     _PIPELINE = VesselPipeline(params, _PLACES)
 
 
+class _ShoreLoader:
+    """Loads the bundled shore index (:func:`corridor.shore.load_land`, cached per process)
+    in a thread, so that reading the store overlaps it. Joined before workers are forked;
+    a failure here is ignored (the pipeline loads it, or reports why, when it asks)."""
+
+    def __init__(self) -> None:
+        self.thread = threading.Thread(target=self._load, name="corridor-shore", daemon=True)
+
+    @classmethod
+    def start(cls) -> _ShoreLoader:
+        loader = cls()
+        loader.thread.start()
+        return loader
+
+    @staticmethod
+    def _load() -> None:
+        try:
+            from corridor.shore import load_land
+
+            load_land()
+        except Exception:  # noqa: BLE001, S110 - retried (and reported) where it is used
+            pass
+
+    def join(self) -> None:
+        self.thread.join()
+
+
 def _warm(pipeline: VesselPipeline | None) -> None:
     """Load lazily-built data (the shore index) before forking, so workers share it."""
     if pipeline is not None and pipeline.shore is not None:
@@ -139,7 +168,11 @@ GridFile = tuple[str, int, int, int]  # path, rows, first and last grid time (us
 def _spill_grid(positions: pa.Table, marks: pa.Table | None, path: str | None) -> GridFile | None:
     """Stage 1 of encounters for the vessels of a chunk: their at-sea grid points
     (:func:`corridor.detect.encounters.vessel_grid`), written to ``path`` sorted by time so
-    that the pair pass reads one time slice of every vessel without holding the rest."""
+    that the pair pass reads one time slice of every vessel without holding the rest.
+
+    The file is Arrow IPC, uncompressed: a time slice is found by binary search on the
+    memory-mapped ``ts`` column and read without decoding (Parquet's encoding and decoding
+    cost more than the pair search of the slice)."""
     assert _PIPELINE is not None
     enc = _PIPELINE.params.encounter
     if path is None or enc is None or positions.num_rows == 0:
@@ -150,9 +183,26 @@ def _spill_grid(positions: pa.Table, marks: pa.Table | None, path: str | None) -
     if grid.num_rows == 0:
         return None
     grid = grid.sort_by([("ts", "ascending"), ("mmsi", "ascending")])
-    pq.write_table(grid, path, row_group_size=GRID_ROW_GROUP)
+    with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, grid.schema) as writer:
+        writer.write_table(grid, max_chunksize=GRID_BATCH_ROWS)
     ts = grid["ts"].cast(pa.int64())
     return path, grid.num_rows, int(ts[0].as_py()), int(ts[-1].as_py())
+
+
+def _read_grid_slice(path: str, t0: int, t1: int) -> list[pa.RecordBatch]:
+    """The rows of a spilled grid file with ``t0 <= ts < t1`` (us), as zero-copy slices of
+    its memory-mapped record batches (each sorted by time)."""
+    reader = pa.ipc.open_file(pa.memory_map(path, "r"))
+    out = []
+    for i in range(reader.num_record_batches):
+        batch = reader.get_batch(i)
+        ts = batch.column("ts").to_numpy(zero_copy_only=True).view(np.int64)
+        if len(ts) == 0 or ts[-1] < t0 or ts[0] >= t1:
+            continue
+        a, b = np.searchsorted(ts, [t0, t1], side="left")
+        if b > a:
+            out.append(batch.slice(int(a), int(b - a)))
+    return out
 
 
 def _run_chunk(chunk: pa.Table, grid_path: str | None = None
@@ -220,19 +270,14 @@ def _events_part(files: list[str]) -> pa.Table:
 
 
 def _slice_pairs(files: list[str], t0: int, t1: int) -> pa.Table:
-    """The adjacent pairs among the grid points of ``files`` in ``[t0, t1)``; the files are
-    sorted by time, so their other row groups are skipped by their statistics."""
-    import pyarrow.dataset as ds
-
-    from corridor.detect.encounters import adjacent_pairs, encounter_buckets
+    """The adjacent pairs among the grid points of ``files`` in ``[t0, t1)``."""
+    from corridor.detect.encounters import grid_pairs
     from corridor.detect.resample import GRID
 
     assert _PIPELINE is not None and _PIPELINE.params.encounter is not None
-    enc = _PIPELINE.params.encounter
-    ts = ds.field("ts")
-    grid = ds.dataset(files, schema=GRID, format="parquet").to_table(
-        filter=(ts >= pa.scalar(t0, pa.timestamp("us"))) & (ts < pa.scalar(t1, pa.timestamp("us"))))
-    return adjacent_pairs(encounter_buckets(grid, enc), enc)
+    batches = [b for f in files for b in _read_grid_slice(f, t0, t1)]
+    grid = pa.Table.from_batches(batches, schema=GRID).combine_chunks()
+    return grid_pairs(grid, _PIPELINE.params.encounter)
 
 
 # ------------------------------------------------------------------ main side
@@ -352,6 +397,8 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
     counts = affected["n"].to_numpy() if affected.num_rows else np.zeros(0, np.int64)
     summary.vessels_detected = len(mmsis)
     summary.positions = int(counts.sum())
+    # the shore index (~0.7 s to build) loads while the places are read and indexed
+    shore_loader = _ShoreLoader.start() if summary.positions else None
     places_tbl = _load_places(store)
     if places_tbl is None:
         summary.notes.append("no places loaded: port visits and voyages not detected")
@@ -388,7 +435,7 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
         stack.callback(shutil.rmtree, spill, ignore_errors=True)
 
     def grid_path(k: int) -> str | None:
-        return os.path.join(spill, f"vessels-{k:06d}.parquet") if spill else None
+        return os.path.join(spill, f"vessels-{k:06d}.arrow") if spill else None
 
     try:
         first_of = np.searchsorted(chunk_no, np.arange(n_chunks), side="left")
@@ -417,6 +464,8 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
             return store.query(sql + order, args)
 
         _init_worker(params, places_tbl)  # this process runs the encounter events (stage 3)
+        if shore_loader is not None:
+            shore_loader.join()  # before any fork, and before the pipeline asks for the shore
         n_workers = workers or os.cpu_count() or 1
         done_positions = 0
         progress("detect", 0, summary.positions)
@@ -482,39 +531,83 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
         enc_range = (lo, hi)
     if enc_all_range is not None:
         enc_range = enc_all_range
-    with stack:
-        encounters = _encounters(store, params, enc_range, aff["mmsi"].to_numpy(),
-                                 grids, spill, pool, encounter_slice_rows, chunk_positions,
-                                 n_workers)
-    summary.phases["encounters"] = time.perf_counter() - t_phase
-    t_phase = time.perf_counter()
-    identity = _identity(store, params, vessels)
-    summary.phases["identity"] = time.perf_counter() - t_phase
-    t_phase = time.perf_counter()
-
-    # ---- write, all or nothing
+    # ---- write, all or nothing: the per-vessel rows are written while the workers search
+    # the encounter pairs (one transaction; the cross-vessel rows follow, then the commit)
     everything = not windowed and not failed and summary.vessels_detected == summary.vessels_total
+    types = ",".join(f"'{t}'" for t in VESSEL_EVENT_TYPES)
+    win_sql, win_args = "", []
+    if since is not None:
+        win_sql += " AND start_ts >= ?"
+        win_args.append(since)
+    if until is not None:
+        win_sql += " AND start_ts < ?"
+        win_args.append(until)
     with store.transaction() as con:
-        con.register("_detect_affected", aff)
-        con.register("_detect_marks", marks.append_column(
-            "run_id", pa.array([phash] * marks.num_rows, pa.string())))
-        types = ",".join(f"'{t}'" for t in VESSEL_EVENT_TYPES)
-        win_sql, win_args = "", []
-        if since is not None:
-            win_sql += " AND start_ts >= ?"
-            win_args.append(since)
-        if until is not None:
-            win_sql += " AND start_ts < ?"
-            win_args.append(until)
-        con.execute(
-            f"DELETE FROM events WHERE type IN ({types}) AND mmsi IN "
-            f"(SELECT mmsi FROM _detect_affected){win_sql}", win_args)
-        if everything:  # every vessel over all its positions: no need to look marks up
-            con.execute("DELETE FROM position_marks")
-        else:
+        t_write = 0.0
+
+        def write_vessels() -> None:
+            """The affected vessels' events, marks, segments and state (run once)."""
+            nonlocal t_write
+            t0 = time.perf_counter()
+            con.register("_detect_affected", aff)
+            con.register("_detect_marks", marks.append_column(
+                "run_id", pa.array([phash] * marks.num_rows, pa.string())))
             con.execute(
-                "DELETE FROM position_marks WHERE obs_id IN (SELECT obs_id FROM positions p "
-                f"WHERE p.mmsi IN (SELECT mmsi FROM _detect_affected){ts_filter})", ts_args)
+                f"DELETE FROM events WHERE type IN ({types}) AND mmsi IN "
+                f"(SELECT mmsi FROM _detect_affected){win_sql}", win_args)
+            if everything:  # every vessel over all its positions: no need to look marks up
+                con.execute("DELETE FROM position_marks")
+            else:
+                con.execute(
+                    "DELETE FROM position_marks WHERE obs_id IN (SELECT obs_id FROM positions p "
+                    f"WHERE p.mmsi IN (SELECT mmsi FROM _detect_affected){ts_filter})", ts_args)
+            # event ids differ by type (the type is hashed in), so inserting these before the
+            # encounters and identity changes replaces exactly what one insert would
+            con.register("_detect_events", vessel_events)
+            con.execute("INSERT OR REPLACE INTO events BY NAME SELECT * FROM _detect_events")
+            con.unregister("_detect_events")
+            con.execute("INSERT INTO position_marks BY NAME SELECT * FROM _detect_marks")
+            # segment runs: replaced like the per-vessel events (a windowed run, those
+            # starting inside the window)
+            con.register("_detect_segments", segments)
+            con.execute(
+                "DELETE FROM segments WHERE mmsi IN (SELECT mmsi FROM _detect_affected)"
+                + win_sql, win_args)
+            con.execute("INSERT INTO segments BY NAME SELECT * FROM _detect_segments")
+            con.unregister("_detect_segments")
+            if windowed:
+                con.execute(
+                    "DELETE FROM detect_state WHERE mmsi IN (SELECT mmsi FROM _detect_affected)")
+            else:
+                state = pa.table({
+                    "mmsi": affected["mmsi"], "positions_seen": affected["n"],
+                    "max_obs_ts": affected["max_ts"],
+                    "params_hash": pa.array([phash] * affected.num_rows, pa.string()),
+                    "detected_at": pa.array([utcnow()] * affected.num_rows, pa.timestamp("us")),
+                })
+                con.register("_detect_state", state)
+                con.execute(
+                    "INSERT OR REPLACE INTO detect_state BY NAME SELECT * FROM _detect_state")
+                con.unregister("_detect_state")
+            if failed:  # retried by the next run
+                con.execute(
+                    f"DELETE FROM detect_state WHERE mmsi IN ({','.join('?' * len(failed))})",
+                    [m for m, _ in failed])
+            for name in ("_detect_affected", "_detect_marks"):
+                con.unregister(name)
+            t_write += time.perf_counter() - t0
+
+        write_once = _Once(write_vessels)
+        with stack:
+            encounters = _encounters(store, params, enc_range, aff["mmsi"].to_numpy(),
+                                     grids, spill, pool, encounter_slice_rows, chunk_positions,
+                                     n_workers, meanwhile=write_once)
+        write_once()  # (the encounter pass did not run it: no encounters to search)
+        summary.phases["encounters"] = time.perf_counter() - t_phase - t_write
+        t_phase = time.perf_counter()
+        identity = _identity(store, params, vessels)
+        summary.phases["identity"] = time.perf_counter() - t_phase
+        t_phase = time.perf_counter() - t_write
         if encounters is not None:
             con.execute("DELETE FROM events WHERE type = 'encounter' AND start_ts >= ? "
                         "AND start_ts <= ?", [enc_range[0], enc_range[1]])
@@ -529,36 +622,13 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
                             [int(v) for v in vessels] * 2)
             else:
                 con.execute("DELETE FROM events WHERE type = 'identity_change'")
-        all_events = [t for t in (vessel_events, encounters, identity) if t is not None]
-        new_events = pa.concat_tables(all_events) if all_events else EVENTS.empty_table()
-        con.register("_detect_events", new_events)
-        con.execute("INSERT OR REPLACE INTO events BY NAME SELECT * FROM _detect_events")
-        con.execute("INSERT INTO position_marks BY NAME SELECT * FROM _detect_marks")
-        # segment runs: replaced like the per-vessel events (a windowed run, those starting
-        # inside the window)
-        con.register("_detect_segments", segments)
-        con.execute(
-            "DELETE FROM segments WHERE mmsi IN (SELECT mmsi FROM _detect_affected)"
-            + win_sql, win_args)
-        con.execute("INSERT INTO segments BY NAME SELECT * FROM _detect_segments")
-        con.unregister("_detect_segments")
-        if windowed:
-            con.execute("DELETE FROM detect_state WHERE mmsi IN (SELECT mmsi FROM _detect_affected)")
-        else:
-            state = pa.table({
-                "mmsi": affected["mmsi"], "positions_seen": affected["n"],
-                "max_obs_ts": affected["max_ts"],
-                "params_hash": pa.array([phash] * affected.num_rows, pa.string()),
-                "detected_at": pa.array([utcnow()] * affected.num_rows, pa.timestamp("us")),
-            })
-            con.register("_detect_state", state)
-            con.execute("INSERT OR REPLACE INTO detect_state BY NAME SELECT * FROM _detect_state")
-            con.unregister("_detect_state")
-        if failed:  # retried by the next run
-            con.execute(f"DELETE FROM detect_state WHERE mmsi IN ({','.join('?' * len(failed))})",
-                        [m for m, _ in failed])
-        for name in ("_detect_affected", "_detect_marks", "_detect_events"):
-            con.unregister(name)
+        cross = [t for t in (encounters, identity) if t is not None]
+        if cross:
+            con.register("_detect_events", pa.concat_tables(cross))
+            con.execute("INSERT OR REPLACE INTO events BY NAME SELECT * FROM _detect_events")
+            con.unregister("_detect_events")
+    all_events = [t for t in (vessel_events, encounters, identity) if t is not None]
+    new_events = pa.concat_tables(all_events) if all_events else EVENTS.empty_table()
     summary.events = dict(Counter(new_events["type"].to_pylist()))
     summary.marks = dict(Counter(marks["mark"].to_pylist()))
     if enc_range is not None:
@@ -571,8 +641,12 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
 
 def _encounters(store: Store, params: DetectParams, rng, affected: np.ndarray,
                 grids: list[GridFile], spill: str | None, pool: ProcessPoolExecutor | None,
-                slice_rows: int, chunk_positions: int, n_workers: int = 1) -> pa.Table | None:
+                slice_rows: int, chunk_positions: int, n_workers: int = 1,
+                meanwhile: Callable[[], None] | None = None) -> pa.Table | None:
     """Encounters of all vessels that START inside ``rng`` (None: not run).
+
+    ``meanwhile`` is called once the pair search of every time slice is queued in the
+    pool (the main process has nothing else to do until the first result comes back).
 
     Stage 1 (the grid) was spilled by the per-vessel pass for the affected vessels, over
     their whole tracks. Vessels not affected by this run but seen within a day of ``rng``
@@ -607,7 +681,14 @@ def _encounters(store: Store, params: DetectParams, rng, affected: np.ndarray,
         if files:
             jobs.append((files, a, a + length, os.path.join(spill, f"pairs-{i:05d}"), n_slices))
     parts: dict[int, list[str]] = {}
-    for written in _map_bounded(pool, _pairs_slice, jobs):
+    if pool is not None:  # all queued at once: a slice's result is a few file names
+        futures = [pool.submit(_pairs_slice, *job) for job in jobs]
+        if meanwhile is not None:
+            meanwhile()
+        results: Iterable[list[tuple[int, str]]] = (f.result() for f in futures)
+    else:
+        results = _map_bounded(None, _pairs_slice, jobs)
+    for written in results:
         for k, path in written:
             parts.setdefault(k, []).append(path)
     # stage 3, part by part: the close pairs of a busy sea can outgrow memory too
@@ -620,6 +701,18 @@ def _encounters(store: Store, params: DetectParams, rng, affected: np.ndarray,
     lo_us = int(np.datetime64(lo, "us").astype(np.int64))
     hi_us = int(np.datetime64(hi, "us").astype(np.int64))
     return ev.filter(pa.array((s >= lo_us) & (s <= hi_us))).cast(EVENTS)
+
+
+class _Once:
+    """A callable that runs ``fn`` on its first call only."""
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        self.fn: Callable[[], None] | None = fn
+
+    def __call__(self) -> None:
+        fn, self.fn = self.fn, None
+        if fn is not None:
+            fn()
 
 
 def _map_bounded(pool: ProcessPoolExecutor | None, fn, jobs: Iterable[tuple],
@@ -670,7 +763,7 @@ def _grid_unaffected(store: Store, affected: np.ndarray, lo: datetime, hi: datet
                     "(SELECT mmsi FROM _enc_chunk)", [lo, hi])
             finally:
                 store.con.unregister("_enc_chunk")
-            yield pos, marks, os.path.join(spill, f"others-{k:06d}.parquet")
+            yield pos, marks, os.path.join(spill, f"others-{k:06d}.arrow")
 
     return [g for g in _map_bounded(pool, _spill_grid, jobs()) if g]
 
