@@ -23,7 +23,8 @@ STALE_AFTER_S = 60.0
 _NAME = re.compile(r"corridor-[a-z]+-(\d+)-")
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """True while process ``pid`` runs (also when it belongs to another user)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -53,7 +54,7 @@ def sweep_stale(directory: str | os.PathLike[str] | None = None, now: float | No
             continue
         if (uid is not None and st.st_uid != uid) or now - st.st_mtime < STALE_AFTER_S:
             continue
-        if _alive(int(m.group(1))):
+        if process_alive(int(m.group(1))):
             continue
         path = Path(entry.path)
         try:

@@ -68,6 +68,7 @@ import pyarrow.dataset as ds
 
 from corridor import archive as arc
 from corridor.schema import EVENTS, POSITIONS
+from corridor.scratch import process_alive
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import DataFrame, SparkSession
@@ -146,7 +147,7 @@ def _class_cache_option() -> str:
         pid = tmp.suffix[1:]
         try:
             st = tmp.stat()
-            if pid.isdigit() and not _alive(int(pid)) and time.time() - st.st_mtime > 60:
+            if pid.isdigit() and not process_alive(int(pid)) and time.time() - st.st_mtime > 60:
                 if path.is_file() or st.st_size == 0:
                     tmp.unlink()  # another first run's archive was kept
                 else:
@@ -165,14 +166,6 @@ def _class_cache_option() -> str:
     return f" -XX:ArchiveClassesAtExit={path}.{os.getpid()}{quiet}"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def spark_session(

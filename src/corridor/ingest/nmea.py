@@ -1650,6 +1650,19 @@ def bounded_chunks(blocks: Iterable[bytes], size: int,
     acc: list[bytes] = []  # complete lines, each ending with "\n"
     n_acc = 0
     first = 1
+
+    def full_chunks() -> Iterator[tuple[bytes, int, int]]:
+        """Yield the chunks of ``size`` lines that ``acc`` holds, keeping the rest."""
+        nonlocal acc, n_acc, first
+        while n_acc >= size:
+            cut = _cut(acc, size, max_line_bytes)
+            if cut is None:
+                break
+            chunk, n, rest = cut
+            yield chunk, n, first
+            first += n
+            acc, n_acc = ([rest], n_acc - n) if rest else ([], n_acc - n)
+
     for block in blocks:
         if dropping:
             nl = block.find(b"\n")
@@ -1668,28 +1681,14 @@ def bounded_chunks(blocks: Iterable[bytes], size: int,
             pending = data
         if len(pending) > max_line_bytes:
             pending, dropping = b"", True
-        while n_acc >= size:
-            cut = _cut(acc, size, max_line_bytes)
-            if cut is None:
-                break
-            chunk, n, rest = cut
-            yield chunk, n, first
-            first += n
-            acc, n_acc = ([rest], n_acc - n) if rest else ([], n_acc - n)
+        yield from full_chunks()
     if dropping:
         acc.append(TOO_LONG_LINE + b"\n")
         n_acc += 1
     elif pending:
         acc.append(pending + b"\n")
         n_acc += 1
-    while n_acc >= size:
-        cut = _cut(acc, size, max_line_bytes)
-        if cut is None:
-            break
-        chunk, n, rest = cut
-        yield chunk, n, first
-        first += n
-        acc, n_acc = ([rest], n_acc - n) if rest else ([], n_acc - n)
+    yield from full_chunks()
     if n_acc:
         yield _too_long_replaced(b"".join(acc)[:-1], max_line_bytes), n_acc, first
 
