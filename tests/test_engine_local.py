@@ -254,3 +254,51 @@ def test_a_vessel_that_fails_is_skipped_and_reported_the_rest_detected(full_run,
         assert _events(s).equals(before)  # the victim's previous events are kept
         assert s.query("SELECT count(*) n FROM detect_state WHERE mmsi = ?",
                        [victim])["n"][0].as_py() == 0  # so the next run retries it
+
+
+def _logged_slice(*args, **kwargs):
+    """The pair search, leaving a trace (run in a worker)."""
+    import os
+
+    import corridor.engines.local as local
+
+    with open(os.environ["CORRIDOR_TEST_SLICE_LOG"], "a") as fh:
+        fh.write("slice\n")
+    return local._original_pairs_slice(*args, **kwargs)
+
+
+def _slow_failing_slice(*args, **kwargs):
+    """A pair search that takes a moment, leaves a trace and fails (run in a worker)."""
+    import os
+    import time
+
+    time.sleep(0.3)  # longer than the parent's writes in the meantime
+    with open(os.environ["CORRIDOR_TEST_SLICE_LOG"], "a") as fh:
+        fh.write("slice\n")
+    raise RuntimeError("slice failed")
+
+
+def test_a_failing_encounter_slice_stops_the_run_without_searching_the_rest(
+        full_run, sim_dir, tmp_path, monkeypatch):
+    """Every time slice is queued at once; when one fails the run ends soon (the slices
+    still queued are cancelled), with the error, and the store as it was."""
+    import corridor.engines.local as local
+
+    log = tmp_path / "slices.log"
+    monkeypatch.setenv("CORRIDOR_TEST_SLICE_LOG", str(log))
+    monkeypatch.setattr(local, "_original_pairs_slice", local._pairs_slice, raising=False)
+    run = dict(full=True, workers=2, chunk_positions=5_000, encounter_slice_rows=200)
+    with Store.open(tmp_path / "h.duckdb") as s:
+        load_simulation(s, sim_dir)
+        monkeypatch.setattr(local, "_pairs_slice", _logged_slice)  # forked workers see it
+        run_detect(s, **run)
+        before = _events(s)
+        slices = log.read_text().count("slice")
+        assert slices >= 12  # enough slices queued for the cancellation to show
+        log.unlink()
+        monkeypatch.setattr(local, "_pairs_slice", _slow_failing_slice)
+        with pytest.raises(RuntimeError, match="slice failed"):
+            run_detect(s, **run)
+        assert _events(s).equals(before)
+    ran = log.read_text().count("slice")
+    assert 1 <= ran <= slices // 2, (ran, slices)  # not every queued slice searched

@@ -683,14 +683,22 @@ def _encounters(store: Store, params: DetectParams, rng, affected: np.ndarray,
     parts: dict[int, list[str]] = {}
     if pool is not None:  # all queued at once: a slice's result is a few file names
         futures = [pool.submit(_pairs_slice, *job) for job in jobs]
-        if meanwhile is not None:
-            meanwhile()
-        results: Iterable[list[tuple[int, str]]] = (f.result() for f in futures)
+        try:
+            if meanwhile is not None:
+                meanwhile()
+            for f in futures:
+                for k, path in f.result():
+                    parts.setdefault(k, []).append(path)
+        except BaseException:
+            # a failure (a slice, the writes done meanwhile, Ctrl-C) ends the run now, not
+            # after every slice still queued has been searched
+            for f in futures:
+                f.cancel()
+            raise
     else:
-        results = _map_bounded(None, _pairs_slice, jobs)
-    for written in results:
-        for k, path in written:
-            parts.setdefault(k, []).append(path)
+        for written in _map_bounded(None, _pairs_slice, jobs):
+            for k, path in written:
+                parts.setdefault(k, []).append(path)
     # stage 3, part by part: the close pairs of a busy sea can outgrow memory too
     events = [t for t in _map_bounded(pool, _events_part, [(parts[k],) for k in sorted(parts)])
               if t.num_rows]
