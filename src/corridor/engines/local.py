@@ -412,13 +412,7 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
 
     # ---- per-vessel pass
     t_phase = time.perf_counter()
-    ts_filter, ts_args = "", []
-    if since is not None:
-        ts_filter += " AND p.ts >= ?"
-        ts_args.append(since)
-    if until is not None:
-        ts_filter += " AND p.ts < ?"
-        ts_args.append(until)
+    ts_filter, ts_args = _window_sql("p.ts", since, until)
     chunk_no = _chunks(counts, chunk_positions)
     n_chunks = int(chunk_no.max()) + 1 if len(chunk_no) else 0
     aff = pa.table({"mmsi": pa.array(mmsis, pa.int64()), "chunk": pa.array(chunk_no, pa.int64())})
@@ -535,13 +529,7 @@ def _run_detect(store: Store, params: DetectParams | None, vessels: list[int] | 
     # the encounter pairs (one transaction; the cross-vessel rows follow, then the commit)
     everything = not windowed and not failed and summary.vessels_detected == summary.vessels_total
     types = ",".join(f"'{t}'" for t in VESSEL_EVENT_TYPES)
-    win_sql, win_args = "", []
-    if since is not None:
-        win_sql += " AND start_ts >= ?"
-        win_args.append(since)
-    if until is not None:
-        win_sql += " AND start_ts < ?"
-        win_args.append(until)
+    win_sql, win_args = _window_sql("start_ts", since, until)
     with store.transaction() as con:
         t_write = 0.0
 
@@ -709,6 +697,19 @@ def _encounters(store: Store, params: DetectParams, rng, affected: np.ndarray,
     lo_us = int(np.datetime64(lo, "us").astype(np.int64))
     hi_us = int(np.datetime64(hi, "us").astype(np.int64))
     return ev.filter(pa.array((s >= lo_us) & (s <= hi_us))).cast(EVENTS)
+
+
+def _window_sql(column: str, since: datetime | None, until: datetime | None
+                ) -> tuple[str, list[datetime]]:
+    """`` AND column >= ? AND column < ?`` for the bounds given, and their values."""
+    sql, args = "", []
+    if since is not None:
+        sql += f" AND {column} >= ?"
+        args.append(since)
+    if until is not None:
+        sql += f" AND {column} < ?"
+        args.append(until)
+    return sql, args
 
 
 class _Once:
